@@ -1,0 +1,54 @@
+// The snapshot contract: what a type must carry to be published through shmsnap.
+// Generated schema headers (schemas/, shmsnap-schemac) and hand-written test types
+// both satisfy it. Everything here is constexpr data or a pure function.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace shmsnap {
+
+/// Identity and layout of a snapshot type. `descriptor` is the JSON text that the
+/// publisher embeds in the region so tools decode any topic without its type:
+///
+///   {"name": "market.quote_book", "version": 1, "size": 376, "align": 8,
+///    "fields": [ FIELD, ... ]}
+///   FIELD = {"name": "bid_price", "offset": 16, "size": 80, "type": TYPE,
+///            "count": 10 (arrays only), "length": 16 (type "char" only),
+///            "struct": {"name", "size", "align", "fields": [FIELD...]} (type "struct"),
+///            "enum": {"name", "underlying": "u8", "values": [{"name","value"}...]} (type "enum")}
+///   TYPE  = bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 char struct enum
+///
+/// `size` of a field is its whole extent (element size x count); offsets are
+/// relative to the enclosing struct. `fingerprint` is a 64-bit hash of the
+/// canonical layout (names, types, offsets, sizes): equal fingerprints mean a
+/// reader may copy the writer's bytes as its own type.
+struct SchemaInfo {
+  std::string_view name;        ///< dotted schema name, e.g. "robot.pose"
+  std::uint32_t version = 0;    ///< bumped on every change; append-only changes stay readable
+  std::uint64_t fingerprint = 0;
+  std::size_t size = 0;         ///< sizeof the snapshot type
+  std::string_view descriptor;  ///< JSON, format above
+};
+
+/// A type shmsnap can publish: copyable as bytes, no pointers worth following, and
+/// carrying `static constexpr shmsnap::SchemaInfo shmsnap_schema`.
+template <class T>
+concept Snapshot = std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T> &&
+                   requires {
+                     { T::shmsnap_schema } -> std::convertible_to<const SchemaInfo&>;
+                   };
+
+/// Why a reader built against `reader_descriptor` must not read a region written
+/// with `writer_descriptor`, or an empty string when it may. A writer whose layout
+/// starts with every field of the reader's (same names, types, offsets, sizes; only
+/// fields appended) is compatible: the reader copies its prefix. The reason names
+/// both schemas with their versions and the first field that differs.
+[[nodiscard]] std::string schema_incompatibility(std::string_view reader_descriptor,
+                                                 std::string_view writer_descriptor);
+
+}  // namespace shmsnap
