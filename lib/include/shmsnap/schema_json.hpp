@@ -1,0 +1,66 @@
+// Snapshot bytes <-> JSON through a schema descriptor (the JSON that every region and
+// every SchemaInfo carries), so tools such as `shmsnap dump` print any topic without
+// its C++ type, and replay tools publish from JSON. Setup-time API: it allocates and
+// throws shmsnap::Error. A SnapshotCodec is immutable: share one between threads freely.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace shmsnap {
+
+namespace detail {
+struct DescriptorPlan;
+}  // namespace detail
+
+/// A descriptor parsed and validated once, for decoding or encoding many snapshots.
+///
+/// JSON mapping: a struct is an object keyed by field name; an array is a JSON array
+/// (nested for multi-dimensional ones); bool, integers and floats are numbers, except
+/// non-finite floats, which are the strings "NaN", "Infinity" and "-Infinity"; char[N]
+/// is a string cut at the first NUL (invalid UTF-8 bytes become U+FFFD); an enum is its
+/// value's name, or the number when the value has no name.
+class SnapshotCodec {
+ public:
+  /// Parses `descriptor_json`. Throws Error{Errc::invalid_region} when it is not a
+  /// well-formed descriptor: offsets and sizes inside their struct, fields not
+  /// overlapping, nesting at most 32 deep, sizes and counts that agree.
+  explicit SnapshotCodec(std::string_view descriptor_json);
+
+  /// The schema name, e.g. "market.quote_book".
+  [[nodiscard]] const std::string& name() const noexcept;
+  /// The schema version.
+  [[nodiscard]] std::uint32_t version() const noexcept;
+  /// Bytes of one snapshot.
+  [[nodiscard]] std::size_t size() const noexcept;
+
+  /// Decodes the first size() bytes of `bytes` (more are ignored). Throws
+  /// Error{Errc::invalid_argument} when `bytes` is shorter than size().
+  [[nodiscard]] nlohmann::json decode(std::span<const std::byte> bytes) const;
+  /// As decode(), with object keys in layout order (nicer to read, e.g. in a dump).
+  [[nodiscard]] nlohmann::ordered_json decode_ordered(std::span<const std::byte> bytes) const;
+
+  /// Encodes `value` (the mapping above) into size() bytes. Missing fields and all
+  /// padding are zero; unknown fields, wrong types, out-of-range numbers, strings
+  /// longer than their char[N] and arrays of the wrong length throw
+  /// Error{Errc::invalid_argument} naming the field path.
+  [[nodiscard]] std::vector<std::byte> encode(const nlohmann::json& value) const;
+
+ private:
+  std::shared_ptr<const detail::DescriptorPlan> plan_;
+};
+
+/// One-shot SnapshotCodec(descriptor_json).decode(bytes).
+[[nodiscard]] nlohmann::json decode_snapshot(std::string_view descriptor_json, std::span<const std::byte> bytes);
+
+/// One-shot SnapshotCodec(descriptor_json).encode(value).
+[[nodiscard]] std::vector<std::byte> encode_snapshot(std::string_view descriptor_json, const nlohmann::json& value);
+
+}  // namespace shmsnap
