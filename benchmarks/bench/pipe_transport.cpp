@@ -1,0 +1,131 @@
+// Baseline: one anonymous pipe per subscriber (the child inherits the read end across
+// exec), blocking write/read of the whole payload. The pipe is sized (F_SETPIPE_SZ, up
+// to fs.pipe-max-size) to hold a whole message, as a sensible user would; above that
+// the writer blocks mid-message until the reader drains, which is how pipes behave.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "bench/aligned_buffer.hpp"
+#include "bench/clock.hpp"
+#include "bench/transport.hpp"
+
+namespace shmsnap::bench {
+namespace {
+
+class PipePublisher final : public PublisherChannel {
+ public:
+  explicit PipePublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes) {
+    for (int index = 0; index < spec.subscribers; ++index) {
+      int ends[2];
+      if (pipe2(ends, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+      // Best effort: the default 64 KiB stays when the size exceeds fs.pipe-max-size.
+      fcntl(ends[1], F_SETPIPE_SZ, static_cast<int>(std::max<std::size_t>(spec.payload_bytes, 65536)));
+      theirs_.push_back(ends[0]);
+      own_.push_back(ends[1]);
+    }
+  }
+
+  ~PipePublisher() override {
+    for (int fd : own_) close(fd);
+    subscribers_spawned();
+  }
+
+  std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
+  std::string endpoint(int index) const override { return std::to_string(theirs_.at(static_cast<std::size_t>(index))); }
+  std::vector<int> inherited_fds(int index) const override { return {theirs_.at(static_cast<std::size_t>(index))}; }
+  void subscribers_spawned() override {
+    for (int& fd : theirs_) {
+      if (fd >= 0) close(fd);
+      fd = -1;
+    }
+  }
+
+  bool publish(DeadlineNs deadline) noexcept override {
+    for (int fd : own_) {
+      auto left = std::span<const std::byte>(buffer_.span());
+      while (!left.empty()) {
+        const ssize_t written = write(fd, left.data(), left.size());
+        if (written > 0) {
+          left = left.subspan(static_cast<std::size_t>(written));
+          continue;
+        }
+        const int error = errno;
+        if (error != EINTR || monotonic_ns() > deadline) {
+          error_ = std::string("write: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  std::string last_error() const override { return error_; }
+
+ private:
+  AlignedBuffer buffer_;
+  std::vector<int> own_;
+  std::vector<int> theirs_;
+  std::string error_;
+};
+
+class PipeSubscriber final : public SubscriberChannel {
+ public:
+  PipeSubscriber(const ChannelSpec& spec, int fd) : buffer_(spec.payload_bytes), fd_(fd) {}
+  ~PipeSubscriber() override { close(fd_); }
+
+  // A pipe is a byte stream: one message is exactly payload_bytes, read until complete.
+  ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
+    const auto message = buffer_.span();
+    std::size_t filled = 0;
+    while (filled < message.size()) {
+      const ssize_t got = read(fd_, message.data() + filled, message.size() - filled);
+      if (got > 0) {
+        filled += static_cast<std::size_t>(got);
+        continue;
+      }
+      if (got == 0) {
+        error_ = "publisher closed the pipe";
+        return ReceiveStatus::failed;
+      }
+      if (errno != EINTR) {
+        error_ = std::string("read: ") + std::strerror(errno);
+        return ReceiveStatus::failed;
+      }
+      if (monotonic_ns() > deadline) return ReceiveStatus::timed_out;
+    }
+    sink(message, monotonic_ns());
+    return ReceiveStatus::delivered;
+  }
+
+  std::string last_error() const override { return error_; }
+
+ private:
+  AlignedBuffer buffer_;
+  int fd_;
+  std::string error_;
+};
+
+class PipeTransport final : public Transport {
+ public:
+  std::string_view name() const noexcept override { return "pipe"; }
+  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
+  std::optional<std::string> not_applicable(const ChannelSpec&) const override { return std::nullopt; }
+  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
+    return std::make_unique<PipePublisher>(spec);
+  }
+  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
+                                                     const std::string& endpoint) const override {
+    return std::make_unique<PipeSubscriber>(spec, std::stoi(endpoint));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_pipe_transport() { return std::make_unique<PipeTransport>(); }
+
+}  // namespace shmsnap::bench

@@ -1,0 +1,159 @@
+// Baseline: raw POSIX message queues carrying the whole payload, one queue per
+// subscriber (fan-out = one mq_send each), blocking mq_send/mq_receive. A payload
+// above /proc/sys/fs/mqueue/msgsize_max cannot be sent at all: such rows are n/a.
+#include <fcntl.h>
+#include <mqueue.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include "bench/aligned_buffer.hpp"
+#include "bench/cleanup.hpp"
+#include "bench/clock.hpp"
+#include "bench/transport.hpp"
+
+namespace shmsnap::bench {
+namespace {
+
+long read_limit(const char* path, long fallback) {
+  std::ifstream file(path);
+  long value = 0;
+  return (file >> value) ? value : fallback;
+}
+
+long msgsize_max() { return read_limit("/proc/sys/fs/mqueue/msgsize_max", 8192); }
+long msg_max() { return read_limit("/proc/sys/fs/mqueue/msg_max", 10); }
+
+// Depth per queue: the sysctl's msg_max (10 by default, as shmsnap's notify queues),
+// reduced so that all N queues fit RLIMIT_MSGQUEUE (800 KiB per user by default).
+long queue_depth(std::size_t payload, int subscribers) {
+  rlimit limit{};
+  getrlimit(RLIMIT_MSGQUEUE, &limit);
+  const long depth = std::min(10L, msg_max());
+  if (limit.rlim_cur == RLIM_INFINITY) return depth;
+  // The kernel charges each message plus a pointer-sized slot and its tree node.
+  const auto per_message = static_cast<long>(payload) + 64;
+  const long fits = static_cast<long>(limit.rlim_cur) / (per_message * subscribers);
+  return std::clamp(fits, 1L, depth);
+}
+
+std::string queue_name(const ChannelSpec& spec, int index) {
+  return "/" + spec.run_name + ".mq" + std::to_string(index);
+}
+
+class PosixMqPublisher final : public PublisherChannel {
+ public:
+  explicit PosixMqPublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes) {
+    mq_attr attr{};
+    attr.mq_maxmsg = queue_depth(spec.payload_bytes, spec.subscribers);
+    attr.mq_msgsize = static_cast<long>(spec.payload_bytes);
+    for (int index = 0; index < spec.subscribers; ++index) {
+      const std::string name = queue_name(spec, index);
+      const mqd_t queue = mq_open(name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600, &attr);
+      if (queue == static_cast<mqd_t>(-1)) {
+        const int error = errno;
+        throw std::runtime_error("mq_open(" + name + ", depth " + std::to_string(attr.mq_maxmsg) + ", msgsize " +
+                                 std::to_string(attr.mq_msgsize) + "): " + std::strerror(error) +
+                                 (error == EMFILE || error == ENOMEM
+                                      ? " (raise RLIMIT_MSGQUEUE with ulimit -q, or fs.mqueue.queues_max)"
+                                      : ""));
+      }
+      cleanup::track(cleanup::NameKind::posix_mq, name);
+      queues_.push_back({queue, name});
+    }
+  }
+
+  ~PosixMqPublisher() override {
+    for (const auto& [queue, name] : queues_) {
+      mq_close(queue);
+      mq_unlink(name.c_str());
+      cleanup::untrack(cleanup::NameKind::posix_mq, name);
+    }
+  }
+
+  std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
+  std::string endpoint(int index) const override { return queues_.at(static_cast<std::size_t>(index)).second; }
+
+  bool publish(DeadlineNs deadline) noexcept override {
+    const auto message = buffer_.span();
+    for (const auto& entry : queues_) {
+      while (mq_send(entry.first, reinterpret_cast<const char*>(message.data()), message.size(), 0) != 0) {
+        const int error = errno;
+        if (error != EINTR || monotonic_ns() > deadline) {
+          error_ = std::string("mq_send: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  std::string last_error() const override { return error_; }
+
+ private:
+  AlignedBuffer buffer_;
+  std::vector<std::pair<mqd_t, std::string>> queues_;
+  std::string error_;
+};
+
+class PosixMqSubscriber final : public SubscriberChannel {
+ public:
+  PosixMqSubscriber(const ChannelSpec& spec, const std::string& name) : buffer_(spec.payload_bytes) {
+    queue_ = mq_open(name.c_str(), O_RDONLY | O_CLOEXEC);
+    if (queue_ == static_cast<mqd_t>(-1)) throw std::runtime_error("mq_open(" + name + "): " + std::strerror(errno));
+  }
+  ~PosixMqSubscriber() override { mq_close(queue_); }
+
+  ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
+    const auto message = buffer_.span();
+    for (;;) {
+      const ssize_t got = mq_receive(queue_, reinterpret_cast<char*>(message.data()), message.size(), nullptr);
+      if (got >= 0) {
+        sink(message.first(static_cast<std::size_t>(got)), monotonic_ns());
+        return ReceiveStatus::delivered;
+      }
+      if (errno != EINTR) {
+        error_ = std::string("mq_receive: ") + std::strerror(errno);
+        return ReceiveStatus::failed;
+      }
+      if (monotonic_ns() > deadline) return ReceiveStatus::timed_out;
+    }
+  }
+
+  std::string last_error() const override { return error_; }
+
+ private:
+  AlignedBuffer buffer_;
+  mqd_t queue_;
+  std::string error_;
+};
+
+class PosixMqTransport final : public Transport {
+ public:
+  std::string_view name() const noexcept override { return "posix_mq"; }
+  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
+  std::optional<std::string> not_applicable(const ChannelSpec& spec) const override {
+    const long limit = msgsize_max();
+    if (static_cast<long>(spec.payload_bytes) > limit) {
+      return "payload > /proc/sys/fs/mqueue/msgsize_max (" + std::to_string(limit) + ")";
+    }
+    return std::nullopt;
+  }
+  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
+    return std::make_unique<PosixMqPublisher>(spec);
+  }
+  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
+                                                     const std::string& endpoint) const override {
+    return std::make_unique<PosixMqSubscriber>(spec, endpoint);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_posix_mq_transport() { return std::make_unique<PosixMqTransport>(); }
+
+}  // namespace shmsnap::bench

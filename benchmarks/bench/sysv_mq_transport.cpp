@@ -1,0 +1,134 @@
+// Baseline: System V message queues, one per subscriber, blocking msgsnd/msgrcv. Queues
+// are IPC_PRIVATE (nameless, so no key can collide with another run) and removed with
+// IPC_RMID. A payload above kernel.msgmax, or above kernel.msgmnb (a queue that could
+// never hold one message), is n/a.
+#include <sys/msg.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include "bench/aligned_buffer.hpp"
+#include "bench/cleanup.hpp"
+#include "bench/clock.hpp"
+#include "bench/transport.hpp"
+
+namespace shmsnap::bench {
+namespace {
+
+long read_limit(const char* path, long fallback) {
+  std::ifstream file(path);
+  long value = 0;
+  return (file >> value) ? value : fallback;
+}
+
+// A SysV message is `long mtype` followed by the text; the buffer keeps that word in
+// front of the payload so sending needs no copy. 64 bytes keep the payload line-aligned.
+constexpr std::size_t type_prefix = 64;
+
+long* type_word(AlignedBuffer& buffer) noexcept {
+  return reinterpret_cast<long*>(buffer.data() + type_prefix - sizeof(long));
+}
+
+class SysvPublisher final : public PublisherChannel {
+ public:
+  explicit SysvPublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes + type_prefix) {
+    *type_word(buffer_) = 1;
+    for (int index = 0; index < spec.subscribers; ++index) {
+      const int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+      if (id < 0) {
+        throw std::runtime_error(std::string("msgget(IPC_PRIVATE): ") + std::strerror(errno) +
+                                 (errno == ENOSPC ? " (kernel.msgmni reached)" : ""));
+      }
+      cleanup::track_sysv_queue(id);
+      queues_.push_back(id);
+    }
+  }
+
+  ~SysvPublisher() override {
+    for (int id : queues_) {
+      msgctl(id, IPC_RMID, nullptr);
+      cleanup::untrack_sysv_queue(id);
+    }
+  }
+
+  std::span<std::byte> buffer() noexcept override { return buffer_.span().subspan(type_prefix); }
+  std::string endpoint(int index) const override { return std::to_string(queues_.at(static_cast<std::size_t>(index))); }
+
+  bool publish(DeadlineNs deadline) noexcept override {
+    const std::size_t size = buffer_.span().size() - type_prefix;
+    for (int id : queues_) {
+      while (msgsnd(id, type_word(buffer_), size, 0) != 0) {
+        const int error = errno;
+        if (error != EINTR || monotonic_ns() > deadline) {
+          error_ = std::string("msgsnd: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  std::string last_error() const override { return error_; }
+
+ private:
+  AlignedBuffer buffer_;
+  std::vector<int> queues_;
+  std::string error_;
+};
+
+class SysvSubscriber final : public SubscriberChannel {
+ public:
+  SysvSubscriber(const ChannelSpec& spec, int id) : buffer_(spec.payload_bytes + type_prefix), id_(id) {}
+
+  ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
+    const std::size_t size = buffer_.span().size() - type_prefix;
+    for (;;) {
+      const ssize_t got = msgrcv(id_, type_word(buffer_), size, 0, 0);
+      if (got >= 0) {
+        sink(buffer_.span().subspan(type_prefix, static_cast<std::size_t>(got)), monotonic_ns());
+        return ReceiveStatus::delivered;
+      }
+      if (errno != EINTR) {
+        error_ = std::string("msgrcv: ") + std::strerror(errno);
+        return ReceiveStatus::failed;
+      }
+      if (monotonic_ns() > deadline) return ReceiveStatus::timed_out;
+    }
+  }
+
+  std::string last_error() const override { return error_; }
+
+ private:
+  AlignedBuffer buffer_;
+  int id_;
+  std::string error_;
+};
+
+class SysvTransport final : public Transport {
+ public:
+  std::string_view name() const noexcept override { return "sysv_mq"; }
+  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
+  std::optional<std::string> not_applicable(const ChannelSpec& spec) const override {
+    const long msgmax = read_limit("/proc/sys/kernel/msgmax", 8192);
+    const long msgmnb = read_limit("/proc/sys/kernel/msgmnb", 16384);
+    const auto payload = static_cast<long>(spec.payload_bytes);
+    if (payload > msgmax) return "payload > kernel.msgmax (" + std::to_string(msgmax) + ")";
+    if (payload > msgmnb) return "payload > kernel.msgmnb (" + std::to_string(msgmnb) + ")";
+    return std::nullopt;
+  }
+  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
+    return std::make_unique<SysvPublisher>(spec);
+  }
+  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
+                                                     const std::string& endpoint) const override {
+    return std::make_unique<SysvSubscriber>(spec, std::stoi(endpoint));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_sysv_mq_transport() { return std::make_unique<SysvTransport>(); }
+
+}  // namespace shmsnap::bench

@@ -1,0 +1,155 @@
+// Baseline: Unix domain SOCK_SEQPACKET, one connected socketpair per subscriber (the
+// child inherits its end across exec), blocking send/recv of the whole payload as one
+// record. A record must fit the socket send buffer (capped by net.core.wmem_max);
+// larger payloads are n/a, found by probing rather than by guessing kernel overheads.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "bench/aligned_buffer.hpp"
+#include "bench/clock.hpp"
+#include "bench/transport.hpp"
+
+namespace shmsnap::bench {
+namespace {
+
+// Room for a few records in flight, like the queue baselines' depth.
+int wanted_buffer_bytes(std::size_t payload) {
+  return static_cast<int>(std::min<std::size_t>(payload * 4 + 4096, 64U << 20U));
+}
+
+void size_buffers(int fd, std::size_t payload) {
+  const int bytes = wanted_buffer_bytes(payload);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+
+std::optional<std::string> probe_record_size(std::size_t payload) {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return std::string("socketpair(SOCK_SEQPACKET): ") + std::strerror(errno);
+  }
+  size_buffers(pair[0], payload);
+  size_buffers(pair[1], payload);
+  AlignedBuffer message(payload);
+  const ssize_t sent = send(pair[0], message.data(), payload, MSG_DONTWAIT | MSG_NOSIGNAL);
+  const int error = errno;
+  close(pair[0]);
+  close(pair[1]);
+  if (sent == static_cast<ssize_t>(payload)) return std::nullopt;
+  return "one SEQPACKET record of this size does not fit the socket buffer (" + std::string(std::strerror(error)) +
+         "; raise net.core.wmem_max)";
+}
+
+class UdsPublisher final : public PublisherChannel {
+ public:
+  explicit UdsPublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes) {
+    for (int index = 0; index < spec.subscribers; ++index) {
+      int pair[2];
+      if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        throw std::runtime_error(std::string("socketpair(SOCK_SEQPACKET): ") + std::strerror(errno));
+      }
+      size_buffers(pair[0], spec.payload_bytes);
+      size_buffers(pair[1], spec.payload_bytes);
+      own_.push_back(pair[0]);
+      theirs_.push_back(pair[1]);
+    }
+  }
+
+  ~UdsPublisher() override {
+    for (int fd : own_) close(fd);
+    subscribers_spawned();
+  }
+
+  std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
+  std::string endpoint(int index) const override { return std::to_string(theirs_.at(static_cast<std::size_t>(index))); }
+  std::vector<int> inherited_fds(int index) const override { return {theirs_.at(static_cast<std::size_t>(index))}; }
+  void subscribers_spawned() override {
+    for (int& fd : theirs_) {
+      if (fd >= 0) close(fd);
+      fd = -1;
+    }
+  }
+
+  bool publish(DeadlineNs deadline) noexcept override {
+    const auto message = buffer_.span();
+    for (int fd : own_) {
+      while (send(fd, message.data(), message.size(), MSG_NOSIGNAL) < 0) {
+        const int error = errno;
+        if (error != EINTR || monotonic_ns() > deadline) {
+          error_ = std::string("send: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  std::string last_error() const override { return error_; }
+
+ private:
+  AlignedBuffer buffer_;
+  std::vector<int> own_;
+  std::vector<int> theirs_;
+  std::string error_;
+};
+
+class UdsSubscriber final : public SubscriberChannel {
+ public:
+  UdsSubscriber(const ChannelSpec& spec, int fd) : buffer_(spec.payload_bytes), fd_(fd) {}
+  ~UdsSubscriber() override { close(fd_); }
+
+  ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
+    const auto message = buffer_.span();
+    for (;;) {
+      const ssize_t got = recv(fd_, message.data(), message.size(), 0);
+      if (got > 0) {
+        sink(message.first(static_cast<std::size_t>(got)), monotonic_ns());
+        return ReceiveStatus::delivered;
+      }
+      if (got == 0) {
+        error_ = "publisher closed the socket";
+        return ReceiveStatus::failed;
+      }
+      if (errno != EINTR) {
+        error_ = std::string("recv: ") + std::strerror(errno);
+        return ReceiveStatus::failed;
+      }
+      if (monotonic_ns() > deadline) return ReceiveStatus::timed_out;
+    }
+  }
+
+  std::string last_error() const override { return error_; }
+
+ private:
+  AlignedBuffer buffer_;
+  int fd_;
+  std::string error_;
+};
+
+class UdsTransport final : public Transport {
+ public:
+  std::string_view name() const noexcept override { return "uds"; }
+  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
+  std::optional<std::string> not_applicable(const ChannelSpec& spec) const override {
+    return probe_record_size(spec.payload_bytes);
+  }
+  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
+    return std::make_unique<UdsPublisher>(spec);
+  }
+  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
+                                                     const std::string& endpoint) const override {
+    return std::make_unique<UdsSubscriber>(spec, std::stoi(endpoint));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_uds_transport() { return std::make_unique<UdsTransport>(); }
+
+}  // namespace shmsnap::bench
