@@ -1,0 +1,40 @@
+// Poller: one thread follows many subscribers (of one or several topics) with a
+// single epoll set over their descriptors, the way a classic select() loop
+// follows several queues. Used by one thread; the subscribers must outlive it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <vector>
+
+#include "shmsnap/subscriber.hpp"
+
+namespace shmsnap {
+
+class Poller {
+ public:
+  /// Throws Error when the kernel refuses an epoll descriptor.
+  Poller();
+  ~Poller();
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+
+  /// Follows `subscriber`; its callbacks run inside wait().
+  void add(SubscriberCore& subscriber);
+  template <Snapshot T>
+  void add(Subscriber<T>& subscriber) {
+    add(subscriber.core());
+  }
+  /// Stops following `subscriber`.
+  void remove(SubscriberCore& subscriber) noexcept;
+
+  /// Waits up to `timeout` for any subscriber to have work and polls every ready
+  /// one. Returns how many snapshots were delivered.
+  std::size_t wait(std::chrono::nanoseconds timeout) noexcept;
+
+ private:
+  int epoll_fd_ = -1;
+  std::vector<SubscriberCore*> members_;
+};
+
+}  // namespace shmsnap

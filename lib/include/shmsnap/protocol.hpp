@@ -1,0 +1,88 @@
+// Wire format of the two queue kinds. Notify queue (publisher -> one subscriber):
+// NotifyMessage. Control queue (subscribers -> publisher): ControlMessage.
+// Fixed-size, host-endian binary records; every received message is validated
+// by parse_* before use (a hostile local peer may write anything it is allowed to).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace shmsnap {
+
+inline constexpr std::uint16_t protocol_magic = 0x5353;  // "SS"
+inline constexpr std::uint8_t protocol_version = 1;
+
+/// mq priorities: control kinds are dequeued before a pending UPDATE.
+inline constexpr unsigned update_priority = 0;
+inline constexpr unsigned control_priority = 1;
+
+enum class NotifyKind : std::uint8_t {
+  update = 1,    ///< a new snapshot is published; read the region
+  shutdown = 2,  ///< the publisher closes the topic cleanly
+  epoch = 3,     ///< a new publisher (new epoch) took the topic over: re-attach
+  welcome = 4,   ///< answer to HELLO: registered
+  rejected = 5,  ///< answer to HELLO: refused (detail says why)
+};
+
+enum class RejectReason : std::uint32_t { none = 0, table_full = 1, id_in_use = 2, wrong_epoch = 3 };
+
+struct NotifyMessage {
+  std::uint16_t magic = protocol_magic;
+  std::uint8_t version = protocol_version;
+  NotifyKind kind = NotifyKind::update;
+  std::uint32_t detail = 0;        ///< RejectReason, for rejected
+  std::uint64_t seq = 0;           ///< update: the sequence; rejected id_in_use: the holder pid
+  std::int64_t publish_ts_ns = 0;  ///< CLOCK_MONOTONIC
+  std::uint64_t epoch = 0;
+};
+static_assert(sizeof(NotifyMessage) == 32);
+
+enum class ControlKind : std::uint8_t { hello = 1, bye = 2 };
+
+/// HELLO flags.
+enum HelloFlags : std::uint32_t {
+  hello_wants_notify = 1U << 0,  ///< spin-mode subscribers clear it: no mq_send per publish
+};
+
+struct ControlMessage {
+  std::uint16_t magic = protocol_magic;
+  std::uint8_t version = protocol_version;
+  ControlKind kind = ControlKind::hello;
+  std::uint32_t flags = 0;
+  std::int32_t pid = 0;
+  std::uint32_t reserved = 0;
+  std::uint64_t epoch = 0;        ///< the region epoch the subscriber attached to
+  std::uint64_t fingerprint = 0;  ///< the region fingerprint the subscriber accepted
+  char id[48] = {};               ///< NUL-terminated subscriber id
+};
+static_assert(sizeof(ControlMessage) == 80);
+
+/// Validates a received notify message. On failure returns nullopt and sets `why`.
+[[nodiscard]] std::optional<NotifyMessage> parse_notify(std::span<const std::byte> bytes, std::string& why);
+
+/// Validates a received control message: size, magic, version, kind, pid, id
+/// charset and termination. On failure returns nullopt and sets `why`.
+[[nodiscard]] std::optional<ControlMessage> parse_control(std::span<const std::byte> bytes, std::string& why);
+
+/// The id of a validated control message.
+[[nodiscard]] inline std::string_view id_of(const ControlMessage& message) noexcept {
+  return std::string_view(message.id);
+}
+
+/// Builds a HELLO or BYE. `id` must be a valid subscriber id.
+[[nodiscard]] ControlMessage make_control(ControlKind kind, std::string_view id, pid_t pid, std::uint64_t epoch,
+                                          std::uint64_t fingerprint, std::uint32_t flags);
+
+/// Bytes of a message, for MessageQueue::send.
+template <class Message>
+[[nodiscard]] std::span<const std::byte> as_bytes(const Message& message) noexcept {
+  return std::span<const std::byte>(reinterpret_cast<const std::byte*>(&message), sizeof message);
+}
+
+}  // namespace shmsnap

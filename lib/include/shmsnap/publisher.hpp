@@ -1,0 +1,148 @@
+// Publisher<T>: the one writer of a topic. create() makes the region and control
+// queue (taking over a dead publisher's, refusing a live one's); publish() writes
+// the next slot under its seqlock and notifies every subscriber without blocking.
+// publish()/loan() are called from one thread at a time; a background control
+// thread registers subscribers and reclaims dead ones.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "shmsnap/schema.hpp"
+
+namespace shmsnap {
+
+/// Where publish() sends the per-subscriber notifications.
+enum class FanOut {
+  caller,           ///< in publish(): lowest latency, caller cost grows with N
+  notifier_thread,  ///< on a background thread: publish() stays O(1) in N
+};
+
+/// Options for Publisher<T>::create; fill with designated initializers.
+struct PublisherOptions {
+  std::string prefix;                 ///< namespace; "" = $SHMSNAP_PREFIX or "shmsnap"
+  mode_t mode = 0640;                 ///< region mode; the control queue gets the matching write bits
+  std::uint32_t slot_count = 3;       ///< 2..255 slots; more keeps big snapshots readable under fast writers
+  std::uint32_t max_subscribers = 64; ///< table bound; HELLOs beyond it are refused
+  FanOut fan_out = FanOut::caller;
+  std::chrono::milliseconds heartbeat_interval{100};  ///< liveness sweep and table mirror period
+  /// Test-only fault hook: the process SIGKILLs itself between the odd and even
+  /// sequence stores of this publish sequence (0 = never). Also read from
+  /// $SHMSNAP_FAULT_KILL_MID_WRITE_AT when 0.
+  std::uint64_t fault_kill_mid_write_at = 0;
+};
+
+/// Counters of one publisher since create().
+struct PublisherStats {
+  std::uint64_t published = 0;
+  std::uint64_t notified = 0;        ///< UPDATEs enqueued
+  std::uint64_t coalesced = 0;       ///< UPDATEs folded into a pending one (full queue)
+  std::uint64_t send_errors = 0;
+  std::uint64_t subscribers = 0;     ///< registered now
+  std::uint64_t reclaimed = 0;       ///< dead subscribers whose queue and slot were freed
+  std::uint64_t rejected = 0;        ///< HELLOs refused (table full, id in use, wrong epoch)
+  std::uint64_t dropped_control = 0; ///< malformed or hostile control messages
+};
+
+/// The untyped publisher behind Publisher<T>; also usable directly by tools that
+/// publish bytes described by a runtime schema.
+class PublisherCore {
+ public:
+  /// Creates the topic. Throws Error (invalid_argument, busy, out_of_space, ...).
+  PublisherCore(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size,
+                const PublisherOptions& options);
+  ~PublisherCore();
+  PublisherCore(const PublisherCore&) = delete;
+  PublisherCore& operator=(const PublisherCore&) = delete;
+
+  /// Copies `size` bytes into the next slot, publishes it and notifies. Returns the sequence.
+  std::uint64_t publish(const void* data, std::size_t size) noexcept;
+  /// Starts an in-place write: the next slot's payload, marked as being written.
+  [[nodiscard]] std::byte* begin_write() noexcept;
+  /// Publishes the slot handed out by begin_write(). Returns the sequence.
+  std::uint64_t commit_write() noexcept;
+  /// Abandons the slot handed out by begin_write(); nothing is published.
+  void abort_write() noexcept;
+
+  [[nodiscard]] PublisherStats stats() const noexcept;
+  [[nodiscard]] std::uint64_t epoch() const noexcept;
+  [[nodiscard]] std::uint64_t last_seq() const noexcept;
+  [[nodiscard]] const std::string& topic() const noexcept;
+  [[nodiscard]] const std::string& region_name() const noexcept;
+
+  /// Closes the topic now: SHUTDOWN to every subscriber, region and control queue
+  /// unlinked. The destructor does this if it was not called. Idempotent.
+  void shutdown() noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+template <Snapshot T>
+class Publisher;
+
+/// An in-place write of the next slot: fill *loan, then publish(). A loan dropped
+/// without publish() publishes nothing. Writes go straight into shared memory
+/// with plain stores; a reader that laps onto the slot retries, but the race
+/// detector would report it, so prefer Publisher::publish(value) under TSan.
+template <Snapshot T>
+class Loan {
+ public:
+  Loan(Loan&& other) noexcept : core_(std::exchange(other.core_, nullptr)), value_(other.value_) {}
+  Loan(const Loan&) = delete;
+  Loan& operator=(const Loan&) = delete;
+  Loan& operator=(Loan&&) = delete;
+  ~Loan() {
+    if (core_ != nullptr) {
+      core_->abort_write();
+    }
+  }
+
+  T& operator*() noexcept { return *value_; }
+  T* operator->() noexcept { return value_; }
+  /// Publishes the loaned slot. Returns the sequence.
+  std::uint64_t publish() noexcept { return std::exchange(core_, nullptr)->commit_write(); }
+
+ private:
+  friend class Publisher<T>;
+  explicit Loan(PublisherCore& core) noexcept
+      : core_(&core), value_(reinterpret_cast<T*>(core.begin_write())) {}
+
+  PublisherCore* core_;
+  T* value_;
+};
+
+/// The typed publisher of one topic carrying T.
+template <Snapshot T>
+class Publisher {
+ public:
+  /// Creates `topic`. Throws Error; Errc::busy names the live publisher's pid.
+  [[nodiscard]] static Publisher create(std::string_view topic, const PublisherOptions& options = {}) {
+    return Publisher(std::make_unique<PublisherCore>(topic, T::shmsnap_schema, sizeof(T), options));
+  }
+
+  /// Publishes a copy of `value`. Never blocks on a subscriber. Returns the sequence.
+  std::uint64_t publish(const T& value) noexcept { return core_->publish(&value, sizeof(T)); }
+  /// Writes the next slot in place (see Loan). One loan at a time.
+  [[nodiscard]] Loan<T> loan() noexcept { return Loan<T>(*core_); }
+
+  [[nodiscard]] PublisherStats stats() const noexcept { return core_->stats(); }
+  [[nodiscard]] std::uint64_t epoch() const noexcept { return core_->epoch(); }
+  [[nodiscard]] std::uint64_t last_seq() const noexcept { return core_->last_seq(); }
+  /// Closes the topic now (also done by the destructor).
+  void shutdown() noexcept { core_->shutdown(); }
+
+ private:
+  explicit Publisher(std::unique_ptr<PublisherCore> core) : core_(std::move(core)) {}
+  std::unique_ptr<PublisherCore> core_;
+};
+
+}  // namespace shmsnap

@@ -1,0 +1,96 @@
+// Read-only access to a topic's snapshot region, for subscribers and tools.
+// Opening validates the whole header (magic, version, sizes against the file,
+// slot bounds) before any payload is touched; a region that fails is an Error,
+// never a crash. A RegionReader is used by one thread at a time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shmsnap/detail/region_layout.hpp"
+
+namespace shmsnap {
+
+/// What a reader learns about the snapshot it copied.
+struct SnapshotMeta {
+  std::uint64_t seq = 0;            ///< publish sequence, 1 for the first publish
+  std::int64_t publish_ts_ns = 0;   ///< CLOCK_MONOTONIC when the publisher wrote it
+};
+
+/// Outcome of one read attempt.
+enum class ReadStatus {
+  ok,           ///< a consistent snapshot was copied
+  empty,        ///< the publisher has not published yet
+  contended,    ///< the writer lapped the reader on every attempt; try again
+  corrupt,      ///< the published index points outside the region
+};
+
+/// One row of the subscriber table the publisher mirrors into the region.
+struct SubscriberRow {
+  std::string id;
+  pid_t pid = 0;
+  bool alive = false;
+  std::uint64_t notified = 0;
+  std::uint64_t coalesced = 0;
+  std::int64_t attached_realtime_ns = 0;
+};
+
+class RegionReader {
+ public:
+  RegionReader(RegionReader&&) noexcept;
+  RegionReader& operator=(RegionReader&&) noexcept;
+  ~RegionReader();
+
+  /// Opens `shm_name` ("/<prefix>.<topic>") read-only and validates it. Throws Error:
+  /// not_found, permission_denied, invalid_region (the reason and what to do).
+  [[nodiscard]] static RegionReader open(const std::string& shm_name);
+
+  /// Why `bytes` (a whole region file of `file_size` bytes) is not a valid region,
+  /// or an empty string. Pure: reads nothing but the given bytes.
+  [[nodiscard]] static std::string validate(const std::byte* bytes, std::uint64_t file_size);
+
+  /// Copies the newest snapshot's first `destination.size()` bytes (at most the
+  /// payload size) under the slot's seqlock, making up to `max_attempts` tries.
+  /// `retries` grows by the attempts that raced the writer. Never blocks.
+  ReadStatus try_read(std::span<std::byte> destination, SnapshotMeta& meta, std::uint64_t& retries,
+                      unsigned max_attempts = 64) const noexcept;
+
+  /// Sequence of the newest publish, 0 before the first. One acquire load.
+  [[nodiscard]] std::uint64_t latest_seq() const noexcept;
+  /// True while the publisher process named in the header runs.
+  [[nodiscard]] bool publisher_alive() const noexcept;
+  /// True once the publisher has shut the topic down cleanly.
+  [[nodiscard]] bool closed() const noexcept;
+  /// A slot's seqlock is odd: a write is in progress (or the writer died in one).
+  [[nodiscard]] bool write_in_progress() const noexcept;
+
+  [[nodiscard]] const detail::RegionHeader& header() const noexcept { return *header_; }
+  [[nodiscard]] std::string_view schema_name() const noexcept;
+  [[nodiscard]] std::string_view descriptor() const noexcept;
+  [[nodiscard]] std::uint64_t epoch() const noexcept { return header_->epoch; }
+  [[nodiscard]] pid_t publisher_pid() const noexcept { return header_->publisher_pid; }
+  [[nodiscard]] std::uint32_t payload_size() const noexcept { return header_->payload_size; }
+  [[nodiscard]] ino_t inode() const noexcept { return inode_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// The active entries of the subscriber table (consistent copy).
+  [[nodiscard]] std::vector<SubscriberRow> subscribers() const;
+
+ private:
+  struct Mapping;
+  explicit RegionReader(std::unique_ptr<Mapping> mapping);
+
+  std::unique_ptr<Mapping> mapping_;
+  const detail::RegionHeader* header_ = nullptr;
+  const std::byte* base_ = nullptr;
+  ino_t inode_ = 0;
+  std::string name_;
+};
+
+}  // namespace shmsnap

@@ -1,0 +1,155 @@
+// Subscriber<T>: follows one topic. open() maps the region read-only, validates
+// it and the schema, creates this subscriber's notify queue, registers with the
+// publisher and copies the current snapshot at once. wait()/poll() deliver the
+// newest snapshot; a publisher that dies or shuts down leaves the last state in
+// place, marked stale, and the subscriber re-attaches to its successor by itself.
+// A Subscriber is used by one thread at a time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "shmsnap/schema.hpp"
+
+namespace shmsnap {
+
+/// How wait() waits for the next snapshot.
+enum class WaitMode {
+  notify,  ///< block on the notify queue (and the publisher's pidfd)
+  spin,    ///< poll the published sequence: lowest latency, burns a core
+  hybrid,  ///< spin for `hybrid_spin`, then block
+};
+
+/// Options for Subscriber<T>::open; fill with designated initializers.
+struct SubscriberOptions {
+  std::string prefix;        ///< namespace; "" = $SHMSNAP_PREFIX or "shmsnap"
+  std::string id;            ///< unique per topic; "" = "sub-<pid>-<n>"
+  WaitMode mode = WaitMode::notify;
+  std::chrono::microseconds hybrid_spin{50};
+  mode_t queue_mode = 0620;  ///< the notify queue: we read, the publisher (maybe another user) writes
+  std::chrono::milliseconds attach_timeout{2000};    ///< bound on the HELLO/WELCOME exchange
+  std::chrono::milliseconds reattach_interval{50};   ///< how often a stale subscriber looks for a publisher
+};
+
+/// What came with a delivered snapshot.
+struct UpdateInfo {
+  std::uint64_t seq = 0;            ///< publish sequence (restarts with each epoch)
+  std::int64_t publish_ts_ns = 0;   ///< CLOCK_MONOTONIC at publish
+  std::int64_t receive_ts_ns = 0;   ///< CLOCK_MONOTONIC once copied out
+  std::uint64_t skipped = 0;        ///< publishes since the previous delivery that were never seen
+  std::uint64_t epoch = 0;          ///< publisher incarnation
+  bool stale = false;               ///< the publisher is gone; this is the last good state
+};
+
+/// A change of attachment, reported to on_status.
+enum class StatusEvent {
+  publisher_lost,   ///< publisher exited, died mid-write, or shut down: state is stale
+  reattached,       ///< a publisher (new epoch) is followed again
+};
+
+/// Counters of one subscriber since open().
+struct SubscriberStats {
+  std::uint64_t delivered = 0;   ///< snapshots handed to the caller
+  std::uint64_t wakeups = 0;     ///< notifications dequeued
+  std::uint64_t skipped = 0;     ///< publishes never seen (latest-value semantics)
+  std::uint64_t retries = 0;     ///< seqlock read retries (the writer lapped a read)
+  std::uint64_t reattached = 0;  ///< successful re-attaches after a publisher loss
+};
+
+/// The untyped subscriber behind Subscriber<T>; tools use it with schema == nullptr
+/// to follow any topic as bytes plus the region's descriptor.
+class SubscriberCore {
+ public:
+  using UpdateHandler = std::function<void(const UpdateInfo&)>;
+  using StatusHandler = std::function<void(StatusEvent, const UpdateInfo&)>;
+
+  /// Attaches. `schema` == nullptr accepts any schema (the local state then has the
+  /// region's payload size). Throws Error: not_found, schema_mismatch, busy (id in
+  /// use, naming the pid), limit_exceeded (table full), timed_out, ...
+  SubscriberCore(std::string_view topic, const SchemaInfo* schema, const SubscriberOptions& options);
+  /// BYE, then its notify queue is closed and unlinked.
+  ~SubscriberCore();
+  SubscriberCore(const SubscriberCore&) = delete;
+  SubscriberCore& operator=(const SubscriberCore&) = delete;
+
+  void on_update(UpdateHandler handler) { update_handler_ = std::move(handler); }
+  void on_status(StatusHandler handler) { status_handler_ = std::move(handler); }
+
+  /// Waits up to `timeout` (per the wait mode) and delivers the newest snapshot.
+  /// True when one was delivered.
+  bool wait(std::chrono::nanoseconds timeout) noexcept;
+  /// Handles whatever is pending without blocking; true when a snapshot was delivered.
+  bool poll() noexcept;
+  /// Readable when poll() has work: notify queue, publisher exit, re-attach timer.
+  [[nodiscard]] int fd() const noexcept;
+
+  [[nodiscard]] std::span<const std::byte> bytes() const noexcept;
+  [[nodiscard]] bool has_value() const noexcept;
+  [[nodiscard]] bool stale() const noexcept;
+  [[nodiscard]] const UpdateInfo& info() const noexcept;
+  [[nodiscard]] SubscriberStats stats() const noexcept;
+  [[nodiscard]] const std::string& id() const noexcept;
+  [[nodiscard]] const std::string& topic() const noexcept;
+  /// The descriptor JSON of the region last attached to (for decoding bytes()).
+  [[nodiscard]] const std::string& descriptor() const noexcept;
+  [[nodiscard]] pid_t publisher_pid() const noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  UpdateHandler update_handler_;
+  StatusHandler status_handler_;
+  friend struct State;
+};
+
+/// The typed subscriber of a topic carrying T (or a newer, append-only version of T).
+template <Snapshot T>
+class Subscriber {
+  static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "the local state is heap storage of default alignment");
+
+ public:
+  /// Attaches to `topic` (see SubscriberCore). Right after open() the current
+  /// snapshot, if any, is in latest().
+  [[nodiscard]] static Subscriber open(std::string_view topic, const SubscriberOptions& options = {}) {
+    return Subscriber(std::make_unique<SubscriberCore>(topic, &T::shmsnap_schema, options));
+  }
+
+  /// Called from wait()/poll() for every delivered snapshot, on the caller's thread.
+  void on_update(std::function<void(const T&, const UpdateInfo&)> callback) {
+    // Captures the core, not `this`: a Subscriber may be moved after on_update.
+    core_->on_update([core = core_.get(), callback = std::move(callback)](const UpdateInfo& info) {
+      callback(*reinterpret_cast<const T*>(core->bytes().data()), info);
+    });
+  }
+  /// Called when the publisher is lost or a successor is followed again.
+  void on_status(SubscriberCore::StatusHandler handler) { core_->on_status(std::move(handler)); }
+
+  /// Blocks up to `timeout` for a newer snapshot; true when one was delivered.
+  bool wait(std::chrono::nanoseconds timeout) noexcept { return core_->wait(timeout); }
+  /// Non-blocking: handles pending notifications; true when a snapshot was delivered.
+  bool poll() noexcept { return core_->poll(); }
+  /// Pollable descriptor for the caller's own epoll/select loop; call poll() when readable.
+  [[nodiscard]] int fd() const noexcept { return core_->fd(); }
+
+  /// The local state: the newest snapshot copied so far (zero before the first).
+  [[nodiscard]] const T& latest() const noexcept { return *reinterpret_cast<const T*>(core_->bytes().data()); }
+  [[nodiscard]] bool has_value() const noexcept { return core_->has_value(); }
+  [[nodiscard]] bool stale() const noexcept { return core_->stale(); }
+  [[nodiscard]] const UpdateInfo& info() const noexcept { return core_->info(); }
+  [[nodiscard]] SubscriberStats stats() const noexcept { return core_->stats(); }
+  [[nodiscard]] SubscriberCore& core() noexcept { return *core_; }
+
+ private:
+  explicit Subscriber(std::unique_ptr<SubscriberCore> core) : core_(std::move(core)) {}
+  std::unique_ptr<SubscriberCore> core_;
+};
+
+}  // namespace shmsnap

@@ -1,0 +1,57 @@
+#include "shmsnap/poller.hpp"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+
+#include "os_error.hpp"
+#include "shmsnap/clock.hpp"
+
+namespace shmsnap {
+
+Poller::Poller() : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
+  if (epoll_fd_ < 0) {
+    throw detail::os_error(errno, "create", "the poller's epoll set");
+  }
+}
+
+Poller::~Poller() { ::close(epoll_fd_); }
+
+void Poller::add(SubscriberCore& subscriber) {
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = &subscriber;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, subscriber.fd(), &event) != 0) {
+    throw detail::os_error(errno, "add to the poller", "subscriber '" + subscriber.id() + "'");
+  }
+  members_.push_back(&subscriber);
+}
+
+void Poller::remove(SubscriberCore& subscriber) noexcept {
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, subscriber.fd(), nullptr);
+  members_.erase(std::remove(members_.begin(), members_.end(), &subscriber), members_.end());
+}
+
+std::size_t Poller::wait(std::chrono::nanoseconds timeout) noexcept {
+  std::array<epoll_event, 64> events{};
+  const std::int64_t deadline = monotonic_ns() + timeout.count();
+  std::size_t delivered = 0;
+  while (delivered == 0) {
+    const std::int64_t left_ns = deadline - monotonic_ns();
+    const int timeout_ms = left_ns <= 0 ? 0 : static_cast<int>((left_ns + 999'999) / 1'000'000);
+    const int ready = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+    for (int index = 0; index < ready; ++index) {
+      auto* subscriber = static_cast<SubscriberCore*>(events[static_cast<std::size_t>(index)].data.ptr);
+      delivered += subscriber->poll() ? 1 : 0;
+    }
+    if (monotonic_ns() >= deadline) {
+      break;
+    }
+  }
+  return delivered;
+}
+
+}  // namespace shmsnap

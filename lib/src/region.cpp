@@ -1,0 +1,245 @@
+#include "shmsnap/region.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "process.hpp"
+#include "shared_memory.hpp"
+#include "shmsnap/error.hpp"
+
+namespace shmsnap {
+namespace {
+
+using detail::RegionHeader;
+using detail::SlotHeader;
+
+template <class Field>
+Field field_at(const std::byte* bytes, std::size_t offset) noexcept {
+  Field value;
+  std::memcpy(&value, bytes + offset, sizeof value);
+  return value;
+}
+
+// A region whose magic is still 0 is being created; its creator stores the magic
+// within microseconds, so a short bounded wait tells "starting" from "abandoned".
+constexpr int initialisation_polls = 40;
+constexpr auto initialisation_poll_interval = std::chrono::milliseconds(25);
+
+}  // namespace
+
+struct RegionReader::Mapping {
+  detail::SharedMemory memory;
+};
+
+RegionReader::RegionReader(std::unique_ptr<Mapping> mapping) : mapping_(std::move(mapping)) {}
+RegionReader::RegionReader(RegionReader&&) noexcept = default;
+RegionReader& RegionReader::operator=(RegionReader&&) noexcept = default;
+RegionReader::~RegionReader() = default;
+
+std::string RegionReader::validate(const std::byte* bytes, std::uint64_t file_size) {
+  if (file_size < sizeof(RegionHeader)) {
+    return "the file holds " + std::to_string(file_size) + " bytes but a region header needs " +
+           std::to_string(sizeof(RegionHeader)) + " (truncated, or a publisher died while creating it)";
+  }
+  const auto magic = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, magic));
+  if (magic == 0) {
+    return "the region is not initialised (a publisher is starting, or died while creating it)";
+  }
+  if (magic != detail::region_magic) {
+    char text[16];
+    std::snprintf(text, sizeof text, "0x%08x", magic);
+    return std::string("not a shmsnap region (magic ") + text + ")";
+  }
+  const auto version = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, layout_version));
+  if (version != detail::region_layout_version) {
+    return "region layout version " + std::to_string(version) + ", but this build reads version " +
+           std::to_string(detail::region_layout_version) + ": run publisher and subscribers of one shmsnap release";
+  }
+  const auto region_size = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, region_size));
+  if (region_size != file_size) {
+    return "the header says " + std::to_string(region_size) + " bytes but the file has " +
+           std::to_string(file_size) + " (truncated or corrupt)";
+  }
+  const auto slot_count = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, slot_count));
+  const auto slot_stride = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, slot_stride));
+  const auto payload_size = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, payload_size));
+  const auto max_subscribers = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, max_subscribers));
+  const auto descriptor_size = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, descriptor_size));
+  const auto header_size = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, header_size));
+  const auto table_offset = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, subscriber_table_offset));
+  const auto descriptor_offset = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, descriptor_offset));
+  if (slot_count < 1 || slot_count > detail::max_slot_count) {
+    return "slot count " + std::to_string(slot_count) + " is outside 1.." + std::to_string(detail::max_slot_count);
+  }
+  if (payload_size < 1 || payload_size > detail::max_payload_size) {
+    return "payload size " + std::to_string(payload_size) + " is outside 1.." +
+           std::to_string(detail::max_payload_size);
+  }
+  if (slot_stride != sizeof(SlotHeader) + detail::round_to_line(payload_size)) {
+    return "slot stride " + std::to_string(slot_stride) + " does not fit payload size " + std::to_string(payload_size);
+  }
+  if (max_subscribers < 1 || max_subscribers > detail::max_table_entries) {
+    return "subscriber table of " + std::to_string(max_subscribers) + " entries is outside 1.." +
+           std::to_string(detail::max_table_entries);
+  }
+  if (descriptor_size > detail::max_descriptor_size) {
+    return "schema descriptor of " + std::to_string(descriptor_size) + " bytes exceeds " +
+           std::to_string(detail::max_descriptor_size);
+  }
+  const std::uint64_t expected_descriptor_offset =
+      sizeof(RegionHeader) + std::uint64_t{max_subscribers} * sizeof(detail::SubscriberEntry);
+  const std::uint64_t expected_header_size = detail::round_to_line(expected_descriptor_offset + descriptor_size);
+  if (table_offset != sizeof(RegionHeader) || descriptor_offset != expected_descriptor_offset ||
+      header_size != expected_header_size) {
+    return "table, descriptor or slot offsets are inconsistent with the table and descriptor sizes";
+  }
+  if (header_size + std::uint64_t{slot_count} * slot_stride != region_size) {
+    return "header of " + std::to_string(header_size) + " bytes plus " + std::to_string(slot_count) + " slots of " +
+           std::to_string(slot_stride) + " bytes is not the region size " + std::to_string(region_size);
+  }
+  const auto* name = bytes + offsetof(RegionHeader, schema_name);
+  if (std::memchr(name, 0, sizeof(RegionHeader::schema_name)) == nullptr) {
+    return "schema name is not terminated";
+  }
+  return {};
+}
+
+RegionReader RegionReader::open(const std::string& shm_name) {
+  auto mapping = std::make_unique<Mapping>();
+  mapping->memory = detail::SharedMemory::open(shm_name, detail::SharedMemory::Access::read_only);
+  std::string problem;
+  for (int poll = 0; poll < initialisation_polls; ++poll) {
+    const std::uint64_t size = mapping->memory.file_size();
+    if (size >= sizeof(RegionHeader)) {
+      mapping->memory.map();
+      const auto* header = static_cast<const RegionHeader*>(mapping->memory.address());
+      // Pairs with the creator's release store of magic: every header field
+      // written before it is visible once we see it.
+      if (header->magic.load(std::memory_order_acquire) != 0) {
+        problem = validate(static_cast<const std::byte*>(mapping->memory.address()), mapping->memory.mapped_size());
+        break;
+      }
+      mapping->memory.unmap();
+      problem = "the region is not initialised (a publisher is starting, or died while creating it)";
+    } else {
+      problem = validate(nullptr, size);
+    }
+    std::this_thread::sleep_for(initialisation_poll_interval);
+  }
+  if (!problem.empty()) {
+    throw Error(Errc::invalid_region, "region /dev/shm" + shm_name + " is unusable: " + problem +
+                                          "; if no publisher is running, remove it with 'shmsnap clean'");
+  }
+  RegionReader reader(std::move(mapping));
+  reader.base_ = static_cast<const std::byte*>(reader.mapping_->memory.address());
+  reader.header_ = reinterpret_cast<const RegionHeader*>(reader.base_);
+  reader.inode_ = reader.mapping_->memory.inode();
+  reader.name_ = shm_name;
+  return reader;
+}
+
+ReadStatus RegionReader::try_read(std::span<std::byte> destination, SnapshotMeta& meta, std::uint64_t& retries,
+                                  unsigned max_attempts) const noexcept {
+  const std::size_t size = std::min<std::size_t>(destination.size(), header_->payload_size);
+  for (unsigned attempt = 0; attempt < max_attempts; ++attempt) {
+    // Pairs with the publisher's release store of `published` after write_end.
+    const std::uint64_t word = header_->published.load(std::memory_order_acquire);
+    if (word == 0) {
+      return ReadStatus::empty;
+    }
+    const std::uint32_t slot = detail::published_slot(word);
+    if (slot >= header_->slot_count) {
+      return ReadStatus::corrupt;
+    }
+    const std::byte* slot_base = base_ + header_->header_size + std::uint64_t{slot} * header_->slot_stride;
+    const auto& slot_header = *reinterpret_cast<const SlotHeader*>(slot_base);
+    const std::uint64_t begin = slot_header.lock.read_begin();
+    if ((begin & 1U) != 0) {
+      ++retries;
+      continue;
+    }
+    copy_from_shared(destination.data(), slot_base + sizeof(SlotHeader), size);
+    const std::uint64_t seq = slot_header.publish_seq.load(std::memory_order_relaxed);
+    const std::int64_t publish_ts = slot_header.publish_ts_ns.load(std::memory_order_relaxed);
+    if (slot_header.lock.read_retry(begin)) {
+      ++retries;
+      continue;
+    }
+    meta.seq = seq;
+    meta.publish_ts_ns = publish_ts;
+    return ReadStatus::ok;
+  }
+  return ReadStatus::contended;
+}
+
+std::uint64_t RegionReader::latest_seq() const noexcept {
+  return detail::published_seq(header_->published.load(std::memory_order_acquire));
+}
+
+bool RegionReader::publisher_alive() const noexcept {
+  return detail::process_alive(header_->publisher_pid, header_->publisher_start_time);
+}
+
+bool RegionReader::closed() const noexcept {
+  return header_->state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(detail::RegionState::closed);
+}
+
+bool RegionReader::write_in_progress() const noexcept {
+  for (std::uint32_t slot = 0; slot < header_->slot_count; ++slot) {
+    const auto& slot_header =
+        *reinterpret_cast<const SlotHeader*>(base_ + header_->header_size + std::uint64_t{slot} * header_->slot_stride);
+    if ((slot_header.lock.peek() & 1U) != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view RegionReader::schema_name() const noexcept {
+  return std::string_view(header_->schema_name, strnlen(header_->schema_name, sizeof header_->schema_name));
+}
+
+std::string_view RegionReader::descriptor() const noexcept {
+  return std::string_view(reinterpret_cast<const char*>(base_ + header_->descriptor_offset),
+                          header_->descriptor_size);
+}
+
+std::vector<SubscriberRow> RegionReader::subscribers() const {
+  const auto* table =
+      reinterpret_cast<const detail::SubscriberEntry*>(base_ + header_->subscriber_table_offset);
+  std::vector<SubscriberRow> rows;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    rows.clear();
+    const std::uint64_t begin = header_->table_version.read_begin();
+    if ((begin & 1U) != 0) {
+      std::this_thread::yield();
+      continue;
+    }
+    for (std::uint32_t index = 0; index < header_->max_subscribers; ++index) {
+      const detail::SubscriberEntry& entry = table[index];
+      if (entry.state.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(detail::TableEntryState::active)) {
+        continue;
+      }
+      char id[sizeof entry.id];
+      copy_from_shared(id, entry.id, sizeof id);
+      SubscriberRow row;
+      row.id.assign(id, strnlen(id, sizeof id));
+      row.pid = entry.pid.load(std::memory_order_relaxed);
+      row.notified = entry.notified.load(std::memory_order_relaxed);
+      row.coalesced = entry.coalesced.load(std::memory_order_relaxed);
+      row.attached_realtime_ns = entry.attached_realtime_ns.load(std::memory_order_relaxed);
+      rows.push_back(std::move(row));
+    }
+    if (!header_->table_version.read_retry(begin)) {
+      break;
+    }
+  }
+  for (SubscriberRow& row : rows) {
+    row.alive = detail::process_alive(row.pid, 0);
+  }
+  return rows;
+}
+
+}  // namespace shmsnap

@@ -1,0 +1,231 @@
+#include "region_writer.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <new>
+#include <thread>
+#include <utility>
+
+#include "log.hpp"
+#include "process.hpp"
+#include "shmsnap/clock.hpp"
+#include "shmsnap/error.hpp"
+#include "shmsnap/region.hpp"
+
+namespace shmsnap::detail {
+namespace {
+
+// How long a region without magic counts as "being created by someone else"
+// rather than "abandoned mid-creation".
+constexpr double creation_grace_seconds = 2.0;
+constexpr int create_attempts = 50;
+
+std::uint64_t region_size_for(const RegionSpec& spec, std::uint64_t& header_size) {
+  const std::uint64_t descriptor_offset =
+      sizeof(RegionHeader) + std::uint64_t{spec.max_subscribers} * sizeof(SubscriberEntry);
+  header_size = round_to_line(descriptor_offset + spec.schema.descriptor.size());
+  const std::uint64_t stride = sizeof(SlotHeader) + round_to_line(spec.payload_size);
+  return header_size + std::uint64_t{spec.slot_count} * stride;
+}
+
+void validate_spec(const RegionSpec& spec) {
+  if (spec.slot_count < 2 || spec.slot_count > max_slot_count) {
+    throw Error(Errc::invalid_argument, "topic '" + spec.topic + "': slot_count " + std::to_string(spec.slot_count) +
+                                            " is outside 2.." + std::to_string(max_slot_count));
+  }
+  if (spec.max_subscribers < 1 || spec.max_subscribers > max_table_entries) {
+    throw Error(Errc::invalid_argument, "topic '" + spec.topic + "': max_subscribers " +
+                                            std::to_string(spec.max_subscribers) + " is outside 1.." +
+                                            std::to_string(max_table_entries));
+  }
+  if (spec.payload_size < 1 || spec.payload_size > max_payload_size) {
+    throw Error(Errc::invalid_argument, "topic '" + spec.topic + "': snapshot size " +
+                                            std::to_string(spec.payload_size) + " is outside 1.." +
+                                            std::to_string(max_payload_size));
+  }
+  if (spec.schema.descriptor.size() > max_descriptor_size || spec.schema.name.size() >= 64) {
+    throw Error(Errc::invalid_argument, "topic '" + spec.topic + "': schema name (64) or descriptor (" +
+                                            std::to_string(max_descriptor_size) + " bytes) too long");
+  }
+}
+
+// Reads what a dead owner left: its epoch and subscriber ids, if its header is sane.
+void inspect_previous(SharedMemory& existing, PreviousOwner& previous) {
+  previous.existed = true;
+  if (existing.file_size() < sizeof(RegionHeader)) {
+    return;
+  }
+  existing.map();
+  const auto* bytes = static_cast<const std::byte*>(existing.address());
+  if (!RegionReader::validate(bytes, existing.mapped_size()).empty()) {
+    return;
+  }
+  const auto& header = *reinterpret_cast<const RegionHeader*>(bytes);
+  previous.pid = header.publisher_pid;
+  previous.epoch = header.epoch;
+  const auto* table = reinterpret_cast<const SubscriberEntry*>(bytes + header.subscriber_table_offset);
+  for (std::uint32_t index = 0; index < header.max_subscribers; ++index) {
+    if (table[index].state.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(TableEntryState::active)) {
+      const std::string id(table[index].id, strnlen(table[index].id, sizeof table[index].id));
+      previous.subscriber_ids.push_back(id);
+    }
+  }
+}
+
+std::string holder_description(SharedMemory& existing) {
+  try {
+    if (existing.file_size() < sizeof(RegionHeader)) {
+      return "a publisher that is still creating it";
+    }
+    existing.map();
+    const auto* bytes = static_cast<const std::byte*>(existing.address());
+    if (RegionReader::validate(bytes, existing.mapped_size()).empty()) {
+      return "a live publisher (pid " + std::to_string(reinterpret_cast<const RegionHeader*>(bytes)->publisher_pid) + ")";
+    }
+  } catch (const Error&) {
+  }
+  return "a live publisher (pid unknown: its header is not readable yet)";
+}
+
+}  // namespace
+
+RegionWriter RegionWriter::create(const RegionSpec& spec, PreviousOwner& previous) {
+  validate_spec(spec);
+  for (int attempt = 0; attempt < create_attempts; ++attempt) {
+    RegionWriter writer;
+    try {
+      writer.memory_ = SharedMemory::create(spec.shm_name, spec.mode);
+    } catch (const Error& failure) {
+      if (failure.code() != Errc::busy) {
+        throw;
+      }
+      SharedMemory existing;
+      try {
+        existing = SharedMemory::open(spec.shm_name, SharedMemory::Access::read_write);
+      } catch (const Error& gone) {
+        if (gone.code() == Errc::not_found) {
+          continue;  // removed between our create and open: try again
+        }
+        throw;
+      }
+      if (!existing.try_lock_exclusive()) {
+        throw Error(Errc::busy, "topic '" + spec.topic + "' (/dev/shm" + spec.shm_name + ") is held by " +
+                                    holder_description(existing) +
+                                    "; stop that publisher first, or use another topic or prefix");
+      }
+      bool initialised = false;
+      if (existing.file_size() >= sizeof(RegionHeader)) {
+        existing.map();
+        initialised = static_cast<const RegionHeader*>(existing.address())->magic.load(std::memory_order_acquire) != 0;
+      }
+      if (!initialised && existing.age_seconds() < creation_grace_seconds) {
+        // Most likely another publisher between its create and its lock: wait and look again.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      existing.unmap();
+      inspect_previous(existing, previous);
+      log().warn("topic '{}': publisher pid {} is gone; taking over its region (epoch {} -> {})", spec.topic,
+                 previous.pid, previous.epoch, previous.epoch + 1);
+      SharedMemory::remove(spec.shm_name);
+      continue;  // `existing` closes here, releasing the dead owner's lock
+    }
+    writer.owned_ = true;
+    if (!writer.memory_.try_lock_exclusive()) {
+      throw Error(Errc::system, "cannot lock the new region /dev/shm" + spec.shm_name);
+    }
+    std::uint64_t header_size = 0;
+    const std::uint64_t size = region_size_for(spec, header_size);
+    writer.memory_.reserve(size);  // on failure the destructor removes the name
+    writer.memory_.map();
+    writer.initialise(spec, previous.epoch + 1, size);
+    return writer;
+  }
+  throw Error(Errc::busy, "topic '" + spec.topic + "': could not create /dev/shm" + spec.shm_name +
+                              " (another publisher keeps racing for it); try again");
+}
+
+void RegionWriter::initialise(const RegionSpec& spec, std::uint64_t epoch, std::uint64_t size) {
+  base_ = static_cast<std::byte*>(memory_.address());
+  header_ = new (base_) RegionHeader();
+  RegionHeader& header = *header_;
+  header.layout_version = region_layout_version;
+  header.region_size = size;
+  header.slot_count = spec.slot_count;
+  header.payload_size = spec.payload_size;
+  header.slot_stride = static_cast<std::uint32_t>(sizeof(SlotHeader) + round_to_line(spec.payload_size));
+  header.max_subscribers = spec.max_subscribers;
+  header.schema_fingerprint = spec.schema.fingerprint;
+  header.schema_version = spec.schema.version;
+  header.descriptor_size = static_cast<std::uint32_t>(spec.schema.descriptor.size());
+  std::memcpy(header.schema_name, spec.schema.name.data(), spec.schema.name.size());
+  header.publisher_pid = getpid();
+  header.publisher_start_time = process_start_time(getpid());
+  header.epoch = epoch;
+  header.created_realtime_ns = realtime_ns();
+  header.subscriber_table_offset = sizeof(RegionHeader);
+  header.descriptor_offset = sizeof(RegionHeader) + std::uint64_t{spec.max_subscribers} * sizeof(SubscriberEntry);
+  header.header_size = round_to_line(header.descriptor_offset + header.descriptor_size);
+  for (std::uint32_t index = 0; index < spec.max_subscribers; ++index) {
+    new (&entry(index)) SubscriberEntry();
+  }
+  std::memcpy(base_ + header.descriptor_offset, spec.schema.descriptor.data(), spec.schema.descriptor.size());
+  for (std::uint32_t index = 0; index < spec.slot_count; ++index) {
+    new (&slot(index)) SlotHeader();
+  }
+  header.heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+  header.state.store(static_cast<std::uint32_t>(RegionState::live), std::memory_order_relaxed);
+  // Pairs with the acquire load of magic in RegionReader::open: the header above
+  // is complete before any reader accepts the region.
+  header.magic.store(region_magic, std::memory_order_release);
+}
+
+RegionWriter::RegionWriter(RegionWriter&& other) noexcept
+    : memory_(std::move(other.memory_)), header_(std::exchange(other.header_, nullptr)),
+      base_(std::exchange(other.base_, nullptr)), owned_(std::exchange(other.owned_, false)) {}
+
+RegionWriter& RegionWriter::operator=(RegionWriter&& other) noexcept {
+  if (this != &other) {
+    close();
+    memory_ = std::move(other.memory_);
+    header_ = std::exchange(other.header_, nullptr);
+    base_ = std::exchange(other.base_, nullptr);
+    owned_ = std::exchange(other.owned_, false);
+  }
+  return *this;
+}
+
+RegionWriter::~RegionWriter() { close(); }
+
+void RegionWriter::close() noexcept {
+  if (!owned_) {
+    return;
+  }
+  owned_ = false;
+  if (header_ != nullptr) {
+    header_->state.store(static_cast<std::uint32_t>(RegionState::closed), std::memory_order_release);
+  }
+  // Remove the name while we still hold the lock, so no successor can be
+  // mistaken for us; readers keep their mapping until they let go.
+  SharedMemory::remove(memory_.name());
+  memory_.unmap();
+  header_ = nullptr;
+  base_ = nullptr;
+}
+
+SlotHeader& RegionWriter::slot(std::uint32_t index) noexcept {
+  return *reinterpret_cast<SlotHeader*>(base_ + header_->header_size + std::uint64_t{index} * header_->slot_stride);
+}
+
+std::byte* RegionWriter::payload(std::uint32_t index) noexcept {
+  return reinterpret_cast<std::byte*>(&slot(index)) + sizeof(SlotHeader);
+}
+
+SubscriberEntry& RegionWriter::entry(std::uint32_t index) noexcept {
+  return reinterpret_cast<SubscriberEntry*>(base_ + sizeof(RegionHeader))[index];
+}
+
+}  // namespace shmsnap::detail

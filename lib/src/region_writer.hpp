@@ -1,0 +1,67 @@
+// The publisher's side of a region: create it (taking over a dead publisher's),
+// initialise the header, and hand out slots. Owned by one Publisher; its methods
+// are called from the publishing thread, except where noted.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shared_memory.hpp"
+#include "shmsnap/detail/region_layout.hpp"
+#include "shmsnap/schema.hpp"
+
+namespace shmsnap::detail {
+
+struct RegionSpec {
+  std::string shm_name;
+  std::string topic;
+  mode_t mode = 0640;
+  std::uint32_t slot_count = 3;
+  std::uint32_t max_subscribers = 64;
+  std::uint32_t payload_size = 0;
+  SchemaInfo schema;
+};
+
+/// What the creator learned about a dead publisher's region it replaced.
+struct PreviousOwner {
+  bool existed = false;
+  pid_t pid = 0;
+  std::uint64_t epoch = 0;
+  std::vector<std::string> subscriber_ids;  ///< entries that were active in its table
+};
+
+class RegionWriter {
+ public:
+  /// Creates the region exclusively; a dead publisher's region is replaced (new
+  /// epoch), a live one's is refused with Errc::busy naming its pid. Throws Error.
+  [[nodiscard]] static RegionWriter create(const RegionSpec& spec, PreviousOwner& previous);
+
+  /// An empty writer that owns nothing (assign from create()).
+  RegionWriter() = default;
+  RegionWriter(RegionWriter&&) noexcept;
+  RegionWriter& operator=(RegionWriter&&) noexcept;
+  /// Unlinks and unmaps if still owned (see close()).
+  ~RegionWriter();
+
+  /// Marks the region closed, removes its name and unmaps it. Idempotent.
+  void close() noexcept;
+
+  [[nodiscard]] RegionHeader& header() noexcept { return *header_; }
+  [[nodiscard]] SlotHeader& slot(std::uint32_t index) noexcept;
+  [[nodiscard]] std::byte* payload(std::uint32_t index) noexcept;
+  [[nodiscard]] SubscriberEntry& entry(std::uint32_t index) noexcept;
+  [[nodiscard]] const std::string& name() const noexcept { return memory_.name(); }
+
+ private:
+  void initialise(const RegionSpec& spec, std::uint64_t epoch, std::uint64_t size);
+
+  SharedMemory memory_;
+  RegionHeader* header_ = nullptr;
+  std::byte* base_ = nullptr;
+  bool owned_ = false;
+};
+
+}  // namespace shmsnap::detail

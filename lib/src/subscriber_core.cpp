@@ -1,0 +1,536 @@
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <optional>
+#include <thread>
+
+#include "log.hpp"
+#include "process.hpp"
+#include "shmsnap/clock.hpp"
+#include "shmsnap/error.hpp"
+#include "shmsnap/message_queue.hpp"
+#include "shmsnap/names.hpp"
+#include "shmsnap/protocol.hpp"
+#include "shmsnap/region.hpp"
+#include "shmsnap/subscriber.hpp"
+
+namespace shmsnap {
+namespace {
+
+using detail::log;
+
+// A holder of our id may be attaching right now (its HELLO not yet in the
+// publisher's table): look this long before calling its queue stale.
+constexpr auto holder_grace = std::chrono::milliseconds(300);
+// In spin mode, check the queue, the clock and the publisher every this many polls.
+constexpr unsigned spin_check_interval = 256;
+
+std::string next_auto_id() {
+  static std::atomic<unsigned> counter{0};
+  return "sub-" + std::to_string(getpid()) + "-" + std::to_string(counter.fetch_add(1));
+}
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
+struct SubscriberCore::State {
+  SubscriberCore& owner;
+  TopicNames names;
+  SubscriberOptions options;
+  const SchemaInfo* schema;
+  std::string id;
+
+  MessageQueue notify;
+  std::optional<RegionReader> region;
+  MessageQueue control;
+  int pidfd = -1;
+  int epoll_fd = -1;
+  int timer_fd = -1;
+
+  std::vector<std::byte> local;  // the local state; reallocated only for schema-less readers
+  std::string descriptor;
+  bool has_value = false;
+  bool stale = false;
+  bool publisher_lost_pending = false;
+  bool reattach_now = false;
+  ino_t attached_inode = 0;
+  std::uint64_t attached_epoch = 0;
+  std::uint64_t last_seq = 0;
+  std::int64_t next_reattach_ns = 0;
+  UpdateInfo info;
+  SubscriberStats stats;
+
+  State(SubscriberCore& core, std::string_view topic, const SchemaInfo* reader_schema, const SubscriberOptions& opts);
+  ~State();
+
+  void attach();  // throws
+  void check_schema(const RegionReader& candidate) const;
+  void create_notify_queue(const RegionReader& candidate);
+  void register_with_publisher(const RegionReader& candidate);
+  void rebuild_epoll() noexcept;
+  void arm_timer(bool armed) noexcept;
+  void detach(bool send_bye) noexcept;
+  void go_stale(const char* why) noexcept;
+  bool try_reattach() noexcept;
+  bool drain_notifications() noexcept;
+  bool deliver_newest() noexcept;
+  bool process() noexcept;
+  bool wait_blocking(std::int64_t deadline_ns) noexcept;
+  bool wait_spinning(std::int64_t deadline_ns, bool until_deadline) noexcept;
+  void report(StatusEvent event) noexcept;
+};
+
+SubscriberCore::State::State(SubscriberCore& core, std::string_view topic, const SchemaInfo* reader_schema,
+                             const SubscriberOptions& opts)
+    : owner(core), names(opts.prefix, topic), options(opts), schema(reader_schema),
+      id(opts.id.empty() ? next_auto_id() : opts.id) {
+  validate_name("subscriber id", id, max_subscriber_id_length);
+  epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (epoll_fd < 0 || timer_fd < 0) {
+    throw Error(Errc::system, "subscriber '" + id + "': cannot create its epoll/timerfd descriptors");
+  }
+  if (schema != nullptr) {
+    local.assign(schema->size, std::byte{0});
+  }
+  try {
+    attach();
+  } catch (...) {
+    detach(false);
+    if (notify.is_open()) {
+      notify.close();
+      MessageQueue::unlink(names.notify_queue(id));
+    }
+    ::close(epoll_fd);
+    ::close(timer_fd);
+    throw;
+  }
+}
+
+SubscriberCore::State::~State() {
+  detach(true);
+  if (notify.is_open()) {
+    notify.close();
+    MessageQueue::unlink(names.notify_queue(id));
+  }
+  ::close(epoll_fd);
+  ::close(timer_fd);
+}
+
+void SubscriberCore::State::check_schema(const RegionReader& candidate) const {
+  if (schema == nullptr || candidate.header().schema_fingerprint == schema->fingerprint) {
+    if (schema != nullptr && candidate.payload_size() < schema->size) {
+      throw Error(Errc::schema_mismatch, "topic '" + names.topic + "': region payload is smaller than " +
+                                             std::string(schema->name) + " with the same fingerprint");
+    }
+    return;
+  }
+  const std::string reason = schema_incompatibility(schema->descriptor, candidate.descriptor());
+  if (!reason.empty()) {
+    throw Error(Errc::schema_mismatch, "topic '" + names.topic + "': this subscriber reads " +
+                                           std::string(schema->name) + " v" + std::to_string(schema->version) +
+                                           " but the publisher writes " + std::string(candidate.schema_name()) + " v" +
+                                           std::to_string(candidate.header().schema_version) + ": " + reason);
+  }
+  if (candidate.payload_size() < schema->size) {
+    throw Error(Errc::schema_mismatch, "topic '" + names.topic + "': the publisher's snapshot (" +
+                                           std::to_string(candidate.payload_size()) + " bytes) is smaller than " +
+                                           std::string(schema->name) + " (" + std::to_string(schema->size) + ")");
+  }
+}
+
+void SubscriberCore::State::create_notify_queue(const RegionReader& candidate) {
+  if (notify.is_open()) {
+    return;  // re-attaching: we keep our queue (and our id) across publishers
+  }
+  MessageQueue::CreateOptions queue_options;
+  queue_options.max_messages = 1;  // conflation: one pending wake-up is all a latest-value reader needs
+  queue_options.message_size = sizeof(NotifyMessage);
+  queue_options.mode = options.queue_mode;
+  queue_options.access = MessageQueue::Access::read;
+  const std::string queue_name = names.notify_queue(id);
+  const auto deadline = std::chrono::steady_clock::now() + holder_grace;
+  while (true) {
+    try {
+      notify = MessageQueue::create(queue_name, queue_options);
+      return;
+    } catch (const Error& failure) {
+      if (failure.code() != Errc::busy) {
+        throw;
+      }
+    }
+    for (const SubscriberRow& row : candidate.subscribers()) {
+      if (row.id == id && row.alive) {
+        throw Error(Errc::busy, "subscriber id '" + id + "' on topic '" + names.topic + "' is in use by pid " +
+                                    std::to_string(row.pid) + "; pick another id or stop that subscriber");
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      // No live holder in the publisher's table: the queue is a dead subscriber's.
+      log().warn("subscriber '{}': reclaiming stale queue {}", id, queue_name);
+      MessageQueue::unlink(queue_name);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+}
+
+void SubscriberCore::State::register_with_publisher(const RegionReader& candidate) {
+  control = MessageQueue::open(names.control_queue(), MessageQueue::Access::write, true);
+  // Leftovers from a previous publisher would only delay the WELCOME.
+  std::array<std::byte, sizeof(NotifyMessage)> buffer{};
+  while (notify.receive(buffer).status == QueueStatus::ok) {
+  }
+  const std::uint32_t flags = options.mode == WaitMode::spin ? 0U : hello_wants_notify;
+  const ControlMessage hello = make_control(ControlKind::hello, id, getpid(), candidate.epoch(),
+                                            candidate.header().schema_fingerprint, flags);
+  if (control.send_for(as_bytes(hello), control_priority, options.attach_timeout) != QueueStatus::ok) {
+    throw Error(Errc::timed_out, "topic '" + names.topic + "': the control queue of publisher pid " +
+                                     std::to_string(candidate.publisher_pid()) +
+                                     " stayed full; it is not servicing subscribers (stopped or overloaded?)");
+  }
+  const std::int64_t deadline = monotonic_ns() + std::chrono::nanoseconds(options.attach_timeout).count();
+  while (true) {
+    const std::int64_t left = deadline - monotonic_ns();
+    if (left <= 0) {
+      throw Error(Errc::timed_out, "topic '" + names.topic + "': publisher pid " +
+                                       std::to_string(candidate.publisher_pid()) + " did not answer HELLO within " +
+                                       std::to_string(options.attach_timeout.count()) +
+                                       " ms (is it stopped or overloaded?)");
+    }
+    const Received received = notify.receive_for(buffer, std::chrono::nanoseconds(std::min<std::int64_t>(left, 20'000'000)));
+    if (received.status != QueueStatus::ok) {
+      if (!candidate.publisher_alive()) {
+        throw Error(Errc::not_found, "topic '" + names.topic + "': publisher pid " +
+                                         std::to_string(candidate.publisher_pid()) + " exited during attach");
+      }
+      continue;
+    }
+    std::string why;
+    const auto message = parse_notify(std::span(buffer.data(), received.size), why);
+    if (!message || message->kind == NotifyKind::update || message->epoch != candidate.epoch()) {
+      continue;
+    }
+    if (message->kind == NotifyKind::welcome) {
+      return;
+    }
+    if (message->kind == NotifyKind::rejected) {
+      switch (static_cast<RejectReason>(message->detail)) {
+        case RejectReason::table_full:
+          throw Error(Errc::limit_exceeded, "topic '" + names.topic + "' has reached its max_subscribers; " +
+                                                "raise it in the publisher's options or stop unused subscribers");
+        case RejectReason::id_in_use:
+          throw Error(Errc::busy, "subscriber id '" + id + "' on topic '" + names.topic + "' is in use by pid " +
+                                      std::to_string(message->seq) + "; pick another id or stop that subscriber");
+        default:
+          throw Error(Errc::protocol, "topic '" + names.topic + "': the publisher refused HELLO (epoch changed); retry");
+      }
+    }
+  }
+}
+
+void SubscriberCore::State::attach() {
+  RegionReader candidate = RegionReader::open(names.region());
+  if (candidate.closed() || !candidate.publisher_alive()) {
+    throw Error(Errc::not_found, "topic '" + names.topic + "' has no live publisher (pid " +
+                                     std::to_string(candidate.publisher_pid()) +
+                                     (candidate.closed() ? " shut it down" : " is gone") +
+                                     "); start one, or remove leftovers with 'shmsnap clean'");
+  }
+  check_schema(candidate);
+  const int candidate_pidfd = detail::open_pidfd(candidate.publisher_pid());
+  create_notify_queue(candidate);
+  try {
+    register_with_publisher(candidate);
+  } catch (...) {
+    if (candidate_pidfd >= 0) {
+      ::close(candidate_pidfd);
+    }
+    control.close();
+    throw;
+  }
+  if (pidfd >= 0) {
+    ::close(pidfd);
+  }
+  pidfd = candidate_pidfd;
+  if (schema == nullptr && local.size() != candidate.payload_size()) {
+    local.assign(candidate.payload_size(), std::byte{0});
+  }
+  descriptor.assign(candidate.descriptor());
+  attached_inode = candidate.inode();
+  attached_epoch = candidate.epoch();
+  region.emplace(std::move(candidate));
+  last_seq = 0;
+  stale = false;
+  info.stale = false;
+  info.epoch = attached_epoch;
+  rebuild_epoll();
+  arm_timer(false);
+  // A late joiner starts with the current state, before any new publish.
+  deliver_newest();
+}
+
+void SubscriberCore::State::rebuild_epoll() noexcept {
+  for (const int descriptor_fd : {notify.native_handle(), pidfd, timer_fd}) {
+    if (descriptor_fd >= 0) {
+      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, descriptor_fd, nullptr);
+      epoll_event event{};
+      event.events = EPOLLIN;
+      event.data.fd = descriptor_fd;
+      epoll_ctl(epoll_fd, EPOLL_CTL_ADD, descriptor_fd, &event);
+    }
+  }
+}
+
+void SubscriberCore::State::arm_timer(bool armed) noexcept {
+  itimerspec spec{};
+  if (armed) {
+    const auto interval = std::chrono::nanoseconds(options.reattach_interval).count();
+    spec.it_interval.tv_sec = interval / 1'000'000'000;
+    spec.it_interval.tv_nsec = interval % 1'000'000'000;
+    spec.it_value = spec.it_interval;
+  }
+  timerfd_settime(timer_fd, 0, &spec, nullptr);
+  std::uint64_t expirations = 0;
+  [[maybe_unused]] const ssize_t drained = ::read(timer_fd, &expirations, sizeof expirations);
+}
+
+void SubscriberCore::State::detach(bool send_bye) noexcept {
+  if (send_bye && control.is_open() && region && region->publisher_alive() && !region->closed()) {
+    const ControlMessage bye =
+        make_control(ControlKind::bye, id, getpid(), region->epoch(), region->header().schema_fingerprint, 0);
+    control.send(as_bytes(bye), control_priority);
+  }
+  control.close();
+  if (pidfd >= 0) {
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, pidfd, nullptr);
+    ::close(pidfd);
+    pidfd = -1;
+  }
+  region.reset();
+}
+
+void SubscriberCore::State::report(StatusEvent event) noexcept {
+  if (owner.status_handler_) {
+    owner.status_handler_(event, info);
+  }
+}
+
+void SubscriberCore::State::go_stale(const char* why) noexcept {
+  if (stale) {
+    return;
+  }
+  log().info("subscriber '{}' on topic '{}': publisher pid {} {}; keeping the last state (seq {}) as stale", id,
+             names.topic, region ? region->publisher_pid() : 0, why, last_seq);
+  detach(false);
+  stale = true;
+  info.stale = true;
+  next_reattach_ns = 0;
+  arm_timer(true);
+  report(StatusEvent::publisher_lost);
+}
+
+bool SubscriberCore::State::try_reattach() noexcept {
+  const std::int64_t now = monotonic_ns();
+  if (!reattach_now && now < next_reattach_ns) {
+    return false;
+  }
+  reattach_now = false;
+  next_reattach_ns = now + std::chrono::nanoseconds(options.reattach_interval).count();
+  try {
+    // Cheap look first: the same dead region, or none at all, is the common case.
+    RegionReader candidate = RegionReader::open(names.region());
+    if ((candidate.inode() == attached_inode && candidate.epoch() == attached_epoch) || candidate.closed() ||
+        !candidate.publisher_alive()) {
+      return false;
+    }
+  } catch (const Error&) {
+    return false;
+  }
+  const std::uint64_t previous_epoch = attached_epoch;
+  try {
+    attach();
+  } catch (const Error& failure) {
+    log().debug("subscriber '{}': re-attach to topic '{}' failed: {}", id, names.topic, failure.what());
+    detach(false);
+    return false;
+  }
+  ++stats.reattached;
+  log().info("subscriber '{}': re-attached to topic '{}' (epoch {} -> {})", id, names.topic, previous_epoch,
+             attached_epoch);
+  report(StatusEvent::reattached);
+  return true;
+}
+
+bool SubscriberCore::State::drain_notifications() noexcept {
+  std::array<std::byte, sizeof(NotifyMessage)> buffer{};
+  bool publisher_leaving = false;
+  // The queue holds one message, so this is one receive plus the one that finds it empty.
+  for (int budget = 0; budget < 16; ++budget) {
+    const Received received = notify.receive(buffer);
+    if (received.status != QueueStatus::ok) {
+      break;
+    }
+    ++stats.wakeups;
+    std::string why;
+    const auto message = parse_notify(std::span(buffer.data(), received.size), why);
+    if (!message) {
+      log().warn("subscriber '{}': ignored a malformed notification ({})", id, why);
+      continue;
+    }
+    if (message->kind == NotifyKind::shutdown) {
+      publisher_leaving = true;
+    } else if (message->kind == NotifyKind::epoch) {
+      reattach_now = true;
+    }
+  }
+  return publisher_leaving;
+}
+
+bool SubscriberCore::State::deliver_newest() noexcept {
+  if (!region || region->latest_seq() == last_seq) {
+    return false;
+  }
+  SnapshotMeta meta;
+  for (unsigned round = 0;; ++round) {
+    const ReadStatus status = region->try_read(local, meta, stats.retries);
+    if (status == ReadStatus::ok) {
+      break;
+    }
+    if (status == ReadStatus::empty) {
+      return false;
+    }
+    if (status == ReadStatus::corrupt) {
+      go_stale("published an index outside its region");
+      return false;
+    }
+    // Lapped on every attempt: keep going while the writer lives; a writer that
+    // died mid-write never finishes, so stop there.
+    if (round % 16 == 15 && !region->publisher_alive()) {
+      go_stale("died while writing");
+      return false;
+    }
+    std::this_thread::yield();
+  }
+  if (meta.seq <= last_seq) {
+    return false;  // a wake-up for a snapshot we already hold
+  }
+  info.skipped = last_seq == 0 ? 0 : meta.seq - last_seq - 1;
+  stats.skipped += info.skipped;
+  last_seq = meta.seq;
+  info.seq = meta.seq;
+  info.publish_ts_ns = meta.publish_ts_ns;
+  info.receive_ts_ns = monotonic_ns();
+  info.epoch = attached_epoch;
+  info.stale = false;
+  has_value = true;
+  ++stats.delivered;
+  if (owner.update_handler_) {
+    owner.update_handler_(info);
+  }
+  return true;
+}
+
+bool SubscriberCore::State::process() noexcept {
+  const bool leaving = drain_notifications();
+  if (!stale) {
+    if (leaving || region->closed() || (pidfd >= 0 ? detail::pidfd_exited(pidfd) : !region->publisher_alive())) {
+      // A final snapshot may have been published just before the shutdown.
+      const bool delivered = deliver_newest();
+      go_stale(leaving || region->closed() ? "shut down" : "exited");
+      return delivered;
+    }
+    return deliver_newest();
+  }
+  std::uint64_t expirations = 0;
+  [[maybe_unused]] const ssize_t drained = ::read(timer_fd, &expirations, sizeof expirations);
+  return try_reattach();
+}
+
+bool SubscriberCore::State::wait_blocking(std::int64_t deadline_ns) noexcept {
+  std::array<epoll_event, 4> events{};
+  while (true) {
+    const std::int64_t left_ns = deadline_ns - monotonic_ns();
+    const int timeout_ms = left_ns <= 0 ? 0 : static_cast<int>((left_ns + 999'999) / 1'000'000);
+    const int ready = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout_ms);
+    if (ready > 0 && process()) {
+      return true;
+    }
+    if (ready <= 0 && monotonic_ns() >= deadline_ns) {
+      return false;
+    }
+  }
+}
+
+bool SubscriberCore::State::wait_spinning(std::int64_t deadline_ns, bool until_deadline) noexcept {
+  for (unsigned spins = 1;; ++spins) {
+    if (!stale && region->latest_seq() != last_seq) {
+      if (process()) {
+        return true;
+      }
+    }
+    if (spins % spin_check_interval == 0) {
+      if (stale || detail::pidfd_exited(pidfd) || region->closed()) {
+        if (process()) {
+          return true;
+        }
+      }
+      if (monotonic_ns() >= deadline_ns) {
+        return false;
+      }
+      if (stale && until_deadline) {
+        return wait_blocking(deadline_ns);  // nothing to spin on without a publisher
+      }
+    }
+    cpu_relax();
+  }
+}
+
+SubscriberCore::SubscriberCore(std::string_view topic, const SchemaInfo* schema, const SubscriberOptions& options)
+    : state_(std::make_unique<State>(*this, topic, schema, options)) {}
+
+SubscriberCore::~SubscriberCore() = default;
+
+bool SubscriberCore::wait(std::chrono::nanoseconds timeout) noexcept {
+  State& state = *state_;
+  const std::int64_t deadline = monotonic_ns() + timeout.count();
+  switch (state.options.mode) {
+    case WaitMode::notify:
+      return state.wait_blocking(deadline);
+    case WaitMode::spin:
+      return state.wait_spinning(deadline, true);
+    case WaitMode::hybrid: {
+      const std::int64_t spin_deadline =
+          std::min(deadline, monotonic_ns() + std::chrono::nanoseconds(state.options.hybrid_spin).count());
+      if (state.wait_spinning(spin_deadline, false)) {
+        return true;
+      }
+      return state.wait_blocking(deadline);
+    }
+  }
+  return false;
+}
+
+bool SubscriberCore::poll() noexcept { return state_->process(); }
+int SubscriberCore::fd() const noexcept { return state_->epoll_fd; }
+std::span<const std::byte> SubscriberCore::bytes() const noexcept { return state_->local; }
+bool SubscriberCore::has_value() const noexcept { return state_->has_value; }
+bool SubscriberCore::stale() const noexcept { return state_->stale; }
+const UpdateInfo& SubscriberCore::info() const noexcept { return state_->info; }
+SubscriberStats SubscriberCore::stats() const noexcept { return state_->stats; }
+const std::string& SubscriberCore::id() const noexcept { return state_->id; }
+const std::string& SubscriberCore::topic() const noexcept { return state_->names.topic; }
+const std::string& SubscriberCore::descriptor() const noexcept { return state_->descriptor; }
+pid_t SubscriberCore::publisher_pid() const noexcept { return state_->region ? state_->region->publisher_pid() : 0; }
+
+}  // namespace shmsnap

@@ -1,0 +1,5 @@
+# Core multi-process tests (real publisher/subscriber processes).
+shmsnap_add_test(shmsnap_pubsub_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/pubsub_test.cpp
+  LABELS integration concurrency
+  TIMEOUT 180)

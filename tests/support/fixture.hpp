@@ -1,0 +1,43 @@
+// Base fixture of the multi-process tests: a unique resource prefix per test, the
+// peer binary's path, and a teardown that fails the test if anything of its
+// prefix is left in /dev/shm or the mqueue namespace (then removes it).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/process_runner.hpp"
+#include "support/resource_check.hpp"
+
+namespace shmsnap::test {
+
+class ProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ensure_mqueue_mounted(); }
+
+  void TearDown() override {
+    children_.clear();  // SIGKILLs whatever a failed test left running
+    const std::vector<std::string> left = remove_leftovers(prefix_);
+    EXPECT_TRUE(left.empty()) << "left behind: " << ::testing::PrintToString(left);
+  }
+
+  /// Starts the peer binary in `role` with --prefix and --topic filled in.
+  ChildProcess& start(const std::string& role, std::vector<std::string> arguments,
+                      const std::string& topic = "topic") {
+    std::vector<std::string> argv{bin_dir() + "/shmsnap-test-peer", role, "--prefix", prefix_, "--topic", topic};
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    children_.emplace_back(std::make_unique<ChildProcess>(std::move(argv)));
+    return *children_.back();
+  }
+
+  const std::string prefix_ = unique_prefix();
+  std::vector<std::unique_ptr<ChildProcess>> children_;
+};
+
+/// Generous bound for anything a test waits on: large enough for a loaded 2-core
+/// sanitizer run, small enough that a hang fails well before the ctest TIMEOUT.
+inline constexpr std::chrono::milliseconds patience{60'000};
+
+}  // namespace shmsnap::test
