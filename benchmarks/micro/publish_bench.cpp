@@ -1,0 +1,75 @@
+// publish() as its caller sees it, against the number of subscribers and the fan-out
+// policy: FanOut::caller pays one mq_send per subscriber inside publish(), while
+// FanOut::notifier_thread hands that to a background thread. Subscribers live in this
+// process, each drained by its own thread, so the notify queues behave as in service.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/bench_payload.hpp"
+#include "shmsnap/publisher.hpp"
+#include "shmsnap/subscriber.hpp"
+
+namespace {
+
+using Payload = shmsnap::bench::BenchPayload<64>;
+
+// Built with append: GCC 12 raises a false -Wrestrict on `"literal" + std::string`
+// (GCC bug 105329).
+std::string unique_prefix() {
+  static int counter = 0;
+  std::string prefix("shmsnapmicro");
+  prefix.append(std::to_string(getpid())).append("n").append(std::to_string(counter++));
+  return prefix;
+}
+
+std::string subscriber_id(int index) {
+  std::string id("s");
+  id.append(std::to_string(index));
+  return id;
+}
+
+void BM_PublishCallerCost(benchmark::State& state) {
+  const auto subscriber_count = static_cast<int>(state.range(0));
+  shmsnap::PublisherOptions publisher_options;
+  publisher_options.prefix = unique_prefix();
+  publisher_options.fan_out = state.range(1) == 0 ? shmsnap::FanOut::caller : shmsnap::FanOut::notifier_thread;
+  auto publisher = shmsnap::Publisher<Payload>::create("micro", publisher_options);
+
+  std::vector<shmsnap::Subscriber<Payload>> subscribers;
+  for (int index = 0; index < subscriber_count; ++index) {
+    shmsnap::SubscriberOptions options;
+    options.prefix = publisher_options.prefix;
+    options.id = subscriber_id(index);
+    subscribers.push_back(shmsnap::Subscriber<Payload>::open("micro", options));
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> drainers;
+  for (auto& subscriber : subscribers) {
+    drainers.emplace_back([&stop, &subscriber] {
+      while (!stop.load(std::memory_order_relaxed)) subscriber.wait(std::chrono::milliseconds(10));
+    });
+  }
+
+  Payload value{};
+  for (auto _ : state) {
+    ++value.seq;
+    benchmark::DoNotOptimize(publisher.publish(value));
+  }
+  stop.store(true, std::memory_order_relaxed);
+  for (auto& drainer : drainers) drainer.join();
+  const auto stats = publisher.stats();
+  state.counters["coalesced_per_publish"] =
+      benchmark::Counter(static_cast<double>(stats.coalesced), benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_PublishCallerCost)
+    ->ArgsProduct({{0, 1, 2, 4, 8, 16}, {0, 1}})
+    ->ArgNames({"subscribers", "notifier_thread"})
+    ->UseRealTime();
+
+}  // namespace
