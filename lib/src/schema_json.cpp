@@ -496,18 +496,23 @@ class Encoder {
   static void encode_integer(ElementType type, const nlohmann::json& value, std::byte* p, const std::string& path) {
     if (!value.is_number_integer()) fail(path, "expected an integer");
     const std::uint64_t bits = detail::element_type_size(type) * 8;
-    if (value.is_number_unsigned()) {
+    const bool is_signed = is_signed_type(type);
+    const auto out_of_range = [&](const std::string& shown) {
+      fail(path, shown + " is out of range for " + std::string(detail::element_type_name(type)));
+    };
+    // nlohmann stores non-negative literals as signed or unsigned depending on where
+    // they came from, so judge by sign, not by storage.
+    if (value.is_number_unsigned() || value.get<std::int64_t>() >= 0) {
       const auto v = value.get<std::uint64_t>();
-      const std::uint64_t max = bits == 64 ? std::numeric_limits<std::uint64_t>::max() >> (is_signed_type(type) ? 1 : 0)
-                                           : (std::uint64_t{1} << (bits - (is_signed_type(type) ? 1 : 0))) - 1;
-      if (v > max) fail(path, std::to_string(v) + " is out of range for " + std::string(detail::element_type_name(type)));
+      const std::uint64_t max = (bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1) >> (is_signed ? 1 : 0);
+      if (v > max) out_of_range(std::to_string(v));
       store_bits(type, p, v);
     } else {
       const auto v = value.get<std::int64_t>();
-      const std::int64_t min = !is_signed_type(type) ? 0
-                               : bits == 64          ? std::numeric_limits<std::int64_t>::min()
-                                                     : -(std::int64_t{1} << (bits - 1));
-      if (v < min) fail(path, std::to_string(v) + " is out of range for " + std::string(detail::element_type_name(type)));
+      const std::int64_t min = !is_signed ? 0
+                               : bits == 64 ? std::numeric_limits<std::int64_t>::min()
+                                            : -(std::int64_t{1} << (bits - 1));
+      if (v < min) out_of_range(std::to_string(v));
       store_bits(type, p, static_cast<std::uint64_t>(v));
     }
   }
