@@ -3,3 +3,7 @@ shmsnap_add_test(shmsnap_pubsub_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/pubsub_test.cpp
   LABELS integration concurrency
   TIMEOUT 180)
+shmsnap_add_test(shmsnap_poller_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/poller_test.cpp
+  LABELS integration concurrency
+  TIMEOUT 180)

@@ -1,0 +1,9 @@
+# Core unit tests: names, protocol, queues, region validation (in-process).
+shmsnap_add_test(shmsnap_core_unit_test
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/names_protocol_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/message_queue_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/region_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/seqlock_test.cpp
+  LABELS unit
+  TIMEOUT 120)

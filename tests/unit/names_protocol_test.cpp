@@ -1,0 +1,91 @@
+// Names and wire messages: everything a peer or a user can hand us is validated.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "shmsnap/error.hpp"
+#include "shmsnap/names.hpp"
+#include "shmsnap/protocol.hpp"
+
+namespace shmsnap {
+namespace {
+
+TEST(Names, DerivesEveryResourceNameFromPrefixAndTopic) {
+  const TopicNames names("pfx", "quotes.eu-1");
+  EXPECT_EQ(names.region(), "/pfx.quotes.eu-1");
+  EXPECT_EQ(names.control_queue(), "/pfx.quotes.eu-1.ctl");
+  EXPECT_EQ(names.notify_queue("reader_7"), "/pfx.quotes.eu-1.sub.reader_7");
+}
+
+TEST(Names, RefusesNamesThatEscapeOrBreakTheNamespaceWithTheRuleStated) {
+  for (const char* bad : {"", ".", "..", "a/b", "../x", "has space", "tab\t", "\xc3\xa9t\xc3\xa9"}) {
+    try {
+      TopicNames names("pfx", bad);
+      FAIL() << "accepted topic '" << bad << "'";
+    } catch (const Error& failure) {
+      EXPECT_EQ(failure.code(), Errc::invalid_argument);
+      EXPECT_NE(std::string(failure.what()).find("[A-Za-z0-9_.-]"), std::string::npos) << failure.what();
+    }
+  }
+  EXPECT_THROW(TopicNames("pfx", std::string(max_topic_length + 1, 'a')), Error);
+  EXPECT_THROW(TopicNames("bad/prefix", "t"), Error);
+  EXPECT_THROW((void)TopicNames("pfx", "t").notify_queue(std::string(max_subscriber_id_length + 1, 'i')), Error);
+}
+
+TEST(Names, LongestNamesStillFitNameMax) {
+  const TopicNames names(std::string(max_prefix_length, 'p'), std::string(max_topic_length, 't'));
+  EXPECT_LE(names.notify_queue(std::string(max_subscriber_id_length, 'i')).size(), 255U);
+}
+
+TEST(Protocol, RoundTripsAHello) {
+  const ControlMessage hello = make_control(ControlKind::hello, "sub-1", 42, 3, 0xABCD, hello_wants_notify);
+  std::string why;
+  const auto parsed = parse_control(as_bytes(hello), why);
+  ASSERT_TRUE(parsed) << why;
+  EXPECT_EQ(id_of(*parsed), "sub-1");
+  EXPECT_EQ(parsed->pid, 42);
+  EXPECT_EQ(parsed->epoch, 3U);
+}
+
+TEST(Protocol, RejectsTruncatedOversizedAndForgedControlMessages) {
+  const ControlMessage hello = make_control(ControlKind::hello, "ok", 42, 1, 1, 0);
+  std::string why;
+  const auto bytes = as_bytes(hello);
+  EXPECT_FALSE(parse_control(bytes.first(bytes.size() - 1), why));
+  std::vector<std::byte> oversized(bytes.begin(), bytes.end());
+  oversized.push_back(std::byte{0});
+  EXPECT_FALSE(parse_control(oversized, why));
+
+  ControlMessage escaping = hello;
+  std::memcpy(escaping.id, "../evil", 8);
+  EXPECT_FALSE(parse_control(as_bytes(escaping), why));
+  EXPECT_NE(why.find("id"), std::string::npos);
+
+  ControlMessage unterminated = hello;
+  std::memset(unterminated.id, 'a', sizeof unterminated.id);
+  EXPECT_FALSE(parse_control(as_bytes(unterminated), why));
+
+  ControlMessage wrong_kind = hello;
+  wrong_kind.kind = static_cast<ControlKind>(9);
+  EXPECT_FALSE(parse_control(as_bytes(wrong_kind), why));
+
+  ControlMessage bad_pid = hello;
+  bad_pid.pid = -1;
+  EXPECT_FALSE(parse_control(as_bytes(bad_pid), why));
+
+  ControlMessage bad_version = hello;
+  bad_version.version = 99;
+  EXPECT_FALSE(parse_control(as_bytes(bad_version), why));
+}
+
+TEST(Protocol, RejectsUnknownNotifyKinds) {
+  NotifyMessage message;
+  message.kind = static_cast<NotifyKind>(0);
+  std::string why;
+  EXPECT_FALSE(parse_notify(as_bytes(message), why));
+  message.kind = NotifyKind::update;
+  EXPECT_TRUE(parse_notify(as_bytes(message), why));
+}
+
+}  // namespace
+}  // namespace shmsnap
