@@ -21,6 +21,7 @@ namespace {
 constexpr std::int64_t ns_per_ms = 1'000'000;
 constexpr std::int64_t attach_timeout_ns = 10'000 * ns_per_ms;
 constexpr std::int64_t report_timeout_ns = 30'000 * ns_per_ms;
+constexpr std::int64_t max_mode_min_ns = 1'000 * ns_per_ms;
 
 // How long publishing may take before the run is cut short: generous against the
 // paced duration, fixed for max mode (where the slowest transport sets the pace).
@@ -185,7 +186,16 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
     const std::span<std::byte> message = publisher->buffer();
     std::int64_t measured_start = 0;
     std::int64_t measured_end = 0;
-    for (std::uint64_t seq = 1; seq <= total; ++seq) {
+    // Max mode also runs for at least max_mode_min_ns: a latest-state transport
+    // publishes `total` in a millisecond and its subscribers would see only the last
+    // one; bounded so a fast queue cannot fill memory with samples.
+    const bool max_rate = settings.rate_hz <= 0;
+    const std::int64_t run_start = monotonic_ns();
+    auto keep_publishing = [&](std::uint64_t seq) {
+      if (seq <= total) return true;
+      return max_rate && seq <= 100 * total && monotonic_ns() - run_start < max_mode_min_ns;
+    };
+    for (std::uint64_t seq = 1; keep_publishing(seq); ++seq) {
       stamp_message(message, seq, 0);
       pacer.wait_next_tick();
       const std::int64_t publish_ns = monotonic_ns();

@@ -18,7 +18,7 @@ namespace shmsnap::bench {
 /// Settings shared by every configuration of one run.
 struct RunSettings {
   double rate_hz = 10'000;       ///< publish rate; 0 = max (unpaced, throughput mode)
-  std::size_t samples = 20'000;  ///< measured publishes per configuration
+  std::size_t samples = 20'000;  ///< measured publishes per configuration (max mode: and >= 1 s)
   std::size_t warmup = 2'000;    ///< publishes before them, excluded from every statistic
   bool pin = false;              ///< publisher on CPU 0, subscribers round-robin on the others
   int cpus = 1;                  ///< CPUs available, for pinning and the oversubscription flag
