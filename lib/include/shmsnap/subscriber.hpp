@@ -104,9 +104,11 @@ class SubscriberCore {
 
  private:
   struct State;
-  std::unique_ptr<State> state_;
+  // The handlers are declared (so constructed) before state_: attaching inside
+  // the State constructor already consults them.
   UpdateHandler update_handler_;
   StatusHandler status_handler_;
+  std::unique_ptr<State> state_;
   friend struct State;
 };
 
