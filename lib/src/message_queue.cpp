@@ -206,6 +206,32 @@ Received MessageQueue::receive_for(std::span<std::byte> buffer, std::chrono::nan
   }
 }
 
+Received MessageQueue::timed_receive(std::span<std::byte> buffer, std::chrono::nanoseconds timeout) noexcept {
+  // mq_timedreceive takes an absolute CLOCK_REALTIME deadline.
+  timespec deadline{};
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  const std::int64_t total_ns = deadline.tv_nsec + std::max<std::int64_t>(0, timeout.count());
+  deadline.tv_sec += static_cast<time_t>(total_ns / 1'000'000'000);
+  deadline.tv_nsec = static_cast<long>(total_ns % 1'000'000'000);
+  Received result;
+  while (true) {
+    const ssize_t size = mq_timedreceive(descriptor_, reinterpret_cast<char*>(buffer.data()), buffer.size(),
+                                         &result.priority, &deadline);
+    if (size >= 0) {
+      result.status = QueueStatus::ok;
+      result.size = static_cast<std::size_t>(size);
+      return result;
+    }
+    switch (errno) {
+      case EINTR: continue;
+      case ETIMEDOUT:
+      case EAGAIN: result.status = QueueStatus::empty; return result;
+      case EMSGSIZE: result.status = QueueStatus::too_large; return result;
+      default: result.status = QueueStatus::error; return result;
+    }
+  }
+}
+
 MessageQueue::Attributes MessageQueue::attributes() const {
   mq_attr raw{};
   if (mq_getattr(descriptor_, &raw) != 0) {

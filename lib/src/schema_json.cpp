@@ -446,7 +446,8 @@ class Encoder {
  public:
   void encode_struct(const StructPlan& plan, const nlohmann::json& value, std::byte* base, const std::string& path) const {
     if (!value.is_object()) fail(path, "expected an object");
-    for (const auto& [key, member] : value.items()) {
+    for (const auto& item : value.items()) {
+      const std::string& key = item.key();
       const auto it = std::find_if(plan.fields.begin(), plan.fields.end(), [&](const FieldPlan& f) { return f.name == key; });
       if (it == plan.fields.end()) fail(path, "unknown field '" + key + "'");
     }

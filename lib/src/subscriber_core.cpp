@@ -27,8 +27,12 @@ using detail::log;
 // A holder of our id may be attaching right now (its HELLO not yet in the
 // publisher's table): look this long before calling its queue stale.
 constexpr auto holder_grace = std::chrono::milliseconds(300);
-// In spin mode, check the queue, the clock and the publisher every this many polls.
-constexpr unsigned spin_check_interval = 256;
+// In spin mode, read the clock every this many polls of the published word, and
+// look at the queue and the publisher's liveness every spin_liveness_interval_ns.
+constexpr unsigned spin_clock_interval = 256;
+constexpr std::int64_t spin_liveness_interval_ns = 1'000'000;
+// A blocking wait re-checks the publisher's liveness at least this often.
+constexpr std::int64_t liveness_slice_ns = 50'000'000;
 
 std::string next_auto_id() {
   static std::atomic<unsigned> counter{0};
@@ -50,7 +54,8 @@ struct SubscriberCore::State {
   const SchemaInfo* schema;
   std::string id;
 
-  MessageQueue notify;
+  MessageQueue notify;           // non-blocking: drains, and the epoll set behind fd()
+  MessageQueue notify_blocking;  // the same queue, blocking: wait() sleeps in mq_timedreceive
   std::optional<RegionReader> region;
   MessageQueue control;
   int pidfd = -1;
@@ -80,9 +85,14 @@ struct SubscriberCore::State {
   void rebuild_epoll() noexcept;
   void arm_timer(bool armed) noexcept;
   void detach(bool send_bye) noexcept;
+  void release() noexcept;
   void go_stale(const char* why) noexcept;
   bool try_reattach() noexcept;
-  bool drain_notifications() noexcept;
+  enum class Drained { nothing, message, shutdown };
+  Drained handle_message(std::span<const std::byte> bytes) noexcept;
+  Drained drain_notifications() noexcept;
+  bool publisher_gone() const noexcept;
+  bool after_wakeup(Drained drained) noexcept;
   bool deliver_newest() noexcept;
   bool process() noexcept;
   bool wait_blocking(std::int64_t deadline_ns) noexcept;
@@ -107,21 +117,21 @@ SubscriberCore::State::State(SubscriberCore& core, std::string_view topic, const
     attach();
   } catch (...) {
     detach(false);
-    if (notify.is_open()) {
-      notify.close();
-      MessageQueue::unlink(names.notify_queue(id));
-    }
-    ::close(epoll_fd);
-    ::close(timer_fd);
+    release();
     throw;
   }
 }
 
 SubscriberCore::State::~State() {
   detach(true);
+  release();
+}
+
+void SubscriberCore::State::release() noexcept {
   if (notify.is_open()) {
     notify.close();
-    MessageQueue::unlink(names.notify_queue(id));
+    notify_blocking.close();
+    MessageQueue::unlink(names.notify_queue(id));  // ours alone: nothing is left behind
   }
   ::close(epoll_fd);
   ::close(timer_fd);
@@ -163,6 +173,7 @@ void SubscriberCore::State::create_notify_queue(const RegionReader& candidate) {
   while (true) {
     try {
       notify = MessageQueue::create(queue_name, queue_options);
+      notify_blocking = MessageQueue::open(queue_name, MessageQueue::Access::read, false);
       return;
     } catch (const Error& failure) {
       if (failure.code() != Errc::busy) {
@@ -372,29 +383,36 @@ bool SubscriberCore::State::try_reattach() noexcept {
   return true;
 }
 
-bool SubscriberCore::State::drain_notifications() noexcept {
-  std::array<std::byte, sizeof(NotifyMessage)> buffer{};
-  bool publisher_leaving = false;
-  // The queue holds one message, so this is one receive plus the one that finds it empty.
-  for (int budget = 0; budget < 16; ++budget) {
-    const Received received = notify.receive(buffer);
-    if (received.status != QueueStatus::ok) {
-      break;
-    }
-    ++stats.wakeups;
-    std::string why;
-    const auto message = parse_notify(std::span(buffer.data(), received.size), why);
-    if (!message) {
-      log().warn("subscriber '{}': ignored a malformed notification ({})", id, why);
-      continue;
-    }
-    if (message->kind == NotifyKind::shutdown) {
-      publisher_leaving = true;
-    } else if (message->kind == NotifyKind::epoch) {
-      reattach_now = true;
-    }
+SubscriberCore::State::Drained SubscriberCore::State::handle_message(std::span<const std::byte> bytes) noexcept {
+  ++stats.wakeups;
+  std::string why;
+  const auto message = parse_notify(bytes, why);
+  if (!message) {
+    log().warn("subscriber '{}': ignored a malformed notification ({})", id, why);
+    return Drained::message;
   }
-  return publisher_leaving;
+  if (message->kind == NotifyKind::shutdown) {
+    return Drained::shutdown;
+  }
+  if (message->kind == NotifyKind::epoch) {
+    reattach_now = true;
+  }
+  return Drained::message;
+}
+
+SubscriberCore::State::Drained SubscriberCore::State::drain_notifications() noexcept {
+  // The queue holds at most one message (depth 1), so one receive drains it; a
+  // message arriving right after will make the descriptor readable again.
+  std::array<std::byte, sizeof(NotifyMessage)> buffer{};
+  const Received received = notify.receive(buffer);
+  if (received.status != QueueStatus::ok) {
+    return Drained::nothing;
+  }
+  return handle_message(std::span(buffer.data(), received.size));
+}
+
+bool SubscriberCore::State::publisher_gone() const noexcept {
+  return pidfd >= 0 ? detail::pidfd_exited(pidfd) : !region->publisher_alive();
 }
 
 bool SubscriberCore::State::deliver_newest() noexcept {
@@ -441,55 +459,76 @@ bool SubscriberCore::State::deliver_newest() noexcept {
   return true;
 }
 
-bool SubscriberCore::State::process() noexcept {
-  const bool leaving = drain_notifications();
+bool SubscriberCore::State::after_wakeup(Drained drained) noexcept {
   if (!stale) {
-    if (leaving || region->closed() || (pidfd >= 0 ? detail::pidfd_exited(pidfd) : !region->publisher_alive())) {
-      // A final snapshot may have been published just before the shutdown.
+    // Nothing in the queue means the wake-up came from the pidfd (or the caller
+    // polled): only then is the publisher's liveness worth a syscall. A dead
+    // publisher's pidfd stays readable, so a wake-up with a message is not lost.
+    if (drained == Drained::shutdown || region->closed() || (drained == Drained::nothing && publisher_gone())) {
+      // A final snapshot may have been published just before the end.
       const bool delivered = deliver_newest();
-      go_stale(leaving || region->closed() ? "shut down" : "exited");
+      go_stale(drained == Drained::shutdown || region->closed() ? "shut down" : "exited");
       return delivered;
     }
     return deliver_newest();
   }
   std::uint64_t expirations = 0;
-  [[maybe_unused]] const ssize_t drained = ::read(timer_fd, &expirations, sizeof expirations);
+  [[maybe_unused]] const ssize_t drained_timer = ::read(timer_fd, &expirations, sizeof expirations);
   return try_reattach();
 }
 
+bool SubscriberCore::State::process() noexcept { return after_wakeup(drain_notifications()); }
+
 bool SubscriberCore::State::wait_blocking(std::int64_t deadline_ns) noexcept {
+  std::array<std::byte, sizeof(NotifyMessage)> buffer{};
   std::array<epoll_event, 4> events{};
   while (true) {
     const std::int64_t left_ns = deadline_ns - monotonic_ns();
-    const int timeout_ms = left_ns <= 0 ? 0 : static_cast<int>((left_ns + 999'999) / 1'000'000);
-    const int ready = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout_ms);
-    if (ready > 0 && process()) {
-      return true;
+    if (!stale) {
+      // Attached: one mq_timedreceive per wake-up. The publisher's death is
+      // checked between slices, so it is seen within liveness_slice at worst.
+      const Received received =
+          notify_blocking.timed_receive(buffer, std::chrono::nanoseconds(std::clamp<std::int64_t>(left_ns, 0, liveness_slice_ns)));
+      const Drained drained = received.status == QueueStatus::ok
+                                  ? handle_message(std::span(buffer.data(), received.size))
+                                  : Drained::nothing;
+      if (after_wakeup(drained)) {
+        return true;
+      }
+    } else {
+      // Stale: wait for an EPOCH message or the re-attach timer.
+      const int timeout_ms = left_ns <= 0 ? 0 : static_cast<int>((left_ns + 999'999) / 1'000'000);
+      if (epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout_ms) > 0 && process()) {
+        return true;
+      }
     }
-    if (ready <= 0 && monotonic_ns() >= deadline_ns) {
+    if (monotonic_ns() >= deadline_ns) {
       return false;
     }
   }
 }
 
 bool SubscriberCore::State::wait_spinning(std::int64_t deadline_ns, bool until_deadline) noexcept {
+  std::int64_t next_check_ns = 0;
   for (unsigned spins = 1;; ++spins) {
-    if (!stale && region->latest_seq() != last_seq) {
-      if (process()) {
-        return true;
-      }
+    // The hot loop is one load of the published word; a change is read at once.
+    if (!stale && region->latest_seq() != last_seq && deliver_newest()) {
+      return true;
     }
-    if (spins % spin_check_interval == 0) {
-      if (stale || detail::pidfd_exited(pidfd) || region->closed()) {
+    if (spins % spin_clock_interval == 0) {
+      const std::int64_t now = monotonic_ns();
+      if (now >= next_check_ns) {
+        // Queue (EPOCH/SHUTDOWN), publisher liveness and re-attach: a few syscalls, rarely.
+        next_check_ns = now + spin_liveness_interval_ns;
         if (process()) {
           return true;
         }
+        if (stale && until_deadline) {
+          return wait_blocking(deadline_ns);  // nothing to spin on without a publisher
+        }
       }
-      if (monotonic_ns() >= deadline_ns) {
+      if (now >= deadline_ns) {
         return false;
-      }
-      if (stale && until_deadline) {
-        return wait_blocking(deadline_ns);  // nothing to spin on without a publisher
       }
     }
     cpu_relax();

@@ -1,0 +1,427 @@
+#include "shmsnap/admin.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+
+#include "os_error.hpp"
+#include "process.hpp"
+#include "shmsnap/error.hpp"
+#include "shmsnap/names.hpp"
+#include "shmsnap/region.hpp"
+
+namespace shmsnap::admin {
+namespace {
+
+constexpr long mqueue_magic = 0x19800202;  // MQUEUE_MAGIC, <linux/magic.h>
+constexpr std::string_view shm_directory = "/dev/shm/";
+constexpr std::string_view mqueue_directory = "/dev/mqueue/";
+
+// shm_open and mq_open take "/<name>" with no other '/'; anything else would
+// address a path outside the namespace.
+void validate_object_name(std::string_view what, std::string_view name) {
+  if (name.size() < 2 || name.front() != '/' || name.find('/', 1) != std::string_view::npos || name.size() > 255 ||
+      name == "/." || name == "/..") {
+    throw Error(Errc::invalid_argument, "invalid " + std::string(what) + " name '" + std::string(name) +
+                                            "': it must start with '/', contain no other '/', and be at most "
+                                            "255 characters (e.g. /shmsnap.quotes)");
+  }
+}
+
+ObjectInfo info_from_stat(std::string name, std::string path, const struct stat& status) {
+  ObjectInfo info;
+  info.name = std::move(name);
+  info.path = std::move(path);
+  info.size = static_cast<std::uint64_t>(status.st_size);
+  info.mode = status.st_mode & 07777;
+  info.uid = status.st_uid;
+  info.gid = status.st_gid;
+  info.inode = status.st_ino;
+  info.modified_realtime_ns = std::int64_t{status.st_mtim.tv_sec} * 1'000'000'000 + status.st_mtim.tv_nsec;
+  return info;
+}
+
+// An mqueue file reads "QSIZE:n NOTIFY:.. SIGNO:.. NOTIFY_PID:.."; QSIZE is the
+// bytes queued, the only occupancy figure readable without opening the queue.
+std::uint64_t queued_bytes(const std::string& path) noexcept {
+  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (descriptor < 0) {
+    return 0;
+  }
+  char text[256] = {};
+  const ssize_t length = ::read(descriptor, text, sizeof text - 1);
+  ::close(descriptor);
+  if (length <= 0) {
+    return 0;
+  }
+  const char* field = std::strstr(text, "QSIZE:");
+  return field == nullptr ? 0 : std::strtoull(field + 6, nullptr, 10);
+}
+
+std::vector<ObjectInfo> list_directory(std::string_view directory, std::string_view starts_with, bool is_mqueue) {
+  const std::string path(directory);
+  DIR* listing = ::opendir(path.c_str());
+  if (listing == nullptr) {
+    throw detail::os_error(errno, "list", path);
+  }
+  std::vector<ObjectInfo> found;
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string_view name(entry->d_name);
+    if (name == "." || name == ".." || name.substr(0, starts_with.size()) != starts_with) {
+      continue;
+    }
+    struct stat status {};
+    const std::string full = path + std::string(name);
+    if (::lstat(full.c_str(), &status) != 0 || !S_ISREG(status.st_mode)) {
+      continue;  // removed meanwhile, or not a shm object (a directory, a lock file's link)
+    }
+    ObjectInfo info = info_from_stat("/" + std::string(name), full, status);
+    if (is_mqueue) {
+      info.size = queued_bytes(full);
+    }
+    found.push_back(std::move(info));
+  }
+  ::closedir(listing);
+  std::sort(found.begin(), found.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
+  return found;
+}
+
+void require_mqueue_mount() {
+  if (!mqueue_mounted()) {
+    throw Error(Errc::not_found, "the mqueue filesystem is not mounted at /dev/mqueue, so queues cannot be listed; "
+                                 "mount it (as root): " +
+                                     std::string(mqueue_mount_hint));
+  }
+}
+
+// Unlinks a region only while we hold a shared flock on the very inode we judged
+// dead: a live publisher holds the exclusive lock, so it can never be the victim,
+// and a successor cannot replace the name while we hold the old inode's lock.
+bool remove_dead_region(const std::string& shm_name, std::string& why_not) {
+  const std::string path = "/dev/shm" + shm_name;
+  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (descriptor < 0) {
+    why_not = errno == ENOENT ? "already gone" : std::string("cannot open: ") + std::strerror(errno);
+    return errno == ENOENT;
+  }
+  bool removed = false;
+  if (::flock(descriptor, LOCK_SH | LOCK_NB) != 0) {
+    why_not = "a publisher took the lock meanwhile: it is live now";
+  } else {
+    struct stat held {};
+    struct stat named {};
+    if (::fstat(descriptor, &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_ino == named.st_ino) {
+      removed = ::shm_unlink(shm_name.c_str()) == 0 || errno == ENOENT;
+      if (!removed) {
+        why_not = std::string("shm_unlink failed: ") + std::strerror(errno);
+      }
+    } else {
+      why_not = "replaced by a new region meanwhile";
+    }
+  }
+  ::close(descriptor);  // releases our lock
+  return removed;
+}
+
+std::string describe_region(const RegionProbe& probe) {
+  if (!probe.inspectable) {
+    return "cannot tell whether its publisher lives (" + probe.problem + ")";
+  }
+  if (probe.locked) {
+    return "live: publisher pid " + std::to_string(probe.publisher_pid) + " holds its lock";
+  }
+  if (!probe.valid) {
+    if (probe.age_seconds < garbage_age_seconds) {
+      return "not initialised yet and only " + std::to_string(static_cast<int>(probe.age_seconds)) +
+             " s old: a publisher may be starting (" + probe.problem + ")";
+    }
+    return "invalid and unlocked for " + std::to_string(static_cast<long>(probe.age_seconds)) + " s (" +
+           probe.problem + ")";
+  }
+  if (probe.publisher_alive) {
+    return "unlocked, but pid " + std::to_string(probe.publisher_pid) + " still runs: left alone to be safe";
+  }
+  return "publisher pid " + std::to_string(probe.publisher_pid) + " (epoch " + std::to_string(probe.epoch) +
+         ") is dead and nobody holds the lock";
+}
+
+}  // namespace
+
+std::vector<ObjectInfo> list_shm(std::string_view starts_with) {
+  return list_directory(shm_directory, starts_with, false);
+}
+
+ObjectInfo stat_shm(std::string_view name) {
+  validate_object_name("shared memory", name);
+  const std::string path = "/dev/shm" + std::string(name);
+  struct stat status {};
+  if (::lstat(path.c_str(), &status) != 0) {
+    throw detail::os_error(errno, "stat shared memory object", std::string(name),
+                           errno == ENOENT ? "it does not exist; 'shmsnap shm ls' lists what does" : "");
+  }
+  return info_from_stat(std::string(name), path, status);
+}
+
+bool remove_shm(std::string_view name) {
+  validate_object_name("shared memory", name);
+  const std::string owned(name);
+  if (::shm_unlink(owned.c_str()) == 0) {
+    return true;
+  }
+  if (errno == ENOENT) {
+    return false;
+  }
+  throw detail::os_error(errno, "remove shared memory object", owned);
+}
+
+bool mqueue_mounted() noexcept {
+  struct statfs status {};
+  return ::statfs("/dev/mqueue", &status) == 0 && status.f_type == mqueue_magic;
+}
+
+std::vector<ObjectInfo> list_mqueues(std::string_view starts_with) {
+  require_mqueue_mount();
+  return list_directory(mqueue_directory, starts_with, true);
+}
+
+ObjectInfo stat_mqueue(std::string_view name) {
+  validate_object_name("message queue", name);
+  require_mqueue_mount();
+  const std::string path = "/dev/mqueue" + std::string(name);
+  struct stat status {};
+  if (::lstat(path.c_str(), &status) != 0) {
+    throw detail::os_error(errno, "stat message queue", std::string(name),
+                           errno == ENOENT ? "it does not exist; 'shmsnap mq ls' lists what does" : "");
+  }
+  ObjectInfo info = info_from_stat(std::string(name), path, status);
+  info.size = queued_bytes(path);
+  return info;
+}
+
+std::vector<pid_t> QueueHolders::of(const std::string& name) const {
+  const auto found = holders.find(name);
+  return found == holders.end() ? std::vector<pid_t>{} : found->second;
+}
+
+bool QueueHolders::conclusive_for(uid_t owner) const noexcept { return unreadable_uids.count(owner) == 0; }
+
+QueueHolders scan_queue_holders() {
+  QueueHolders result;
+  DIR* processes = ::opendir("/proc");
+  if (processes == nullptr) {
+    throw detail::os_error(errno, "list", "/proc", "a mounted /proc is needed to see who holds a queue open");
+  }
+  while (const dirent* process = ::readdir(processes)) {
+    char* end = nullptr;
+    const long pid = std::strtol(process->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0') {
+      continue;
+    }
+    const std::string base = std::string("/proc/") + process->d_name;
+    const std::string fd_directory = base + "/fd";
+    DIR* descriptors = ::opendir(fd_directory.c_str());
+    if (descriptors == nullptr) {
+      struct stat owner {};
+      if (errno != ENOENT && ::stat(base.c_str(), &owner) == 0) {
+        result.unreadable_uids.insert(owner.st_uid);
+      }
+      continue;
+    }
+    while (const dirent* descriptor = ::readdir(descriptors)) {
+      if (descriptor->d_name[0] == '.') {
+        continue;
+      }
+      const std::string link_path = fd_directory + "/" + descriptor->d_name;
+      char target[512];
+      const ssize_t length = ::readlink(link_path.c_str(), target, sizeof target - 1);
+      if (length < 2 || target[0] != '/') {
+        continue;
+      }
+      const std::string_view link(target, static_cast<std::size_t>(length));
+      if (link.find('/', 1) != std::string_view::npos) {
+        continue;  // a path: regular files and /dev/shm objects
+      }
+      struct statfs filesystem {};
+      if (::statfs(link_path.c_str(), &filesystem) == 0 && filesystem.f_type == mqueue_magic) {
+        auto& pids = result.holders[std::string(link)];
+        if (std::find(pids.begin(), pids.end(), static_cast<pid_t>(pid)) == pids.end()) {
+          pids.push_back(static_cast<pid_t>(pid));
+        }
+      }
+    }
+    ::closedir(descriptors);
+  }
+  ::closedir(processes);
+  return result;
+}
+
+bool RegionProbe::dead() const noexcept {
+  return exists && inspectable && !locked && !(valid && publisher_alive) &&
+         (valid || age_seconds >= garbage_age_seconds);
+}
+
+RegionProbe probe_region(std::string_view shm_name) {
+  validate_object_name("shared memory", shm_name);
+  RegionProbe probe;
+  probe.name = std::string(shm_name);
+  const std::string path = "/dev/shm" + probe.name;
+  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (descriptor < 0) {
+    if (errno != ENOENT) {
+      probe.exists = true;
+      probe.inspectable = false;
+      probe.problem = std::string("cannot open it: ") + std::strerror(errno);
+    }
+    return probe;
+  }
+  probe.exists = true;
+  struct stat status {};
+  ::fstat(descriptor, &status);
+  const std::int64_t changed_ns = std::int64_t{status.st_ctim.tv_sec} * 1'000'000'000 + status.st_ctim.tv_nsec;
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  probe.age_seconds =
+      static_cast<double>(std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec - changed_ns) / 1e9;
+
+  if (::flock(descriptor, LOCK_SH | LOCK_NB) != 0) {
+    probe.locked = errno == EWOULDBLOCK;
+    if (!probe.locked) {
+      probe.inspectable = false;
+      probe.problem = std::string("flock failed: ") + std::strerror(errno);
+    }
+  } else {
+    ::flock(descriptor, LOCK_UN);
+  }
+
+  const auto size = static_cast<std::uint64_t>(status.st_size);
+  if (size == 0) {
+    probe.problem = RegionReader::validate(nullptr, 0);
+  } else {
+    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, descriptor, 0);
+    if (mapped == MAP_FAILED) {
+      probe.problem = std::string("cannot map it: ") + std::strerror(errno);
+    } else {
+      const auto* bytes = static_cast<const std::byte*>(mapped);
+      probe.problem = RegionReader::validate(bytes, size);
+      probe.valid = probe.problem.empty();
+      if (probe.valid) {
+        // Plain copies: these header fields are written once, before the magic.
+        std::int32_t pid = 0;
+        std::uint64_t start_time = 0;
+        std::memcpy(&pid, bytes + offsetof(detail::RegionHeader, publisher_pid), sizeof pid);
+        std::memcpy(&start_time, bytes + offsetof(detail::RegionHeader, publisher_start_time), sizeof start_time);
+        std::memcpy(&probe.epoch, bytes + offsetof(detail::RegionHeader, epoch), sizeof probe.epoch);
+        probe.publisher_pid = pid;
+        probe.publisher_alive = detail::process_alive(pid, start_time);
+      }
+      ::munmap(mapped, size);
+    }
+  }
+  ::close(descriptor);
+  return probe;
+}
+
+std::vector<std::string> find_topics(std::string_view prefix) {
+  const std::string resolved = resolve_prefix(prefix);
+  std::vector<std::string> topics;
+  for (const ObjectInfo& object : list_shm(resolved + ".")) {
+    const std::string topic = object.name.substr(1 + resolved.size() + 1);
+    if (is_valid_name(topic, max_topic_length)) {
+      topics.push_back(topic);
+    }
+  }
+  return topics;
+}
+
+CleanReport clean(std::string_view prefix, bool dry_run) {
+  const std::string resolved = resolve_prefix(prefix);
+  const std::string start = resolved + ".";
+  CleanReport report;
+  const auto record = [&](std::string path, std::string reason, bool remove, bool removed_ok, std::string error) {
+    if (!remove) {
+      report.kept.push_back(CleanEntry{std::move(path), std::move(reason), false});
+      return;
+    }
+    if (!removed_ok) {
+      report.errors.push_back(path + ": " + error);
+      report.kept.push_back(CleanEntry{std::move(path), std::move(reason) + "; not removed: " + error, false});
+      return;
+    }
+    report.removed.push_back(CleanEntry{std::move(path), std::move(reason), true});
+  };
+
+  // Regions first: the control queues' fate follows theirs.
+  std::map<std::string, bool> region_dead;  // topic -> dead (absent topics are not in the map)
+  for (const std::string& topic : find_topics(resolved)) {
+    const std::string shm_name = "/" + start + topic;
+    const RegionProbe probe = probe_region(shm_name);
+    if (!probe.exists) {
+      continue;
+    }
+    const bool dead = probe.dead();
+    region_dead[topic] = dead;
+    std::string error;
+    const bool removed = dead && (dry_run || remove_dead_region(shm_name, error));
+    record("/dev/shm" + shm_name, describe_region(probe), dead, removed, error);
+    if (dead && !removed) {
+      region_dead[topic] = false;  // it may have come back to life: keep its queues too
+    }
+  }
+
+  if (!mqueue_mounted()) {
+    report.errors.push_back("queues not examined: the mqueue filesystem is not mounted at /dev/mqueue (" +
+                            std::string(mqueue_mount_hint) + ")");
+    return report;
+  }
+  const QueueHolders holders = scan_queue_holders();
+  for (const ObjectInfo& queue : list_mqueues(start)) {
+    const std::string rest = queue.name.substr(1 + start.size());
+    const std::size_t sub = rest.rfind(".sub.");
+    bool remove = false;
+    std::string reason;
+    if (sub != std::string::npos && sub > 0) {
+      // A subscriber keeps its notify queue open for its whole life, also while it
+      // waits for a new publisher after the region is gone.
+      const std::vector<pid_t> pids = holders.of(queue.name);
+      if (!pids.empty()) {
+        reason = "live: held open by pid " + std::to_string(pids.front());
+      } else if (!holders.conclusive_for(queue.uid)) {
+        reason = "cannot tell: the descriptors of some processes of uid " + std::to_string(queue.uid) +
+                 " are unreadable (run as that user or root)";
+      } else {
+        remove = true;
+        reason = "notify queue that no process holds open (its subscriber is dead)";
+      }
+    } else if (rest.size() > 4 && rest.ends_with(".ctl")) {
+      const std::string topic = rest.substr(0, rest.size() - 4);
+      const auto found = region_dead.find(topic);
+      if (found == region_dead.end()) {
+        remove = true;
+        reason = "control queue of topic '" + topic + "', whose region is gone";
+      } else if (found->second) {
+        remove = true;
+        reason = "control queue of topic '" + topic + "', whose publisher is dead";
+      } else {
+        reason = "control queue of topic '" + topic + "', whose region is live or undecided";
+      }
+    } else {
+      reason = "not a shmsnap queue name (neither <topic>.ctl nor <topic>.sub.<id>): left alone";
+    }
+    const bool removed = remove && (dry_run || ::mq_unlink(queue.name.c_str()) == 0 || errno == ENOENT);
+    record(queue.path, reason, remove, removed, removed ? std::string() : std::strerror(errno));
+  }
+  return report;
+}
+
+}  // namespace shmsnap::admin
