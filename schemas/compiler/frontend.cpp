@@ -169,6 +169,87 @@ std::uint64_t align_up(std::uint64_t value, std::uint64_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
 }
 
+// toml++ 3.3 reaches __builtin_unreachable() when it classifies some non-ASCII code
+// points as whitespace (marzer/tomlplusplus#190, #295): undefined behaviour on
+// input a user can type. Schemas need non-ASCII only inside strings and comments, so
+// refuse it anywhere else before toml++ sees it, including the one in-string spot
+// the bug reaches (the first character after a line-ending backslash in a """
+// string). Returns where the first such byte is.
+std::optional<SourceLocation> unsafe_non_ascii(std::string_view text) {
+  enum class State : std::uint8_t { normal, comment, basic, literal, multi_basic, multi_literal };
+  State state = State::normal;
+  int line = 1;
+  std::size_t line_start = 0;
+  const auto at = [&](std::size_t i) { return SourceLocation{line, static_cast<int>(i - line_start + 1)}; };
+  const auto starts = [&](std::size_t i, std::string_view token) { return text.substr(i, token.size()) == token; };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool ascii = static_cast<unsigned char>(c) < 0x80;
+    if (c == '\n') {
+      ++line;
+      line_start = i + 1;
+      if (state == State::comment || state == State::basic || state == State::literal) state = State::normal;
+      continue;
+    }
+    switch (state) {
+      case State::normal:
+        if (!ascii) return at(i);
+        if (c == '#') {
+          state = State::comment;
+        } else if (starts(i, "\"\"\"")) {
+          state = State::multi_basic;
+          i += 2;
+        } else if (c == '"') {
+          state = State::basic;
+        } else if (starts(i, "\'\'\'")) {
+          state = State::multi_literal;
+          i += 2;
+        } else if (c == '\'') {
+          state = State::literal;
+        }
+        break;
+      case State::comment: break;
+      case State::basic:
+        if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n') ++i;
+        else if (c == '"') state = State::normal;
+        break;
+      case State::literal:
+        if (c == '\'') state = State::normal;
+        break;
+      case State::multi_basic:
+        if (starts(i, "\"\"\"")) {
+          state = State::normal;
+          i += 2;
+        } else if (c == '\\') {
+          std::size_t next = i + 1;
+          while (next < text.size() && (text[next] == ' ' || text[next] == '\t' || text[next] == '\r')) ++next;
+          if (next < text.size() && text[next] == '\n') {
+            // A line-ending backslash: toml++ skips the whitespace after it.
+            while (next < text.size() && (text[next] == ' ' || text[next] == '\t' || text[next] == '\r' || text[next] == '\n')) {
+              if (text[next] == '\n') {
+                ++line;
+                line_start = next + 1;
+              }
+              ++next;
+            }
+            if (next < text.size() && static_cast<unsigned char>(text[next]) >= 0x80) return at(next);
+            i = next - 1;
+          } else {
+            ++i;  // an escape: skip the escaped character
+          }
+        }
+        break;
+      case State::multi_literal:
+        if (starts(i, "\'\'\'")) {
+          state = State::normal;
+          i += 2;
+        }
+        break;
+    }
+  }
+  return std::nullopt;
+}
+
 // A field as written, before its type is resolved.
 struct RawField {
   std::string name;
@@ -945,6 +1026,12 @@ FrontendResult Compiler::run(std::string_view text) {
   FrontendResult result;
   if (text.size() > max_source_bytes) {
     error({}, "", "the file is larger than " + std::to_string(max_source_bytes) + " bytes; is it really a schema?");
+    result.diagnostics = std::move(diagnostics_);
+    return result;
+  }
+  if (const auto where = unsafe_non_ascii(text)) {
+    error(*where, "", "non-ASCII character outside a string or comment (only doc strings and comments may use "
+                      "UTF-8; names and types are ASCII)");
     result.diagnostics = std::move(diagnostics_);
     return result;
   }

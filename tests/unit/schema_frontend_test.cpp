@@ -266,6 +266,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"VersionZero", "name = \"t.s\"\nversion = 0\n[[field]]\nname = \"x\"\ntype = \"u8\"\n", 2, "schema",
                 "between 1 and 4294967295"},
         BadCase{"NotToml", "name = \"t.s\"\nversion = 1\nthis is not toml\n", 3, "", "not a valid TOML file"},
+        BadCase{"NonAsciiOutsideStrings", "name = \"t.s\"\nversion = 1\nfield = [{ name = \"x\", t\xc7\x8f" "e = \"u8\" }]\n", 3,
+                "", "non-ASCII character outside a string or comment"},
+        BadCase{"NonAsciiAfterLineEndingBackslash", "name = \"t.s\"\nversion = 1\ndoc = \"\"\"\\\n\xc2\xa7\"\"\"\n", 4, "",
+                "non-ASCII character"},
         BadCase{"BinaryGarbage", "\x7f\x45\x4c\x46\x02\x01\x01", 1, "", "not a valid TOML file"},
         BadCase{"NoFields", "name = \"t.s\"\nversion = 1\n", 1, "", "has no fields"},
         BadCase{"UnknownKey", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"x\"\ntyp = \"u8\"\n", 4, "field 'x'",
@@ -306,6 +310,13 @@ INSTANTIATE_TEST_SUITE_P(
                 7, "struct 'A'", "defined twice (first on line 4)"},
         BadCase{"FieldIsNotATable", "name = \"t.s\"\nversion = 1\nfield = [\"x\"]\n", 3, "", "array of tables"}),
     [](const ::testing::TestParamInfo<BadCase>& param_info) { return std::string(param_info.param.test_name); });
+
+TEST(SchemaFrontend, AcceptsUtf8InDocStringsAndComments) {
+  const Schema schema = compile_ok(
+      "# Temperatur in \xc2\xb0" "C\nname = \"t.utf\"\nversion = 1\ndoc = \"\"\"Messwert \xc2\xb5s\n\xc2\xa7 2\"\"\"\n"
+      "field = [{ name = \"x\", type = \"f32\", doc = '\xe2\x84\x83' }]\n");
+  EXPECT_EQ(schema.root.fields.size(), 1U);
+}
 
 TEST(SchemaFrontend, ReportsEveryErrorNotJustTheFirst) {
   const FrontendResult result = compile_schema_text(
