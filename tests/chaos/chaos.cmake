@@ -1,0 +1,15 @@
+# Chaos soak: shmsnap-chaos drives one publisher and K subscriber processes
+# (shmsnap-chaos-peer) through seeded SIGKILL/restart/SIGSTOP/mid-write faults and
+# exits 0 only when every invariant held. ctest runs 60 seconds of it (label chaos).
+add_executable(shmsnap-chaos-peer ${CMAKE_CURRENT_LIST_DIR}/chaos_peer.cpp)
+target_link_libraries(shmsnap-chaos-peer PRIVATE shmsnap::shmsnap)
+target_include_directories(shmsnap-chaos-peer PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+shmsnap_set_warnings(shmsnap-chaos-peer)
+
+add_executable(shmsnap-chaos ${CMAKE_CURRENT_LIST_DIR}/chaos_main.cpp ${CMAKE_CURRENT_LIST_DIR}/chaos_driver.cpp)
+target_compile_features(shmsnap-chaos PRIVATE cxx_std_20)
+add_dependencies(shmsnap-chaos shmsnap-chaos-peer)
+shmsnap_set_warnings(shmsnap-chaos)
+
+add_test(NAME shmsnap_chaos_60s COMMAND shmsnap-chaos --duration 60 --subscribers 8)
+set_tests_properties(shmsnap_chaos_60s PROPERTIES TIMEOUT 150 LABELS chaos RUN_SERIAL TRUE)
