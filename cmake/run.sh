@@ -51,9 +51,7 @@ build() {  # build PRESET [targets...]
   fi
 }
 
-leftovers() {
-  { ls /dev/shm; ls /dev/mqueue 2>/dev/null; } | grep -E '^(shmsnap|demo)' || true
-}
+ipc_names() { { ls /dev/shm; ls /dev/mqueue 2>/dev/null; } | sort; }
 
 run_demo() {
   build release shmsnap-publisher shmsnap-subscriber shmsnap
@@ -78,6 +76,7 @@ run_demo() {
 }
 
 run_tests() {
+  local before; before=$(ipc_names)
   build dev
   log "tests: dev (every test, including the 60 s chaos soak, the model check and the bench smoke run)"
   ctest --preset dev -j "$JOBS"
@@ -100,7 +99,7 @@ run_tests() {
   git ls-files '*.cpp' '*.hpp' | xargs clang-format-14 --dry-run --Werror
 
   log "left in /dev/shm and /dev/mqueue by the tests (should be empty)"
-  local left; left=$(leftovers)
+  local left; left=$(comm -13 <(echo "$before") <(ipc_names))
   if [[ -n $left ]]; then echo "$left"; exit 1; fi
   echo "(nothing)"
 }
