@@ -9,10 +9,12 @@
  *                              (release) -> mq_send O_NONBLOCK to every
  *                              registered subscriber; a full queue (EAGAIN)
  *                              counts as coalesced
- *   subscriber (process):      wake on queue / publisher pidfd / re-attach timer ->
- *                              drain the queue (mq_receive until empty) -> THEN
- *                              load `published` and copy the slot under its
- *                              seqlock; deliver only when newer than local state
+ *   subscriber (wait_blocking): mq_timedreceive dequeues one notification (or a
+ *                              50 ms slice ends: then the publisher's liveness
+ *                              is checked) -> THEN load `published` and copy the
+ *                              slot under its seqlock; deliver only when newer
+ *                              than the local state. Stale: epoll on the queue
+ *                              and the re-attach timer, one receive, re-attach.
  *   notify queue:              depth 1 (conflation), one consumer
  *   faults:                    the first publisher may be SIGKILLed at any step,
  *                              mid-write included, or shut down cleanly; its
@@ -20,6 +22,11 @@
  *                              subscribers EPOCH, registers them on HELLO before
  *                              its WELCOME; a stale subscriber re-attaches on
  *                              its timer.
+ *
+ * The 50 ms slice is modelled only where it matters for correctness (a dead
+ * publisher): a subscriber that needed the slice's timeout to see a snapshot it
+ * was notified of would have a lost wake-up turned into a 50 ms stall, and the
+ * model must flag that, so a live-publisher timeout is not a transition here.
  *
  * Every Promela statement is atomic and sequentially consistent; the C++ code gets
  * the orderings used here from its release stores and acquire loads (each named
@@ -163,45 +170,50 @@ active proctype Subscriber() {
   byte x2;
   byte xseq;
   bool leaving;
+  bool got;                                                /* this wake-up dequeued a message */
+  bool going_stale;
   bool from_attach;                                        /* attach() ends in deliver_newest */
 
 wait:
   at_wait = true;
-endwait:                                                  /* blocked in epoll_wait */
+endwait:                                                  /* blocked in mq_timedreceive / epoll_wait */
   if
-  :: atomic { nempty(q) -> at_wait = false }              /* notify queue readable */
-  :: atomic { (!stale && !alive[att]) -> at_wait = false } /* publisher pidfd readable */
-  :: atomic { stale -> at_wait = false }                  /* re-attach timer */
+#ifndef READ_BEFORE_DRAIN
+  :: atomic { (!stale && nempty(q)) -> at_wait = false; q?m; got = true }  /* mq_timedreceive: one message */
+#else
+  :: atomic { (!stale && nempty(q)) -> at_wait = false; got = false }      /* only readable, not yet dequeued */
+#endif
+  :: atomic { (!stale && !alive[att]) -> at_wait = false; got = false }    /* slice ends, publisher gone */
+  :: atomic { stale -> at_wait = false; got = false }                      /* re-attach timer (epoll) */
   fi;
-  leaving = false;
+  leaving = got && m == SHUTDOWN;
+
+  if
+  :: stale ->
+    /* process(): drain_notifications (one receive), then try_reattach */
+    if
+    :: q?m
+    :: empty(q) -> skip
+    fi;
+    goto timer
+  :: else -> skip
+  fi;
 
 #ifdef READ_BEFORE_DRAIN
-  if
-  :: !stale -> goto deliver
-  :: else -> skip
-  fi;
+  goto deliver;                                            /* read first ... */
 after_deliver:
-#endif
-
-  /* drain_notifications: mq_receive until EAGAIN */
-  do
-  :: q?m ->
-    if
-    :: m == SHUTDOWN -> leaving = true
-    :: else -> skip
-    fi
-  :: empty(q) -> break
-  od;
-
-  if
-  :: stale -> goto timer
-  :: else -> skip
+  if                                                       /* ... then dequeue */
+  :: q?m -> got = true; leaving = m == SHUTDOWN
+  :: empty(q) -> skip
   fi;
-#ifndef READ_BEFORE_DRAIN
-  goto deliver;
-#else
   goto check_publisher;
 #endif
+  /* after_wakeup: a SHUTDOWN, a closed region, or (no message) a dead publisher */
+  if
+  :: leaving || closed[att] || (!got && !alive[att]) ->
+    going_stale = true                                     /* deliver the final snapshot, then stale */
+  :: else -> skip
+  fi;
 
 deliver:
   /* deliver_newest: copy the published slot under its seqlock */
@@ -238,7 +250,7 @@ retry:
 lapped:
   if
   :: alive[att] -> goto retry                              /* the writer will finish */
-  :: else -> stale = true; goto wait                    /* died while writing */
+  :: else -> going_stale = false; stale = true; goto wait  /* died while writing */
   fi;
 
 delivered:
@@ -249,10 +261,13 @@ delivered:
 #ifdef READ_BEFORE_DRAIN
   goto after_deliver;
 check_publisher:
+  if
+  :: leaving || closed[att] || (!got && !alive[att]) -> going_stale = true
+  :: else -> skip
+  fi;
 #endif
   if
-  :: leaving || closed[att] || !alive[att] ->
-    stale = true      /* the final snapshot was delivered just above */
+  :: going_stale -> going_stale = false; stale = true
   :: else -> skip
   fi;
   goto wait;
