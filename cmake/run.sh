@@ -75,7 +75,7 @@ run_demo() {
   { ls /dev/shm; ls /dev/mqueue 2>/dev/null; } | grep "^$prefix" || echo "(nothing)"
 }
 
-run_tests() {
+run_test() {
   local before; before=$(ipc_names)
   build dev
   log "tests: dev (every test, including the 60 s chaos soak, the model check and the bench smoke run)"
