@@ -164,11 +164,12 @@ QueueStatus MessageQueue::send_for(std::span<const std::byte> message, unsigned 
   }
 }
 
-Received MessageQueue::receive(std::span<std::byte> buffer) noexcept {
+Received MessageQueue::receive_until(std::span<std::byte> buffer, const timespec* deadline) noexcept {
   Received result;
   while (true) {
-    const ssize_t size =
-        mq_receive(descriptor_, reinterpret_cast<char*>(buffer.data()), buffer.size(), &result.priority);
+    // With a null deadline this is mq_receive (glibc implements it this way too).
+    const ssize_t size = mq_timedreceive(descriptor_, reinterpret_cast<char*>(buffer.data()), buffer.size(),
+                                         &result.priority, deadline);
     if (size >= 0) {
       result.status = QueueStatus::ok;
       result.size = static_cast<std::size_t>(size);
@@ -176,12 +177,15 @@ Received MessageQueue::receive(std::span<std::byte> buffer) noexcept {
     }
     switch (errno) {
       case EINTR: continue;
+      case ETIMEDOUT:
       case EAGAIN: result.status = QueueStatus::empty; return result;
       case EMSGSIZE: result.status = QueueStatus::too_large; return result;
       default: result.status = QueueStatus::error; return result;
     }
   }
 }
+
+Received MessageQueue::receive(std::span<std::byte> buffer) noexcept { return receive_until(buffer, nullptr); }
 
 Received MessageQueue::receive_for(std::span<std::byte> buffer, std::chrono::nanoseconds timeout) noexcept {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -213,23 +217,7 @@ Received MessageQueue::timed_receive(std::span<std::byte> buffer, std::chrono::n
   const std::int64_t total_ns = deadline.tv_nsec + std::max<std::int64_t>(0, timeout.count());
   deadline.tv_sec += static_cast<time_t>(total_ns / 1'000'000'000);
   deadline.tv_nsec = static_cast<long>(total_ns % 1'000'000'000);
-  Received result;
-  while (true) {
-    const ssize_t size = mq_timedreceive(descriptor_, reinterpret_cast<char*>(buffer.data()), buffer.size(),
-                                         &result.priority, &deadline);
-    if (size >= 0) {
-      result.status = QueueStatus::ok;
-      result.size = static_cast<std::size_t>(size);
-      return result;
-    }
-    switch (errno) {
-      case EINTR: continue;
-      case ETIMEDOUT:
-      case EAGAIN: result.status = QueueStatus::empty; return result;
-      case EMSGSIZE: result.status = QueueStatus::too_large; return result;
-      default: result.status = QueueStatus::error; return result;
-    }
-  }
+  return receive_until(buffer, &deadline);
 }
 
 MessageQueue::Attributes MessageQueue::attributes() const {

@@ -104,6 +104,7 @@ class MessageQueue {
   void close() noexcept;
 
  private:
+  Received receive_until(std::span<std::byte> buffer, const struct timespec* deadline) noexcept;
   MessageQueue(int descriptor, std::string name) noexcept
       : descriptor_(descriptor), name_(std::move(name)) {}
 
