@@ -530,6 +530,7 @@ PublisherCore::~PublisherCore() = default;
 void PublisherCore::shutdown() noexcept { state_.reset(); }
 
 std::byte* PublisherCore::begin_write() noexcept {
+  SHMSNAP_EXPECTS(state_ != nullptr);  // not after shutdown()
   State& state = *state_;
   state.loan_slot = (state.current_slot + 1) % state.options.slot_count;
   state.loan_odd = state.region.slot(state.loan_slot).lock.write_begin();
@@ -570,7 +571,7 @@ void PublisherCore::abort_write() noexcept {
 }
 
 std::uint64_t PublisherCore::publish(const void* data, std::size_t size) noexcept {
-  SHMSNAP_EXPECTS(size <= state_->region.header().payload_size);
+  SHMSNAP_EXPECTS(state_ != nullptr && size <= state_->region.header().payload_size);
   std::byte* slot_payload = begin_write();
   copy_to_shared(slot_payload, data, size);
   return commit_write();

@@ -78,7 +78,8 @@ class PublisherCore {
   [[nodiscard]] const std::string& region_name() const noexcept;
 
   /// Closes the topic now: SHUTDOWN to every subscriber, region and control queue
-  /// unlinked. The destructor does this if it was not called. Idempotent.
+  /// unlinked. The destructor does this if it was not called. Idempotent; after it
+  /// only the destructor may be called.
   void shutdown() noexcept;
 
  private:
