@@ -1,0 +1,110 @@
+#include "app_support.hpp"
+
+#include <signal.h>
+
+#include <cstdlib>
+
+#include <spdlog/sinks/ostream_sink.h>
+
+namespace shmsnap::app {
+namespace {
+
+std::atomic<bool> stop_flag{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+void on_stop_signal(int) noexcept { stop_flag.store(true, std::memory_order_relaxed); }
+
+constexpr const char* level_names[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+
+}  // namespace
+
+int exit_code_for(const Error& error) noexcept {
+  switch (error.code()) {
+    case Errc::invalid_argument: return exit_usage;
+    case Errc::busy: return exit_busy;
+    case Errc::timed_out: return exit_timed_out;
+    default: return exit_failure;
+  }
+}
+
+const std::atomic<bool>& install_stop_signals() noexcept {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: a blocked receive returns EINTR and sees the flag
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  // A closed stdout (e.g. `| head`) must end the program through an error, not a signal.
+  signal(SIGPIPE, SIG_IGN);
+  return stop_flag;
+}
+
+std::shared_ptr<spdlog::logger> make_logger(const std::string& name, std::ostream& err, const std::string& level) {
+  const spdlog::level::level_enum parsed = spdlog::level::from_str(level);
+  if (parsed == spdlog::level::off && level != "off") {
+    throw CLI::ValidationError("--log-level", "unknown level '" + level + "'");
+  }
+  // The library's logger reads its level once, from the environment.
+  ::setenv("SHMSNAP_LOG_LEVEL", level.c_str(), 1);
+  if (auto library = spdlog::get("shmsnap")) {
+    library->set_level(parsed);
+  }
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(err, true);
+  auto logger = std::make_shared<spdlog::logger>(name, std::move(sink));
+  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%n] [%l] %v");  // the library logger's look
+  logger->set_level(parsed);
+  return logger;
+}
+
+int parse_exit(const CLI::App& app, const CLI::ParseError& error, Io& io) {
+  const int code = app.exit(error, io.out, io.err);
+  if (code == 0) {
+    return exit_ok;
+  }
+  return exit_usage;
+}
+
+void parse(CLI::App& app, const std::vector<std::string>& args) {
+  std::vector<const char*> raw;
+  raw.reserve(args.size());
+  for (const std::string& argument : args) {
+    raw.push_back(argument.c_str());
+  }
+  app.parse(static_cast<int>(raw.size()), raw.data());
+}
+
+mode_t parse_mode(const std::string& text) {
+  std::size_t used = 0;
+  unsigned long value = 0;
+  try {
+    value = std::stoul(text, &used, 8);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size() || value > 07777) {
+    throw CLI::ValidationError("--mode", "'" + text + "' is not an octal permission mode such as 0640");
+  }
+  return static_cast<mode_t>(value);
+}
+
+CLI::Validator log_level_validator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        for (const char* name : level_names) {
+          if (value == name) {
+            return {};
+          }
+        }
+        return "unknown log level '" + value + "' (trace, debug, info, warn, error, critical, off)";
+      },
+      "LEVEL", "log level");
+}
+
+std::string default_log_level() {
+  const char* from_env = std::getenv("SHMSNAP_LOG_LEVEL");
+  return from_env != nullptr && *from_env != '\0' ? from_env : "info";
+}
+
+std::vector<std::string> arguments(int argc, char** argv) { return std::vector<std::string>(argv, argv + argc); }
+
+}  // namespace shmsnap::app
