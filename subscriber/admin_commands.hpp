@@ -1,0 +1,70 @@
+// The commands of the `shmsnap` admin CLI, one function each, grouped by file:
+// admin_topics.cpp (list, dump, clean), admin_watch.cpp (watch), admin_queues.cpp
+// (mq ...), admin_shm.cpp (shm ...). admin_cli.cpp parses and dispatches. Each
+// returns an ExitCode and may throw shmsnap::Error (mapped by the caller).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "app_support.hpp"
+
+namespace shmsnap::app {
+
+/// Options of the topic commands (list, dump, watch, clean).
+struct TopicCommand {
+  std::string topic;
+  std::string prefix;
+  bool json = false;
+  std::uint64_t count = 0;  ///< watch: exit after N updates
+  double timeout = 0;       ///< watch: give up waiting for the topic after S seconds
+  bool dry_run = false;     ///< clean
+  bool color = true;        ///< watch: highlight changes when stdout is a terminal
+};
+
+[[nodiscard]] int list_topics(const TopicCommand& command, Io& io);
+[[nodiscard]] int dump_topic(const TopicCommand& command, Io& io);
+[[nodiscard]] int watch_topic(const TopicCommand& command, Io& io);
+[[nodiscard]] int clean_resources(const TopicCommand& command, Io& io);
+
+/// Options of the mq commands.
+struct QueueCommand {
+  std::vector<std::string> names;
+  std::string text;
+  long max_messages = 10;    ///< the kernel's default fs.mqueue.msg_default
+  long message_size = 8192;  ///< the kernel's default fs.mqueue.msgsize_default
+  std::string mode = "0600";
+  unsigned priority = 0;
+  bool nonblock = false;
+  std::uint64_t count = 0;
+  double timeout = 0;
+  std::string starts_with;
+};
+
+[[nodiscard]] int mq_create(const QueueCommand& command, Io& io);
+[[nodiscard]] int mq_send(const QueueCommand& command, Io& io);
+[[nodiscard]] int mq_recv(const QueueCommand& command, Io& io);
+[[nodiscard]] int mq_stat(const QueueCommand& command, Io& io);
+[[nodiscard]] int mq_unlink(const QueueCommand& command, Io& io);
+[[nodiscard]] int mq_ls(const QueueCommand& command, Io& io);
+
+/// Options of the shm commands.
+struct ShmCommand {
+  std::string name;
+  std::string starts_with;
+  bool force = false;
+};
+
+[[nodiscard]] int shm_ls(const ShmCommand& command, Io& io);
+[[nodiscard]] int shm_stat(const ShmCommand& command, Io& io);
+[[nodiscard]] int shm_rm(const ShmCommand& command, Io& io);
+
+/// "rw-r-----" for 0640.
+[[nodiscard]] std::string permission_text(unsigned mode);
+/// A user name for `uid`, or the number.
+[[nodiscard]] std::string user_name(unsigned uid);
+/// "2026-11-26 01:38:47" (local time) for a CLOCK_REALTIME instant.
+[[nodiscard]] std::string local_time_text(std::int64_t realtime_ns);
+
+}  // namespace shmsnap::app

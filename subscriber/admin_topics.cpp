@@ -1,0 +1,222 @@
+// shmsnap list / dump / clean, and the small formatting helpers the admin
+// commands share.
+#include <grp.h>
+#include <pwd.h>
+
+#include <ctime>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "admin_commands.hpp"
+#include "shmsnap/admin.hpp"
+#include "shmsnap/clock.hpp"
+#include "shmsnap/names.hpp"
+#include "shmsnap/region.hpp"
+#include "shmsnap/schema_json.hpp"
+
+namespace shmsnap::app {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr unsigned read_attempts = 1000;  // a reader lapped this often by the writer is very unlucky
+
+/// The newest snapshot of `reader`, or nullopt before the first publish.
+std::optional<std::vector<std::byte>> read_newest(const RegionReader& reader, SnapshotMeta& meta) {
+  std::vector<std::byte> bytes(reader.payload_size());
+  std::uint64_t retries = 0;
+  for (unsigned attempt = 0; attempt < read_attempts; ++attempt) {
+    switch (reader.try_read(bytes, meta, retries)) {
+      case ReadStatus::ok: return bytes;
+      case ReadStatus::empty: return std::nullopt;
+      case ReadStatus::corrupt:
+        throw Error(Errc::invalid_region, "region /dev/shm" + reader.name() + " publishes a slot outside the region");
+      case ReadStatus::contended: std::this_thread::yield(); break;
+    }
+  }
+  throw Error(Errc::timed_out, "region /dev/shm" + reader.name() +
+                                   ": the writer overtook every read attempt; the publisher writes faster than a "
+                                   "snapshot can be copied (give it more --slots)");
+}
+
+Json describe_topic(const std::string& prefix, const std::string& topic) {
+  const TopicNames names(prefix, topic);
+  Json entry{{"topic", topic}, {"region", "/dev/shm" + names.region()}};
+  std::optional<RegionReader> opened;
+  try {
+    opened.emplace(RegionReader::open(names.region()));
+  } catch (const Error& error) {
+    entry["valid"] = false;
+    entry["problem"] = error.what();
+    return entry;
+  }
+  const RegionReader& reader = *opened;
+  const auto& header = reader.header();
+  entry["valid"] = true;
+  entry["schema"] = std::string(reader.schema_name());
+  entry["schema_version"] = header.schema_version;
+  entry["publisher_pid"] = reader.publisher_pid();
+  entry["publisher_alive"] = reader.publisher_alive();
+  entry["closed"] = reader.closed();
+  entry["epoch"] = reader.epoch();
+  entry["seq"] = reader.latest_seq();
+  SnapshotMeta meta;
+  std::optional<std::vector<std::byte>> newest;
+  try {
+    newest = read_newest(reader, meta);
+  } catch (const Error& error) {
+    entry["problem"] = error.what();
+  }
+  entry["last_publish_age_ns"] = newest ? Json(monotonic_ns() - meta.publish_ts_ns) : Json(nullptr);
+  entry["payload_size"] = reader.payload_size();
+  entry["slots"] = header.slot_count;
+  entry["published"] = header.published_count.load(std::memory_order_relaxed);
+  entry["coalesced"] = header.coalesced_count.load(std::memory_order_relaxed);
+  entry["reclaimed"] = header.reclaimed_count.load(std::memory_order_relaxed);
+  Json subscribers = Json::array();
+  for (const SubscriberRow& row : reader.subscribers()) {
+    subscribers.push_back(Json{{"id", row.id},
+                               {"pid", row.pid},
+                               {"alive", row.alive},
+                               {"notified", row.notified},
+                               {"coalesced", row.coalesced},
+                               {"attached", local_time_text(row.attached_realtime_ns)}});
+  }
+  entry["subscribers"] = std::move(subscribers);
+  return entry;
+}
+
+std::string age_text(const Json& age_ns) {
+  if (age_ns.is_null()) {
+    return "never";
+  }
+  const double seconds = static_cast<double>(age_ns.get<std::int64_t>()) / 1e9;
+  return seconds < 1.0 ? fmt::format("{:.1f} ms ago", seconds * 1e3) : fmt::format("{:.1f} s ago", seconds);
+}
+
+}  // namespace
+
+std::string permission_text(unsigned mode) {
+  std::string text = "rwxrwxrwx";
+  for (unsigned bit = 0; bit < 9; ++bit) {
+    if ((mode & (1U << (8 - bit))) == 0) {
+      text[bit] = '-';
+    }
+  }
+  return text;
+}
+
+std::string user_name(unsigned uid) {
+  const passwd* entry = ::getpwuid(uid);
+  return entry != nullptr ? entry->pw_name : std::to_string(uid);
+}
+
+std::string local_time_text(std::int64_t realtime_ns) {
+  const std::time_t seconds = static_cast<std::time_t>(realtime_ns / 1'000'000'000);
+  std::tm local{};
+  ::localtime_r(&seconds, &local);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+  return text;
+}
+
+int list_topics(const TopicCommand& command, Io& io) {
+  const std::string prefix = resolve_prefix(command.prefix);
+  Json topics = Json::array();
+  for (const std::string& topic : admin::find_topics(prefix)) {
+    topics.push_back(describe_topic(prefix, topic));
+  }
+  if (command.json) {
+    io.out << topics.dump(2) << std::endl;
+    return exit_ok;
+  }
+  if (topics.empty()) {
+    io.out << "no topics under prefix '" << prefix << "' (nothing matches /dev/shm/" << prefix << ".*)" << std::endl;
+    return exit_ok;
+  }
+  io.out << fmt::format("{:<20} {:<24} {:<16} {:>5} {:>10}  {:<14} {}", "TOPIC", "SCHEMA", "PUBLISHER", "EPOCH",
+                        "SEQ", "LAST PUBLISH", "SUBSCRIBERS")
+         << "\n";
+  for (const Json& topic : topics) {
+    if (!topic["valid"].get<bool>()) {
+      io.out << fmt::format("{:<20} invalid: {}", topic["topic"].get<std::string>(), topic["problem"].get<std::string>())
+             << "\n";
+      continue;
+    }
+    const std::string publisher =
+        fmt::format("{} {}", topic["publisher_pid"].get<int>(),
+                    topic["closed"].get<bool>() ? "closed" : topic["publisher_alive"].get<bool>() ? "alive" : "dead");
+    io.out << fmt::format("{:<20} {:<24} {:<16} {:>5} {:>10}  {:<14} {}", topic["topic"].get<std::string>(),
+                          fmt::format("{} v{}", topic["schema"].get<std::string>(), topic["schema_version"].get<int>()),
+                          publisher, topic["epoch"].get<std::uint64_t>(), topic["seq"].get<std::uint64_t>(),
+                          age_text(topic["last_publish_age_ns"]), topic["subscribers"].size())
+           << "\n";
+    for (const Json& row : topic["subscribers"]) {
+      io.out << fmt::format("    subscriber {:<16} pid {:<8} {:<6} notified {:<10} coalesced {:<8} since {}",
+                            row["id"].get<std::string>(), row["pid"].get<int>(),
+                            row["alive"].get<bool>() ? "alive" : "dead", row["notified"].get<std::uint64_t>(),
+                            row["coalesced"].get<std::uint64_t>(), row["attached"].get<std::string>())
+             << "\n";
+    }
+  }
+  io.out.flush();
+  return exit_ok;
+}
+
+int dump_topic(const TopicCommand& command, Io& io) {
+  const TopicNames names(resolve_prefix(command.prefix), command.topic);
+  const RegionReader reader = RegionReader::open(names.region());
+  SnapshotMeta meta;
+  const std::optional<std::vector<std::byte>> newest = read_newest(reader, meta);
+  Json data = nullptr;
+  if (newest) {
+    data = SnapshotCodec(reader.descriptor()).decode_ordered(*newest);
+  }
+  if (command.json) {
+    Json dump{{"topic", command.topic},
+              {"schema", std::string(reader.schema_name())},
+              {"schema_version", reader.header().schema_version},
+              {"epoch", reader.epoch()},
+              {"seq", newest ? meta.seq : 0},
+              {"publisher_pid", reader.publisher_pid()},
+              {"publisher_alive", reader.publisher_alive()},
+              {"age_ns", newest ? Json(monotonic_ns() - meta.publish_ts_ns) : Json(nullptr)},
+              {"data", std::move(data)}};
+    io.out << dump.dump(2) << std::endl;
+    return exit_ok;
+  }
+  io.out << fmt::format("topic {} ({} v{}), publisher pid {} {}, epoch {}", command.topic, reader.schema_name(),
+                        reader.header().schema_version, reader.publisher_pid(),
+                        reader.publisher_alive() ? "alive" : "dead", reader.epoch());
+  if (!newest) {
+    io.out << ": nothing published yet" << std::endl;
+    return exit_ok;
+  }
+  io.out << fmt::format(", seq {}, published {}", meta.seq, age_text(Json(monotonic_ns() - meta.publish_ts_ns)))
+         << "\n"
+         << data.dump(2) << std::endl;
+  return exit_ok;
+}
+
+int clean_resources(const TopicCommand& command, Io& io) {
+  const std::string prefix = resolve_prefix(command.prefix);
+  const admin::CleanReport report = admin::clean(prefix, command.dry_run);
+  for (const admin::CleanEntry& entry : report.removed) {
+    io.out << (command.dry_run ? "would remove " : "removed ") << entry.path << ": " << entry.reason << "\n";
+  }
+  for (const admin::CleanEntry& entry : report.kept) {
+    io.out << "kept " << entry.path << ": " << entry.reason << "\n";
+  }
+  io.out << fmt::format("{} {}, {} kept (prefix '{}')", report.removed.size(),
+                        command.dry_run ? "to remove" : "removed", report.kept.size(), prefix)
+         << std::endl;
+  for (const std::string& error : report.errors) {
+    io.err << "shmsnap clean: " << error << "\n";
+  }
+  io.err.flush();
+  return report.errors.empty() ? exit_ok : exit_failure;
+}
+
+}  // namespace shmsnap::app

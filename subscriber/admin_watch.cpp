@@ -1,0 +1,231 @@
+// shmsnap watch: a live terminal view of one topic. It polls the region's
+// published sequence (a read-only mapping: watching never registers a subscriber
+// or costs the publisher a notification), redraws on each update with the
+// publish rate and latency, and highlights the fields that changed.
+#include <unistd.h>
+
+#include <chrono>
+#include <deque>
+#include <iostream>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "admin_commands.hpp"
+#include "shmsnap/clock.hpp"
+#include "shmsnap/names.hpp"
+#include "shmsnap/region.hpp"
+#include "shmsnap/schema_json.hpp"
+
+namespace shmsnap::app {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using Lines = std::vector<std::pair<std::string, std::string>>;
+
+constexpr auto poll_interval = std::chrono::milliseconds(1);
+constexpr std::int64_t redraw_interval_ns = 50'000'000;   // a terminal shows ~20 frames/s usefully
+constexpr std::int64_t reopen_interval_ns = 200'000'000;
+constexpr std::int64_t rate_window_ns = 1'000'000'000;
+
+// One line per scalar; an array of scalars stays one line (a book side, a matrix row).
+void flatten(const Json& value, const std::string& path, Lines& lines) {
+  const auto all_scalars = [](const Json& array) {
+    for (const Json& element : array) {
+      if (element.is_structured()) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (value.is_object()) {
+    for (const auto& [key, member] : value.items()) {
+      flatten(member, path.empty() ? key : path + "." + key, lines);
+    }
+  } else if (value.is_array() && !all_scalars(value)) {
+    for (std::size_t index = 0; index < value.size(); ++index) {
+      flatten(value[index], path + "[" + std::to_string(index) + "]", lines);
+    }
+  } else {
+    lines.emplace_back(path, value.dump());
+  }
+}
+
+class Watch {
+ public:
+  Watch(const TopicCommand& command, Io& io)
+      : command_(command), io_(io), names_(resolve_prefix(command.prefix), command.topic),
+        terminal_(command.color && &io.out == &std::cout && ::isatty(STDOUT_FILENO) == 1) {}
+
+  int run() {
+    const std::int64_t start = monotonic_ns();
+    bool announced = false;
+    while (!reader_ && !io_.stop.load(std::memory_order_relaxed)) {
+      if (try_open()) {
+        break;
+      }
+      if (!announced) {
+        announced = true;
+        io_.err << "shmsnap watch: waiting for topic '" << command_.topic << "' (/dev/shm" << names_.region() << ")"
+                << std::endl;
+      }
+      if (command_.timeout > 0 && monotonic_ns() - start >= static_cast<std::int64_t>(command_.timeout * 1e9)) {
+        io_.err << "shmsnap watch: topic '" << command_.topic << "' did not appear within " << command_.timeout
+                << " s" << std::endl;
+        return exit_timed_out;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::int64_t last_reopen = 0;
+    while (!io_.stop.load(std::memory_order_relaxed)) {
+      const std::uint64_t seq = reader_->latest_seq();
+      if (seq != 0 && seq != last_seq_) {
+        if (show_update() && command_.count != 0 && updates_ >= command_.count) {
+          draw(true);
+          return exit_ok;
+        }
+      } else if (pending_draw_ && monotonic_ns() - last_draw_ns_ >= redraw_interval_ns) {
+        draw(false);
+      }
+      if (!gone_ && (reader_->closed() || !reader_->publisher_alive())) {
+        gone_ = true;
+        draw(true);
+      }
+      if (gone_ && monotonic_ns() - last_reopen >= reopen_interval_ns) {
+        last_reopen = monotonic_ns();
+        try_open();  // a successor publisher makes a new region under the same name
+      }
+      std::this_thread::sleep_for(poll_interval);
+    }
+    return exit_ok;
+  }
+
+ private:
+  bool try_open() {
+    try {
+      RegionReader candidate = RegionReader::open(names_.region());
+      if (reader_ && candidate.inode() == reader_->inode()) {
+        return false;
+      }
+      if (candidate.closed() || !candidate.publisher_alive()) {
+        if (!reader_) {
+          reader_.emplace(std::move(candidate));  // show the last state of a dead publisher
+          gone_ = true;
+          return true;
+        }
+        return false;
+      }
+      reader_.emplace(std::move(candidate));
+      codec_.emplace(reader_->descriptor());
+      last_seq_ = 0;
+      gone_ = false;
+      rate_window_.clear();
+      return true;
+    } catch (const Error& error) {
+      if (error.code() == Errc::not_found || error.code() == Errc::invalid_region) {
+        return false;
+      }
+      throw;
+    }
+  }
+
+  // Reads the newest snapshot; false when it could not be read this time.
+  bool show_update() {
+    if (!codec_) {
+      codec_.emplace(reader_->descriptor());
+    }
+    std::vector<std::byte> bytes(reader_->payload_size());
+    SnapshotMeta meta;
+    std::uint64_t retries = 0;
+    if (reader_->try_read(bytes, meta, retries) != ReadStatus::ok) {
+      return false;
+    }
+    const std::int64_t now = monotonic_ns();
+    const std::uint64_t previous_seq = last_seq_;
+    last_seq_ = meta.seq;
+    latency_ns_ = now - meta.publish_ts_ns;
+    ++updates_;
+    rate_window_.emplace_back(now, meta.seq);
+    while (rate_window_.size() > 2 && now - rate_window_.front().first > rate_window_ns) {
+      rate_window_.pop_front();
+    }
+    Lines lines;
+    flatten(codec_->decode_ordered(bytes), "", lines);
+    // Changes accumulate between frames so a throttled redraw still shows them.
+    if (!pending_draw_) {
+      changed_.clear();
+    }
+    for (std::size_t index = 0; index < lines.size(); ++index) {
+      const bool differs =
+          previous_seq != 0 && (index >= lines_.size() || lines_[index].second != lines[index].second);
+      if (differs) {
+        changed_.insert(lines[index].first);
+      }
+    }
+    lines_ = std::move(lines);
+    pending_draw_ = true;
+    if (!terminal_ || now - last_draw_ns_ >= redraw_interval_ns) {
+      draw(false);
+    }
+    return true;
+  }
+
+  void draw(bool force) {
+    if (!force && !pending_draw_) {
+      return;
+    }
+    double rate = 0;
+    if (rate_window_.size() >= 2) {
+      const auto& [first_ns, first_seq] = rate_window_.front();
+      const auto& [last_ns, last_seq] = rate_window_.back();
+      if (last_ns > first_ns) {
+        rate = static_cast<double>(last_seq - first_seq) * 1e9 / static_cast<double>(last_ns - first_ns);
+      }
+    }
+    std::string frame;
+    if (terminal_) {
+      frame += "\x1b[H\x1b[2J";
+    }
+    frame += fmt::format("{} {} {} v{}  publisher pid {} ({})  epoch {}\n", terminal_ ? "" : "---", command_.topic,
+                         reader_->schema_name(), reader_->header().schema_version, reader_->publisher_pid(),
+                         gone_ ? "gone: showing its last state" : "alive", reader_->epoch());
+    frame += fmt::format("seq {}  rate {:.1f}/s  latency {:.1f} us  updates seen {}\n", last_seq_, rate,
+                         static_cast<double>(latency_ns_) / 1e3, updates_);
+    for (const auto& [path, value] : lines_) {
+      const bool changed = changed_.count(path) != 0;
+      if (terminal_) {
+        frame += changed ? fmt::format("  \x1b[1;33m{} = {}\x1b[0m\n", path, value) : fmt::format("  {} = {}\n", path, value);
+      } else {
+        frame += fmt::format("{} {} = {}\n", changed ? "*" : " ", path, value);
+      }
+    }
+    io_.out << frame << std::flush;
+    last_draw_ns_ = monotonic_ns();
+    pending_draw_ = false;
+  }
+
+  const TopicCommand& command_;
+  Io& io_;
+  TopicNames names_;
+  bool terminal_;
+  std::optional<RegionReader> reader_;
+  std::optional<SnapshotCodec> codec_;
+  std::uint64_t last_seq_ = 0;
+  std::uint64_t updates_ = 0;
+  std::int64_t latency_ns_ = 0;
+  std::int64_t last_draw_ns_ = 0;
+  bool pending_draw_ = false;
+  bool gone_ = false;
+  Lines lines_;
+  std::set<std::string> changed_;
+  std::deque<std::pair<std::int64_t, std::uint64_t>> rate_window_;
+};
+
+}  // namespace
+
+int watch_topic(const TopicCommand& command, Io& io) { return Watch(command, io).run(); }
+
+}  // namespace shmsnap::app

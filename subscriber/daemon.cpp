@@ -1,0 +1,364 @@
+#include "daemon.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#if SHMSNAP_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "latency_stats.hpp"
+#include "shmsnap/clock.hpp"
+#include "shmsnap/names.hpp"
+#include "shmsnap/poller.hpp"
+#include "shmsnap/schema_json.hpp"
+#include "shmsnap/subscriber.hpp"
+
+namespace shmsnap::app {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr std::int64_t text_line_interval_ns = 100'000'000;  // at most 10 readable lines/s per topic
+constexpr std::int64_t attach_retry_ns = 100'000'000;
+constexpr auto loop_tick = std::chrono::milliseconds(100);
+constexpr std::size_t text_data_width = 160;
+
+struct Settings {
+  std::vector<std::string> topics;
+  std::string id;
+  std::string mode = "notify";
+  bool json = false;
+  std::uint64_t count = 0;
+  double timeout = 0;
+  std::string prefix;
+  std::string log_level = default_log_level();
+};
+
+/// One followed topic and what the daemon learned about it.
+struct Follower {
+  std::string topic;
+  std::unique_ptr<SubscriberCore> core;
+  std::string codec_descriptor;  // the descriptor `codec` was built from
+  std::optional<SnapshotCodec> codec;
+  LatencyStats latency;
+  std::uint64_t refreshes = 0;
+  std::uint64_t skipped = 0;
+  std::int64_t last_line_ns = 0;
+  std::uint64_t unprinted = 0;
+  std::int64_t next_attach_ns = 0;
+  bool announced_wait = false;
+};
+
+void configure(CLI::App& app, Settings& settings) {
+  app.description(
+      "Keeps the latest state of one or more shmsnap topics from one event loop, whatever their schema, "
+      "and prints each refresh. Waits for a publisher that is not there yet, and follows a restarted "
+      "publisher by itself.\n\n"
+      "Output: with --json one JSON object per refresh on stdout: topic, seq, epoch, latency_ns "
+      "(receive - publish, CLOCK_MONOTONIC), skipped, stale, data (decoded through the region's schema; "
+      "\"initial\": true marks the state found at attach), plus status objects "
+      "{\"topic\",\"event\":\"attached|publisher_lost|reattached\",\"epoch\",...}. Without --json a "
+      "readable line per refresh, at most 10 per second per topic. Status changes and logs go to stderr; "
+      "at exit a summary per topic: 'topic T id ID: N updates, latency p50 X us, p99 Y us, skipped S'. "
+      "SIGINT/SIGTERM exit 0 (BYE sent, notify queues removed). Under systemd (Type=notify) READY=1 is "
+      "sent once every topic is attached.");
+  app.add_option("--topic", settings.topics, "topic to follow; repeat for several")->required();
+  app.add_option("--id", settings.id, "subscriber id, unique per topic ([A-Za-z0-9_.-], at most 47)")->required();
+  app.add_option("--mode", settings.mode, "wait mode: notify (block on the queue), spin (poll, lowest latency), hybrid")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"notify", "spin", "hybrid"}));
+  app.add_flag("--json", settings.json, "one JSON object per refresh on stdout");
+  app.add_option("--count", settings.count, "exit 0 once every topic has had N refreshes (the state at attach counts)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--timeout", settings.timeout,
+                 "exit 4 when a topic has no publisher after S seconds, or nothing arrives for S seconds")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--prefix", settings.prefix, "resource namespace (default $SHMSNAP_PREFIX or 'shmsnap')");
+  app.add_option("--log-level", settings.log_level, "trace, debug, info, warn, error, critical or off")
+      ->capture_default_str()
+      ->check(log_level_validator());
+  app.footer(std::string(exit_code_help));
+}
+
+WaitMode wait_mode(const std::string& name) {
+  return name == "spin" ? WaitMode::spin : name == "hybrid" ? WaitMode::hybrid : WaitMode::notify;
+}
+
+void systemd_notify([[maybe_unused]] const std::string& state) {
+#if SHMSNAP_HAVE_SYSTEMD
+  sd_notify(0, state.c_str());
+#endif
+}
+
+class Daemon {
+ public:
+  Daemon(const Settings& settings, Io& io, spdlog::logger& logger)
+      : settings_(settings), io_(io), logger_(logger) {
+    for (const std::string& topic : settings.topics) {
+      auto follower = std::make_unique<Follower>();
+      follower->topic = topic;
+      followers_.push_back(std::move(follower));
+    }
+  }
+
+  int run() {
+    const std::int64_t start = monotonic_ns();
+    last_activity_ns_ = start;
+    const auto timeout_ns = static_cast<std::int64_t>(settings_.timeout * 1e9);
+    bool ready = false;
+    int code = exit_ok;
+    while (!io_.stop.load(std::memory_order_relaxed)) {
+      const std::int64_t now = monotonic_ns();
+      std::size_t attached = 0;
+      for (auto& follower : followers_) {
+        if (!follower->core && now >= follower->next_attach_ns) {
+          try_attach(*follower);
+        }
+        attached += follower->core ? 1 : 0;
+      }
+      if (!ready && attached == followers_.size()) {
+        ready = true;
+        systemd_notify(fmt::format("READY=1\nSTATUS=following {} topic(s) as '{}'", attached, settings_.id));
+      }
+      if (settings_.count != 0 && all_counted()) {
+        break;
+      }
+      if (timeout_ns > 0 && now - start >= timeout_ns && attached < followers_.size()) {
+        for (const auto& follower : followers_) {
+          if (!follower->core) {
+            io_.err << fmt::format("shmsnap-subscriber: no publisher for topic '{}' appeared within {} s",
+                                   follower->topic, settings_.timeout)
+                    << std::endl;
+          }
+        }
+        code = exit_timed_out;
+        break;
+      }
+      if (timeout_ns > 0 && attached == followers_.size() && now - last_activity_ns_ >= timeout_ns) {
+        io_.err << fmt::format("shmsnap-subscriber: nothing arrived for {} s", settings_.timeout) << std::endl;
+        code = exit_timed_out;
+        break;
+      }
+      if (attached == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      } else {
+        wait_once(attached == 1);
+      }
+    }
+    systemd_notify("STOPPING=1");
+    print_summary();
+    return code;
+  }
+
+ private:
+  void try_attach(Follower& follower) {
+    SubscriberOptions options{.prefix = settings_.prefix, .id = settings_.id, .mode = wait_mode(settings_.mode)};
+    try {
+      follower.core = std::make_unique<SubscriberCore>(follower.topic, nullptr, options);
+    } catch (const Error& error) {
+      // Not there yet, being created, or not answering yet: a daemon waits for it.
+      const bool transient = error.code() == Errc::not_found || error.code() == Errc::invalid_region ||
+                             error.code() == Errc::timed_out || error.code() == Errc::protocol;
+      if (!transient) {
+        throw;
+      }
+      if (!follower.announced_wait) {
+        follower.announced_wait = true;
+        logger_.info("topic '{}': waiting for a publisher ({})", follower.topic, error.what());
+      }
+      follower.next_attach_ns = monotonic_ns() + attach_retry_ns;
+      return;
+    }
+    SubscriberCore& core = *follower.core;
+    core.on_update([this, &follower](const UpdateInfo& info) { on_refresh(follower, info, false); });
+    core.on_status([this, &follower](StatusEvent event, const UpdateInfo& info) { on_status(follower, event, info); });
+    poller_.add(core);
+    logger_.info("topic '{}': attached as '{}' to publisher pid {} (epoch {})", follower.topic, settings_.id,
+                 core.publisher_pid(), core.info().epoch);
+    if (settings_.json) {
+      emit(Json{{"topic", follower.topic},
+                {"event", "attached"},
+                {"epoch", core.info().epoch},
+                {"publisher_pid", core.publisher_pid()}});
+    }
+    last_activity_ns_ = monotonic_ns();
+    if (core.has_value()) {
+      on_refresh(follower, core.info(), true);  // a late joiner starts with the current state
+    }
+  }
+
+  void wait_once(bool single) {
+    switch (wait_mode(settings_.mode)) {
+      case WaitMode::notify:
+        poller_.wait(loop_tick);
+        return;
+      case WaitMode::spin:
+        // Spin subscribers get no notifications: poll each one's published sequence.
+        for (auto& follower : followers_) {
+          if (follower->core) {
+            follower->core->wait(single ? std::chrono::nanoseconds(loop_tick) : std::chrono::nanoseconds(0));
+          }
+        }
+        return;
+      case WaitMode::hybrid:
+        if (single) {
+          for (auto& follower : followers_) {
+            if (follower->core) {
+              follower->core->wait(loop_tick);
+            }
+          }
+          return;
+        }
+        for (auto& follower : followers_) {
+          if (follower->core) {
+            follower->core->wait(std::chrono::nanoseconds(0));  // its bounded spin, then a non-blocking look
+          }
+        }
+        poller_.wait(loop_tick);
+        return;
+    }
+  }
+
+  void on_refresh(Follower& follower, const UpdateInfo& info, bool initial) {
+    ++follower.refreshes;
+    follower.skipped += info.skipped;
+    last_activity_ns_ = monotonic_ns();
+    const std::int64_t latency = info.receive_ts_ns - info.publish_ts_ns;
+    if (!initial) {
+      follower.latency.add(latency);
+    }
+    if (settings_.json) {
+      Json line{{"topic", follower.topic}, {"seq", info.seq},         {"epoch", info.epoch},
+                {"latency_ns", latency},   {"skipped", info.skipped}, {"stale", info.stale}};
+      if (initial) {
+        line["initial"] = true;
+      }
+      line["data"] = decode(follower);
+      emit(line);
+      return;
+    }
+    const std::int64_t now = monotonic_ns();
+    if (!initial && now - follower.last_line_ns < text_line_interval_ns) {
+      ++follower.unprinted;
+      return;
+    }
+    follower.last_line_ns = now;
+    std::string data = decode(follower).dump();
+    if (data.size() > text_data_width) {
+      data = data.substr(0, text_data_width - 3) + "...";
+    }
+    io_.out << fmt::format("{} seq={} epoch={} latency={:.1f}us skipped={}{}{} {}", follower.topic, info.seq,
+                           info.epoch, static_cast<double>(latency) / 1e3, info.skipped,
+                           follower.unprinted > 0 ? fmt::format(" (+{} not shown)", follower.unprinted) : "",
+                           initial ? " (state at attach)" : "", data)
+            << std::endl;
+    follower.unprinted = 0;
+  }
+
+  void on_status(Follower& follower, StatusEvent event, const UpdateInfo& info) {
+    const bool lost = event == StatusEvent::publisher_lost;
+    if (lost) {
+      logger_.warn("topic '{}': publisher lost; keeping the last state (epoch {}, seq {}) as stale until a new "
+                   "publisher appears",
+                   follower.topic, info.epoch, info.seq);
+    } else {
+      logger_.info("topic '{}': re-attached to publisher pid {} (epoch {})", follower.topic,
+                   follower.core->publisher_pid(), info.epoch);
+    }
+    if (settings_.json) {
+      Json line{{"topic", follower.topic},
+                {"event", lost ? "publisher_lost" : "reattached"},
+                {"epoch", info.epoch},
+                {"seq", info.seq}};
+      if (!lost) {
+        line["publisher_pid"] = follower.core->publisher_pid();
+      }
+      emit(line);
+    }
+  }
+
+  Json decode(Follower& follower) {
+    const SubscriberCore& core = *follower.core;
+    try {
+      // A successor publisher may carry another schema version: rebuild on change.
+      if (!follower.codec || follower.codec_descriptor != core.descriptor()) {
+        follower.codec.emplace(core.descriptor());
+        follower.codec_descriptor = core.descriptor();
+      }
+      return follower.codec->decode_ordered(core.bytes());
+    } catch (const Error& error) {
+      logger_.error("topic '{}': cannot decode the snapshot: {}", follower.topic, error.what());
+      return nullptr;
+    }
+  }
+
+  void emit(const Json& line) { io_.out << line.dump() << std::endl; }
+
+  [[nodiscard]] bool all_counted() const {
+    for (const auto& follower : followers_) {
+      if (follower->refreshes < settings_.count) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void print_summary() {
+    for (const auto& follower : followers_) {
+      io_.err << fmt::format("topic {} id {}: {} updates, latency p50 {:.1f} us, p99 {:.1f} us, skipped {}",
+                             follower->topic, settings_.id, follower->refreshes,
+                             static_cast<double>(follower->latency.percentile(0.50)) / 1e3,
+                             static_cast<double>(follower->latency.percentile(0.99)) / 1e3, follower->skipped)
+              << std::endl;
+    }
+  }
+
+  const Settings& settings_;
+  Io& io_;
+  spdlog::logger& logger_;
+  std::vector<std::unique_ptr<Follower>> followers_;  // outlive poller_: it holds their cores
+  Poller poller_;
+  std::int64_t last_activity_ns_ = 0;
+};
+
+}  // namespace
+
+int run_subscriber_daemon(const std::vector<std::string>& args, Io& io) {
+  CLI::App app;
+  app.name("shmsnap-subscriber");
+  Settings settings;
+  configure(app, settings);
+  try {
+    parse(app, args);
+  } catch (const CLI::ParseError& error) {
+    return parse_exit(app, error, io);
+  }
+  try {
+    for (const std::string& topic : settings.topics) {
+      validate_name("topic", topic, max_topic_length);
+      for (const std::string& other : settings.topics) {
+        if (&other != &topic && other == topic) {
+          throw Error(Errc::invalid_argument, "topic '" + topic + "' is given twice");
+        }
+      }
+    }
+    validate_name("subscriber id", settings.id, max_subscriber_id_length);
+    (void)resolve_prefix(settings.prefix);
+    auto logger = make_logger("shmsnap-subscriber", io.err, settings.log_level);
+    Daemon daemon(settings, io, *logger);
+    return daemon.run();
+  } catch (const Error& error) {
+    io.err << "shmsnap-subscriber: " << error.what() << std::endl;
+    return exit_code_for(error);
+  }
+}
+
+}  // namespace shmsnap::app
