@@ -7,7 +7,7 @@ target_include_directories(shmsnap-chaos-peer PRIVATE ${PROJECT_SOURCE_DIR}/test
 shmsnap_set_warnings(shmsnap-chaos-peer)
 
 add_executable(shmsnap-chaos ${CMAKE_CURRENT_LIST_DIR}/chaos_main.cpp ${CMAKE_CURRENT_LIST_DIR}/chaos_driver.cpp)
-target_compile_features(shmsnap-chaos PRIVATE cxx_std_20)
+target_link_libraries(shmsnap-chaos PRIVATE shmsnap::shmsnap)  # shmsnap::admin::clean
 add_dependencies(shmsnap-chaos shmsnap-chaos-peer)
 shmsnap_set_warnings(shmsnap-chaos)
 

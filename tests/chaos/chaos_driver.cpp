@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "shmsnap/admin.hpp"
+
 namespace shmsnap::chaos {
 namespace {
 
@@ -116,6 +118,7 @@ struct Figures {
   long long leftover_after_stop = -1;
   long long leftover_after_kill = -1;
   long long leftover_after_clean = -1;
+  long long clean_removed = 0;
   std::string clean_tool = "none";
   long long final_seq = 0;
   long long final_epoch = 0;
@@ -612,9 +615,10 @@ void Driver::stop_gracefully() {
   remove_all(left);
 }
 
-// Everything SIGKILLed at once, then the stale-resource story: a cleanup tool if
-// one is built, else the next publisher's start plus subscribers with the same
-// ids (which reclaim their dead predecessors' queues) and a clean stop.
+// Everything SIGKILLed at once, then the stale-resource story: shmsnap::admin::clean
+// (what `shmsnap clean` runs), or with --clean restart the next publisher's start
+// plus subscribers with the same ids (which reclaim their dead predecessors'
+// queues) and a clean stop.
 void Driver::kill_all_and_clean() {
   start_publisher(0);
   for (Child& subscriber : subscribers_) {
@@ -625,12 +629,13 @@ void Driver::kill_all_and_clean() {
     kill_now(*child);
   }
   figures_.leftover_after_kill = static_cast<long long>(leftovers(prefix_).size());
-  const std::string cli = options_.bin_dir + "/shmsnap";
-  if (access(cli.c_str(), X_OK) == 0) {
-    figures_.clean_tool = "shmsnap-clean";
-    const std::string command = "'" + cli + "' clean --prefix '" + prefix_ + "' >>'" + log_path_ + "' 2>&1";
-    const int status = std::system(command.c_str());
-    note("shmsnap clean exited with status " + std::to_string(status));
+  if (options_.clean_with == "admin") {
+    figures_.clean_tool = "admin";
+    const admin::CleanReport report = admin::clean(prefix_, false);
+    figures_.clean_removed = static_cast<long long>(report.removed.size());
+    for (const std::string& error : report.errors) {
+      note("clean: " + error);
+    }
   } else {
     figures_.clean_tool = "restart";
     start_publisher(0);
@@ -691,6 +696,7 @@ void Driver::print_figures(bool passed) {
   add("leftover_after_kill", std::to_string(figures_.leftover_after_kill));
   add("leftover_after_clean", std::to_string(figures_.leftover_after_clean));
   add("clean_tool", figures_.clean_tool);
+  add("clean_removed", std::to_string(figures_.clean_removed));
   for (const auto& [kind, count] : figures_.faults) {
     add("fault_" + kind, std::to_string(count));
   }

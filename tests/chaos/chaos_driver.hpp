@@ -19,6 +19,7 @@ struct ChaosOptions {
   std::string bin_dir;               ///< where shmsnap-chaos-peer (and shmsnap) live
   std::string prefix;                ///< "" = unique per run
   double converge_bound_s = 20.0;    ///< how long subscribers get to reach the final snapshot
+  std::string clean_with = "admin";  ///< after the kill-all: "admin" (admin::clean) or "restart"
 };
 
 /// Runs the soak; prints progress and, as its last stdout line, the figures as

@@ -1,4 +1,4 @@
-// shmsnap-chaos --duration S [--seed N] [--subscribers K] [--rate R] [--prefix P]
+// shmsnap-chaos --duration S [--seed N] [--subscribers K] [--rate R] [--prefix P] [--clean admin|restart]
 // Exit 0 only when every invariant held; the last stdout line holds the figures.
 #include <unistd.h>
 
@@ -33,17 +33,21 @@ int main(int argc, char** argv) {
       options.prefix = value;
     } else if (key == "--bin-dir") {
       options.bin_dir = value;
+    } else if (key == "--clean") {
+      options.clean_with = value;
     } else if (key == "--converge-bound") {
       options.converge_bound_s = std::atof(value.c_str());
     } else {
       std::fprintf(stderr,
                    "usage: shmsnap-chaos --duration S [--seed N] [--subscribers K] [--rate R] [--prefix P] "
-                   "[--bin-dir D] [--converge-bound S]\n");
+                   "[--bin-dir D] [--converge-bound S] [--clean admin|restart]\n");
       return 2;
     }
   }
-  if (options.duration_s <= 0 || options.subscribers < 1 || options.subscribers > 60 || options.rate < 1) {
-    std::fprintf(stderr, "shmsnap-chaos: --duration > 0, --subscribers 1..60 and --rate >= 1 are required\n");
+  if (options.duration_s <= 0 || options.subscribers < 1 || options.subscribers > 60 || options.rate < 1 ||
+      (options.clean_with != "admin" && options.clean_with != "restart")) {
+    std::fprintf(stderr,
+                 "shmsnap-chaos: --duration > 0, --subscribers 1..60, --rate >= 1, --clean admin|restart\n");
     return 2;
   }
   return shmsnap::chaos::run_chaos(options);
