@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <mqueue.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "shmsnap/admin.hpp"
+#include "shmsnap/detail/region_layout.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/message_queue.hpp"
 #include "shmsnap/names.hpp"
@@ -725,6 +728,55 @@ TEST_F(StaleResources, AfterEverythingIsKilledCleanRemovesEveryLeftoverAndAFresh
   EXPECT_TRUE(report.errors.empty()) << ::testing::PrintToString(report.errors);
   EXPECT_TRUE(leftovers(prefix_).empty()) << ::testing::PrintToString(leftovers(prefix_));
   fresh_topic_works({"n0", "n1"}, 1);  // new ids: nothing of the old topic needed
+}
+
+// Known bug (see the reliability report): the successor reads the dead owner's
+// subscriber ids without validating them, and announce_to_previous (noexcept)
+// builds queue names from them outside its try block: one bad id is std::terminate.
+TEST_F(StaleResources, TakeoverOfADeadRegionWithAGarbageSubscriberIdDoesNotCrashThePublisher) {
+  ChildProcess& publisher = start("publisher", {"--count", "1", "--wait-subscribers", "1", "--hold-ms", "-1"});
+  ASSERT_TRUE(publisher.wait_for_line("READY", patience)) << publisher.output();
+  ChildProcess& subscriber = start("subscriber", {"--id", "listed", "--until-seq", "1", "--linger", "1"});
+  ASSERT_TRUE(subscriber.wait_for_line("DONE", patience)) << subscriber.output();
+  publisher.signal(SIGKILL);
+  publisher.wait_exit(patience);
+  subscriber.signal(SIGKILL);
+  subscriber.wait_exit(patience);
+
+  // Corrupt the dead region's table the way a crash or a hostile writer could:
+  // an active entry whose id would leave the topic's namespace.
+  {
+    const int fd = shm_open(names_.region().c_str(), O_RDWR, 0);
+    ASSERT_GE(fd, 0);
+    struct stat status {};
+    ASSERT_EQ(fstat(fd, &status), 0);
+    void* base = mmap(nullptr, static_cast<std::size_t>(status.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ASSERT_NE(base, MAP_FAILED);
+    const auto& header = *static_cast<const detail::RegionHeader*>(base);
+    auto* table = reinterpret_cast<detail::SubscriberEntry*>(static_cast<std::byte*>(base) + header.subscriber_table_offset);
+    bool corrupted = false;
+    for (std::uint32_t index = 0; index < header.max_subscribers; ++index) {
+      if (table[index].state.load() == static_cast<std::uint32_t>(detail::TableEntryState::active)) {
+        std::memset(table[index].id, 0, sizeof table[index].id);
+        std::memcpy(table[index].id, "a/b", 3);
+        corrupted = true;
+      }
+    }
+    munmap(base, static_cast<std::size_t>(status.st_size));
+    close(fd);
+    ASSERT_TRUE(corrupted) << "no active entry to corrupt";
+  }
+  MessageQueue::unlink(names_.notify_queue("listed"));
+
+  ChildProcess& successor = start("publisher", {"--count", "1", "--hold-ms", "-1"});
+  const auto ready = successor.wait_for_line("READY", patience);
+  EXPECT_TRUE(ready) << "the successor died taking the topic over: exit " << successor.wait_exit(patience).value_or(-1)
+                     << " " << successor.output();
+  if (ready) {
+    EXPECT_EQ(field(*ready, "epoch"), 2);
+    successor.signal(SIGTERM);
+    EXPECT_EQ(successor.wait_exit(patience), 0);
+  }
 }
 
 TEST_F(StaleResources, AfterEverythingIsKilledTheNextPublisherAndSameIdSubscribersReclaimEverything) {
