@@ -6,6 +6,6 @@ shmsnap_set_warnings(shmsnap-reliability-probe)
 
 shmsnap_add_test(shmsnap_reliability_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/reliability_test.cpp
-  LABELS integration reliability security
+  LABELS reliability
   TIMEOUT 180)
 add_dependencies(shmsnap_reliability_test shmsnap-reliability-probe)
