@@ -226,7 +226,9 @@ void Driver::spawn(Child& child) {
   if (child.role == Role::publisher) {
     argv.insert(argv.end(), {"--rate", std::to_string(options_.rate), "--slots", "2"});
   } else {
-    argv.insert(argv.end(), {"--id", "sub" + std::to_string(child.index)});
+    // Every other subscriber waits in hybrid mode (spin, then block): both wake paths.
+    argv.insert(argv.end(), {"--id", "sub" + std::to_string(child.index), "--mode",
+                             child.index % 2 == 1 ? "hybrid" : "notify"});
   }
   const pid_t pid = fork();
   if (pid < 0) {

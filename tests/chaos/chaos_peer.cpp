@@ -109,7 +109,13 @@ int run_publisher(const Arguments& args) {
 }
 
 int run_subscriber(const Arguments& args) {
-  const shmsnap::SubscriberOptions options{.prefix = args.text("prefix"), .id = args.text("id")};
+  const std::string mode = args.text("mode", "notify");
+  const shmsnap::SubscriberOptions options{
+      .prefix = args.text("prefix"),
+      .id = args.text("id"),
+      .mode = mode == "hybrid" ? shmsnap::WaitMode::hybrid
+              : mode == "spin" ? shmsnap::WaitMode::spin
+                               : shmsnap::WaitMode::notify};
   const auto deadline = Clock::now() + std::chrono::milliseconds(args.number("timeout-ms", 600'000));
 
   // Under chaos any attach may fail (no publisher yet, one dying mid-attach, an
