@@ -24,6 +24,34 @@ CLI::Validator octal_mode() {
       "OCTAL");
 }
 
+// CLI11 reports an unknown command word only as "A subcommand is required";
+// name the word and the choices instead.
+std::string unknown_command(const CLI::App& app, const std::vector<std::string>& args) {
+  const CLI::App* level = &app;
+  std::string path = app.get_name();
+  for (std::size_t index = 1; index < args.size(); ++index) {
+    const std::string& word = args[index];
+    const auto subcommands = level->get_subcommands([](const CLI::App*) { return true; });
+    if (subcommands.empty() || word.empty() || word.front() == '-') {
+      return {};
+    }
+    const CLI::App* next = nullptr;
+    std::string choices;
+    for (const CLI::App* subcommand : subcommands) {
+      choices += (choices.empty() ? "" : ", ") + subcommand->get_name();
+      if (subcommand->get_name() == word) {
+        next = subcommand;
+      }
+    }
+    if (next == nullptr) {
+      return "unknown command '" + path + " " + word + "'; the commands are: " + choices;
+    }
+    level = next;
+    path += " " + word;
+  }
+  return {};
+}
+
 }  // namespace
 
 int run_admin(const std::vector<std::string>& args, Io& io) {
@@ -73,7 +101,7 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   auto* mq = app.add_subcommand("mq", "POSIX message queues: create, send, recv, stat, unlink, ls");
   mq->require_subcommand(1);
   auto* mq_create_command = mq->add_subcommand("create", "create a queue (fails if it exists)");
-  mq_create_command->add_option("name", queue.names, queue_name_help)->required()->expected(1);
+  mq_create_command->add_option("name", queue.name, queue_name_help)->required();
   mq_create_command->add_option("--maxmsg", queue.max_messages, "most messages it holds (<= fs.mqueue.msg_max)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -84,7 +112,7 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   mq_create_command->callback([&] { action = [&] { return mq_create(queue, io); }; });
 
   auto* mq_send_command = mq->add_subcommand("send", "send TEXT to a queue; blocks while it is full unless --nonblock");
-  mq_send_command->add_option("name", queue.names, queue_name_help)->required()->expected(1);
+  mq_send_command->add_option("name", queue.name, queue_name_help)->required();
   mq_send_command->add_option("text", queue.text, "message text")->required();
   mq_send_command->add_option("--prio", queue.priority, "priority, 0 (lowest) .. 32767; higher is received first")
       ->capture_default_str()
@@ -103,11 +131,11 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   mq_recv_command->callback([&] { action = [&] { return mq_recv(queue, io); }; });
 
   auto* mq_stat_command = mq->add_subcommand("stat", "attributes, occupancy, owner and the processes holding it open");
-  mq_stat_command->add_option("name", queue.names, queue_name_help)->required()->expected(1);
+  mq_stat_command->add_option("name", queue.name, queue_name_help)->required();
   mq_stat_command->callback([&] { action = [&] { return mq_stat(queue, io); }; });
 
   auto* mq_unlink_command = mq->add_subcommand("unlink", "remove a queue's name (holders keep their descriptors)");
-  mq_unlink_command->add_option("name", queue.names, queue_name_help)->required()->expected(1);
+  mq_unlink_command->add_option("name", queue.name, queue_name_help)->required();
   mq_unlink_command->callback([&] { action = [&] { return mq_unlink(queue, io); }; });
 
   auto* mq_ls_command = mq->add_subcommand("ls", "list the queues in /dev/mqueue");
@@ -127,6 +155,10 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   shm_rm_command->add_flag("--force", shm.force, "remove even a region whose publisher is alive");
   shm_rm_command->callback([&] { action = [&] { return shm_rm(shm, io); }; });
 
+  if (const std::string unknown = unknown_command(app, args); !unknown.empty()) {
+    io.err << "shmsnap: " << unknown << "\nRun with --help for more information." << std::endl;
+    return exit_usage;
+  }
   try {
     parse(app, args);
   } catch (const CLI::ParseError& error) {

@@ -30,7 +30,8 @@ struct TopicCommand {
 
 /// Options of the mq commands.
 struct QueueCommand {
-  std::vector<std::string> names;
+  std::string name;                ///< the queue of create, send, stat, unlink
+  std::vector<std::string> names;  ///< the queues of recv
   std::string text;
   long max_messages = 10;    ///< the kernel's default fs.mqueue.msg_default
   long message_size = 8192;  ///< the kernel's default fs.mqueue.msgsize_default

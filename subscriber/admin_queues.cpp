@@ -63,7 +63,7 @@ struct OpenQueue {
 }  // namespace
 
 int mq_create(const QueueCommand& command, Io& io) {
-  const std::string& name = command.names.front();
+  const std::string& name = command.name;
   MessageQueue::CreateOptions options;
   options.max_messages = command.max_messages;
   options.message_size = command.message_size;
@@ -80,7 +80,7 @@ int mq_create(const QueueCommand& command, Io& io) {
 }
 
 int mq_send(const QueueCommand& command, Io& io) {
-  const std::string& name = command.names.front();
+  const std::string& name = command.name;
   // Always a non-blocking descriptor: a "blocking" send waits in poll() so that
   // SIGINT ends it (MessageQueue::send retries EINTR by design).
   MessageQueue queue = MessageQueue::open(name, MessageQueue::Access::write, true);
@@ -113,7 +113,7 @@ int mq_send(const QueueCommand& command, Io& io) {
     }
     if (io.stop.load(std::memory_order_relaxed)) {
       io.err << "shmsnap mq send: interrupted while " << name << " was full; nothing sent" << std::endl;
-      return exit_ok;
+      return exit_failure;
     }
     // mqueue descriptors poll writable once the queue has room.
     pollfd entry{queue.native_handle(), POLLOUT, 0};
@@ -187,7 +187,7 @@ int mq_recv(const QueueCommand& command, Io& io) {
 }
 
 int mq_stat(const QueueCommand& command, Io& io) {
-  const std::string& name = command.names.front();
+  const std::string& name = command.name;
   const MessageQueue queue = MessageQueue::open(name, MessageQueue::Access::read, true);
   const MessageQueue::Attributes attributes = queue.attributes();
   io.out << "name:             " << name << "\n"
@@ -214,7 +214,7 @@ int mq_stat(const QueueCommand& command, Io& io) {
 }
 
 int mq_unlink(const QueueCommand& command, Io& io) {
-  const std::string& name = command.names.front();
+  const std::string& name = command.name;
   check_queue_name(name);
   if (!MessageQueue::unlink(name)) {
     const int err = errno;

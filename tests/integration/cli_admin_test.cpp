@@ -1,0 +1,336 @@
+// The `shmsnap` admin CLI against real publishers and subscribers: list and dump
+// of a live topic of each bundled schema, watch, clean removing exactly the dead
+// processes' leftovers, shm and mq commands (priority order, several queues at
+// once, a full queue with --nonblock, bad names, kernel limits).
+#include <signal.h>
+
+#include <filesystem>
+#include <map>
+#include <thread>
+#include <string>
+
+#include "cli_test_support.hpp"
+#include "shmsnap/admin.hpp"
+
+namespace shmsnap::test {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+class CliAdmin : public CliTest {
+ protected:
+  [[nodiscard]] bool shm_exists(const std::string& topic) const {
+    return fs::exists("/dev/shm/" + prefix_ + "." + topic);
+  }
+  [[nodiscard]] bool mq_exists(const std::string& suffix) const {
+    return fs::exists("/dev/mqueue/" + prefix_ + "." + suffix);
+  }
+};
+
+TEST_F(CliAdmin, ListAndDumpShowALiveTopicOfEachBundledSchema) {
+  ChildProcess& quotes = publisher("quotes", "market.quote_book", {"--rate", "50"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "50"});
+  ChildProcess& health = publisher("health", "service.health", {"--rate", "50"});
+  for (ChildProcess* feed : {&quotes, &pose, &health}) {
+    ASSERT_TRUE(feed->wait_for_line("stats", patience)) << feed->output();  // published for a second
+  }
+  ChildProcess& follower = daemon({"pose"}, "lister");
+  ASSERT_TRUE(next_json(follower, is_event("attached"))) << follower.output();
+
+  // The publisher mirrors its subscriber table into the region on its heartbeat.
+  json topics;
+  for (int attempt = 0; attempt < 600; ++attempt) {
+    const CliResult list = admin({"list", "--prefix", prefix_, "--json"});
+    ASSERT_EQ(list.code, 0) << list.err;
+    topics = json::parse(list.out);
+    bool listed = false;
+    for (const json& topic : topics) {
+      listed = listed || (topic["topic"] == "pose" && topic["subscribers"].size() == 1);
+    }
+    if (listed) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(topics.size(), 3U) << topics.dump(2);
+  const std::map<std::string, std::pair<std::string, pid_t>> expected{
+      {"quotes", {"market.quote_book", quotes.pid()}},
+      {"pose", {"robot.pose", pose.pid()}},
+      {"health", {"service.health", health.pid()}}};
+  for (const json& topic : topics) {
+    const auto& [schema, pid] = expected.at(topic["topic"]);
+    EXPECT_EQ(topic["valid"], true);
+    EXPECT_EQ(topic["schema"], schema);
+    EXPECT_EQ(topic["schema_version"], 1);
+    EXPECT_EQ(topic["publisher_pid"], pid);
+    EXPECT_EQ(topic["publisher_alive"], true);
+    EXPECT_EQ(topic["epoch"], 1);
+    EXPECT_GE(topic["seq"].get<std::uint64_t>(), 1U);
+    EXPECT_TRUE(topic["last_publish_age_ns"].is_number());
+    if (topic["topic"] == "pose") {
+      ASSERT_EQ(topic["subscribers"].size(), 1U) << topic.dump(2);
+      EXPECT_EQ(topic["subscribers"][0]["id"], "lister");
+      EXPECT_EQ(topic["subscribers"][0]["pid"], follower.pid());
+      EXPECT_EQ(topic["subscribers"][0]["alive"], true);
+    }
+  }
+  const CliResult table = admin({"list", "--prefix", prefix_});
+  ASSERT_EQ(table.code, 0);
+  for (const std::string& text : std::vector<std::string>{"quotes", "market.quote_book v1", "robot.pose v1", "service.health v1",
+                                 "subscriber lister", std::to_string(pose.pid()) + " alive"}) {
+    EXPECT_NE(table.out.find(text), std::string::npos) << text << " missing in:\n" << table.out;
+  }
+
+  const CliResult book = admin({"dump", "quotes", "--prefix", prefix_, "--json"});
+  ASSERT_EQ(book.code, 0) << book.err;
+  const json quote = json::parse(book.out);
+  EXPECT_EQ(quote["schema"], "market.quote_book");
+  EXPECT_GE(quote["seq"].get<std::uint64_t>(), 1U);
+  EXPECT_EQ(quote["data"]["symbol"], "QUOTES");
+  EXPECT_EQ(quote["data"]["bid_price"].size(), 10U);
+
+  const json where = json::parse(admin({"dump", "pose", "--prefix", prefix_, "--json"}).out);
+  EXPECT_EQ(where["data"]["frame_id"], "pose");
+  EXPECT_TRUE(where["data"]["orientation"].contains("w"));
+  EXPECT_GT(where["data"]["stamp"]["sec"].get<std::int64_t>(), 0);
+
+  const json service = json::parse(admin({"dump", "health", "--prefix", prefix_, "--json"}).out);
+  EXPECT_EQ(service["data"]["service"], "health");
+  EXPECT_TRUE(service["data"]["status"].is_string());
+  EXPECT_GT(service["data"]["uptime_ns"].get<std::uint64_t>(), 0U);
+
+  const CliResult text = admin({"dump", "health", "--prefix", prefix_});
+  EXPECT_NE(text.out.find("topic health (service.health v1), publisher pid " + std::to_string(health.pid())),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("\"requests\""), std::string::npos) << text.out;
+
+  const CliResult missing = admin({"dump", "absent", "--prefix", prefix_});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("ENOENT"), std::string::npos) << missing.err;
+
+  follower.signal(SIGTERM);
+  EXPECT_EQ(follower.wait_exit(patience), 0);
+  for (ChildProcess* feed : {&quotes, &pose, &health}) {
+    feed->signal(SIGTERM);
+    EXPECT_EQ(feed->wait_exit(patience), 0);
+  }
+  EXPECT_EQ(admin({"list", "--prefix", prefix_, "--json"}).out, "[]\n");
+}
+
+TEST_F(CliAdmin, WatchPrintsEachUpdateWithChangedFieldsMarked) {
+  ChildProcess& feed = publisher("pose", "robot.pose", {"--rate", "50"});
+  ASSERT_TRUE(feed.wait_for_line("ready", patience));
+  ChildProcess& watch = launch("shmsnap", {"watch", "pose", "--prefix", prefix_, "--count", "3"});
+  EXPECT_EQ(watch.wait_exit(patience), 0) << watch.output();
+  EXPECT_NE(watch.output().find("--- pose robot.pose v1  publisher pid " + std::to_string(feed.pid())),
+            std::string::npos)
+      << watch.output();
+  EXPECT_NE(watch.output().find("* position.x = "), std::string::npos) << watch.output();
+  EXPECT_NE(watch.output().find("  frame_id = \"pose\""), std::string::npos) << watch.output();
+  feed.signal(SIGTERM);
+  EXPECT_EQ(feed.wait_exit(patience), 0);
+
+  ChildProcess& nothing = launch("shmsnap", {"watch", "gone", "--prefix", prefix_, "--timeout", "0.2"}, true);
+  EXPECT_EQ(nothing.wait_exit(patience), 4);
+  EXPECT_NE(nothing.output().find("did not appear"), std::string::npos) << nothing.output();
+}
+
+TEST_F(CliAdmin, CleanRemovesDeadProcessesLeftoversButNeverALiveOne) {
+  ChildProcess& live = publisher("live", "service.health", {"--rate", "20"});
+  ChildProcess& doomed = publisher("doomed", "robot.pose", {"--rate", "20"});
+  ASSERT_TRUE(live.wait_for_line("ready", patience));
+  ASSERT_TRUE(doomed.wait_for_line("ready", patience));
+  ChildProcess& waiting = daemon({"doomed"}, "waiting");
+  ChildProcess& killed = daemon({"doomed"}, "killed");
+  ChildProcess& watching_live = daemon({"live"}, "watcher");
+  for (ChildProcess* follower : {&waiting, &killed, &watching_live}) {
+    ASSERT_TRUE(next_json(*follower, is_event("attached"))) << follower->output();
+  }
+  doomed.signal(SIGKILL);
+  ASSERT_EQ(doomed.wait_exit(patience), 128 + SIGKILL);
+  ASSERT_TRUE(next_json(killed, is_event("publisher_lost")));
+  killed.signal(SIGKILL);  // its queue outlives it: nobody is left to reclaim it
+  ASSERT_EQ(killed.wait_exit(patience), 128 + SIGKILL);
+  ASSERT_TRUE(shm_exists("doomed"));
+  ASSERT_TRUE(mq_exists("doomed.ctl"));
+  ASSERT_TRUE(mq_exists("doomed.sub.killed"));
+
+  const CliResult dry = admin({"clean", "--prefix", prefix_, "--dry-run"});
+  ASSERT_EQ(dry.code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("would remove /dev/shm/" + prefix_ + ".doomed"), std::string::npos) << dry.out;
+  EXPECT_TRUE(shm_exists("doomed")) << "a dry run removes nothing";
+  EXPECT_TRUE(mq_exists("doomed.sub.killed"));
+
+  const CliResult clean = admin({"clean", "--prefix", prefix_});
+  ASSERT_EQ(clean.code, 0) << clean.err;
+  EXPECT_NE(clean.out.find("removed /dev/shm/" + prefix_ + ".doomed: publisher pid " + std::to_string(doomed.pid())),
+            std::string::npos)
+      << clean.out;
+  EXPECT_NE(clean.out.find("removed /dev/mqueue/" + prefix_ + ".doomed.ctl"), std::string::npos) << clean.out;
+  EXPECT_NE(clean.out.find("removed /dev/mqueue/" + prefix_ + ".doomed.sub.killed"), std::string::npos) << clean.out;
+  EXPECT_NE(clean.out.find("kept /dev/shm/" + prefix_ + ".live: live"), std::string::npos) << clean.out;
+  EXPECT_NE(clean.out.find("kept /dev/mqueue/" + prefix_ + ".doomed.sub.waiting: live: held open by pid " +
+                           std::to_string(waiting.pid())),
+            std::string::npos)
+      << clean.out;
+  EXPECT_NE(clean.out.find("3 removed"), std::string::npos) << clean.out;
+  EXPECT_FALSE(shm_exists("doomed"));
+  EXPECT_FALSE(mq_exists("doomed.ctl"));
+  EXPECT_FALSE(mq_exists("doomed.sub.killed"));
+  EXPECT_TRUE(shm_exists("live"));
+  EXPECT_TRUE(mq_exists("live.ctl"));
+  EXPECT_TRUE(mq_exists("live.sub.watcher"));
+  EXPECT_TRUE(mq_exists("doomed.sub.waiting"));
+
+  // The live topic still works after the clean.
+  ASSERT_TRUE(next_json(watching_live, is_refresh));
+  const CliResult again = admin({"clean", "--prefix", prefix_});
+  EXPECT_NE(again.out.find("0 removed"), std::string::npos) << again.out;
+
+  for (ChildProcess* child : {&waiting, &watching_live, &live}) {
+    child->signal(SIGTERM);
+    EXPECT_EQ(child->wait_exit(patience), 0);
+  }
+}
+
+TEST_F(CliAdmin, ShmStatAndRmKnowALiveRegionFromGarbage) {
+  ChildProcess& feed = publisher("held", "robot.pose", {"--rate", "20"});
+  ASSERT_TRUE(feed.wait_for_line("ready", patience));
+  const std::string region = "/" + prefix_ + ".held";
+  const CliResult stat = admin({"shm", "stat", region});
+  ASSERT_EQ(stat.code, 0) << stat.err;
+  EXPECT_NE(stat.out.find("region of schema robot.pose v1"), std::string::npos) << stat.out;
+  EXPECT_NE(stat.out.find("pid " + std::to_string(feed.pid()) + " alive, holds the topic lock"), std::string::npos)
+      << stat.out;
+  const CliResult listing = admin({"shm", "ls", "--starts-with", prefix_ + "."});
+  EXPECT_NE(listing.out.find(region), std::string::npos) << listing.out;
+  const CliResult refused = admin({"shm", "rm", region});
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_NE(refused.err.find("live publisher (pid " + std::to_string(feed.pid()) + ")"), std::string::npos)
+      << refused.err;
+  EXPECT_TRUE(shm_exists("held"));
+  feed.signal(SIGTERM);
+  EXPECT_EQ(feed.wait_exit(patience), 0);
+
+  const CliResult absent = admin({"shm", "rm", region});
+  EXPECT_EQ(absent.code, 1);
+  EXPECT_NE(absent.err.find("does not exist"), std::string::npos) << absent.err;
+}
+
+TEST_F(CliAdmin, MqCommandsKeepPriorityOrderAndReportFullQueuesAndBadNames) {
+  const std::string first = queue("q1");
+  const std::string second = queue("q2");
+  ASSERT_EQ(admin({"mq", "create", first, "--maxmsg", "3", "--msgsize", "64"}).code, 0);
+  ASSERT_EQ(admin({"mq", "create", second, "--mode", "0640"}).code, 0);
+  const CliResult twice = admin({"mq", "create", first});
+  EXPECT_EQ(twice.code, 3);
+  EXPECT_NE(twice.err.find("EEXIST"), std::string::npos) << twice.err;
+
+  for (const auto& [text, priority] : std::vector<std::pair<std::string, std::string>>{
+           {"low", "1"}, {"urgent", "9"}, {"middle", "5"}}) {
+    const CliResult sent = admin({"mq", "send", first, text, "--prio", priority});
+    ASSERT_EQ(sent.code, 0) << sent.err;
+  }
+  const CliResult full = admin({"mq", "send", first, "overflow", "--nonblock"});
+  EXPECT_EQ(full.code, 5);
+  EXPECT_NE(full.err.find("is full (EAGAIN)"), std::string::npos) << full.err;
+  const CliResult too_big = admin({"mq", "send", first, std::string(65, 'x'), "--nonblock"});
+  EXPECT_EQ(too_big.code, 2);
+  EXPECT_NE(too_big.err.find("larger than the message size"), std::string::npos) << too_big.err;
+  ASSERT_EQ(admin({"mq", "send", second, "hello"}).code, 0);
+
+  const CliResult stat = admin({"mq", "stat", first});
+  ASSERT_EQ(stat.code, 0) << stat.err;
+  EXPECT_NE(stat.out.find("max messages:     3"), std::string::npos) << stat.out;
+  EXPECT_NE(stat.out.find("messages pending: 3"), std::string::npos) << stat.out;
+  if (admin::mqueue_mounted()) {
+    const CliResult listing = admin({"mq", "ls", "--starts-with", prefix_ + "."});
+    EXPECT_NE(listing.out.find(first), std::string::npos) << listing.out;
+    EXPECT_NE(listing.out.find(second), std::string::npos) << listing.out;
+  }
+
+  // One queue's messages come highest priority first; both queues are drained.
+  const CliResult received = admin({"mq", "recv", first, second, "--count", "4"});
+  ASSERT_EQ(received.code, 0) << received.err;
+  const std::size_t urgent = received.out.find(first + " prio=9: urgent");
+  const std::size_t middle = received.out.find(first + " prio=5: middle");
+  const std::size_t low = received.out.find(first + " prio=1: low");
+  ASSERT_NE(urgent, std::string::npos) << received.out;
+  ASSERT_NE(middle, std::string::npos) << received.out;
+  ASSERT_NE(low, std::string::npos) << received.out;
+  EXPECT_LT(urgent, middle);
+  EXPECT_LT(middle, low);
+  EXPECT_NE(received.out.find(second + " prio=0: hello"), std::string::npos) << received.out;
+
+  const CliResult empty = admin({"mq", "recv", first, "--nonblock"});
+  EXPECT_EQ(empty.code, 5);
+  EXPECT_NE(empty.err.find("EAGAIN"), std::string::npos);
+  const CliResult quiet = admin({"mq", "recv", first, second, "--timeout", "0.2"});
+  EXPECT_EQ(quiet.code, 4);
+
+  const CliResult bad = admin({"mq", "create", "no-slash"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("it must start with '/'"), std::string::npos) << bad.err;
+  const CliResult over = admin({"mq", "create", queue("big"), "--maxmsg", "100000000"});
+  EXPECT_EQ(over.code, 1);
+  EXPECT_NE(over.err.find("fs.mqueue.msg_max"), std::string::npos) << over.err;
+
+  EXPECT_EQ(admin({"mq", "unlink", first}).code, 0);
+  EXPECT_EQ(admin({"mq", "unlink", second}).code, 0);
+  const CliResult gone = admin({"mq", "unlink", first});
+  EXPECT_EQ(gone.code, 1);
+  EXPECT_NE(gone.err.find("No such file"), std::string::npos) << gone.err;
+}
+
+TEST_F(CliAdmin, MqRecvWaitsOnSeveralQueuesAtOnce) {
+  const std::string first = queue("in1");
+  const std::string second = queue("in2");
+  ASSERT_EQ(admin({"mq", "create", first}).code, 0);
+  ASSERT_EQ(admin({"mq", "create", second}).code, 0);
+  ChildProcess& receiver = launch("shmsnap", {"mq", "recv", first, second, "--count", "2"});
+  // The receiver must be waiting before anything is sent: its queue shows up as held.
+  bool holding = false;
+  for (int attempt = 0; attempt < 600 && !holding; ++attempt) {
+    const auto holders = admin::scan_queue_holders();
+    holding = !holders.of(first).empty() && !holders.of(second).empty();
+    if (!holding) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ASSERT_TRUE(holding);
+  ASSERT_EQ(admin({"mq", "send", second, "from-second", "--prio", "2"}).code, 0);
+  const auto got_second = receiver.wait_for_line(second, patience);
+  ASSERT_TRUE(got_second) << receiver.output();
+  EXPECT_EQ(*got_second, second + " prio=2: from-second");
+  ASSERT_EQ(admin({"mq", "send", first, "from-first"}).code, 0);
+  const auto got_first = receiver.wait_for_line(first, patience);
+  ASSERT_TRUE(got_first) << receiver.output();
+  EXPECT_EQ(*got_first, first + " prio=0: from-first");
+  EXPECT_EQ(receiver.wait_exit(patience), 0);
+  EXPECT_EQ(admin({"mq", "unlink", first}).code, 0);
+  EXPECT_EQ(admin({"mq", "unlink", second}).code, 0);
+}
+
+TEST_F(CliAdmin, BlockedMqSendEndsOnSigint) {
+  const std::string name = queue("tight");
+  ASSERT_EQ(admin({"mq", "create", name, "--maxmsg", "1"}).code, 0);
+  ASSERT_EQ(admin({"mq", "send", name, "fills-it"}).code, 0);
+  ChildProcess& sender = launch("shmsnap", {"mq", "send", name, "waits"}, true);
+  bool holding = false;
+  for (int attempt = 0; attempt < 600 && !holding; ++attempt) {
+    holding = !admin::scan_queue_holders().of(name).empty();
+    if (!holding) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ASSERT_TRUE(holding);
+  sender.signal(SIGINT);
+  EXPECT_EQ(sender.wait_exit(patience), 1);
+  EXPECT_NE(sender.output().find("nothing sent"), std::string::npos) << sender.output();
+  EXPECT_EQ(admin({"mq", "unlink", name}).code, 0);
+}
+
+}  // namespace
+}  // namespace shmsnap::test
