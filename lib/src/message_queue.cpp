@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -107,16 +108,21 @@ MessageQueue MessageQueue::create(std::string_view name, const CreateOptions& op
   flags |= options.exclusive ? O_EXCL : 0;
   flags |= options.nonblocking ? O_NONBLOCK : 0;
   const std::string owned_name(name);
-  // mq_open applies the umask; fchmod afterwards is not possible on a mqd_t
-  // portably, so clear the umask bits we were asked to grant for this one call.
-  const mode_t previous_umask = umask(0);
   const mqd_t descriptor = mq_open(owned_name.c_str(), flags, options.mode, &attributes);
-  const int err = errno;
-  umask(previous_umask);
   if (descriptor == static_cast<mqd_t>(-1)) {
+    const int err = errno;
     throw detail::os_error(err, "create message queue", owned_name, limit_advice(err, limits, options));
   }
-  return MessageQueue(descriptor, owned_name);
+  MessageQueue created(descriptor, owned_name);
+  // mq_open applied the umask; on Linux a mqd_t is a descriptor, so set the mode
+  // asked for exactly (umask() itself is process-wide and racy to change).
+  if (fchmod(descriptor, options.mode) != 0) {
+    const int err = errno;
+    created.close();
+    MessageQueue::unlink(owned_name);
+    throw detail::os_error(err, "set the mode of message queue", owned_name);
+  }
+  return created;
 }
 
 MessageQueue MessageQueue::open(std::string_view name, Access access, bool nonblocking) {
@@ -219,6 +225,35 @@ Received MessageQueue::timed_receive(std::span<std::byte> buffer, std::chrono::n
   deadline.tv_nsec = static_cast<long>(total_ns % 1'000'000'000);
   return receive_until(buffer, &deadline);
 }
+
+ino_t MessageQueue::inode() const noexcept {
+  struct stat status {};
+  return fstat(descriptor_, &status) == 0 ? status.st_ino : 0;
+}
+
+uid_t MessageQueue::owner() const noexcept {
+  struct stat status {};
+  return fstat(descriptor_, &status) == 0 ? status.st_uid : static_cast<uid_t>(-1);
+}
+
+ino_t MessageQueue::inode_of(std::string_view name) noexcept {
+  const std::string owned_name(name);
+  // O_WRONLY|O_NONBLOCK opens never consume a message and never block.
+  const mqd_t descriptor = mq_open(owned_name.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (descriptor == static_cast<mqd_t>(-1)) {
+    return errno == ENOENT ? 0 : static_cast<ino_t>(-1);
+  }
+  struct stat status {};
+  const ino_t inode = fstat(descriptor, &status) == 0 ? status.st_ino : static_cast<ino_t>(-1);
+  mq_close(descriptor);
+  return inode;
+}
+
+bool MessageQueue::unlink_if_same(std::string_view name, ino_t inode) noexcept {
+  return inode != 0 && inode_of(name) == inode && unlink(name);
+}
+
+bool MessageQueue::set_group(gid_t group) noexcept { return fchown(descriptor_, static_cast<uid_t>(-1), group) == 0; }
 
 MessageQueue::Attributes MessageQueue::attributes() const {
   mq_attr raw{};

@@ -37,12 +37,11 @@ void Poller::remove(SubscriberCore& subscriber) noexcept {
 
 std::size_t Poller::wait(std::chrono::nanoseconds timeout) noexcept {
   std::array<epoll_event, 64> events{};
-  const std::int64_t deadline = monotonic_ns() + timeout.count();
+  const std::int64_t deadline = monotonic_deadline(timeout);
   std::size_t delivered = 0;
   while (delivered == 0) {
-    const std::int64_t left_ns = deadline - monotonic_ns();
-    const int timeout_ms = left_ns <= 0 ? 0 : static_cast<int>((left_ns + 999'999) / 1'000'000);
-    const int ready = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+    const int ready =
+        epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), milliseconds_until(deadline));
     for (int index = 0; index < ready; ++index) {
       auto* subscriber = static_cast<SubscriberCore*>(events[static_cast<std::size_t>(index)].data.ptr);
       delivered += subscriber->poll() ? 1 : 0;

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -58,6 +59,13 @@ bool process_alive(pid_t pid, std::uint64_t start_time) noexcept {
   const std::uint64_t now_start = process_start_time(pid);
   // An unreadable /proc cannot prove reuse: trust kill().
   return now_start == 0 || now_start == start_time;
+}
+
+uid_t process_owner(pid_t pid) noexcept {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d", static_cast<int>(pid));
+  struct stat status {};
+  return stat(path, &status) == 0 ? status.st_uid : static_cast<uid_t>(-1);
 }
 
 int open_pidfd(pid_t pid) noexcept {

@@ -16,6 +16,9 @@ namespace shmsnap::detail {
 /// 0 skips the reuse check.
 [[nodiscard]] bool process_alive(pid_t pid, std::uint64_t start_time) noexcept;
 
+/// Effective user of `pid` (owner of /proc/<pid>), or (uid_t)-1 when unknown.
+[[nodiscard]] uid_t process_owner(pid_t pid) noexcept;
+
 /// A pollable descriptor that becomes readable when `pid` exits, or -1 where the
 /// kernel has no pidfd_open (before 5.3) or the process is gone.
 [[nodiscard]] int open_pidfd(pid_t pid) noexcept;

@@ -56,7 +56,7 @@ std::optional<ControlMessage> parse_control(std::span<const std::byte> bytes, st
 }
 
 ControlMessage make_control(ControlKind kind, std::string_view id, pid_t pid, std::uint64_t epoch,
-                            std::uint64_t fingerprint, std::uint32_t flags) {
+                            std::uint64_t fingerprint, std::uint32_t flags, std::uint64_t nonce) {
   SHMSNAP_EXPECTS(is_valid_name(id, max_subscriber_id_length));
   ControlMessage message;
   message.kind = kind;
@@ -64,6 +64,7 @@ ControlMessage make_control(ControlKind kind, std::string_view id, pid_t pid, st
   message.pid = pid;
   message.epoch = epoch;
   message.fingerprint = fingerprint;
+  message.nonce = nonce;
   std::memcpy(message.id, id.data(), id.size());
   return message;
 }

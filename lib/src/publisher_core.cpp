@@ -27,8 +27,11 @@ namespace {
 
 using detail::log;
 
-// A WELCOME may wait for the subscriber to drain an UPDATE that got there first.
-constexpr auto welcome_send_timeout = std::chrono::milliseconds(200);
+// A WELCOME may wait for the subscriber to drain an UPDATE that got there first;
+// it is retried this long, at this period, and at most this many wait at once.
+constexpr std::int64_t reply_retry_window_ns = 200'000'000;
+constexpr int reply_retry_period_ms = 1;
+constexpr std::size_t max_pending_replies = 64;
 constexpr std::uint64_t stop_key = ~std::uint64_t{0};
 constexpr std::uint64_t control_key = ~std::uint64_t{0} - 1;
 // Garbage on the control queue is logged at most this often.
@@ -59,10 +62,20 @@ struct SubscriberLink {
   std::uint64_t start_time = 0;
   std::uint32_t flags = 0;
   std::uint32_t table_index = 0;
+  std::uint64_t nonce = 0;  // the HELLO's secret: a BYE must carry it
   int pidfd = -1;
   MessageQueue queue;
   std::uint64_t notified = 0;   // guarded by State::links_mutex
   std::uint64_t coalesced = 0;  // guarded by State::links_mutex
+};
+
+/// An answer (WELCOME/REJECTED) that found its queue full, retried by the
+/// control loop until `deadline_ns` without blocking other registrations.
+struct PendingReply {
+  std::uint64_t link_key = 0;  // send through this registered link's queue, or
+  MessageQueue queue;          // through this one (answers to unregistered peers)
+  NotifyMessage message;
+  std::int64_t deadline_ns = 0;
 };
 
 struct PublisherCore::State {
@@ -71,6 +84,8 @@ struct PublisherCore::State {
   detail::RegionWriter region;
   MessageQueue control;
   std::uint64_t fault_seq = 0;
+  std::uint64_t epoch = 0;          // copies of header fields, valid after close()
+  std::uint32_t payload_bytes = 0;
 
   // Writer state: touched only by the publishing thread.
   std::uint64_t seq = 0;
@@ -91,6 +106,7 @@ struct PublisherCore::State {
   std::atomic<std::uint64_t> rejected{0};
   std::atomic<std::uint64_t> dropped_control{0};
   std::int64_t last_drop_log_ns = 0;
+  std::vector<PendingReply> pending_replies;  // control thread only
 
   // Notifier thread (FanOut::notifier_thread): publish() bumps `pending_seq` and
   // wakes it; it sends UPDATE for the newest sequence.
@@ -108,6 +124,7 @@ struct PublisherCore::State {
   ~State();
 
   void start_threads();
+  void close() noexcept;
   void stop_threads() noexcept;
   void notify_all(NotifyKind kind, std::uint64_t seq_value, std::int64_t ts) noexcept;
   void notifier_loop() noexcept;
@@ -120,8 +137,10 @@ struct PublisherCore::State {
   void write_table_entry(const SubscriberLink& link, bool active) noexcept;
   void announce_to_previous(const detail::PreviousOwner& previous) noexcept;
   void drop_control(const std::string& why) noexcept;
-  bool send_reply(MessageQueue& queue, NotifyKind kind, RejectReason reason = RejectReason::none,
-                  pid_t holder = 0) noexcept;
+  void reply(const ControlMessage& hello, MessageQueue queue, std::uint64_t link_key, NotifyKind kind,
+             RejectReason reason = RejectReason::none, pid_t holder = 0) noexcept;
+  bool try_send_reply(PendingReply& pending) noexcept;
+  void retry_pending_replies() noexcept;
 };
 
 PublisherCore::State::State(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size,
@@ -141,6 +160,8 @@ PublisherCore::State::State(std::string_view topic, const SchemaInfo& schema, st
   spec.schema = schema;
   detail::PreviousOwner previous;
   region = detail::RegionWriter::create(spec, previous);
+  epoch = region.header().epoch;
+  payload_bytes = spec.payload_size;
   fault_seq = fault_seq_from(opts);
 
   // A dead publisher's control queue may linger; we own the topic now.
@@ -155,22 +176,11 @@ PublisherCore::State::State(std::string_view topic, const SchemaInfo& schema, st
   announce_to_previous(previous);
   start_threads();
   log().info("topic '{}' published at /dev/shm{} (epoch {}, {} slots of {} bytes, schema {} v{})", names.topic,
-             names.region(), region.header().epoch, opts.slot_count, payload_size, schema.name, schema.version);
+             names.region(), epoch, opts.slot_count, payload_size, schema.name, schema.version);
 }
 
 PublisherCore::State::~State() {
-  stop_threads();
-  if (!shut_down) {
-    shut_down = true;
-    // Readers check the state word on every wake-up, so a SHUTDOWN that finds a
-    // full queue is not lost: the pending message wakes them just the same.
-    region.header().state.store(static_cast<std::uint32_t>(detail::RegionState::closed), std::memory_order_release);
-    notify_all(NotifyKind::shutdown, seq, monotonic_ns());
-    control.close();
-    MessageQueue::unlink(names.control_queue());
-    region.close();
-    log().info("topic '{}' closed after {} publishes", names.topic, published.load());
-  }
+  close();
   if (epoll_fd >= 0) {
     ::close(epoll_fd);
   }
@@ -184,18 +194,40 @@ PublisherCore::State::~State() {
   }
 }
 
+void PublisherCore::State::close() noexcept {
+  stop_threads();
+  if (!shut_down) {
+    shut_down = true;
+    // Readers check the state word on every wake-up, so a SHUTDOWN that finds a
+    // full queue is not lost: the pending message wakes them just the same.
+    region.header().state.store(static_cast<std::uint32_t>(detail::RegionState::closed), std::memory_order_release);
+    notify_all(NotifyKind::shutdown, seq, monotonic_ns());
+    control.close();
+    MessageQueue::unlink(names.control_queue());
+    region.close();
+    log().info("topic '{}' closed after {} publishes", names.topic, published.load());
+  }
+}
+
 void PublisherCore::State::announce_to_previous(const detail::PreviousOwner& previous) noexcept {
-  for (const std::string& id : previous.subscriber_ids) {
-    const std::string queue_name = names.notify_queue(id);
+  for (const auto& subscriber : previous.subscribers) {
     try {
+      const std::string queue_name = names.notify_queue(subscriber.id);
+      if (!detail::process_alive(subscriber.pid, 0)) {
+        // It died with the old publisher: nobody else will remove its queue.
+        if (MessageQueue::unlink(queue_name)) {
+          reclaimed.fetch_add(1, std::memory_order_relaxed);
+        }
+        continue;
+      }
       MessageQueue queue = MessageQueue::open(queue_name, MessageQueue::Access::write, true);
       NotifyMessage epoch_message;
       epoch_message.kind = NotifyKind::epoch;
-      epoch_message.epoch = region.header().epoch;
+      epoch_message.epoch = epoch;
       // A full queue already holds a wake-up; the subscriber re-reads the region then.
       queue.send(as_bytes(epoch_message), control_priority);
     } catch (const Error& failure) {
-      log().debug("topic '{}': previous subscriber '{}' not told of the new epoch: {}", names.topic, id,
+      log().debug("topic '{}': previous subscriber '{}' not told of the new epoch: {}", names.topic, subscriber.id,
                   failure.what());
     }
   }
@@ -241,7 +273,7 @@ void PublisherCore::State::notify_all(NotifyKind kind, std::uint64_t seq_value, 
   message.kind = kind;
   message.seq = seq_value;
   message.publish_ts_ns = ts;
-  message.epoch = region.header().epoch;
+  message.epoch = epoch;
   const unsigned priority = kind == NotifyKind::update ? update_priority : control_priority;
   std::uint64_t sent = 0;
   std::uint64_t folded = 0;
@@ -283,7 +315,8 @@ void PublisherCore::State::control_loop() noexcept {
   std::array<epoll_event, 32> events{};
   const auto interval_ms = static_cast<int>(std::max<std::int64_t>(1, options.heartbeat_interval.count()));
   while (!stopping.load(std::memory_order_acquire)) {
-    const int ready = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), interval_ms);
+    const int timeout_ms = pending_replies.empty() ? interval_ms : reply_retry_period_ms;
+    const int ready = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout_ms);
     for (int index = 0; index < ready; ++index) {
       const std::uint64_t key = events[static_cast<std::size_t>(index)].data.u64;
       if (key == stop_key) {
@@ -295,6 +328,7 @@ void PublisherCore::State::control_loop() noexcept {
         reap(key, "exited");
       }
     }
+    retry_pending_replies();
     sweep_and_mirror();
   }
 }
@@ -329,14 +363,55 @@ void PublisherCore::State::drop_control(const std::string& why) noexcept {
   }
 }
 
-bool PublisherCore::State::send_reply(MessageQueue& queue, NotifyKind kind, RejectReason reason,
-                                      pid_t holder) noexcept {
-  NotifyMessage reply;
-  reply.kind = kind;
-  reply.detail = static_cast<std::uint32_t>(reason);
-  reply.seq = static_cast<std::uint64_t>(holder);
-  reply.epoch = region.header().epoch;
-  return queue.send_for(as_bytes(reply), control_priority, welcome_send_timeout) == QueueStatus::ok;
+void PublisherCore::State::reply(const ControlMessage& hello, MessageQueue queue, std::uint64_t link_key,
+                                 NotifyKind kind, RejectReason reason, pid_t holder) noexcept {
+  PendingReply pending;
+  pending.link_key = link_key;
+  pending.queue = std::move(queue);
+  pending.message.kind = kind;
+  pending.message.detail = static_cast<std::uint32_t>(reason);
+  pending.message.seq = static_cast<std::uint64_t>(holder);
+  pending.message.epoch = epoch;
+  pending.message.nonce = hello.nonce;
+  pending.deadline_ns = monotonic_ns() + reply_retry_window_ns;
+  if (try_send_reply(pending)) {
+    return;
+  }
+  if (pending_replies.size() >= max_pending_replies) {
+    drop_control("too many answers waiting for full queues; dropped the one to '" + std::string(id_of(hello)) + "'");
+    return;
+  }
+  pending_replies.push_back(std::move(pending));
+}
+
+bool PublisherCore::State::try_send_reply(PendingReply& pending) noexcept {
+  QueueStatus status = QueueStatus::error;
+  if (pending.link_key != 0) {
+    std::lock_guard lock(links_mutex);
+    const auto link = std::find_if(links.begin(), links.end(),
+                                   [&](const auto& candidate) { return candidate->key == pending.link_key; });
+    if (link == links.end()) {
+      return true;  // it left or died meanwhile: nothing to answer
+    }
+    status = (*link)->queue.send(as_bytes(pending.message), control_priority);
+  } else {
+    status = pending.queue.send(as_bytes(pending.message), control_priority);
+  }
+  return status != QueueStatus::full;
+}
+
+void PublisherCore::State::retry_pending_replies() noexcept {
+  const std::int64_t now = monotonic_ns();
+  std::erase_if(pending_replies, [&](PendingReply& pending) {
+    if (try_send_reply(pending)) {
+      return true;
+    }
+    if (now >= pending.deadline_ns) {
+      log().warn("topic '{}': gave up answering a HELLO: its queue stayed full (subscriber stopped?)", names.topic);
+      return true;
+    }
+    return false;
+  });
 }
 
 void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
@@ -354,9 +429,9 @@ void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
     drop_control("HELLO from '" + id + "' whose queue cannot be opened: " + failure.what());
     return;
   }
-  if (hello.epoch != region.header().epoch) {
+  if (hello.epoch != epoch) {
     rejected.fetch_add(1, std::memory_order_relaxed);
-    send_reply(queue, NotifyKind::rejected, RejectReason::wrong_epoch);
+    reply(hello, std::move(queue), 0, NotifyKind::rejected, RejectReason::wrong_epoch);
     return;
   }
   const std::uint64_t start_time = detail::process_start_time(hello.pid);
@@ -364,19 +439,32 @@ void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
     drop_control("HELLO from '" + id + "' naming pid " + std::to_string(hello.pid) + ", which does not exist");
     return;
   }
+  // A subscriber creates its own queue: a HELLO naming someone else's pid (to
+  // pin a table slot on a process that never exits) fails this check.
+  if (queue.owner() != detail::process_owner(hello.pid)) {
+    drop_control("HELLO from '" + id + "' naming pid " + std::to_string(hello.pid) +
+                 ", which does not own the queue of that id");
+    return;
+  }
   std::unique_lock lock(links_mutex);
   const auto same_id = std::find_if(links.begin(), links.end(), [&](const auto& link) { return link->id == id; });
   if (same_id != links.end()) {
     SubscriberLink& holder = **same_id;
-    if (holder.pid == hello.pid) {
+    if (holder.pid == hello.pid && holder.start_time == start_time) {
+      // The same process again (a retried attach, or a new Subscriber after one
+      // whose BYE was lost): its queue may be new, so notify the one it names now.
+      holder.queue = std::move(queue);
+      holder.nonce = hello.nonce;
+      holder.flags = hello.flags;
+      const std::uint64_t key = holder.key;
       lock.unlock();
-      send_reply(queue, NotifyKind::welcome);  // a repeated HELLO: answer again
+      reply(hello, MessageQueue(), key, NotifyKind::welcome);
       return;
     }
     if (detail::process_alive(holder.pid, holder.start_time)) {
       lock.unlock();
       rejected.fetch_add(1, std::memory_order_relaxed);
-      send_reply(queue, NotifyKind::rejected, RejectReason::id_in_use, holder.pid);
+      reply(hello, std::move(queue), 0, NotifyKind::rejected, RejectReason::id_in_use, holder.pid);
       return;
     }
     const std::uint64_t stale_key = holder.key;
@@ -394,7 +482,7 @@ void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
     rejected.fetch_add(1, std::memory_order_relaxed);
     log().warn("topic '{}': refused subscriber '{}' (pid {}): max_subscribers = {} reached", names.topic, id,
                hello.pid, options.max_subscribers);
-    send_reply(queue, NotifyKind::rejected, RejectReason::table_full);
+    reply(hello, std::move(queue), 0, NotifyKind::rejected, RejectReason::table_full);
     return;
   }
   auto link = std::make_unique<SubscriberLink>();
@@ -403,6 +491,7 @@ void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
   link->pid = hello.pid;
   link->start_time = start_time;
   link->flags = hello.flags;
+  link->nonce = hello.nonce;
   link->table_index = static_cast<std::uint32_t>(free_slot - used.begin());
   link->pidfd = detail::open_pidfd(hello.pid);
   link->queue = std::move(queue);
@@ -413,15 +502,12 @@ void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
     epoll_ctl(epoll_fd, EPOLL_CTL_ADD, link->pidfd, &event);
   }
   write_table_entry(*link, true);
-  SubscriberLink& added = *link;
+  const std::uint64_t key = link->key;
   // Registered before WELCOME: every publish from here on notifies it, and after
   // WELCOME it reads the region, so no snapshot falls in between.
   links.push_back(std::move(link));
   lock.unlock();
-  if (!send_reply(added.queue, NotifyKind::welcome)) {
-    log().warn("topic '{}': subscriber '{}' (pid {}) did not drain its queue for the WELCOME", names.topic, id,
-               hello.pid);
-  }
+  reply(hello, MessageQueue(), key, NotifyKind::welcome);
   log().info("topic '{}': subscriber '{}' (pid {}) attached", names.topic, id, hello.pid);
 }
 
@@ -430,14 +516,15 @@ void PublisherCore::State::handle_bye(const ControlMessage& bye) noexcept {
   {
     std::lock_guard lock(links_mutex);
     for (const auto& link : links) {
-      if (link->id == id_of(bye) && link->pid == bye.pid) {
+      // The nonce proves the BYE comes from the subscriber: its id and pid are public.
+      if (link->id == id_of(bye) && link->pid == bye.pid && link->nonce == bye.nonce) {
         key = link->key;
       }
     }
   }
   if (key == 0) {
-    drop_control("BYE from '" + std::string(id_of(bye)) + "' (pid " + std::to_string(bye.pid) +
-                 ") that is not registered");
+    drop_control("BYE for '" + std::string(id_of(bye)) + "' (pid " + std::to_string(bye.pid) +
+                 ") that matches no registration");
     return;
   }
   std::unique_ptr<SubscriberLink> leaving;
@@ -471,31 +558,43 @@ void PublisherCore::State::reap(std::uint64_t key, const char* why) noexcept {
     epoll_ctl(epoll_fd, EPOLL_CTL_DEL, dead->pidfd, nullptr);
     ::close(dead->pidfd);
   }
+  // The subscriber can no longer unlink its own queue: we do, so nothing leaks;
+  // but only if the name is still its queue, not a successor's with the same id.
+  MessageQueue::unlink_if_same(names.notify_queue(dead->id), dead->queue.inode());
   dead->queue.close();
-  // The subscriber can no longer unlink its own queue: we do, so nothing leaks.
-  MessageQueue::unlink(names.notify_queue(dead->id));
   reclaimed.fetch_add(1, std::memory_order_relaxed);
   log().info("topic '{}': subscriber '{}' (pid {}) {}; its queue and table slot are reclaimed", names.topic,
              dead->id, dead->pid, why);
 }
 
 void PublisherCore::State::sweep_and_mirror() noexcept {
-  std::vector<std::uint64_t> gone;
+  // Liveness reads /proc: done outside links_mutex, which publish() takes.
+  struct Probe {
+    std::uint64_t key;
+    pid_t pid;
+    std::uint64_t start_time;
+  };
+  std::vector<Probe> probes;
+  {
+    std::lock_guard lock(links_mutex);
+    probes.reserve(links.size());
+    for (const auto& link : links) {
+      probes.push_back({link->key, link->pid, link->start_time});
+    }
+  }
+  for (const Probe& probe : probes) {
+    // Without a pidfd (old kernels) this sweep is the only death detector.
+    if (!detail::process_alive(probe.pid, probe.start_time)) {
+      reap(probe.key, "exited");
+    }
+  }
   {
     std::lock_guard lock(links_mutex);
     for (const auto& link : links) {
-      // Without a pidfd (old kernels) this sweep is the only death detector.
-      if (!detail::process_alive(link->pid, link->start_time)) {
-        gone.push_back(link->key);
-        continue;
-      }
       detail::SubscriberEntry& entry = region.entry(link->table_index);
       entry.notified.store(link->notified, std::memory_order_relaxed);
       entry.coalesced.store(link->coalesced, std::memory_order_relaxed);
     }
-  }
-  for (const std::uint64_t key : gone) {
-    reap(key, "exited");
   }
   detail::RegionHeader& header = region.header();
   header.heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
@@ -527,11 +626,11 @@ PublisherCore::PublisherCore(std::string_view topic, const SchemaInfo& schema, s
 
 PublisherCore::~PublisherCore() = default;
 
-void PublisherCore::shutdown() noexcept { state_.reset(); }
+void PublisherCore::shutdown() noexcept { state_->close(); }
 
 std::byte* PublisherCore::begin_write() noexcept {
-  SHMSNAP_EXPECTS(state_ != nullptr);  // not after shutdown()
   State& state = *state_;
+  SHMSNAP_EXPECTS(!state.shut_down);  // not after shutdown()
   state.loan_slot = (state.current_slot + 1) % state.options.slot_count;
   state.loan_odd = state.region.slot(state.loan_slot).lock.write_begin();
   return state.region.payload(state.loan_slot);
@@ -566,12 +665,15 @@ std::uint64_t PublisherCore::commit_write() noexcept {
 
 void PublisherCore::abort_write() noexcept {
   State& state = *state_;
-  // The slot is not the published one; ending its write just lets lapped readers retry.
-  state.region.slot(state.loan_slot).lock.write_end(state.loan_odd);
+  // The payload is half overwritten: mark the slot as belonging to no publish, so
+  // a reader that loaded an older published word onto it retries (region.cpp).
+  detail::SlotHeader& slot = state.region.slot(state.loan_slot);
+  slot.publish_seq.store(0, std::memory_order_relaxed);
+  slot.lock.write_end(state.loan_odd);
 }
 
 std::uint64_t PublisherCore::publish(const void* data, std::size_t size) noexcept {
-  SHMSNAP_EXPECTS(state_ != nullptr && size <= state_->region.header().payload_size);
+  SHMSNAP_EXPECTS(size <= state_->payload_bytes);
   std::byte* slot_payload = begin_write();
   copy_to_shared(slot_payload, data, size);
   return commit_write();
@@ -594,7 +696,7 @@ PublisherStats PublisherCore::stats() const noexcept {
   return stats;
 }
 
-std::uint64_t PublisherCore::epoch() const noexcept { return state_->region.header().epoch; }
+std::uint64_t PublisherCore::epoch() const noexcept { return state_->epoch; }
 std::uint64_t PublisherCore::last_seq() const noexcept { return state_->seq; }
 const std::string& PublisherCore::topic() const noexcept { return state_->names.topic; }
 const std::string& PublisherCore::region_name() const noexcept { return state_->region.name(); }

@@ -135,14 +135,20 @@ RegionReader RegionReader::open(const std::string& shm_name) {
   RegionReader reader(std::move(mapping));
   reader.base_ = static_cast<const std::byte*>(reader.mapping_->memory.address());
   reader.header_ = reinterpret_cast<const RegionHeader*>(reader.base_);
+  const RegionHeader& header = *reader.header_;
+  reader.geometry_ = Geometry{header.header_size,     header.slot_count,
+                              header.slot_stride,     header.payload_size,
+                              header.max_subscribers, header.subscriber_table_offset,
+                              header.descriptor_offset, header.descriptor_size};
   reader.inode_ = reader.mapping_->memory.inode();
+  reader.group_ = reader.mapping_->memory.group();
   reader.name_ = shm_name;
   return reader;
 }
 
 ReadStatus RegionReader::try_read(std::span<std::byte> destination, SnapshotMeta& meta, std::uint64_t& retries,
                                   unsigned max_attempts) const noexcept {
-  const std::size_t size = std::min<std::size_t>(destination.size(), header_->payload_size);
+  const std::size_t size = std::min<std::size_t>(destination.size(), geometry_.payload_size);
   for (unsigned attempt = 0; attempt < max_attempts; ++attempt) {
     // Pairs with the publisher's release store of `published` after write_end.
     const std::uint64_t word = header_->published.load(std::memory_order_acquire);
@@ -150,10 +156,10 @@ ReadStatus RegionReader::try_read(std::span<std::byte> destination, SnapshotMeta
       return ReadStatus::empty;
     }
     const std::uint32_t slot = detail::published_slot(word);
-    if (slot >= header_->slot_count) {
+    if (slot >= geometry_.slot_count) {
       return ReadStatus::corrupt;
     }
-    const std::byte* slot_base = base_ + header_->header_size + std::uint64_t{slot} * header_->slot_stride;
+    const std::byte* slot_base = base_ + geometry_.header_size + std::uint64_t{slot} * geometry_.slot_stride;
     const auto& slot_header = *reinterpret_cast<const SlotHeader*>(slot_base);
     const std::uint64_t begin = slot_header.lock.read_begin();
     if ((begin & 1U) != 0) {
@@ -163,7 +169,9 @@ ReadStatus RegionReader::try_read(std::span<std::byte> destination, SnapshotMeta
     copy_from_shared(destination.data(), slot_base + sizeof(SlotHeader), size);
     const std::uint64_t seq = slot_header.publish_seq.load(std::memory_order_relaxed);
     const std::int64_t publish_ts = slot_header.publish_ts_ns.load(std::memory_order_relaxed);
-    if (slot_header.lock.read_retry(begin)) {
+    // Older than the word we followed: the slot was recycled (an abandoned Loan
+    // leaves it with sequence 0). Lapping only ever makes it newer.
+    if (slot_header.lock.read_retry(begin) || seq < detail::published_seq(word)) {
       ++retries;
       continue;
     }
@@ -187,9 +195,9 @@ bool RegionReader::closed() const noexcept {
 }
 
 bool RegionReader::write_in_progress() const noexcept {
-  for (std::uint32_t slot = 0; slot < header_->slot_count; ++slot) {
+  for (std::uint32_t slot = 0; slot < geometry_.slot_count; ++slot) {
     const auto& slot_header =
-        *reinterpret_cast<const SlotHeader*>(base_ + header_->header_size + std::uint64_t{slot} * header_->slot_stride);
+        *reinterpret_cast<const SlotHeader*>(base_ + geometry_.header_size + std::uint64_t{slot} * geometry_.slot_stride);
     if ((slot_header.lock.peek() & 1U) != 0) {
       return true;
     }
@@ -202,13 +210,13 @@ std::string_view RegionReader::schema_name() const noexcept {
 }
 
 std::string_view RegionReader::descriptor() const noexcept {
-  return std::string_view(reinterpret_cast<const char*>(base_ + header_->descriptor_offset),
-                          header_->descriptor_size);
+  return std::string_view(reinterpret_cast<const char*>(base_ + geometry_.descriptor_offset),
+                          geometry_.descriptor_size);
 }
 
 std::vector<SubscriberRow> RegionReader::subscribers() const {
   const auto* table =
-      reinterpret_cast<const detail::SubscriberEntry*>(base_ + header_->subscriber_table_offset);
+      reinterpret_cast<const detail::SubscriberEntry*>(base_ + geometry_.table_offset);
   std::vector<SubscriberRow> rows;
   for (int attempt = 0; attempt < 1000; ++attempt) {
     rows.clear();
@@ -217,7 +225,7 @@ std::vector<SubscriberRow> RegionReader::subscribers() const {
       std::this_thread::yield();
       continue;
     }
-    for (std::uint32_t index = 0; index < header_->max_subscribers; ++index) {
+    for (std::uint32_t index = 0; index < geometry_.max_subscribers; ++index) {
       const detail::SubscriberEntry& entry = table[index];
       if (entry.state.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(detail::TableEntryState::active)) {
         continue;

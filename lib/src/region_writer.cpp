@@ -13,6 +13,7 @@
 #include "process.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
+#include "shmsnap/names.hpp"
 #include "shmsnap/region.hpp"
 
 namespace shmsnap::detail {
@@ -70,7 +71,11 @@ void inspect_previous(SharedMemory& existing, PreviousOwner& previous) {
   for (std::uint32_t index = 0; index < header.max_subscribers; ++index) {
     if (table[index].state.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(TableEntryState::active)) {
       const std::string id(table[index].id, strnlen(table[index].id, sizeof table[index].id));
-      previous.subscriber_ids.push_back(id);
+      // The dead owner's table is outside input: only an id that names a queue
+      // of this topic may become a queue name.
+      if (is_valid_name(id, max_subscriber_id_length)) {
+        previous.subscribers.push_back({id, table[index].pid.load(std::memory_order_relaxed)});
+      }
     }
   }
 }
@@ -134,8 +139,16 @@ RegionWriter RegionWriter::create(const RegionSpec& spec, PreviousOwner& previou
       continue;  // `existing` closes here, releasing the dead owner's lock
     }
     writer.owned_ = true;
-    if (!writer.memory_.try_lock_exclusive()) {
-      throw Error(Errc::system, "cannot lock the new region /dev/shm" + spec.shm_name);
+    // Another starting publisher may hold our new file's lock for a moment while it
+    // looks whether its owner is dead (it backs off on seeing no magic yet).
+    bool locked = writer.memory_.try_lock_exclusive();
+    for (int retry = 0; !locked && retry < 100; ++retry) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      locked = writer.memory_.try_lock_exclusive();
+    }
+    if (!locked) {
+      throw Error(Errc::busy, "cannot lock the new region /dev/shm" + spec.shm_name +
+                                  ": another process keeps it locked; try again");
     }
     std::uint64_t header_size = 0;
     const std::uint64_t size = region_size_for(spec, header_size);

@@ -30,7 +30,11 @@ struct PreviousOwner {
   bool existed = false;
   pid_t pid = 0;
   std::uint64_t epoch = 0;
-  std::vector<std::string> subscriber_ids;  ///< entries that were active in its table
+  struct Subscriber {
+    std::string id;
+    pid_t pid = 0;
+  };
+  std::vector<Subscriber> subscribers;  ///< entries that were active in its table
 };
 
 class RegionWriter {

@@ -98,21 +98,19 @@ void SharedMemory::unmap() noexcept { mapping_ = bip::mapped_region(); }
 
 int SharedMemory::native_handle() const noexcept { return object_.get_mapping_handle().handle; }
 
-std::uint64_t SharedMemory::file_size() const {
-  struct stat status {};
-  if (fstat(native_handle(), &status) != 0) {
+std::uint64_t SharedMemory::file_size() const { return static_cast<std::uint64_t>(status().st_size); }
+
+struct stat SharedMemory::status() const {
+  struct stat result {};
+  if (fstat(native_handle(), &result) != 0) {
     throw os_error(errno, "stat shared memory", "/dev/shm" + name_);
   }
-  return static_cast<std::uint64_t>(status.st_size);
+  return result;
 }
 
-ino_t SharedMemory::inode() const {
-  struct stat status {};
-  if (fstat(native_handle(), &status) != 0) {
-    throw os_error(errno, "stat shared memory", "/dev/shm" + name_);
-  }
-  return status.st_ino;
-}
+ino_t SharedMemory::inode() const { return status().st_ino; }
+
+gid_t SharedMemory::group() const { return status().st_gid; }
 
 double SharedMemory::age_seconds() const {
   struct stat status {};

@@ -3,6 +3,7 @@
 // Used by one thread at a time.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -43,6 +44,8 @@ class SharedMemory {
   [[nodiscard]] std::uint64_t file_size() const;
   /// Inode number: tells two objects of the same name apart.
   [[nodiscard]] ino_t inode() const;
+  /// Owning group of the object.
+  [[nodiscard]] gid_t group() const;
   /// Seconds since the object's last status change.
   [[nodiscard]] double age_seconds() const;
   /// Tries to take the exclusive advisory lock (flock) without blocking.
@@ -54,6 +57,8 @@ class SharedMemory {
   [[nodiscard]] int native_handle() const noexcept;
 
  private:
+  [[nodiscard]] struct stat status() const;
+
   boost::interprocess::shared_memory_object object_;
   boost::interprocess::mapped_region mapping_;
   std::string name_;

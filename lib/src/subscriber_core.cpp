@@ -7,10 +7,12 @@
 #include <atomic>
 #include <cstring>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "log.hpp"
 #include "process.hpp"
+#include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/message_queue.hpp"
@@ -31,8 +33,20 @@ constexpr auto holder_grace = std::chrono::milliseconds(300);
 // look at the queue and the publisher's liveness every spin_liveness_interval_ns.
 constexpr unsigned spin_clock_interval = 256;
 constexpr std::int64_t spin_liveness_interval_ns = 1'000'000;
+// A re-attach inside wait()/poll() may take at least this long, whatever the
+// caller's deadline: the HELLO/WELCOME exchange with the new publisher.
+constexpr std::int64_t min_reattach_budget_ns = 100'000'000;
 // A blocking wait re-checks the publisher's liveness at least this often.
 constexpr std::int64_t liveness_slice_ns = 50'000'000;
+
+std::uint64_t random_nonce() {
+  static thread_local std::mt19937_64 generator{std::random_device{}()};
+  std::uint64_t value = 0;
+  while (value == 0) {  // 0 means "no registration"
+    value = generator();
+  }
+  return value;
+}
 
 std::string next_auto_id() {
   static std::atomic<unsigned> counter{0};
@@ -64,6 +78,7 @@ struct SubscriberCore::State {
 
   std::vector<std::byte> local;  // the local state; reallocated only for schema-less readers
   std::string descriptor;
+  std::uint64_t nonce = 0;  // secret of the current registration (HELLO/WELCOME/BYE)
   bool has_value = false;
   bool stale = false;
   bool publisher_lost_pending = false;
@@ -78,23 +93,24 @@ struct SubscriberCore::State {
   State(SubscriberCore& core, std::string_view topic, const SchemaInfo* reader_schema, const SubscriberOptions& opts);
   ~State();
 
-  void attach();  // throws
+  void attach(std::int64_t deadline);  // throws
   void check_schema(const RegionReader& candidate) const;
   void create_notify_queue(const RegionReader& candidate);
-  void register_with_publisher(const RegionReader& candidate);
+  [[nodiscard]] Error busy_id(pid_t holder) const;
+  void register_with_publisher(const RegionReader& candidate, std::int64_t deadline);
   void rebuild_epoll() noexcept;
   void arm_timer(bool armed) noexcept;
   void detach(bool send_bye) noexcept;
   void release() noexcept;
   void go_stale(const char* why) noexcept;
-  bool try_reattach() noexcept;
+  bool try_reattach(std::int64_t deadline) noexcept;
   enum class Drained { nothing, message, shutdown };
   Drained handle_message(std::span<const std::byte> bytes) noexcept;
   Drained drain_notifications() noexcept;
   bool publisher_gone() const noexcept;
-  bool after_wakeup(Drained drained) noexcept;
+  bool after_wakeup(Drained drained, std::int64_t deadline) noexcept;
   bool deliver_newest() noexcept;
-  bool process() noexcept;
+  bool process(std::int64_t deadline) noexcept;
   bool wait_blocking(std::int64_t deadline_ns) noexcept;
   bool wait_spinning(std::int64_t deadline_ns, bool until_deadline) noexcept;
   void report(StatusEvent event) noexcept;
@@ -114,12 +130,14 @@ SubscriberCore::State::State(SubscriberCore& core, std::string_view topic, const
     local.assign(schema->size, std::byte{0});
   }
   try {
-    attach();
+    attach(monotonic_deadline(options.attach_timeout));
   } catch (...) {
     detach(false);
     release();
     throw;
   }
+  // A late joiner starts with the current state, before any new publish.
+  deliver_newest();
 }
 
 SubscriberCore::State::~State() {
@@ -129,9 +147,10 @@ SubscriberCore::State::~State() {
 
 void SubscriberCore::State::release() noexcept {
   if (notify.is_open()) {
+    // Ours alone, so nothing is left behind; but never a successor's queue of the same name.
+    MessageQueue::unlink_if_same(names.notify_queue(id), notify.inode());
     notify.close();
     notify_blocking.close();
-    MessageQueue::unlink(names.notify_queue(id));  // ours alone: nothing is left behind
   }
   ::close(epoll_fd);
   ::close(timer_fd);
@@ -159,6 +178,11 @@ void SubscriberCore::State::check_schema(const RegionReader& candidate) const {
   }
 }
 
+Error SubscriberCore::State::busy_id(pid_t holder) const {
+  return Error(Errc::busy, "subscriber id '" + id + "' on topic '" + names.topic + "' is in use by pid " +
+                               std::to_string(holder) + "; pick another id or stop that subscriber");
+}
+
 void SubscriberCore::State::create_notify_queue(const RegionReader& candidate) {
   if (notify.is_open()) {
     return;  // re-attaching: we keep our queue (and our id) across publishers
@@ -174,21 +198,36 @@ void SubscriberCore::State::create_notify_queue(const RegionReader& candidate) {
     try {
       notify = MessageQueue::create(queue_name, queue_options);
       notify_blocking = MessageQueue::open(queue_name, MessageQueue::Access::read, false);
+      // The publisher writes our queue through its group bits: give the queue the
+      // region's group (we may be a member only through a supplementary group).
+      if (candidate.group() != getegid() && !notify.set_group(candidate.group())) {
+        log().warn("subscriber '{}': cannot give queue {} to the topic's group {}; a publisher of another "
+                   "user may be unable to notify it", id, queue_name, candidate.group());
+      }
       return;
     } catch (const Error& failure) {
       if (failure.code() != Errc::busy) {
         throw;
       }
     }
-    for (const SubscriberRow& row : candidate.subscribers()) {
-      if (row.id == id && row.alive) {
-        throw Error(Errc::busy, "subscriber id '" + id + "' on topic '" + names.topic + "' is in use by pid " +
-                                    std::to_string(row.pid) + "; pick another id or stop that subscriber");
+    // Who holds the queue open is the proof of ownership: a subscriber keeps its
+    // queue open for its whole life, also while its publisher is away.
+    const admin::QueueHolders holders = admin::scan_queue_holders();
+    for (const pid_t holder : holders.of(queue_name)) {
+      // The publisher holds it too (to write); any other live holder is its reader.
+      if (holder != candidate.publisher_pid() && detail::process_alive(holder, 0)) {
+        throw busy_id(holder);
       }
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      // No live holder in the publisher's table: the queue is a dead subscriber's.
-      log().warn("subscriber '{}': reclaiming stale queue {}", id, queue_name);
+    for (const SubscriberRow& row : candidate.subscribers()) {
+      if (row.id == id && row.alive) {
+        throw busy_id(row.pid);
+      }
+    }
+    // Where /proc could not show every possible holder (another user's processes),
+    // give an attaching holder the grace to appear in the publisher's table.
+    if (holders.conclusive_for(geteuid()) || std::chrono::steady_clock::now() >= deadline) {
+      log().warn("subscriber '{}': reclaiming the stale queue {} of a dead holder", id, queue_name);
       MessageQueue::unlink(queue_name);
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -196,28 +235,28 @@ void SubscriberCore::State::create_notify_queue(const RegionReader& candidate) {
   }
 }
 
-void SubscriberCore::State::register_with_publisher(const RegionReader& candidate) {
+void SubscriberCore::State::register_with_publisher(const RegionReader& candidate, std::int64_t deadline) {
   control = MessageQueue::open(names.control_queue(), MessageQueue::Access::write, true);
   // Leftovers from a previous publisher would only delay the WELCOME.
   std::array<std::byte, sizeof(NotifyMessage)> buffer{};
   while (notify.receive(buffer).status == QueueStatus::ok) {
   }
   const std::uint32_t flags = options.mode == WaitMode::spin ? 0U : hello_wants_notify;
+  nonce = random_nonce();
   const ControlMessage hello = make_control(ControlKind::hello, id, getpid(), candidate.epoch(),
-                                            candidate.header().schema_fingerprint, flags);
-  if (control.send_for(as_bytes(hello), control_priority, options.attach_timeout) != QueueStatus::ok) {
+                                            candidate.header().schema_fingerprint, flags, nonce);
+  if (control.send_for(as_bytes(hello), control_priority, std::chrono::nanoseconds(std::max<std::int64_t>(
+                                                                 0, deadline - monotonic_ns()))) != QueueStatus::ok) {
     throw Error(Errc::timed_out, "topic '" + names.topic + "': the control queue of publisher pid " +
                                      std::to_string(candidate.publisher_pid()) +
                                      " stayed full; it is not servicing subscribers (stopped or overloaded?)");
   }
-  const std::int64_t deadline = monotonic_ns() + std::chrono::nanoseconds(options.attach_timeout).count();
   while (true) {
     const std::int64_t left = deadline - monotonic_ns();
     if (left <= 0) {
       throw Error(Errc::timed_out, "topic '" + names.topic + "': publisher pid " +
-                                       std::to_string(candidate.publisher_pid()) + " did not answer HELLO within " +
-                                       std::to_string(options.attach_timeout.count()) +
-                                       " ms (is it stopped or overloaded?)");
+                                       std::to_string(candidate.publisher_pid()) +
+                                       " did not answer HELLO in time (is it stopped or overloaded?)");
     }
     const Received received = notify.receive_for(buffer, std::chrono::nanoseconds(std::min<std::int64_t>(left, 20'000'000)));
     if (received.status != QueueStatus::ok) {
@@ -229,7 +268,10 @@ void SubscriberCore::State::register_with_publisher(const RegionReader& candidat
     }
     std::string why;
     const auto message = parse_notify(std::span(buffer.data(), received.size), why);
-    if (!message || message->kind == NotifyKind::update || message->epoch != candidate.epoch()) {
+    // Only an answer echoing our nonce counts: anyone in the topic's group may
+    // write to our queue, but only the publisher read the HELLO.
+    if (!message || message->kind == NotifyKind::update || message->epoch != candidate.epoch() ||
+        message->nonce != nonce) {
       continue;
     }
     if (message->kind == NotifyKind::welcome) {
@@ -250,7 +292,7 @@ void SubscriberCore::State::register_with_publisher(const RegionReader& candidat
   }
 }
 
-void SubscriberCore::State::attach() {
+void SubscriberCore::State::attach(std::int64_t deadline) {
   RegionReader candidate = RegionReader::open(names.region());
   if (candidate.closed() || !candidate.publisher_alive()) {
     throw Error(Errc::not_found, "topic '" + names.topic + "' has no live publisher (pid " +
@@ -259,10 +301,10 @@ void SubscriberCore::State::attach() {
                                      "); start one, or remove leftovers with 'shmsnap clean'");
   }
   check_schema(candidate);
-  const int candidate_pidfd = detail::open_pidfd(candidate.publisher_pid());
   create_notify_queue(candidate);
+  const int candidate_pidfd = detail::open_pidfd(candidate.publisher_pid());
   try {
-    register_with_publisher(candidate);
+    register_with_publisher(candidate, deadline);
   } catch (...) {
     if (candidate_pidfd >= 0) {
       ::close(candidate_pidfd);
@@ -287,8 +329,6 @@ void SubscriberCore::State::attach() {
   info.epoch = attached_epoch;
   rebuild_epoll();
   arm_timer(false);
-  // A late joiner starts with the current state, before any new publish.
-  deliver_newest();
 }
 
 void SubscriberCore::State::rebuild_epoll() noexcept {
@@ -319,7 +359,7 @@ void SubscriberCore::State::arm_timer(bool armed) noexcept {
 void SubscriberCore::State::detach(bool send_bye) noexcept {
   if (send_bye && control.is_open() && region && region->publisher_alive() && !region->closed()) {
     const ControlMessage bye =
-        make_control(ControlKind::bye, id, getpid(), region->epoch(), region->header().schema_fingerprint, 0);
+        make_control(ControlKind::bye, id, getpid(), region->epoch(), region->header().schema_fingerprint, 0, nonce);
     control.send(as_bytes(bye), control_priority);
   }
   control.close();
@@ -351,7 +391,7 @@ void SubscriberCore::State::go_stale(const char* why) noexcept {
   report(StatusEvent::publisher_lost);
 }
 
-bool SubscriberCore::State::try_reattach() noexcept {
+bool SubscriberCore::State::try_reattach(std::int64_t deadline) noexcept {
   const std::int64_t now = monotonic_ns();
   if (!reattach_now && now < next_reattach_ns) {
     return false;
@@ -369,8 +409,17 @@ bool SubscriberCore::State::try_reattach() noexcept {
     return false;
   }
   const std::uint64_t previous_epoch = attached_epoch;
+  if (MessageQueue::inode_of(names.notify_queue(id)) != notify.inode()) {
+    // Someone removed (or replaced) our queue while we were away: make a new one.
+    log().warn("subscriber '{}': its queue {} was removed or replaced; creating it again", id,
+               names.notify_queue(id));
+    notify.close();
+    notify_blocking.close();
+  }
   try {
-    attach();
+    // A re-attach happens inside wait()/poll(): it may not outlast the caller's
+    // deadline by more than a short exchange with the new publisher.
+    attach(std::min(monotonic_deadline(options.attach_timeout), std::max(deadline, now + min_reattach_budget_ns)));
   } catch (const Error& failure) {
     log().debug("subscriber '{}': re-attach to topic '{}' failed: {}", id, names.topic, failure.what());
     detach(false);
@@ -379,8 +428,9 @@ bool SubscriberCore::State::try_reattach() noexcept {
   ++stats.reattached;
   log().info("subscriber '{}': re-attached to topic '{}' (epoch {} -> {})", id, names.topic, previous_epoch,
              attached_epoch);
+  // Reported before the new epoch's first snapshot, so the caller can reset first.
   report(StatusEvent::reattached);
-  return true;
+  return deliver_newest();
 }
 
 SubscriberCore::State::Drained SubscriberCore::State::handle_message(std::span<const std::byte> bytes) noexcept {
@@ -392,6 +442,8 @@ SubscriberCore::State::Drained SubscriberCore::State::handle_message(std::span<c
     return Drained::message;
   }
   if (message->kind == NotifyKind::shutdown) {
+    // Believed only with evidence (the region's state or the publisher's exit):
+    // anyone in the topic's group may write to our queue.
     return Drained::shutdown;
   }
   if (message->kind == NotifyKind::epoch) {
@@ -459,25 +511,28 @@ bool SubscriberCore::State::deliver_newest() noexcept {
   return true;
 }
 
-bool SubscriberCore::State::after_wakeup(Drained drained) noexcept {
+bool SubscriberCore::State::after_wakeup(Drained drained, std::int64_t deadline) noexcept {
   if (!stale) {
     // Nothing in the queue means the wake-up came from the pidfd (or the caller
     // polled): only then is the publisher's liveness worth a syscall. A dead
     // publisher's pidfd stays readable, so a wake-up with a message is not lost.
-    if (drained == Drained::shutdown || region->closed() || (drained == Drained::nothing && publisher_gone())) {
+    const bool closed = region->closed();
+    if (closed || (drained != Drained::message && publisher_gone())) {
       // A final snapshot may have been published just before the end.
       const bool delivered = deliver_newest();
-      go_stale(drained == Drained::shutdown || region->closed() ? "shut down" : "exited");
+      go_stale(closed ? "shut down" : "exited");  // a no-op if the read already went stale
       return delivered;
     }
     return deliver_newest();
   }
   std::uint64_t expirations = 0;
   [[maybe_unused]] const ssize_t drained_timer = ::read(timer_fd, &expirations, sizeof expirations);
-  return try_reattach();
+  return try_reattach(deadline);
 }
 
-bool SubscriberCore::State::process() noexcept { return after_wakeup(drain_notifications()); }
+bool SubscriberCore::State::process(std::int64_t deadline) noexcept {
+  return after_wakeup(drain_notifications(), deadline);
+}
 
 bool SubscriberCore::State::wait_blocking(std::int64_t deadline_ns) noexcept {
   std::array<std::byte, sizeof(NotifyMessage)> buffer{};
@@ -492,13 +547,12 @@ bool SubscriberCore::State::wait_blocking(std::int64_t deadline_ns) noexcept {
       const Drained drained = received.status == QueueStatus::ok
                                   ? handle_message(std::span(buffer.data(), received.size))
                                   : Drained::nothing;
-      if (after_wakeup(drained)) {
+      if (after_wakeup(drained, deadline_ns)) {
         return true;
       }
     } else {
       // Stale: wait for an EPOCH message or the re-attach timer.
-      const int timeout_ms = left_ns <= 0 ? 0 : static_cast<int>((left_ns + 999'999) / 1'000'000);
-      if (epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout_ms) > 0 && process()) {
+      if (epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), milliseconds_until(deadline_ns)) > 0 && process(deadline_ns)) {
         return true;
       }
     }
@@ -520,7 +574,7 @@ bool SubscriberCore::State::wait_spinning(std::int64_t deadline_ns, bool until_d
       if (now >= next_check_ns) {
         // Queue (EPOCH/SHUTDOWN), publisher liveness and re-attach: a few syscalls, rarely.
         next_check_ns = now + spin_liveness_interval_ns;
-        if (process()) {
+        if (process(deadline_ns)) {
           return true;
         }
         if (stale && until_deadline) {
@@ -542,7 +596,7 @@ SubscriberCore::~SubscriberCore() = default;
 
 bool SubscriberCore::wait(std::chrono::nanoseconds timeout) noexcept {
   State& state = *state_;
-  const std::int64_t deadline = monotonic_ns() + timeout.count();
+  const std::int64_t deadline = monotonic_deadline(timeout);
   switch (state.options.mode) {
     case WaitMode::notify:
       return state.wait_blocking(deadline);
@@ -560,7 +614,7 @@ bool SubscriberCore::wait(std::chrono::nanoseconds timeout) noexcept {
   return false;
 }
 
-bool SubscriberCore::poll() noexcept { return state_->process(); }
+bool SubscriberCore::poll() noexcept { return state_->process(monotonic_ns()); }
 int SubscriberCore::fd() const noexcept { return state_->epoll_fd; }
 std::span<const std::byte> SubscriberCore::bytes() const noexcept { return state_->local; }
 bool SubscriberCore::has_value() const noexcept { return state_->has_value; }

@@ -96,6 +96,21 @@ class MessageQueue {
   };
   [[nodiscard]] Attributes attributes() const;
 
+  /// Gives the queue to `group` (fchown), so members of the group named by the
+  /// queue's mode may use it even when it is only a supplementary group of its
+  /// creator. False (errno kept) when the caller is not a member.
+  bool set_group(gid_t group) noexcept;
+
+  /// Inode of the open queue (0 on error): tells whether a name still refers to it.
+  [[nodiscard]] ino_t inode() const noexcept;
+  /// Owner of the open queue, or (uid_t)-1 on error.
+  [[nodiscard]] uid_t owner() const noexcept;
+  /// Inode the name refers to now, or 0 when it does not exist.
+  [[nodiscard]] static ino_t inode_of(std::string_view name) noexcept;
+  /// Removes `name` only if it still refers to the queue with `inode`: a holder
+  /// that reclaims a name never removes its successor's queue. True when removed.
+  static bool unlink_if_same(std::string_view name, ino_t inode) noexcept;
+
   /// The descriptor, pollable with poll/select/epoll (Linux mqd_t is an fd).
   [[nodiscard]] int native_handle() const noexcept { return descriptor_; }
   [[nodiscard]] bool is_open() const noexcept { return descriptor_ >= 0; }

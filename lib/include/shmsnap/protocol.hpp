@@ -40,8 +40,9 @@ struct NotifyMessage {
   std::uint64_t seq = 0;           ///< update: the sequence; rejected id_in_use: the holder pid
   std::int64_t publish_ts_ns = 0;  ///< CLOCK_MONOTONIC
   std::uint64_t epoch = 0;
+  std::uint64_t nonce = 0;         ///< welcome/rejected: the nonce of the HELLO answered
 };
-static_assert(sizeof(NotifyMessage) == 32);
+static_assert(sizeof(NotifyMessage) == 40);
 
 enum class ControlKind : std::uint8_t { hello = 1, bye = 2 };
 
@@ -59,9 +60,13 @@ struct ControlMessage {
   std::uint32_t reserved = 0;
   std::uint64_t epoch = 0;        ///< the region epoch the subscriber attached to
   std::uint64_t fingerprint = 0;  ///< the region fingerprint the subscriber accepted
+  /// A random secret of this subscriber's registration. Only the publisher reads
+  /// the control queue and only the subscriber its notify queue, so an answer
+  /// echoing it is genuine, and a BYE carrying it comes from the subscriber.
+  std::uint64_t nonce = 0;
   char id[48] = {};               ///< NUL-terminated subscriber id
 };
-static_assert(sizeof(ControlMessage) == 80);
+static_assert(sizeof(ControlMessage) == 88);
 
 /// Validates a received notify message. On failure returns nullopt and sets `why`.
 [[nodiscard]] std::optional<NotifyMessage> parse_notify(std::span<const std::byte> bytes, std::string& why);
@@ -77,7 +82,7 @@ static_assert(sizeof(ControlMessage) == 80);
 
 /// Builds a HELLO or BYE. `id` must be a valid subscriber id.
 [[nodiscard]] ControlMessage make_control(ControlKind kind, std::string_view id, pid_t pid, std::uint64_t epoch,
-                                          std::uint64_t fingerprint, std::uint32_t flags);
+                                          std::uint64_t fingerprint, std::uint32_t flags, std::uint64_t nonce = 0);
 
 /// Bytes of a message, for MessageQueue::send.
 template <class Message>

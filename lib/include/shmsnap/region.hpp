@@ -76,8 +76,10 @@ class RegionReader {
   [[nodiscard]] std::string_view descriptor() const noexcept;
   [[nodiscard]] std::uint64_t epoch() const noexcept { return header_->epoch; }
   [[nodiscard]] pid_t publisher_pid() const noexcept { return header_->publisher_pid; }
-  [[nodiscard]] std::uint32_t payload_size() const noexcept { return header_->payload_size; }
+  [[nodiscard]] std::uint32_t payload_size() const noexcept { return geometry_.payload_size; }
   [[nodiscard]] ino_t inode() const noexcept { return inode_; }
+  /// The region file's group: the group a topic is shared with (mode 0640).
+  [[nodiscard]] gid_t group() const noexcept { return group_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   /// The active entries of the subscriber table (consistent copy).
   [[nodiscard]] std::vector<SubscriberRow> subscribers() const;
@@ -86,10 +88,25 @@ class RegionReader {
   struct Mapping;
   explicit RegionReader(std::unique_ptr<Mapping> mapping);
 
+  /// The validated sizes and offsets, copied once at open: the live header is
+  /// never trusted again for bounds (a writer could change it under us).
+  struct Geometry {
+    std::uint64_t header_size = 0;
+    std::uint32_t slot_count = 0;
+    std::uint32_t slot_stride = 0;
+    std::uint32_t payload_size = 0;
+    std::uint32_t max_subscribers = 0;
+    std::uint64_t table_offset = 0;
+    std::uint64_t descriptor_offset = 0;
+    std::uint32_t descriptor_size = 0;
+  };
+
   std::unique_ptr<Mapping> mapping_;
+  Geometry geometry_;
   const detail::RegionHeader* header_ = nullptr;
   const std::byte* base_ = nullptr;
   ino_t inode_ = 0;
+  gid_t group_ = 0;
   std::string name_;
 };
 
