@@ -7,3 +7,7 @@ shmsnap_add_test(shmsnap_core_unit_test
     ${CMAKE_CURRENT_LIST_DIR}/seqlock_test.cpp
   LABELS unit
   TIMEOUT 120)
+shmsnap_add_test(shmsnap_robustness_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/robustness_test.cpp
+  LABELS concurrency
+  TIMEOUT 180)
