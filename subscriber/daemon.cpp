@@ -331,6 +331,8 @@ class Daemon {
 
 }  // namespace
 
+bool systemd_notify_built_in() noexcept { return SHMSNAP_HAVE_SYSTEMD != 0; }
+
 int run_subscriber_daemon(const std::vector<std::string>& args, Io& io) {
   CLI::App app;
   app.name("shmsnap-subscriber");

@@ -16,4 +16,7 @@ namespace shmsnap::app {
 /// exit code (ExitCode). Refreshes go to io.out, status, logs and the summary to io.err.
 [[nodiscard]] int run_subscriber_daemon(const std::vector<std::string>& args, Io& io);
 
+/// True when this build tells systemd about readiness (sd_notify through libsystemd).
+[[nodiscard]] bool systemd_notify_built_in() noexcept;
+
 }  // namespace shmsnap::app

@@ -1,12 +1,17 @@
 // shmsnap-publisher and shmsnap-subscriber as real processes: JSON refreshes,
 // several topics in one daemon, a publisher SIGKILLed and restarted under a
 // running daemon, waiting and timing out, and the usage errors of both binaries.
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <map>
 #include <string>
 
 #include "cli_test_support.hpp"
+#include "daemon.hpp"
 #include "latency_stats.hpp"
 
 namespace shmsnap::test {
@@ -157,6 +162,63 @@ TEST_F(CliDaemon, PublisherWithCountShutsTheTopicDownAndExitsZero) {
   EXPECT_EQ(feed.wait_exit(patience), 0);
   const auto done = feed.wait_for_line("done", patience);
   EXPECT_NE(feed.output().find("done published=25 seq=25 epoch=1"), std::string::npos) << feed.output();
+}
+
+// systemd's side of sd_notify: a datagram socket named by $NOTIFY_SOCKET.
+class NotifySocket {
+ public:
+  explicit NotifySocket(std::string path) : path_(std::move(path)) {
+    descriptor_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    path_.copy(address.sun_path, sizeof address.sun_path - 1);
+    ::unlink(path_.c_str());
+    bound_ = descriptor_ >= 0 && ::bind(descriptor_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~NotifySocket() {
+    ::close(descriptor_);
+    ::unlink(path_.c_str());
+  }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+
+  [[nodiscard]] bool bound() const noexcept { return bound_; }
+  /// The next datagram, or "" after `timeout`.
+  std::string receive(std::chrono::milliseconds timeout) {
+    pollfd entry{descriptor_, POLLIN, 0};
+    if (::poll(&entry, 1, static_cast<int>(timeout.count())) != 1) {
+      return {};
+    }
+    char buffer[512];
+    const ssize_t got = ::recv(descriptor_, buffer, sizeof buffer, 0);
+    return got > 0 ? std::string(buffer, static_cast<std::size_t>(got)) : std::string();
+  }
+
+ private:
+  std::string path_;
+  int descriptor_ = -1;
+  bool bound_ = false;
+};
+
+TEST_F(CliDaemon, DaemonTellsSystemdItIsReadyOnceAttachedAndStoppingAtExit) {
+  if (!app::systemd_notify_built_in()) {
+    GTEST_SKIP() << "built without libsystemd: no sd_notify";
+  }
+  NotifySocket systemd("/tmp/" + prefix_ + ".notify");
+  ASSERT_TRUE(systemd.bound());
+  ChildProcess& feed = publisher("unit", "service.health", {"--rate", "20"});
+  ASSERT_TRUE(feed.wait_for_line("ready", patience));
+  ::setenv("NOTIFY_SOCKET", ("/tmp/" + prefix_ + ".notify").c_str(), 1);
+  ChildProcess& follower = daemon({"unit"}, "unit-daemon");
+  ::unsetenv("NOTIFY_SOCKET");
+  const std::string ready = systemd.receive(patience);
+  EXPECT_NE(ready.find("READY=1"), std::string::npos) << ready;
+  ASSERT_TRUE(next_json(follower, is_event("attached")));
+  follower.signal(SIGTERM);
+  EXPECT_NE(systemd.receive(patience).find("STOPPING=1"), std::string::npos);
+  EXPECT_EQ(follower.wait_exit(patience), 0);
+  feed.signal(SIGTERM);
+  EXPECT_EQ(feed.wait_exit(patience), 0);
 }
 
 struct BadUsage {
