@@ -90,7 +90,7 @@ run_test() {
   ctest --preset tsan -j "$JOBS"
 
   if [[ -x tests/fuzz/run_fuzzers.sh ]]; then
-    build fuzz
+    build fuzz shmsnap_fuzzers
     log "fuzz: a short run of every libFuzzer target"
     tests/fuzz/run_fuzzers.sh "${SHMSNAP_FUZZ_SECONDS:-20}" build/fuzz/bin
   fi
