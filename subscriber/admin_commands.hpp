@@ -6,7 +6,10 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "app_support.hpp"
 
@@ -60,6 +63,12 @@ struct ShmCommand {
 [[nodiscard]] int shm_ls(const ShmCommand& command, Io& io);
 [[nodiscard]] int shm_stat(const ShmCommand& command, Io& io);
 [[nodiscard]] int shm_rm(const ShmCommand& command, Io& io);
+
+/// (field path, value as JSON text) pairs, in layout order.
+using FieldLines = std::vector<std::pair<std::string, std::string>>;
+/// Flattens a decoded snapshot for display: one line per scalar, nested fields by
+/// dotted path; an array of scalars stays one line (a book side, a matrix row).
+void flatten(const nlohmann::ordered_json& value, const std::string& path, FieldLines& lines);
 
 /// "rw-r-----" for 0640.
 [[nodiscard]] std::string permission_text(unsigned mode);

@@ -98,6 +98,28 @@ std::string age_text(const Json& age_ns) {
 
 }  // namespace
 
+void flatten(const Json& value, const std::string& path, FieldLines& lines) {
+  const auto all_scalars = [](const Json& array) {
+    for (const Json& element : array) {
+      if (element.is_structured()) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (value.is_object()) {
+    for (const auto& [key, member] : value.items()) {
+      flatten(member, path.empty() ? key : path + "." + key, lines);
+    }
+  } else if (value.is_array() && !all_scalars(value)) {
+    for (std::size_t index = 0; index < value.size(); ++index) {
+      flatten(value[index], path + "[" + std::to_string(index) + "]", lines);
+    }
+  } else {
+    lines.emplace_back(path, value.dump());
+  }
+}
+
 std::string permission_text(unsigned mode) {
   std::string text = "rwxrwxrwx";
   for (unsigned bit = 0; bit < 9; ++bit) {
@@ -195,8 +217,13 @@ int dump_topic(const TopicCommand& command, Io& io) {
     return exit_ok;
   }
   io.out << fmt::format(", seq {}, published {}", meta.seq, age_text(Json(monotonic_ns() - meta.publish_ts_ns)))
-         << "\n"
-         << data.dump(2) << std::endl;
+         << "\n";
+  FieldLines lines;
+  flatten(data, "", lines);
+  for (const auto& [path, value] : lines) {
+    io.out << "  " << path << " = " << value << "\n";
+  }
+  io.out.flush();
   return exit_ok;
 }
 

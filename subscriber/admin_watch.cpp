@@ -24,35 +24,11 @@ namespace shmsnap::app {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using Lines = std::vector<std::pair<std::string, std::string>>;
 
 constexpr auto poll_interval = std::chrono::milliseconds(1);
 constexpr std::int64_t redraw_interval_ns = 50'000'000;   // a terminal shows ~20 frames/s usefully
 constexpr std::int64_t reopen_interval_ns = 200'000'000;
 constexpr std::int64_t rate_window_ns = 1'000'000'000;
-
-// One line per scalar; an array of scalars stays one line (a book side, a matrix row).
-void flatten(const Json& value, const std::string& path, Lines& lines) {
-  const auto all_scalars = [](const Json& array) {
-    for (const Json& element : array) {
-      if (element.is_structured()) {
-        return false;
-      }
-    }
-    return true;
-  };
-  if (value.is_object()) {
-    for (const auto& [key, member] : value.items()) {
-      flatten(member, path.empty() ? key : path + "." + key, lines);
-    }
-  } else if (value.is_array() && !all_scalars(value)) {
-    for (std::size_t index = 0; index < value.size(); ++index) {
-      flatten(value[index], path + "[" + std::to_string(index) + "]", lines);
-    }
-  } else {
-    lines.emplace_back(path, value.dump());
-  }
-}
 
 class Watch {
  public:
@@ -152,7 +128,7 @@ class Watch {
     while (rate_window_.size() > 2 && now - rate_window_.front().first > rate_window_ns) {
       rate_window_.pop_front();
     }
-    Lines lines;
+    FieldLines lines;
     flatten(codec_->decode_ordered(bytes), "", lines);
     // Changes accumulate between frames so a throttled redraw still shows them.
     if (!pending_draw_) {
@@ -219,7 +195,7 @@ class Watch {
   std::int64_t last_draw_ns_ = 0;
   bool pending_draw_ = false;
   bool gone_ = false;
-  Lines lines_;
+  FieldLines lines_;
   std::set<std::string> changed_;
   std::deque<std::pair<std::int64_t, std::uint64_t>> rate_window_;
 };

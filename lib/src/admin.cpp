@@ -363,6 +363,7 @@ CleanReport clean(std::string_view prefix, bool dry_run) {
 
   // Regions first: the control queues' fate follows theirs.
   std::map<std::string, bool> region_dead;  // topic -> dead (absent topics are not in the map)
+  std::map<std::string, std::string> region_state;  // topic -> why it was judged so
   for (const std::string& topic : find_topics(resolved)) {
     const std::string shm_name = "/" + start + topic;
     const RegionProbe probe = probe_region(shm_name);
@@ -373,7 +374,8 @@ CleanReport clean(std::string_view prefix, bool dry_run) {
     region_dead[topic] = dead;
     std::string error;
     const bool removed = dead && (dry_run || remove_dead_region(shm_name, error));
-    record("/dev/shm" + shm_name, describe_region(probe), dead, removed, error);
+    region_state[topic] = describe_region(probe);
+    record("/dev/shm" + shm_name, region_state[topic], dead, removed, error);
     if (dead && !removed) {
       region_dead[topic] = false;  // it may have come back to life: keep its queues too
     }
@@ -395,7 +397,10 @@ CleanReport clean(std::string_view prefix, bool dry_run) {
       // waits for a new publisher after the region is gone.
       const std::vector<pid_t> pids = holders.of(queue.name);
       if (!pids.empty()) {
-        reason = "live: held open by pid " + std::to_string(pids.front());
+        reason = "live: held open by pid";
+        for (std::size_t index = 0; index < pids.size(); ++index) {
+          reason += (index == 0 ? " " : ", ") + std::to_string(pids[index]);
+        }
       } else if (!holders.conclusive_for(queue.uid)) {
         reason = "cannot tell: the descriptors of some processes of uid " + std::to_string(queue.uid) +
                  " are unreadable (run as that user or root)";
@@ -413,7 +418,7 @@ CleanReport clean(std::string_view prefix, bool dry_run) {
         remove = true;
         reason = "control queue of topic '" + topic + "', whose publisher is dead";
       } else {
-        reason = "control queue of topic '" + topic + "', whose region is live or undecided";
+        reason = "control queue of topic '" + topic + "', kept with its region (" + region_state[topic] + ")";
       }
     } else {
       reason = "not a shmsnap queue name (neither <topic>.ctl nor <topic>.sub.<id>): left alone";

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <functional>
@@ -28,15 +29,20 @@ struct CliResult {
 
 class CliTest : public ProcessTest {
  protected:
-  /// Starts bin_dir()/`binary` with `arguments`. With `merge_stderr` the child's
-  /// stderr joins its stdout (through /bin/sh), so messages can be checked.
+  /// Starts bin_dir()/`binary` with `arguments`, killed if this test process dies.
+  /// With `merge_stderr` the child's stderr joins its stdout (through /bin/sh), so
+  /// messages can be checked.
   ChildProcess& launch(const std::string& binary, std::vector<std::string> arguments, bool merge_stderr = false) {
     std::vector<std::string> argv;
-    if (merge_stderr) {
-      argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", bin_dir() + "/" + binary};
-    } else {
-      argv = {bin_dir() + "/" + binary};
+    // A test killed by its ctest TIMEOUT must not leave daemons behind: they would
+    // keep its prefix's queues alive. setpriv execs, so the pid stays the binary's.
+    if (::access("/usr/bin/setpriv", X_OK) == 0) {
+      argv = {"/usr/bin/setpriv", "--pdeathsig", "KILL"};
     }
+    if (merge_stderr) {
+      argv.insert(argv.end(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1"});
+    }
+    argv.push_back(bin_dir() + "/" + binary);
     argv.insert(argv.end(), arguments.begin(), arguments.end());
     children_.emplace_back(std::make_unique<ChildProcess>(std::move(argv)));
     return *children_.back();
