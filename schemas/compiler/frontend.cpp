@@ -171,100 +171,19 @@ std::uint64_t align_up(std::uint64_t value, std::uint64_t alignment) {
 
 // toml++ 3.3 reaches __builtin_unreachable() when it classifies some non-ASCII code
 // points as whitespace (marzer/tomlplusplus#190, #295): undefined behaviour on
-// input a user can type. Schemas need non-ASCII only inside strings and comments, so
-// refuse it anywhere else before toml++ sees it, and also in the one in-string spot
-// the bug reaches (after a line-ending backslash in a """ string). A quote or '#' only
-// opens a string or comment where TOML allows one (a string after '=', '[', ',', '{',
-// '.' or at the start of a line; a comment after whitespace or at the start of a
-// line), so malformed text cannot make this scan and toml++ disagree about what is
-// inside a string. Returns where the first offending byte is.
+// input a user can type. Allowing non-ASCII only inside strings and comments was
+// tried twice and the fuzzer found malformed text that made this scan and toml++
+// disagree about where a string is each time, so schema files are plain ASCII.
+// Returns where the first non-ASCII byte is.
 std::optional<SourceLocation> unsafe_non_ascii(std::string_view text) {
-  enum class State : std::uint8_t { normal, comment, basic, literal, multi_basic, multi_literal };
-  State state = State::normal;
   int line = 1;
   std::size_t line_start = 0;
-  char previous = '\n';     // last character seen in normal state, spaces included
-  char significant = '\n';  // last one that was not a space or tab
-  const auto at = [&](std::size_t i) { return SourceLocation{line, static_cast<int>(i - line_start + 1)}; };
-  const auto starts = [&](std::size_t i, std::string_view token) { return text.substr(i, token.size()) == token; };
-  const auto is_blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
   for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\n') {
+    if (text[i] == '\n') {
       ++line;
       line_start = i + 1;
-      if (state == State::comment || state == State::basic || state == State::literal) state = State::normal;
-      previous = significant = '\n';
-      continue;
-    }
-    switch (state) {
-      case State::normal: {
-        if (static_cast<unsigned char>(c) >= 0x80) return at(i);
-        const bool string_may_start = std::string_view("\n=[,{.").find(significant) != std::string_view::npos;
-        if (c == '#' && (previous == '\n' || is_blank(previous))) {
-          state = State::comment;
-        } else if (string_may_start && starts(i, "\"\"\"")) {
-          state = State::multi_basic;
-          i += 2;
-        } else if (string_may_start && c == '"') {
-          state = State::basic;
-        } else if (string_may_start && starts(i, "\'\'\'")) {
-          state = State::multi_literal;
-          i += 2;
-        } else if (string_may_start && c == '\'') {
-          state = State::literal;
-        }
-        // A string counts as a token: what follows it needs its own separator.
-        previous = c;
-        if (!is_blank(c)) significant = state == State::normal ? c : '"';
-        break;
-      }
-      case State::comment: break;
-      case State::basic:
-        if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n') {
-          ++i;
-        } else if (c == '"') {
-          state = State::normal;
-          previous = '"';
-        }
-        break;
-      case State::literal:
-        if (c == '\'') {
-          state = State::normal;
-          previous = '"';
-        }
-        break;
-      case State::multi_basic:
-        if (starts(i, "\"\"\"")) {
-          state = State::normal;
-          previous = '"';
-          i += 2;
-        } else if (c == '\\') {
-          std::size_t next = i + 1;
-          while (next < text.size() && is_blank(text[next])) ++next;
-          if (next < text.size() && text[next] == '\n') {
-            // A line-ending backslash: toml++ skips the whitespace after it.
-            while (next < text.size() && (is_blank(text[next]) || text[next] == '\n')) {
-              if (text[next] == '\n') {
-                ++line;
-                line_start = next + 1;
-              }
-              ++next;
-            }
-            if (next < text.size() && static_cast<unsigned char>(text[next]) >= 0x80) return at(next);
-            i = next - 1;
-          } else {
-            ++i;  // an escape: skip the escaped character
-          }
-        }
-        break;
-      case State::multi_literal:
-        if (starts(i, "\'\'\'")) {
-          state = State::normal;
-          previous = '"';
-          i += 2;
-        }
-        break;
+    } else if (static_cast<unsigned char>(text[i]) >= 0x80) {
+      return SourceLocation{line, static_cast<int>(i - line_start + 1)};
     }
   }
   return std::nullopt;
@@ -1050,8 +969,8 @@ FrontendResult Compiler::run(std::string_view text) {
     return result;
   }
   if (const auto where = unsafe_non_ascii(text)) {
-    error(*where, "", "non-ASCII character outside a string or comment (only doc strings and comments may use "
-                      "UTF-8; names and types are ASCII)");
+    error(*where, "", "non-ASCII character: schema files are ASCII, doc strings and comments included "
+                      "(the TOML parser mishandles some UTF-8)");
     result.diagnostics = std::move(diagnostics_);
     return result;
   }
