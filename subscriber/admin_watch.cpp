@@ -165,7 +165,7 @@ class Watch {
     if (terminal_) {
       frame += "\x1b[H\x1b[2J";
     }
-    frame += fmt::format("{} {} {} v{}  publisher pid {} ({})  epoch {}\n", terminal_ ? "" : "---", command_.topic,
+    frame += fmt::format("{}{} {} v{}  publisher pid {} ({})  epoch {}\n", terminal_ ? "" : "--- ", command_.topic,
                          reader_->schema_name(), reader_->header().schema_version, reader_->publisher_pid(),
                          gone_ ? "gone: showing its last state" : "alive", reader_->epoch());
     frame += fmt::format("seq {}  rate {:.1f}/s  latency {:.1f} us  updates seen {}\n", last_seq_, rate,
