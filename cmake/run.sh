@@ -55,22 +55,27 @@ ipc_names() { { ls /dev/shm; ls /dev/mqueue 2>/dev/null; } | sort; }
 
 run_demo() {
   build release shmsnap-publisher shmsnap-subscriber shmsnap
-  local bin=build/release/bin prefix="demo$$" topic=quotes pids=()
+  local bin=build/release/bin prefix="demo$$" topic=quotes subscribers=()
   log "demo: one publisher (market.quote_book, 1 kHz, 4 s) and three subscriber daemons"
-  "$bin/shmsnap-publisher" --topic "$topic" --schema market.quote_book --rate 1000 --duration 4 --prefix "$prefix" &
-  local publisher=$!
   for id in alice bob carol; do
-    "$bin/shmsnap-subscriber" --topic "$topic" --id "$id" --prefix "$prefix" --timeout 10 2>&1 | sed "s/^/[$id] /" &
-    pids+=($!)
+    # Each daemon waits for the publisher, prints at most 10 lines a second, and a
+    # latency summary when it stops.
+    "$bin/shmsnap-subscriber" --topic "$topic" --id "$id" --prefix "$prefix" --timeout 20 --log-level warn \
+      > >(sed -u "s/^/[$id] /") 2>&1 &
+    subscribers+=($!)
   done
+  "$bin/shmsnap-publisher" --topic "$topic" --schema market.quote_book --rate 1000 --duration 4 \
+    --prefix "$prefix" --log-level warn > >(sed -u "s/^/[publisher] /") 2>&1 &
+  local publisher=$!
   sleep 2
+  log "shmsnap list while it runs"
   "$bin/shmsnap" list --prefix "$prefix" || true
-  wait "$publisher"
-  # The daemons keep the last state (stale) after the publisher leaves; stop them
-  # so each prints its summary: updates received and latency p50/p99.
+  wait "$publisher" || true
   sleep 0.5
-  pkill -INT -f "shmsnap-subscriber --topic $topic .*--prefix $prefix" || true
-  wait "${pids[@]}" || true
+  log "stopping the subscribers (SIGINT): each prints what it received and its latency p50/p99"
+  kill -INT "${subscribers[@]}" 2>/dev/null || true
+  wait "${subscribers[@]}" || true
+  sleep 0.2
   log "left in /dev/shm and /dev/mqueue by the demo (should be empty)"
   { ls /dev/shm; ls /dev/mqueue 2>/dev/null; } | grep "^$prefix" || echo "(nothing)"
 }

@@ -173,9 +173,10 @@ QueueStatus MessageQueue::send_for(std::span<const std::byte> message, unsigned 
 Received MessageQueue::receive_until(std::span<std::byte> buffer, const timespec* deadline) noexcept {
   Received result;
   while (true) {
-    // With a null deadline this is mq_receive (glibc implements it this way too).
-    const ssize_t size = mq_timedreceive(descriptor_, reinterpret_cast<char*>(buffer.data()), buffer.size(),
-                                         &result.priority, deadline);
+    char* data = reinterpret_cast<char*>(buffer.data());
+    const ssize_t size = deadline != nullptr
+                             ? mq_timedreceive(descriptor_, data, buffer.size(), &result.priority, deadline)
+                             : mq_receive(descriptor_, data, buffer.size(), &result.priority);
     if (size >= 0) {
       result.status = QueueStatus::ok;
       result.size = static_cast<std::size_t>(size);
