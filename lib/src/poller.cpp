@@ -42,6 +42,9 @@ std::size_t Poller::wait(std::chrono::nanoseconds timeout) noexcept {
   while (delivered == 0) {
     const int ready =
         epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), milliseconds_until(deadline));
+    if (ready < 0 && errno == EINTR) {
+      break;  // a signal: let the caller look at its flags now, not at the deadline
+    }
     for (int index = 0; index < ready; ++index) {
       auto* subscriber = static_cast<SubscriberCore*>(events[static_cast<std::size_t>(index)].data.ptr);
       delivered += subscriber->poll() ? 1 : 0;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +43,8 @@ ChildProcess::ChildProcess(std::vector<std::string> argv) {
     throw std::runtime_error("fork failed");
   }
   if (pid_ == 0) {
+    // A test killed by its timeout must not leave children holding queues open.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(pipe_fds[1], STDOUT_FILENO);
     std::vector<char*> raw;
     for (auto& argument : argv) {

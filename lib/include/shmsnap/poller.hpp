@@ -29,7 +29,8 @@ class Poller {
   void remove(SubscriberCore& subscriber) noexcept;
 
   /// Waits up to `timeout` for any subscriber to have work and polls every ready
-  /// one. Returns how many snapshots were delivered.
+  /// one. Returns how many snapshots were delivered; returns early (maybe 0) when a
+  /// signal interrupts the wait, so a daemon sees its stop flag at once.
   std::size_t wait(std::chrono::nanoseconds timeout) noexcept;
 
  private:
