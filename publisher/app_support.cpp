@@ -12,7 +12,9 @@ namespace {
 std::atomic<bool> stop_flag{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
 
-void on_stop_signal(int) noexcept { stop_flag.store(true, std::memory_order_relaxed); }
+void on_stop_signal(int) noexcept {
+  stop_flag.store(true, std::memory_order_relaxed);
+}
 
 constexpr const char* level_names[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
@@ -20,10 +22,14 @@ constexpr const char* level_names[] = {"trace", "debug", "info", "warn", "error"
 
 int exit_code_for(const Error& error) noexcept {
   switch (error.code()) {
-    case Errc::invalid_argument: return exit_usage;
-    case Errc::busy: return exit_busy;
-    case Errc::timed_out: return exit_timed_out;
-    default: return exit_failure;
+    case Errc::invalid_argument:
+      return exit_usage;
+    case Errc::busy:
+      return exit_busy;
+    case Errc::timed_out:
+      return exit_timed_out;
+    default:
+      return exit_failure;
   }
 }
 
@@ -105,6 +111,8 @@ std::string default_log_level() {
   return from_env != nullptr && *from_env != '\0' ? from_env : "info";
 }
 
-std::vector<std::string> arguments(int argc, char** argv) { return std::vector<std::string>(argv, argv + argc); }
+std::vector<std::string> arguments(int argc, char** argv) {
+  return std::vector<std::string>(argv, argv + argc);
+}
 
 }  // namespace shmsnap::app

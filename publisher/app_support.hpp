@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "shmsnap/error.hpp"
 
@@ -37,9 +37,9 @@ inline constexpr std::string_view exit_code_help =
 
 /// Where a program writes and what tells it to stop.
 struct Io {
-  std::ostream& out;                ///< results (stdout)
-  std::ostream& err;                ///< diagnostics, logs and summaries (stderr)
-  const std::atomic<bool>& stop;    ///< set by SIGINT/SIGTERM (or a test)
+  std::ostream& out;              ///< results (stdout)
+  std::ostream& err;              ///< diagnostics, logs and summaries (stderr)
+  const std::atomic<bool>& stop;  ///< set by SIGINT/SIGTERM (or a test)
 };
 
 /// The exit code for a library error: invalid_argument -> usage, busy -> busy,

@@ -2,7 +2,9 @@
 
 namespace shmsnap::app {
 
-std::vector<std::string> generator_names() { return {"market.quote_book", "robot.pose", "service.health"}; }
+std::vector<std::string> generator_names() {
+  return {"market.quote_book", "robot.pose", "service.health"};
+}
 
 std::unique_ptr<Generator> make_generator(std::string_view schema_name, std::string_view label, std::uint64_t seed) {
   if (schema_name == "market.quote_book") {

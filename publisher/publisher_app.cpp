@@ -52,9 +52,7 @@ void configure(CLI::App& app, Settings& settings) {
       ->check(CLI::Range(0.0, 10'000'000.0));
   auto* count = app.add_option("--count", settings.count, "stop (and shut the topic down) after N publishes")
                     ->check(CLI::PositiveNumber);
-  app.add_option("--duration", settings.duration, "stop after S seconds")
-      ->check(CLI::PositiveNumber)
-      ->excludes(count);
+  app.add_option("--duration", settings.duration, "stop after S seconds")->check(CLI::PositiveNumber)->excludes(count);
   app.add_option("--prefix", settings.prefix, "resource namespace (default $SHMSNAP_PREFIX or 'shmsnap')");
   app.add_option("--mode", settings.mode, "octal permission mode of the region")
       ->capture_default_str()
@@ -64,7 +62,9 @@ void configure(CLI::App& app, Settings& settings) {
             return std::string();
           },
           "OCTAL"));
-  app.add_option("--slots", settings.slots, "snapshot slots in the region")->capture_default_str()->check(CLI::Range(2, 255));
+  app.add_option("--slots", settings.slots, "snapshot slots in the region")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 255));
   app.add_option("--max-subscribers", settings.max_subscribers, "bound of the subscriber table")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
@@ -82,17 +82,20 @@ void configure(CLI::App& app, Settings& settings) {
 void print_stats(Io& io, const PublisherCore& core, std::int64_t elapsed_ns, std::uint64_t published_in_window,
                  std::int64_t window_ns) {
   const PublisherStats stats = core.stats();
-  const double rate = window_ns > 0 ? static_cast<double>(published_in_window) * 1e9 / static_cast<double>(window_ns) : 0;
-  io.out << fmt::format("stats elapsed={:.0f}s rate={:.1f} published={} subscribers={} coalesced={} reclaimed={} "
-                        "seq={} epoch={}",
-                        static_cast<double>(elapsed_ns) / 1e9, rate, stats.published, stats.subscribers,
-                        stats.coalesced, stats.reclaimed, core.last_seq(), core.epoch())
+  const double rate =
+      window_ns > 0 ? static_cast<double>(published_in_window) * 1e9 / static_cast<double>(window_ns) : 0;
+  io.out << fmt::format(
+                "stats elapsed={:.0f}s rate={:.1f} published={} subscribers={} coalesced={} reclaimed={} "
+                "seq={} epoch={}",
+                static_cast<double>(elapsed_ns) / 1e9, rate, stats.published, stats.subscribers, stats.coalesced,
+                stats.reclaimed, core.last_seq(), core.epoch())
          << std::endl;
 }
 
 int publish(const Settings& settings, Io& io, spdlog::logger& logger) {
-  const std::uint64_t seed =
-      settings.seed != 0 ? settings.seed : static_cast<std::uint64_t>(realtime_ns()) ^ static_cast<std::uint64_t>(getpid());
+  const std::uint64_t seed = settings.seed != 0
+                                 ? settings.seed
+                                 : static_cast<std::uint64_t>(realtime_ns()) ^ static_cast<std::uint64_t>(getpid());
   std::unique_ptr<Generator> generator = make_generator(settings.schema, settings.topic, seed);
   const PublisherOptions options{.prefix = settings.prefix,
                                  .mode = parse_mode(settings.mode),

@@ -14,9 +14,7 @@ namespace {
 
 class RobotPoseGenerator final : public Generator {
  public:
-  RobotPoseGenerator(std::string_view frame, std::uint64_t seed) : random_(seed) {
-    copy_text(pose_.frame_id, frame);
-  }
+  RobotPoseGenerator(std::string_view frame, std::uint64_t seed) : random_(seed) { copy_text(pose_.frame_id, frame); }
 
   const SchemaInfo& schema() const noexcept override { return robot::Pose::shmsnap_schema; }
 

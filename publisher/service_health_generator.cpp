@@ -46,9 +46,9 @@ class ServiceHealthGenerator final : public Generator {
       health_.requests += served;
       health_.errors += failed;
       if (failed > 0) {
-        static constexpr std::array<const char*, 4> messages{
-            "upstream timeout after 250 ms", "connection reset by peer", "database deadlock, retried",
-            "invalid request payload"};
+        static constexpr std::array<const char*, 4> messages{"upstream timeout after 250 ms",
+                                                             "connection reset by peer", "database deadlock, retried",
+                                                             "invalid request payload"};
         copy_text(health_.last_error, messages[std::uniform_int_distribution<std::size_t>(0, 3)(random_)]);
         health_.last_error_time_ns = realtime_ns;
       }

@@ -68,9 +68,10 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   ShmCommand shm;
   std::function<int()> action;
 
-  auto* list = app.add_subcommand(
-      "list", "every topic of the prefix: schema, publisher pid and liveness, epoch, sequence, last publish "
-              "age, subscribers with their pids and counters");
+  auto* list =
+      app.add_subcommand("list",
+                         "every topic of the prefix: schema, publisher pid and liveness, epoch, sequence, last publish "
+                         "age, subscribers with their pids and counters");
   add_prefix(*list, topic.prefix);
   list->add_flag("--json", topic.json, "one JSON array instead of a table");
   list->callback([&] { action = [&] { return list_topics(topic, io); }; });
@@ -82,8 +83,9 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   dump->callback([&] { action = [&] { return dump_topic(topic, io); }; });
 
   auto* watch = app.add_subcommand(
-      "watch", "live view of TOPIC, redrawn on each update with rate, latency and changed fields highlighted; "
-               "exits on SIGINT or after --count updates");
+      "watch",
+      "live view of TOPIC, redrawn on each update with rate, latency and changed fields highlighted; "
+      "exits on SIGINT or after --count updates");
   watch->add_option("topic", topic.topic, "topic name")->required();
   add_prefix(*watch, topic.prefix);
   watch->add_option("--count", topic.count, "exit 0 after N updates")->check(CLI::PositiveNumber);
@@ -108,7 +110,9 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   mq_create_command->add_option("--msgsize", queue.message_size, "largest message in bytes (<= fs.mqueue.msgsize_max)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  mq_create_command->add_option("--mode", queue.mode, "octal permission mode")->capture_default_str()->check(octal_mode());
+  mq_create_command->add_option("--mode", queue.mode, "octal permission mode")
+      ->capture_default_str()
+      ->check(octal_mode());
   mq_create_command->callback([&] { action = [&] { return mq_create(queue, io); }; });
 
   auto* mq_send_command = mq->add_subcommand("send", "send TEXT to a queue; blocks while it is full unless --nonblock");
@@ -121,8 +125,9 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   mq_send_command->callback([&] { action = [&] { return mq_send(queue, io); }; });
 
   auto* mq_recv_command = mq->add_subcommand(
-      "recv", "receive from one or more queues (select()), printing each message with its queue and priority; "
-              "per queue highest priority first, oldest first within a priority");
+      "recv",
+      "receive from one or more queues (select()), printing each message with its queue and priority; "
+      "per queue highest priority first, oldest first within a priority");
   mq_recv_command->add_option("names", queue.names, "queue names, each '/' + name")->required();
   mq_recv_command->add_option("--count", queue.count, "exit 0 after N messages")->check(CLI::PositiveNumber);
   mq_recv_command->add_flag("--nonblock", queue.nonblock, "take what is pending and exit; exit 5 when nothing is");

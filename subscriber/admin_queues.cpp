@@ -98,9 +98,10 @@ int mq_send(const QueueCommand& command, Io& io) {
         return exit_ok;
       case QueueStatus::full:
         if (command.nonblock) {
-          io.err << fmt::format("shmsnap mq send: {} is full (EAGAIN): it holds its maximum of {} messages; "
-                                "receive some or send without --nonblock to wait",
-                                name, attributes.max_messages)
+          io.err << fmt::format(
+                        "shmsnap mq send: {} is full (EAGAIN): it holds its maximum of {} messages; "
+                        "receive some or send without --nonblock to wait",
+                        name, attributes.max_messages)
                  << std::endl;
           return exit_would_block;
         }

@@ -11,8 +11,9 @@ namespace shmsnap::app {
 int shm_ls(const ShmCommand& command, Io& io) {
   const std::vector<admin::ObjectInfo> objects = admin::list_shm(command.starts_with);
   if (objects.empty()) {
-    io.out << "no shared memory objects" << (command.starts_with.empty() ? "" : " starting with '" + command.starts_with + "'")
-           << " in /dev/shm" << std::endl;
+    io.out << "no shared memory objects"
+           << (command.starts_with.empty() ? "" : " starting with '" + command.starts_with + "'") << " in /dev/shm"
+           << std::endl;
     return exit_ok;
   }
   io.out << fmt::format("{:<44} {:>12}  {:<10} {:<10} {}", "NAME", "SIZE", "MODE", "OWNER", "MODIFIED") << "\n";

@@ -29,11 +29,15 @@ std::optional<std::vector<std::byte>> read_newest(const RegionReader& reader, Sn
   std::uint64_t retries = 0;
   for (unsigned attempt = 0; attempt < read_attempts; ++attempt) {
     switch (reader.try_read(bytes, meta, retries)) {
-      case ReadStatus::ok: return bytes;
-      case ReadStatus::empty: return std::nullopt;
+      case ReadStatus::ok:
+        return bytes;
+      case ReadStatus::empty:
+        return std::nullopt;
       case ReadStatus::corrupt:
         throw Error(Errc::invalid_region, "region /dev/shm" + reader.name() + " publishes a slot outside the region");
-      case ReadStatus::contended: std::this_thread::yield(); break;
+      case ReadStatus::contended:
+        std::this_thread::yield();
+        break;
     }
   }
   throw Error(Errc::timed_out, "region /dev/shm" + reader.name() +
@@ -158,18 +162,20 @@ int list_topics(const TopicCommand& command, Io& io) {
     io.out << "no topics under prefix '" << prefix << "' (nothing matches /dev/shm/" << prefix << ".*)" << std::endl;
     return exit_ok;
   }
-  io.out << fmt::format("{:<20} {:<24} {:<16} {:>5} {:>10}  {:<14} {}", "TOPIC", "SCHEMA", "PUBLISHER", "EPOCH",
-                        "SEQ", "LAST PUBLISH", "SUBSCRIBERS")
+  io.out << fmt::format("{:<20} {:<24} {:<16} {:>5} {:>10}  {:<14} {}", "TOPIC", "SCHEMA", "PUBLISHER", "EPOCH", "SEQ",
+                        "LAST PUBLISH", "SUBSCRIBERS")
          << "\n";
   for (const Json& topic : topics) {
     if (!topic["valid"].get<bool>()) {
-      io.out << fmt::format("{:<20} invalid: {}", topic["topic"].get<std::string>(), topic["problem"].get<std::string>())
+      io.out << fmt::format("{:<20} invalid: {}", topic["topic"].get<std::string>(),
+                            topic["problem"].get<std::string>())
              << "\n";
       continue;
     }
-    const std::string publisher =
-        fmt::format("{} {}", topic["publisher_pid"].get<int>(),
-                    topic["closed"].get<bool>() ? "closed" : topic["publisher_alive"].get<bool>() ? "alive" : "dead");
+    const std::string publisher = fmt::format("{} {}", topic["publisher_pid"].get<int>(),
+                                              topic["closed"].get<bool>()            ? "closed"
+                                              : topic["publisher_alive"].get<bool>() ? "alive"
+                                                                                     : "dead");
     io.out << fmt::format("{:<20} {:<24} {:<16} {:>5} {:>10}  {:<14} {}", topic["topic"].get<std::string>(),
                           fmt::format("{} v{}", topic["schema"].get<std::string>(), topic["schema_version"].get<int>()),
                           publisher, topic["epoch"].get<std::uint64_t>(), topic["seq"].get<std::uint64_t>(),

@@ -26,14 +26,16 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr auto poll_interval = std::chrono::milliseconds(1);
-constexpr std::int64_t redraw_interval_ns = 50'000'000;   // a terminal shows ~20 frames/s usefully
+constexpr std::int64_t redraw_interval_ns = 50'000'000;  // a terminal shows ~20 frames/s usefully
 constexpr std::int64_t reopen_interval_ns = 200'000'000;
 constexpr std::int64_t rate_window_ns = 1'000'000'000;
 
 class Watch {
  public:
   Watch(const TopicCommand& command, Io& io)
-      : command_(command), io_(io), names_(resolve_prefix(command.prefix), command.topic),
+      : command_(command),
+        io_(io),
+        names_(resolve_prefix(command.prefix), command.topic),
         terminal_(command.color && &io.out == &std::cout && ::isatty(STDOUT_FILENO) == 1) {}
 
   int run() {
@@ -49,8 +51,8 @@ class Watch {
                 << std::endl;
       }
       if (command_.timeout > 0 && monotonic_ns() - start >= static_cast<std::int64_t>(command_.timeout * 1e9)) {
-        io_.err << "shmsnap watch: topic '" << command_.topic << "' did not appear within " << command_.timeout
-                << " s" << std::endl;
+        io_.err << "shmsnap watch: topic '" << command_.topic << "' did not appear within " << command_.timeout << " s"
+                << std::endl;
         return exit_timed_out;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -135,8 +137,7 @@ class Watch {
       changed_.clear();
     }
     for (std::size_t index = 0; index < lines.size(); ++index) {
-      const bool differs =
-          previous_seq != 0 && (index >= lines_.size() || lines_[index].second != lines[index].second);
+      const bool differs = previous_seq != 0 && (index >= lines_.size() || lines_[index].second != lines[index].second);
       if (differs) {
         changed_.insert(lines[index].first);
       }
@@ -173,7 +174,8 @@ class Watch {
     for (const auto& [path, value] : lines_) {
       const bool changed = changed_.count(path) != 0;
       if (terminal_) {
-        frame += changed ? fmt::format("  \x1b[1;33m{} = {}\x1b[0m\n", path, value) : fmt::format("  {} = {}\n", path, value);
+        frame += changed ? fmt::format("  \x1b[1;33m{} = {}\x1b[0m\n", path, value)
+                         : fmt::format("  {} = {}\n", path, value);
       } else {
         frame += fmt::format("{} {} = {}\n", changed ? "*" : " ", path, value);
       }
@@ -202,6 +204,8 @@ class Watch {
 
 }  // namespace
 
-int watch_topic(const TopicCommand& command, Io& io) { return Watch(command, io).run(); }
+int watch_topic(const TopicCommand& command, Io& io) {
+  return Watch(command, io).run();
+}
 
 }  // namespace shmsnap::app

@@ -100,8 +100,7 @@ void systemd_notify([[maybe_unused]] const std::string& state) {
 
 class Daemon {
  public:
-  Daemon(const Settings& settings, Io& io, spdlog::logger& logger)
-      : settings_(settings), io_(io), logger_(logger) {
+  Daemon(const Settings& settings, Io& io, spdlog::logger& logger) : settings_(settings), io_(io), logger_(logger) {
     for (const std::string& topic : settings.topics) {
       auto follower = std::make_unique<Follower>();
       follower->topic = topic;
@@ -266,9 +265,10 @@ class Daemon {
   void on_status(Follower& follower, StatusEvent event, const UpdateInfo& info) {
     const bool lost = event == StatusEvent::publisher_lost;
     if (lost) {
-      logger_.warn("topic '{}': publisher lost; keeping the last state (epoch {}, seq {}) as stale until a new "
-                   "publisher appears",
-                   follower.topic, info.epoch, info.seq);
+      logger_.warn(
+          "topic '{}': publisher lost; keeping the last state (epoch {}, seq {}) as stale until a new "
+          "publisher appears",
+          follower.topic, info.epoch, info.seq);
     } else {
       logger_.info("topic '{}': re-attached to publisher pid {} (epoch {})", follower.topic,
                    follower.core->publisher_pid(), info.epoch);
@@ -331,7 +331,9 @@ class Daemon {
 
 }  // namespace
 
-bool systemd_notify_built_in() noexcept { return SHMSNAP_HAVE_SYSTEMD != 0; }
+bool systemd_notify_built_in() noexcept {
+  return SHMSNAP_HAVE_SYSTEMD != 0;
+}
 
 int run_subscriber_daemon(const std::vector<std::string>& args, Io& io) {
   CLI::App app;

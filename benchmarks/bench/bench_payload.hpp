@@ -22,7 +22,8 @@ struct DescriptorText {
   std::size_t length = 0;
 
   constexpr void append(std::string_view text) {
-    for (char c : text) chars[length++] = c;
+    for (char c : text)
+      chars[length++] = c;
   }
   constexpr void append(std::size_t number) {
     char digits[24]{};
@@ -31,7 +32,8 @@ struct DescriptorText {
       digits[count++] = static_cast<char>('0' + number % 10);
       number /= 10;
     } while (number != 0);
-    while (count != 0) chars[length++] = digits[--count];
+    while (count != 0)
+      chars[length++] = digits[--count];
   }
   [[nodiscard]] constexpr std::string_view view() const { return {chars.data(), length}; }
 };
@@ -117,7 +119,8 @@ bool visit_payload_size(std::size_t size, Visit&& visit) {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     return ((size == bench_payload_sizes[I] ? (visit.template operator()<bench_payload_sizes[I]>(), true) : false) ||
             ...);
-  }(std::make_index_sequence<bench_payload_sizes.size()>{});
+  }
+  (std::make_index_sequence<bench_payload_sizes.size()>{});
 }
 
 }  // namespace shmsnap::bench

@@ -25,7 +25,9 @@ boost::posix_time::ptime to_boost_time(DeadlineNs deadline) {
   return boost::posix_time::microsec_clock::universal_time() + boost::posix_time::microseconds(left_us);
 }
 
-std::string queue_name(const ChannelSpec& spec, int index) { return spec.run_name + ".bmq" + std::to_string(index); }
+std::string queue_name(const ChannelSpec& spec, int index) {
+  return spec.run_name + ".bmq" + std::to_string(index);
+}
 
 class BoostMqPublisher final : public PublisherChannel {
  public:
@@ -37,8 +39,8 @@ class BoostMqPublisher final : public PublisherChannel {
       cleanup::track(cleanup::NameKind::shm, "/" + name);
       names_.push_back(name);
       try {
-        queues_.push_back(std::make_unique<ipc::message_queue>(ipc::create_only, name.c_str(), queue_depth,
-                                                               spec.payload_bytes));
+        queues_.push_back(
+            std::make_unique<ipc::message_queue>(ipc::create_only, name.c_str(), queue_depth, spec.payload_bytes));
       } catch (const ipc::interprocess_exception& error) {
         throw std::runtime_error("boost message_queue(" + name + "): " + error.what());
       }
@@ -61,7 +63,8 @@ class BoostMqPublisher final : public PublisherChannel {
     try {
       for (auto& queue : queues_) {
         // The try_send fast path keeps the clock conversion off the common case.
-        if (queue->try_send(message.data(), message.size(), 0)) continue;
+        if (queue->try_send(message.data(), message.size(), 0))
+          continue;
         if (!queue->timed_send(message.data(), message.size(), 0, to_boost_time(deadline))) {
           error_ = "timed_send: deadline passed";
           return false;
@@ -129,6 +132,8 @@ class BoostMqTransport final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_boost_mq_transport() { return std::make_unique<BoostMqTransport>(); }
+std::unique_ptr<Transport> make_boost_mq_transport() {
+  return std::make_unique<BoostMqTransport>();
+}
 
 }  // namespace shmsnap::bench

@@ -64,7 +64,8 @@ void on_fatal_signal(int signal_number) {
 }  // namespace
 
 void track(NameKind kind, std::string_view name) noexcept {
-  if (name.size() >= name_capacity) return;
+  if (name.size() >= name_capacity)
+    return;
   for (auto& slot : names) {
     int expected = free_slot;
     if (slot.state.compare_exchange_strong(expected, busy_slot, std::memory_order_acquire)) {
@@ -86,10 +87,18 @@ void untrack(NameKind kind, std::string_view name) noexcept {
   }
 }
 
-void track_sysv_queue(int id) noexcept { add_id(sysv_queues, id); }
-void untrack_sysv_queue(int id) noexcept { remove_id(sysv_queues, id); }
-void track_child(pid_t pid) noexcept { add_id(children, static_cast<int>(pid)); }
-void untrack_child(pid_t pid) noexcept { remove_id(children, static_cast<int>(pid)); }
+void track_sysv_queue(int id) noexcept {
+  add_id(sysv_queues, id);
+}
+void untrack_sysv_queue(int id) noexcept {
+  remove_id(sysv_queues, id);
+}
+void track_child(pid_t pid) noexcept {
+  add_id(children, static_cast<int>(pid));
+}
+void untrack_child(pid_t pid) noexcept {
+  remove_id(children, static_cast<int>(pid));
+}
 
 void remove_everything() noexcept {
   // Children first: a subscriber that still holds a queue could otherwise recreate
@@ -101,7 +110,8 @@ void remove_everything() noexcept {
     }
   }
   for (auto& slot : names) {
-    if (slot.state.load(std::memory_order_acquire) != live_slot) continue;
+    if (slot.state.load(std::memory_order_acquire) != live_slot)
+      continue;
     if (slot.kind == NameKind::posix_mq) {
       mq_unlink(slot.name.data());
     } else {
@@ -118,11 +128,12 @@ void remove_everything() noexcept {
 }
 
 void install_signal_handlers() noexcept {
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = on_fatal_signal;
   sigemptyset(&action.sa_mask);
-  for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal_number, &action, nullptr);
-  struct sigaction ignore{};
+  for (int signal_number : {SIGINT, SIGTERM, SIGHUP})
+    sigaction(signal_number, &action, nullptr);
+  struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   sigaction(SIGPIPE, &ignore, nullptr);

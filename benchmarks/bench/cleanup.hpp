@@ -4,8 +4,8 @@
 // main thread; remove_everything() is async-signal-safe.
 #pragma once
 
-#include <string_view>
 #include <sys/types.h>
+#include <string_view>
 
 namespace shmsnap::bench::cleanup {
 

@@ -50,12 +50,15 @@ void raise_mqueue_limit() noexcept {
 }
 
 std::string describe(const RowResult& row) {
-  if (!row.applicable) return "n/a (" + row.note + ")";
-  if (row.failed) return "FAILED (" + row.note + ")";
+  if (!row.applicable)
+    return "n/a (" + row.note + ")";
+  if (row.failed)
+    return "FAILED (" + row.note + ")";
   std::ostringstream text;
   text << std::fixed << std::setprecision(2) << "p50 " << static_cast<double>(row.pooled.p50_ns) / 1000.0 << " us, p99 "
        << static_cast<double>(row.pooled.p99_ns) / 1000.0 << " us, " << row.pooled.samples << " samples";
-  if (row.torn > 0) text << ", TORN " << row.torn;
+  if (row.torn > 0)
+    text << ", TORN " << row.torn;
   return text.str();
 }
 
@@ -106,19 +109,21 @@ int run_matrix(const Options& options) {
   // their budget, hence "at least".
   double estimate_s = 0;
   for (const auto& row : matrix) {
-    estimate_s += 0.25 + 0.01 * row.subscribers +
-                  (settings.rate_hz > 0 ? static_cast<double>(settings.samples + settings.warmup) / settings.rate_hz : 1.0);
+    estimate_s +=
+        0.25 + 0.01 * row.subscribers +
+        (settings.rate_hz > 0 ? static_cast<double>(settings.samples + settings.warmup) / settings.rate_hz : 1.0);
   }
-  std::cerr << "shmsnap-bench: " << matrix.size() << " rows, at least " << static_cast<int>(estimate_s) << " s" << (settings.rate_hz > 0 ? "" : " (max mode: depends on the slowest transport)") << ", "
-            << settings.cpus << " CPUs, names prefixed " << settings.run_prefix << '\n';
+  std::cerr << "shmsnap-bench: " << matrix.size() << " rows, at least " << static_cast<int>(estimate_s) << " s"
+            << (settings.rate_hz > 0 ? "" : " (max mode: depends on the slowest transport)") << ", " << settings.cpus
+            << " CPUs, names prefixed " << settings.run_prefix << '\n';
 
   std::vector<RowResult> rows;
   int config_number = 0;
   for (const auto& row : matrix) {
     const auto& transport = *std::find_if(transports.begin(), transports.end(),
                                           [&](const auto& candidate) { return candidate->name() == row.transport; });
-    std::cerr << "[" << std::setw(3) << config_number + 1 << "/" << matrix.size() << "] " << row.transport << ' ' << row.mode
-              << ' ' << row.payload << " B x" << row.subscribers << ": " << std::flush;
+    std::cerr << "[" << std::setw(3) << config_number + 1 << "/" << matrix.size() << "] " << row.transport << ' '
+              << row.mode << ' ' << row.payload << " B x" << row.subscribers << ": " << std::flush;
     rows.push_back(run_configuration(*transport, row.mode, row.payload, row.subscribers, settings, config_number++));
     std::cerr << describe(rows.back()) << '\n';
   }
@@ -128,35 +133,46 @@ int run_matrix(const Options& options) {
   std::cout.flush();
   int exit_code = 0;
   for (const auto& row : rows) {
-    if (row.failed || row.torn > 0) exit_code = 1;
+    if (row.failed || row.torn > 0)
+      exit_code = 1;
   }
   try {
-    if (!options.json_path.empty()) write_json(options.json_path, rows, settings);
-    if (!options.csv_path.empty()) write_csv(options.csv_path, rows);
+    if (!options.json_path.empty())
+      write_json(options.json_path, rows, settings);
+    if (!options.csv_path.empty())
+      write_csv(options.csv_path, rows);
   } catch (const std::exception& error) {
     std::cerr << "shmsnap-bench: " << error.what() << '\n';
     return 2;
   }
-  if (!options.plot_path.empty()) std::cerr << "shmsnap-bench: " << write_plot(options.plot_path, rows).message << '\n';
+  if (!options.plot_path.empty())
+    std::cerr << "shmsnap-bench: " << write_plot(options.plot_path, rows).message << '\n';
   return exit_code;
 }
 
 }  // namespace
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"shmsnap-bench: one-way latency of shmsnap against POSIX MQ, Unix sockets, pipes, SysV queues, "
-               "Boost.Interprocess and a cache-line floor, with real publisher and subscriber processes"};
+  CLI::App app{
+      "shmsnap-bench: one-way latency of shmsnap against POSIX MQ, Unix sockets, pipes, SysV queues, "
+      "Boost.Interprocess and a cache-line floor, with real publisher and subscriber processes"};
   Options options;
-  app.add_flag("--quick", options.quick,
-               "about a minute: shmsnap notify+spin, 64 B and 64 KiB, 1 and 4 subscribers, every baseline, 10000 samples");
+  app.add_flag(
+      "--quick", options.quick,
+      "about a minute: shmsnap notify+spin, 64 B and 64 KiB, 1 and 4 subscribers, every baseline, 10000 samples");
   app.add_option("--transports", options.transports, "comma list (default: all in this build)")->delimiter(',');
-  app.add_option("--modes", options.modes, "shmsnap wait modes: notify,spin,hybrid")->delimiter(',')->capture_default_str();
+  app.add_option("--modes", options.modes, "shmsnap wait modes: notify,spin,hybrid")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--payloads", options.payloads, "message sizes in bytes (multiples of 8, >= 32)")
       ->delimiter(',')
       ->capture_default_str();
-  app.add_option("--subscribers", options.subscribers, "subscriber process counts")->delimiter(',')->capture_default_str();
+  app.add_option("--subscribers", options.subscribers, "subscriber process counts")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--rate", options.rate, "publish rate in Hz, or 'max' for unpaced throughput")->capture_default_str();
-  auto* samples_option = app.add_option("--samples", options.samples, "measured publishes per row")->capture_default_str();
+  auto* samples_option =
+      app.add_option("--samples", options.samples, "measured publishes per row")->capture_default_str();
   app.add_option("--warmup", options.warmup, "publishes before the samples, excluded (default: samples/10, 100..2000)");
   app.add_flag("--pin", options.pin, "pin the publisher to CPU 0 and subscribers round-robin to the others");
   app.add_option("--json", options.json_path, "write the records as a JSON array");
@@ -199,7 +215,8 @@ int run_cli(int argc, char** argv) {
     options.modes = {"notify", "spin"};
     options.payloads = {64, 65536};
     options.subscribers = {1, 4};
-    if (samples_option->count() == 0) options.samples = 10'000;
+    if (samples_option->count() == 0)
+      options.samples = 10'000;
   }
 
   cleanup::install_signal_handlers();

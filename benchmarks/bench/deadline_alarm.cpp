@@ -21,7 +21,7 @@ timeval to_timeval(std::int64_t ns) noexcept {
 }  // namespace
 
 DeadlineAlarm::DeadlineAlarm(std::int64_t deadline_ns) noexcept {
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = on_alarm;
   sigemptyset(&action.sa_mask);
   action.sa_flags = 0;  // no SA_RESTART: the point is that blocked calls return EINTR

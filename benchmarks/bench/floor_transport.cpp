@@ -44,14 +44,17 @@ std::size_t region_bytes(int subscribers) {
   return sizeof(SignalLine) + sizeof(AckLine) * static_cast<std::size_t>(subscribers);
 }
 
-std::string region_name(const ChannelSpec& spec) { return "/" + spec.run_name + ".floor"; }
+std::string region_name(const ChannelSpec& spec) {
+  return "/" + spec.run_name + ".floor";
+}
 
 // The shared region; created zeroed by ftruncate, so every atomic starts at 0.
 class Mapping {
  public:
   Mapping(const std::string& name, int subscribers, bool create) : size_(region_bytes(subscribers)) {
     const int fd = shm_open(name.c_str(), (create ? O_CREAT | O_EXCL : 0) | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error("shm_open(" + name + "): " + std::strerror(errno));
+    if (fd < 0)
+      throw std::runtime_error("shm_open(" + name + "): " + std::strerror(errno));
     if (create && ftruncate(fd, static_cast<off_t>(size_)) != 0) {
       const int error = errno;
       close(fd);
@@ -59,7 +62,8 @@ class Mapping {
     }
     void* base = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
-    if (base == MAP_FAILED) throw std::runtime_error("mmap(" + name + "): " + std::strerror(errno));
+    if (base == MAP_FAILED)
+      throw std::runtime_error("mmap(" + name + "): " + std::strerror(errno));
     base_ = static_cast<std::byte*>(base);
   }
   ~Mapping() { munmap(base_, size_); }
@@ -79,8 +83,12 @@ class Mapping {
 class FloorPublisher final : public PublisherChannel {
  public:
   explicit FloorPublisher(const ChannelSpec& spec)
-      : name_(region_name(spec)), tracked_(track(name_)), mapping_(name_, spec.subscribers, true),
-        buffer_(spec.payload_bytes), subscribers_(spec.subscribers), wait_for_acks_(spec.max_rate) {}
+      : name_(region_name(spec)),
+        tracked_(track(name_)),
+        mapping_(name_, spec.subscribers, true),
+        buffer_(spec.payload_bytes),
+        subscribers_(spec.subscribers),
+        wait_for_acks_(spec.max_rate) {}
 
   ~FloorPublisher() override {
     shm_unlink(name_.c_str());
@@ -93,7 +101,8 @@ class FloorPublisher final : public PublisherChannel {
   bool publish(DeadlineNs deadline) noexcept override {
     MessageHeader header;
     std::memcpy(&header, buffer_.data(), sizeof header);
-    if (wait_for_acks_ && !wait_for_acks(header.seq - 1, deadline)) return false;
+    if (wait_for_acks_ && !wait_for_acks(header.seq - 1, deadline))
+      return false;
     SignalLine& line = mapping_.signal();
     const std::uint64_t version = line.version.load(std::memory_order_relaxed);
     line.version.store(version + 1, std::memory_order_relaxed);
@@ -172,7 +181,8 @@ class FloorSubscriber final : public SubscriberChannel {
         continue;
       }
       cpu_relax();
-      if ((++spins & 0xFFFU) == 0 && monotonic_ns() > deadline) return ReceiveStatus::timed_out;
+      if ((++spins & 0xFFFU) == 0 && monotonic_ns() > deadline)
+        return ReceiveStatus::timed_out;
     }
   }
 
@@ -202,6 +212,8 @@ class FloorTransport final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_floor_transport() { return std::make_unique<FloorTransport>(); }
+std::unique_ptr<Transport> make_floor_transport() {
+  return std::make_unique<FloorTransport>();
+}
 
 }  // namespace shmsnap::bench

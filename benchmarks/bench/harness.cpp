@@ -27,13 +27,16 @@ constexpr std::int64_t max_mode_min_ns = 1'000 * ns_per_ms;
 // paced duration, fixed for max mode (where the slowest transport sets the pace).
 std::int64_t publish_budget_ns(const RunSettings& settings) {
   const auto total = static_cast<double>(settings.samples + settings.warmup);
-  if (settings.rate_hz <= 0) return 60'000 * ns_per_ms;
+  if (settings.rate_hz <= 0)
+    return 60'000 * ns_per_ms;
   return 15'000 * ns_per_ms + static_cast<std::int64_t>(4e9 * total / settings.rate_hz);
 }
 
 int subscriber_cpu(const RunSettings& settings, int index) {
-  if (!settings.pin) return -1;
-  if (settings.cpus <= 1) return 0;
+  if (!settings.pin)
+    return -1;
+  if (settings.cpus <= 1)
+    return 0;
   return 1 + index % (settings.cpus - 1);
 }
 
@@ -51,8 +54,10 @@ class ChildSet {
   std::vector<Child>& children() noexcept { return children_; }
   void reap(std::int64_t deadline_ns) noexcept {
     for (auto& child : children_) {
-      if (child.pid > 0) reap_process(child.pid, deadline_ns);
-      if (child.result_fd >= 0) close(child.result_fd);
+      if (child.pid > 0)
+        reap_process(child.pid, deadline_ns);
+      if (child.result_fd >= 0)
+        close(child.result_fd);
       child = Child{};
     }
   }
@@ -61,8 +66,9 @@ class ChildSet {
   std::vector<Child> children_;
 };
 
-std::vector<std::string> subscriber_argv(const RunSettings& settings, const ChannelSpec& spec, const std::string& transport,
-                                         int index, const std::string& endpoint, int result_fd, std::int64_t budget_ms) {
+std::vector<std::string> subscriber_argv(const RunSettings& settings, const ChannelSpec& spec,
+                                         const std::string& transport, int index, const std::string& endpoint,
+                                         int result_fd, std::int64_t budget_ms) {
   return {settings.executable,
           "--role=subscriber",
           "--transport-name=" + transport,
@@ -90,7 +96,8 @@ void aggregate(RowResult& row, std::vector<SubscriberReport>& reports) {
     auto& report = reports[index];
     if (report.status != "ok") {
       row.note += (row.note.empty() ? "" : "; ") + ("subscriber " + std::to_string(index) + ": " + report.status);
-      if (report.status.starts_with("timeout")) row.truncated = true;
+      if (report.status.starts_with("timeout"))
+        row.truncated = true;
     }
     row.skipped += report.skipped;
     row.retries += report.retries;
@@ -143,11 +150,12 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
     publisher = transport.create_publisher(spec);
     for (int index = 0; index < subscribers; ++index) {
       int result_pipe[2];
-      if (pipe2(result_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 for subscriber results failed");
+      if (pipe2(result_pipe, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe2 for subscriber results failed");
       std::vector<int> inherit = publisher->inherited_fds(index);
       inherit.push_back(result_pipe[1]);
-      const auto argv = subscriber_argv(settings, spec, row.transport, index, publisher->endpoint(index), result_pipe[1],
-                                        (budget_ns + attach_timeout_ns) / ns_per_ms);
+      const auto argv = subscriber_argv(settings, spec, row.transport, index, publisher->endpoint(index),
+                                        result_pipe[1], (budget_ns + attach_timeout_ns) / ns_per_ms);
       Child child{.pid = -1, .result_fd = result_pipe[0]};
       try {
         child.pid = spawn_process(argv, inherit, subscriber_cpu(settings, index));
@@ -192,14 +200,16 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
     const bool max_rate = settings.rate_hz <= 0;
     const std::int64_t run_start = monotonic_ns();
     auto keep_publishing = [&](std::uint64_t seq) {
-      if (seq <= total) return true;
+      if (seq <= total)
+        return true;
       return max_rate && seq <= 100 * total && monotonic_ns() - run_start < max_mode_min_ns;
     };
     for (std::uint64_t seq = 1; keep_publishing(seq); ++seq) {
       stamp_message(message, seq, 0);
       pacer.wait_next_tick();
       const std::int64_t publish_ns = monotonic_ns();
-      if (seq == settings.warmup + 1) measured_start = publish_ns;
+      if (seq == settings.warmup + 1)
+        measured_start = publish_ns;
       stamp_publish_time(message, publish_ns);
       if (!publisher->publish(deadline)) {
         if (monotonic_ns() > deadline) {
@@ -225,7 +235,8 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
       }
     }
   }
-  if (row.failed) return row;
+  if (row.failed)
+    return row;
 
   std::vector<SubscriberReport> reports;
   const std::int64_t report_deadline = monotonic_ns() + report_timeout_ns;

@@ -33,21 +33,21 @@ struct RowResult {
   std::size_t payload_bytes = 0;
   int subscribers = 0;
 
-  bool applicable = true;      ///< false: the transport cannot carry this configuration (see note)
-  bool failed = false;         ///< the run broke (setup error, subscriber died); see note
-  bool truncated = false;      ///< the time budget ended publishing early
-  bool oversubscribed = false; ///< busy-waiting subscribers + the publisher exceed the CPUs
-  std::string note;            ///< why n/a, what failed, or subscriber status lines
+  bool applicable = true;       ///< false: the transport cannot carry this configuration (see note)
+  bool failed = false;          ///< the run broke (setup error, subscriber died); see note
+  bool truncated = false;       ///< the time budget ended publishing early
+  bool oversubscribed = false;  ///< busy-waiting subscribers + the publisher exceed the CPUs
+  std::string note;             ///< why n/a, what failed, or subscriber status lines
 
-  LatencySummary pooled;                     ///< every subscriber's samples together
+  LatencySummary pooled;  ///< every subscriber's samples together
   std::vector<LatencySummary> per_subscriber;
-  std::vector<CdfPoint> cdf;                 ///< of the pooled samples, for plots
-  double throughput_hz = 0;                  ///< deliveries per second per subscriber (mean)
-  double publish_hz = 0;                     ///< publishes per second achieved by the publisher
-  std::uint64_t published = 0;               ///< measured publishes
-  std::uint64_t skipped = 0;                 ///< measured publishes a subscriber never saw (coalesced)
-  std::uint64_t retries = 0;                 ///< seqlock read retries, all subscribers
-  std::uint64_t torn = 0;                    ///< deliveries that failed the self-check (must be 0)
+  std::vector<CdfPoint> cdf;    ///< of the pooled samples, for plots
+  double throughput_hz = 0;     ///< deliveries per second per subscriber (mean)
+  double publish_hz = 0;        ///< publishes per second achieved by the publisher
+  std::uint64_t published = 0;  ///< measured publishes
+  std::uint64_t skipped = 0;    ///< measured publishes a subscriber never saw (coalesced)
+  std::uint64_t retries = 0;    ///< seqlock read retries, all subscribers
+  std::uint64_t torn = 0;       ///< deliveries that failed the self-check (must be 0)
 
   // Filled by attach_ratios() in report.hpp.
   std::optional<double> p50_vs_posix_mq, p99_vs_posix_mq, p50_vs_floor, p99_vs_floor;

@@ -12,7 +12,8 @@ Pacer::Pacer(double rate_hz, std::int64_t spin_ns) noexcept
     : period_ns_(rate_hz > 0 ? static_cast<std::int64_t>(1e9 / rate_hz) : 0), spin_ns_(spin_ns) {}
 
 void Pacer::wait_next_tick() noexcept {
-  if (period_ns_ == 0) return;
+  if (period_ns_ == 0)
+    return;
   std::int64_t now = monotonic_ns();
   if (next_ns_ == 0 || now > next_ns_ + period_ns_) {
     next_ns_ = now;
@@ -26,7 +27,8 @@ void Pacer::wait_next_tick() noexcept {
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, nullptr) == EINTR) {
     }
   }
-  while (monotonic_ns() < next_ns_) cpu_relax();
+  while (monotonic_ns() < next_ns_)
+    cpu_relax();
 }
 
 }  // namespace shmsnap::bench

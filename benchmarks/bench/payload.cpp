@@ -28,10 +28,13 @@ std::uint64_t load_word(std::span<const std::byte> bytes, std::size_t index) noe
 // Calls visit(index) for every pattern word of a message of `words` words.
 template <class Visit>
 bool for_each_pattern_word(std::size_t words, Visit&& visit) noexcept {
-  if (words <= first_pattern_word) return true;
-  if (!visit(first_pattern_word)) return false;
+  if (words <= first_pattern_word)
+    return true;
+  if (!visit(first_pattern_word))
+    return false;
   for (std::size_t index = words_per_line; index < words; index += words_per_line) {
-    if (!visit(index)) return false;
+    if (!visit(index))
+      return false;
   }
   return visit(words - 1);
 }
@@ -61,10 +64,12 @@ void stamp_publish_time(std::span<std::byte> message, std::int64_t publish_ns) n
 
 Inspection inspect_message(std::span<const std::byte> message) noexcept {
   Inspection result;
-  if (message.size() < header_bytes) return result;
+  if (message.size() < header_bytes)
+    return result;
   std::memcpy(&result.header, message.data(), sizeof result.header);
   const std::uint64_t check = result.header.check;
-  if (check != check_word(result.header.seq)) return result;
+  if (check != check_word(result.header.seq))
+    return result;
   result.intact = for_each_pattern_word(message.size() / sizeof(std::uint64_t), [&](std::size_t index) {
     return load_word(message, index) == pattern_word(check, index);
   });

@@ -22,7 +22,8 @@ class PipePublisher final : public PublisherChannel {
   explicit PipePublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes) {
     for (int index = 0; index < spec.subscribers; ++index) {
       int ends[2];
-      if (pipe2(ends, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+      if (pipe2(ends, O_CLOEXEC) != 0)
+        throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
       // Best effort: the default 64 KiB stays when the size exceeds fs.pipe-max-size.
       fcntl(ends[1], F_SETPIPE_SZ, static_cast<int>(std::max<std::size_t>(spec.payload_bytes, 65536)));
       theirs_.push_back(ends[0]);
@@ -31,7 +32,8 @@ class PipePublisher final : public PublisherChannel {
   }
 
   ~PipePublisher() override {
-    for (int fd : own_) close(fd);
+    for (int fd : own_)
+      close(fd);
     subscribers_spawned();
   }
 
@@ -40,7 +42,8 @@ class PipePublisher final : public PublisherChannel {
   std::vector<int> inherited_fds(int index) const override { return {theirs_.at(static_cast<std::size_t>(index))}; }
   void subscribers_spawned() override {
     for (int& fd : theirs_) {
-      if (fd >= 0) close(fd);
+      if (fd >= 0)
+        close(fd);
       fd = -1;
     }
   }
@@ -96,7 +99,8 @@ class PipeSubscriber final : public SubscriberChannel {
         error_ = std::string("read: ") + std::strerror(errno);
         return ReceiveStatus::failed;
       }
-      if (monotonic_ns() > deadline) return ReceiveStatus::timed_out;
+      if (monotonic_ns() > deadline)
+        return ReceiveStatus::timed_out;
     }
     sink(message, monotonic_ns());
     return ReceiveStatus::delivered;
@@ -126,6 +130,8 @@ class PipeTransport final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_pipe_transport() { return std::make_unique<PipeTransport>(); }
+std::unique_ptr<Transport> make_pipe_transport() {
+  return std::make_unique<PipeTransport>();
+}
 
 }  // namespace shmsnap::bench

@@ -18,16 +18,22 @@ extern char** environ;
 namespace shmsnap::bench {
 namespace {
 
-bool usable(const RowResult& row) { return row.applicable && !row.failed && row.pooled.samples > 0; }
+bool usable(const RowResult& row) {
+  return row.applicable && !row.failed && row.pooled.samples > 0;
+}
 
 std::string series_name(const RowResult& row) {
   return row.mode == "blocking" ? row.transport : row.transport + " " + row.mode;
 }
 
 // gnuplot datablock names allow only [A-Za-z0-9_].
-std::string block_name(const std::string& prefix, std::size_t index) { return "$" + prefix + std::to_string(index); }
+std::string block_name(const std::string& prefix, std::size_t index) {
+  return "$" + prefix + std::to_string(index);
+}
 
-double micros(std::int64_t ns) { return static_cast<double>(ns) / 1000.0; }
+double micros(std::int64_t ns) {
+  return static_cast<double>(ns) / 1000.0;
+}
 
 // Tail "nines": 0 = p0, 1 = p90, 2 = p99, 3 = p99.9 ... The CDF is drawn on this axis
 // so the tail that matters is as wide as the body.
@@ -57,7 +63,8 @@ void emit_series(Panel& panel, const std::string& prefix, const SeriesPoints& se
   for (const auto& [name, points] : series) {
     const std::string block = block_name(prefix, index);
     panel.data << block << " << EOD\n";
-    for (const auto& [x, latency] : points) panel.data << x << ' ' << latency.first << ' ' << latency.second << '\n';
+    for (const auto& [x, latency] : points)
+      panel.data << x << ' ' << latency.first << ' ' << latency.second << '\n';
     panel.data << "EOD\n";
     const std::string color = color_of(colors, name);
     panel.plots.push_back(block + " using 1:2 with linespoints lw 2 " + color + " dt 1 title '" + name + " p50'");
@@ -68,7 +75,8 @@ void emit_series(Panel& panel, const std::string& prefix, const SeriesPoints& se
 
 std::string join(const std::vector<std::string>& parts, const std::string& separator) {
   std::string joined;
-  for (const auto& part : parts) joined += (joined.empty() ? "" : separator) + part;
+  for (const auto& part : parts)
+    joined += (joined.empty() ? "" : separator) + part;
   return joined;
 }
 
@@ -77,7 +85,8 @@ int run_gnuplot(const std::string& script_path) {
   std::string script = script_path;
   char* argv[] = {program.data(), script.data(), nullptr};
   pid_t pid = 0;
-  if (posix_spawnp(&pid, "gnuplot", nullptr, nullptr, argv, environ) != 0) return -1;
+  if (posix_spawnp(&pid, "gnuplot", nullptr, nullptr, argv, environ) != 0)
+    return -1;
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -89,9 +98,11 @@ int run_gnuplot(const std::string& script_path) {
 PlotOutcome write_plot(const std::string& png_path, const std::vector<RowResult>& rows) {
   std::vector<const RowResult*> good;
   for (const auto& row : rows) {
-    if (usable(row)) good.push_back(&row);
+    if (usable(row))
+      good.push_back(&row);
   }
-  if (good.empty()) return {false, "plot skipped: no row has samples"};
+  if (good.empty())
+    return {false, "plot skipped: no row has samples"};
   std::size_t min_payload = SIZE_MAX;
   int min_subscribers = INT32_MAX;
   for (const auto* row : good) {
@@ -100,16 +111,19 @@ PlotOutcome write_plot(const std::string& png_path, const std::vector<RowResult>
   }
 
   Colors colors;
-  for (const auto* row : good) colors.emplace(series_name(*row), colors.size());
+  for (const auto* row : good)
+    colors.emplace(series_name(*row), colors.size());
 
   // Panel 1: CDFs at the smallest payload and subscriber count.
   Panel cdf;
   std::size_t index = 0;
   for (const auto* row : good) {
-    if (row->payload_bytes != min_payload || row->subscribers != min_subscribers) continue;
+    if (row->payload_bytes != min_payload || row->subscribers != min_subscribers)
+      continue;
     const std::string block = block_name("cdf", index);
     cdf.data << block << " << EOD\n";
-    for (const auto& point : row->cdf) cdf.data << micros(point.latency_ns) << ' ' << nines(point.fraction, row->pooled.samples) << '\n';
+    for (const auto& point : row->cdf)
+      cdf.data << micros(point.latency_ns) << ' ' << nines(point.fraction, row->pooled.samples) << '\n';
     cdf.data << "EOD\n";
     cdf.plots.push_back(block + " using 1:2 with lines lw 2 " + color_of(colors, series_name(*row)) + " title '" +
                         series_name(*row) + "'");
@@ -122,8 +136,10 @@ PlotOutcome write_plot(const std::string& png_path, const std::vector<RowResult>
   SeriesPoints by_subscribers;
   for (const auto* row : good) {
     const auto latency = std::make_pair(micros(row->pooled.p50_ns), micros(row->pooled.p99_ns));
-    if (row->subscribers == min_subscribers) by_payload[series_name(*row)][static_cast<double>(row->payload_bytes)] = latency;
-    if (row->payload_bytes == min_payload) by_subscribers[series_name(*row)][row->subscribers] = latency;
+    if (row->subscribers == min_subscribers)
+      by_payload[series_name(*row)][static_cast<double>(row->payload_bytes)] = latency;
+    if (row->payload_bytes == min_payload)
+      by_subscribers[series_name(*row)][row->subscribers] = latency;
   }
   Panel payload_panel;
   emit_series(payload_panel, "pay", by_payload, colors);
@@ -132,12 +148,12 @@ PlotOutcome write_plot(const std::string& png_path, const std::vector<RowResult>
 
   const std::string script_path = png_path + ".gp";
   std::ofstream script(script_path);
-  if (!script) return {false, "plot skipped: cannot write " + script_path};
+  if (!script)
+    return {false, "plot skipped: cannot write " + script_path};
   script << "# generated by shmsnap-bench; run `gnuplot " << script_path << "` to redraw\n"
          << "set terminal pngcairo size 2100,700 font 'sans,10' noenhanced\n"
          << "set output '" << png_path << "'\n"
-         << cdf.data.str() << payload_panel.data.str() << subscriber_panel.data.str()
-         << "set multiplot layout 1,3\n"
+         << cdf.data.str() << payload_panel.data.str() << subscriber_panel.data.str() << "set multiplot layout 1,3\n"
          << "set grid\nset key top left font ',8'\nset logscale x\n"
          << "set title 'latency CDF, " << min_payload << " B, " << min_subscribers << " subscriber(s)'\n"
          << "set xlabel 'one-way latency (us, log)'\nset ylabel 'percentile'\n"
@@ -153,11 +169,14 @@ PlotOutcome write_plot(const std::string& png_path, const std::vector<RowResult>
          << "plot " << join(subscriber_panel.plots, ", \\\n  ") << "\n"
          << "unset multiplot\n";
   script.close();
-  if (!script) return {false, "plot skipped: error writing " + script_path};
+  if (!script)
+    return {false, "plot skipped: error writing " + script_path};
 
   const int status = run_gnuplot(script_path);
-  if (status == -1) return {false, "plot skipped: gnuplot not found on PATH (install gnuplot-nox); script kept at " + script_path};
-  if (status != 0) return {false, "plot skipped: gnuplot exited with " + std::to_string(status) + " on " + script_path};
+  if (status == -1)
+    return {false, "plot skipped: gnuplot not found on PATH (install gnuplot-nox); script kept at " + script_path};
+  if (status != 0)
+    return {false, "plot skipped: gnuplot exited with " + std::to_string(status) + " on " + script_path};
   return {true, "plot written to " + png_path + " (script " + script_path + ")"};
 }
 

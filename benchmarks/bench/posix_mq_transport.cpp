@@ -25,8 +25,12 @@ long read_limit(const char* path, long fallback) {
   return (file >> value) ? value : fallback;
 }
 
-long msgsize_max() { return read_limit("/proc/sys/fs/mqueue/msgsize_max", 8192); }
-long msg_max() { return read_limit("/proc/sys/fs/mqueue/msg_max", 10); }
+long msgsize_max() {
+  return read_limit("/proc/sys/fs/mqueue/msgsize_max", 8192);
+}
+long msg_max() {
+  return read_limit("/proc/sys/fs/mqueue/msg_max", 10);
+}
 
 // Depth per queue: the sysctl's msg_max (10 by default, as shmsnap's notify queues),
 // reduced so that all N queues fit RLIMIT_MSGQUEUE (800 KiB per user by default).
@@ -34,7 +38,8 @@ long queue_depth(std::size_t payload, int subscribers) {
   rlimit limit{};
   getrlimit(RLIMIT_MSGQUEUE, &limit);
   const long depth = std::min(10L, msg_max());
-  if (limit.rlim_cur == RLIM_INFINITY) return depth;
+  if (limit.rlim_cur == RLIM_INFINITY)
+    return depth;
   // The kernel charges each message plus a pointer-sized slot and its tree node.
   const auto per_message = static_cast<long>(payload) + 64;
   const long fits = static_cast<long>(limit.rlim_cur) / (per_message * subscribers);
@@ -104,7 +109,8 @@ class PosixMqSubscriber final : public SubscriberChannel {
  public:
   PosixMqSubscriber(const ChannelSpec& spec, const std::string& name) : buffer_(spec.payload_bytes) {
     queue_ = mq_open(name.c_str(), O_RDONLY | O_CLOEXEC);
-    if (queue_ == static_cast<mqd_t>(-1)) throw std::runtime_error("mq_open(" + name + "): " + std::strerror(errno));
+    if (queue_ == static_cast<mqd_t>(-1))
+      throw std::runtime_error("mq_open(" + name + "): " + std::strerror(errno));
   }
   ~PosixMqSubscriber() override { mq_close(queue_); }
 
@@ -120,7 +126,8 @@ class PosixMqSubscriber final : public SubscriberChannel {
         error_ = std::string("mq_receive: ") + std::strerror(errno);
         return ReceiveStatus::failed;
       }
-      if (monotonic_ns() > deadline) return ReceiveStatus::timed_out;
+      if (monotonic_ns() > deadline)
+        return ReceiveStatus::timed_out;
     }
   }
 
@@ -154,6 +161,8 @@ class PosixMqTransport final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_posix_mq_transport() { return std::make_unique<PosixMqTransport>(); }
+std::unique_ptr<Transport> make_posix_mq_transport() {
+  return std::make_unique<PosixMqTransport>();
+}
 
 }  // namespace shmsnap::bench

@@ -18,27 +18,34 @@
 
 namespace shmsnap::bench {
 
-std::string self_executable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
+std::string self_executable() {
+  return std::filesystem::read_symlink("/proc/self/exe").string();
+}
 
 pid_t spawn_process(const std::vector<std::string>& argv, std::span<const int> inherit, int cpu) {
   // Everything the child needs is prepared before fork: between fork and exec only
   // async-signal-safe calls are allowed.
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  for (const auto& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   cpu_set_t mask;
   CPU_ZERO(&mask);
-  if (cpu >= 0) CPU_SET(static_cast<std::size_t>(cpu), &mask);
+  if (cpu >= 0)
+    CPU_SET(static_cast<std::size_t>(cpu), &mask);
 
   const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+  if (pid < 0)
+    throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
     for (int fd : inherit) {
       const int flags = fcntl(fd, F_GETFD);
-      if (flags >= 0) fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+      if (flags >= 0)
+        fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
     }
-    if (cpu >= 0) sched_setaffinity(0, sizeof mask, &mask);
+    if (cpu >= 0)
+      sched_setaffinity(0, sizeof mask, &mask);
     execv(args[0], args.data());
     _exit(127);
   }
@@ -50,7 +57,8 @@ int reap_process(pid_t pid, std::int64_t deadline_ns) noexcept {
   int status = 0;
   for (;;) {
     const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid || (done < 0 && errno != EINTR)) break;
+    if (done == pid || (done < 0 && errno != EINTR))
+      break;
     if (monotonic_ns() > deadline_ns) {
       kill(pid, SIGKILL);
       while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -67,15 +75,18 @@ int reap_process(pid_t pid, std::int64_t deadline_ns) noexcept {
 int usable_cpus() noexcept {
   cpu_set_t mask;
   CPU_ZERO(&mask);
-  if (sched_getaffinity(0, sizeof mask, &mask) != 0) return 1;
+  if (sched_getaffinity(0, sizeof mask, &mask) != 0)
+    return 1;
   return CPU_COUNT(&mask);
 }
 
 ScopedPin::ScopedPin(int cpu) noexcept {
-  if (cpu < 0) return;
+  if (cpu < 0)
+    return;
   saved_.resize(sizeof(cpu_set_t));
   auto* saved = reinterpret_cast<cpu_set_t*>(saved_.data());
-  if (sched_getaffinity(0, sizeof(cpu_set_t), saved) != 0) return;
+  if (sched_getaffinity(0, sizeof(cpu_set_t), saved) != 0)
+    return;
   cpu_set_t mask;
   CPU_ZERO(&mask);
   CPU_SET(static_cast<std::size_t>(cpu), &mask);
@@ -83,7 +94,8 @@ ScopedPin::ScopedPin(int cpu) noexcept {
 }
 
 ScopedPin::~ScopedPin() {
-  if (pinned_) sched_setaffinity(0, sizeof(cpu_set_t), reinterpret_cast<const cpu_set_t*>(saved_.data()));
+  if (pinned_)
+    sched_setaffinity(0, sizeof(cpu_set_t), reinterpret_cast<const cpu_set_t*>(saved_.data()));
 }
 
 }  // namespace shmsnap::bench

@@ -14,13 +14,17 @@ namespace shmsnap::bench {
 namespace {
 
 std::optional<double> ratio(std::int64_t value, std::int64_t reference) {
-  if (reference <= 0) return std::nullopt;
+  if (reference <= 0)
+    return std::nullopt;
   return static_cast<double>(value) / static_cast<double>(reference);
 }
 
-bool usable(const RowResult& row) { return row.applicable && !row.failed && row.pooled.samples > 0; }
+bool usable(const RowResult& row) {
+  return row.applicable && !row.failed && row.pooled.samples > 0;
+}
 
-const RowResult* find_reference(const std::vector<RowResult>& rows, const std::string& transport, const RowResult& like) {
+const RowResult* find_reference(const std::vector<RowResult>& rows, const std::string& transport,
+                                const RowResult& like) {
   for (const auto& row : rows) {
     if (row.transport == transport && row.payload_bytes == like.payload_bytes && row.subscribers == like.subscribers &&
         usable(row)) {
@@ -31,8 +35,10 @@ const RowResult* find_reference(const std::vector<RowResult>& rows, const std::s
 }
 
 std::string human_bytes(std::size_t bytes) {
-  if (bytes >= (1U << 20U) && bytes % (1U << 20U) == 0) return std::to_string(bytes >> 20U) + "Mi";
-  if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes >> 10U) + "Ki";
+  if (bytes >= (1U << 20U) && bytes % (1U << 20U) == 0)
+    return std::to_string(bytes >> 20U) + "Mi";
+  if (bytes >= 1024 && bytes % 1024 == 0)
+    return std::to_string(bytes >> 10U) + "Ki";
   return std::to_string(bytes);
 }
 
@@ -49,18 +55,24 @@ std::string fixed(double value, int precision) {
 }
 
 std::string ratio_text(const std::optional<double>& p50, const std::optional<double>& p99) {
-  if (!p50 || !p99) return "-";
+  if (!p50 || !p99)
+    return "-";
   return fixed(*p50, 2) + "/" + fixed(*p99, 2);
 }
 
 std::string flags_text(const RowResult& row) {
   std::string flags;
   auto add = [&](const std::string& flag) { flags += (flags.empty() ? "" : " ") + flag; };
-  if (!row.applicable) add("n/a: " + row.note);
-  if (row.failed) add("FAILED: " + row.note);
-  if (row.oversubscribed) add("busy>cores");
-  if (row.truncated) add("truncated");
-  if (row.applicable && !row.failed && !row.note.empty()) add("(" + row.note + ")");
+  if (!row.applicable)
+    add("n/a: " + row.note);
+  if (row.failed)
+    add("FAILED: " + row.note);
+  if (row.oversubscribed)
+    add("busy>cores");
+  if (row.truncated)
+    add("truncated");
+  if (row.applicable && !row.failed && !row.note.empty())
+    add("(" + row.note + ")");
   return flags;
 }
 
@@ -69,21 +81,23 @@ nlohmann::json optional_json(const std::optional<double>& value) {
 }
 
 nlohmann::json summary_json(const LatencySummary& summary) {
-  return {{"samples", summary.samples}, {"p50_ns", summary.p50_ns}, {"p90_ns", summary.p90_ns},
+  return {{"samples", summary.samples}, {"p50_ns", summary.p50_ns},   {"p90_ns", summary.p90_ns},
           {"p99_ns", summary.p99_ns},   {"p999_ns", summary.p999_ns}, {"max_ns", summary.max_ns},
           {"mean_ns", summary.mean_ns}};
 }
 
 void open_or_throw(std::ofstream& file, const std::string& path) {
   file.open(path);
-  if (!file) throw std::runtime_error("cannot write " + path);
+  if (!file)
+    throw std::runtime_error("cannot write " + path);
 }
 
 }  // namespace
 
 void attach_ratios(std::vector<RowResult>& rows) {
   for (auto& row : rows) {
-    if (!usable(row)) continue;
+    if (!usable(row))
+      continue;
     if (const RowResult* mq = find_reference(rows, "posix_mq", row)) {
       row.p50_vs_posix_mq = ratio(row.pooled.p50_ns, mq->pooled.p50_ns);
       row.p99_vs_posix_mq = ratio(row.pooled.p99_ns, mq->pooled.p99_ns);
@@ -101,10 +115,12 @@ void print_table(std::ostream& out, const std::vector<RowResult>& rows, const Ru
                                         "skipped",   "retries", "torn",    "x_mq",   "x_floor", "flags"};
   std::vector<std::vector<std::string>> cells{header};
   for (const auto& row : rows) {
-    std::vector<std::string> line{row.transport, row.mode, human_bytes(row.payload_bytes), std::to_string(row.subscribers)};
+    std::vector<std::string> line{row.transport, row.mode, human_bytes(row.payload_bytes),
+                                  std::to_string(row.subscribers)};
     if (usable(row)) {
       const auto& p = row.pooled;
-      for (std::int64_t ns : {p.p50_ns, p.p90_ns, p.p99_ns, p.p999_ns, p.max_ns}) line.push_back(micros(ns));
+      for (std::int64_t ns : {p.p50_ns, p.p90_ns, p.p99_ns, p.p999_ns, p.max_ns})
+        line.push_back(micros(ns));
       line.push_back(micros(static_cast<std::int64_t>(p.mean_ns)));
       line.push_back(std::to_string(p.samples));
       line.push_back(fixed(row.throughput_hz, 0));
@@ -121,9 +137,11 @@ void print_table(std::ostream& out, const std::vector<RowResult>& rows, const Ru
   }
   std::vector<std::size_t> widths(header.size(), 0);
   for (const auto& line : cells) {
-    for (std::size_t column = 0; column + 1 < line.size(); ++column) widths[column] = std::max(widths[column], line[column].size());
+    for (std::size_t column = 0; column + 1 < line.size(); ++column)
+      widths[column] = std::max(widths[column], line[column].size());
   }
-  out << "# one-way latency, publish -> payload copied out in the subscriber (CLOCK_MONOTONIC), pooled over subscribers\n"
+  out << "# one-way latency, publish -> payload copied out in the subscriber (CLOCK_MONOTONIC), pooled over "
+         "subscribers\n"
       << "# rate " << (settings.rate_hz > 0 ? fixed(settings.rate_hz, 0) + " Hz" : std::string("max")) << ", "
       << settings.samples << " samples + " << settings.warmup << " warm-up per row, " << settings.cpus << " CPUs"
       << (settings.pin ? ", pinned" : "") << "; x_mq / x_floor = p50/p99 ratio to posix_mq / floor\n";
@@ -173,14 +191,16 @@ void write_json(const std::string& path, const std::vector<RowResult>& rows, con
                           {"p50_vs_floor", optional_json(row.p50_vs_floor)},
                           {"p99_vs_floor", optional_json(row.p99_vs_floor)}};
     nlohmann::json per_subscriber = nlohmann::json::array();
-    for (const auto& summary : row.per_subscriber) per_subscriber.push_back(summary_json(summary));
+    for (const auto& summary : row.per_subscriber)
+      per_subscriber.push_back(summary_json(summary));
     record["per_subscriber"] = std::move(per_subscriber);
     records.push_back(std::move(record));
   }
   std::ofstream file;
   open_or_throw(file, path);
   file << records.dump(2) << '\n';
-  if (!file) throw std::runtime_error("error writing " + path);
+  if (!file)
+    throw std::runtime_error("error writing " + path);
 }
 
 void write_csv(const std::string& path, const std::vector<RowResult>& rows) {
@@ -196,7 +216,8 @@ void write_csv(const std::string& path, const std::vector<RowResult>& rows) {
     auto num = [&](auto v) { return ok ? std::to_string(v) : std::string(); };
     std::string note = row.note;
     for (char& c : note) {
-      if (c == '"') c = '\'';
+      if (c == '"')
+        c = '\'';
     }
     file << row.transport << ',' << row.mode << ',' << row.payload_bytes << ',' << row.subscribers << ','
          << num(p.p50_ns) << ',' << num(p.p90_ns) << ',' << num(p.p99_ns) << ',' << num(p.p999_ns) << ','
@@ -206,7 +227,8 @@ void write_csv(const std::string& path, const std::vector<RowResult>& rows) {
          << opt(row.p50_vs_posix_mq) << ',' << opt(row.p99_vs_posix_mq) << ',' << opt(row.p50_vs_floor) << ','
          << opt(row.p99_vs_floor) << ",\"" << note << "\"\n";
   }
-  if (!file) throw std::runtime_error("error writing " + path);
+  if (!file)
+    throw std::runtime_error("error writing " + path);
 }
 
 }  // namespace shmsnap::bench

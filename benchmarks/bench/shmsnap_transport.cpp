@@ -33,9 +33,12 @@ std::string subscriber_id(int index) {
 }
 
 WaitMode parse_mode(const std::string& mode) {
-  if (mode == "notify") return WaitMode::notify;
-  if (mode == "spin") return WaitMode::spin;
-  if (mode == "hybrid") return WaitMode::hybrid;
+  if (mode == "notify")
+    return WaitMode::notify;
+  if (mode == "spin")
+    return WaitMode::spin;
+  if (mode == "hybrid")
+    return WaitMode::hybrid;
   throw std::invalid_argument("shmsnap mode must be notify, spin or hybrid, not '" + mode + "'");
 }
 
@@ -58,7 +61,8 @@ class ShmsnapPublisher final : public PublisherChannel {
  public:
   explicit ShmsnapPublisher(const ChannelSpec& spec)
       : names_(resource_names(spec)), storage_(sizeof(Payload)), value_(new (storage_.data()) Payload{}) {
-    for (const auto& [kind, name] : names_) cleanup::track(kind, name);
+    for (const auto& [kind, name] : names_)
+      cleanup::track(kind, name);
     PublisherOptions options;
     options.prefix = spec.run_name;
     options.max_subscribers = static_cast<std::uint32_t>(std::max(64, spec.subscribers));
@@ -107,13 +111,13 @@ class ShmsnapSubscriber final : public SubscriberChannel {
   using Payload = BenchPayload<N>;
 
  public:
-  ShmsnapSubscriber(const ChannelSpec& spec, const std::string& id)
-      : subscriber_(open(spec, id)) {
+  ShmsnapSubscriber(const ChannelSpec& spec, const std::string& id) : subscriber_(open(spec, id)) {
     // Captures `this`: the channel lives behind a unique_ptr and never moves.
     subscriber_.on_update([this](const Payload& value, const UpdateInfo& /*info*/) {
       const std::int64_t received_ns = monotonic_ns();
       // A zero snapshot is the state before the first publish, not a bench message.
-      if (value.seq == 0) return;
+      if (value.seq == 0)
+        return;
       delivered_ = true;
       (*sink_)(std::span<const std::byte>(reinterpret_cast<const std::byte*>(&value), sizeof value), received_ns);
     });
@@ -124,7 +128,8 @@ class ShmsnapSubscriber final : public SubscriberChannel {
     delivered_ = false;
     while (!delivered_) {
       const std::int64_t left = deadline - monotonic_ns();
-      if (left <= 0) return ReceiveStatus::timed_out;
+      if (left <= 0)
+        return ReceiveStatus::timed_out;
       // Bounded slices keep the deadline honest in every wait mode.
       subscriber_.wait(std::chrono::nanoseconds(std::min<std::int64_t>(left, 100'000'000)));
     }
@@ -154,7 +159,8 @@ class ShmsnapSubscriber final : public SubscriberChannel {
 std::string supported_sizes() {
   std::string text;
   for (std::size_t size : bench_payload_sizes) {
-    if (!text.empty()) text += ',';
+    if (!text.empty())
+      text += ',';
     text += std::to_string(size);
   }
   return text;
@@ -172,7 +178,8 @@ class ShmsnapTransport final : public Transport {
     return modes;
   }
   std::optional<std::string> not_applicable(const ChannelSpec& spec) const override {
-    if (visit_payload_size(spec.payload_bytes, []<std::size_t>() {})) return std::nullopt;
+    if (visit_payload_size(spec.payload_bytes, []<std::size_t>() {}))
+      return std::nullopt;
     std::string why("shmsnap transport is compiled for payloads ");
     return why.append(supported_sizes()).append(" only");
   }
@@ -197,6 +204,8 @@ class ShmsnapTransport final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_shmsnap_transport() { return std::make_unique<ShmsnapTransport>(); }
+std::unique_ptr<Transport> make_shmsnap_transport() {
+  return std::make_unique<ShmsnapTransport>();
+}
 
 }  // namespace shmsnap::bench

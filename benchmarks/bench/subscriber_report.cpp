@@ -30,7 +30,8 @@ bool write_all(int fd, const void* data, std::size_t size) noexcept {
   while (size > 0) {
     const ssize_t written = write(fd, bytes, size);
     if (written < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return false;
     }
     bytes += written;
@@ -43,15 +44,20 @@ bool read_all(int fd, void* data, std::size_t size, std::int64_t deadline_ns) no
   auto* bytes = static_cast<char*>(data);
   while (size > 0) {
     const std::int64_t left_ms = (deadline_ns - monotonic_ns()) / 1'000'000;
-    if (left_ms < 0) return false;
+    if (left_ms < 0)
+      return false;
     pollfd waiter{.fd = fd, .events = POLLIN, .revents = 0};
     const int ready = poll(&waiter, 1, static_cast<int>(std::min<std::int64_t>(left_ms + 1, 1000)));
-    if (ready < 0 && errno != EINTR) return false;
-    if (ready <= 0) continue;
+    if (ready < 0 && errno != EINTR)
+      return false;
+    if (ready <= 0)
+      continue;
     const ssize_t got = read(fd, bytes, size);
-    if (got == 0) return false;
+    if (got == 0)
+      return false;
     if (got < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
+      if (errno == EINTR || errno == EAGAIN)
+        continue;
       return false;
     }
     bytes += got;
@@ -83,9 +89,11 @@ bool read_ready(int fd, std::int64_t deadline_ns) noexcept {
 
 std::optional<SubscriberReport> read_report(int fd, std::int64_t deadline_ns) {
   WireHeader header{};
-  if (!read_all(fd, &header, sizeof header, deadline_ns) || header.magic != report_magic) return std::nullopt;
+  if (!read_all(fd, &header, sizeof header, deadline_ns) || header.magic != report_magic)
+    return std::nullopt;
   // A sane bound rejects a corrupt count before it becomes a huge allocation.
-  if (header.latency_count > (1ULL << 28) || header.status_length > 4096) return std::nullopt;
+  if (header.latency_count > (1ULL << 28) || header.status_length > 4096)
+    return std::nullopt;
   SubscriberReport report;
   report.received = header.received;
   report.skipped = header.skipped;

@@ -12,7 +12,7 @@ namespace shmsnap::bench {
 
 /// Everything one subscriber measured in one configuration.
 struct SubscriberReport {
-  std::string status = "ok";              ///< "ok", or what went wrong ("timeout: ...", "error: ...")
+  std::string status = "ok";               ///< "ok", or what went wrong ("timeout: ...", "error: ...")
   std::vector<std::int64_t> latencies_ns;  ///< one per measured delivery, in arrival order
   std::uint64_t received = 0;              ///< measured deliveries (== latencies_ns.size())
   std::uint64_t skipped = 0;               ///< measured sequences never delivered (coalesced)

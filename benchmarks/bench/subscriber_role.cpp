@@ -27,7 +27,8 @@ int run_subscriber_role(const SubscriberRoleArgs& args) {
     std::cerr << "shmsnap-bench subscriber " << args.index << " (" << args.transport << "): " << error.what() << '\n';
     return 1;
   }
-  if (write(args.result_fd, &ready_byte, 1) != 1) return 1;
+  if (write(args.result_fd, &ready_byte, 1) != 1)
+    return 1;
 
   const std::int64_t deadline = monotonic_ns() + args.budget_ms * 1'000'000;
   const DeadlineAlarm alarm(deadline);
@@ -48,11 +49,14 @@ int run_subscriber_role(const SubscriberRoleArgs& args) {
     // Sequences between the newest one seen (or the end of warm-up) and this one were
     // published but never delivered here: coalesced by a latest-state transport.
     const std::uint64_t floor_seq = std::max<std::uint64_t>(last_seq, args.warmup);
-    if (seq > floor_seq + 1) report.skipped += seq - floor_seq - 1;
+    if (seq > floor_seq + 1)
+      report.skipped += seq - floor_seq - 1;
     last_seq = std::max(last_seq, seq);
-    if (stopped || seq <= args.warmup) return;
+    if (stopped || seq <= args.warmup)
+      return;
     report.latencies_ns.push_back(received_ns - inspection.header.publish_ns);
-    if (report.received++ == 0) report.first_receive_ns = received_ns;
+    if (report.received++ == 0)
+      report.first_receive_ns = received_ns;
     report.last_receive_ns = received_ns;
   };
 
@@ -60,7 +64,8 @@ int run_subscriber_role(const SubscriberRoleArgs& args) {
   while (!stopped) {
     const ReceiveStatus status = channel->receive(sink, deadline);
     if (status == ReceiveStatus::timed_out) {
-      report.status = "timeout after " + std::to_string(args.budget_ms) + " ms (last seq " + std::to_string(last_seq) + ")";
+      report.status =
+          "timeout after " + std::to_string(args.budget_ms) + " ms (last seq " + std::to_string(last_seq) + ")";
       break;
     }
     if (status == ReceiveStatus::failed) {

@@ -94,7 +94,8 @@ class SysvSubscriber final : public SubscriberChannel {
         error_ = std::string("msgrcv: ") + std::strerror(errno);
         return ReceiveStatus::failed;
       }
-      if (monotonic_ns() > deadline) return ReceiveStatus::timed_out;
+      if (monotonic_ns() > deadline)
+        return ReceiveStatus::timed_out;
     }
   }
 
@@ -114,8 +115,10 @@ class SysvTransport final : public Transport {
     const long msgmax = read_limit("/proc/sys/kernel/msgmax", 8192);
     const long msgmnb = read_limit("/proc/sys/kernel/msgmnb", 16384);
     const auto payload = static_cast<long>(spec.payload_bytes);
-    if (payload > msgmax) return "payload > kernel.msgmax (" + std::to_string(msgmax) + ")";
-    if (payload > msgmnb) return "payload > kernel.msgmnb (" + std::to_string(msgmnb) + ")";
+    if (payload > msgmax)
+      return "payload > kernel.msgmax (" + std::to_string(msgmax) + ")";
+    if (payload > msgmnb)
+      return "payload > kernel.msgmnb (" + std::to_string(msgmnb) + ")";
     return std::nullopt;
   }
   std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
@@ -129,6 +132,8 @@ class SysvTransport final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_sysv_mq_transport() { return std::make_unique<SysvTransport>(); }
+std::unique_ptr<Transport> make_sysv_mq_transport() {
+  return std::make_unique<SysvTransport>();
+}
 
 }  // namespace shmsnap::bench

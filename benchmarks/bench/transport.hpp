@@ -17,12 +17,12 @@ namespace shmsnap::bench {
 
 /// One configuration as a transport sees it; identical in publisher and subscribers.
 struct ChannelSpec {
-  std::string run_name;        ///< unique per run (pid) and configuration; [A-Za-z0-9_.-] only
-  std::string mode;            ///< "blocking" for the queue baselines, "spin" for the floor,
-                               ///< "notify"/"spin"/"hybrid" for shmsnap
+  std::string run_name;  ///< unique per run (pid) and configuration; [A-Za-z0-9_.-] only
+  std::string mode;      ///< "blocking" for the queue baselines, "spin" for the floor,
+                         ///< "notify"/"spin"/"hybrid" for shmsnap
   std::size_t payload_bytes = 0;
   int subscribers = 1;
-  bool max_rate = false;       ///< the publisher runs unpaced (throughput mode)
+  bool max_rate = false;  ///< the publisher runs unpaced (throughput mode)
 };
 
 /// An absolute CLOCK_MONOTONIC deadline, in nanoseconds.

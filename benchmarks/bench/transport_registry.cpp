@@ -15,17 +15,25 @@ std::vector<std::string> available_transports() {
 }
 
 std::unique_ptr<Transport> make_transport(std::string_view name) {
-  if (name == "floor") return make_floor_transport();
-  if (name == "posix_mq") return make_posix_mq_transport();
-  if (name == "uds") return make_uds_transport();
-  if (name == "pipe") return make_pipe_transport();
-  if (name == "sysv_mq") return make_sysv_mq_transport();
-  if (name == "boost_mq") return make_boost_mq_transport();
+  if (name == "floor")
+    return make_floor_transport();
+  if (name == "posix_mq")
+    return make_posix_mq_transport();
+  if (name == "uds")
+    return make_uds_transport();
+  if (name == "pipe")
+    return make_pipe_transport();
+  if (name == "sysv_mq")
+    return make_sysv_mq_transport();
+  if (name == "boost_mq")
+    return make_boost_mq_transport();
 #if SHMSNAP_BENCH_HAVE_LIBRARY
-  if (name == "shmsnap") return make_shmsnap_transport();
+  if (name == "shmsnap")
+    return make_shmsnap_transport();
 #endif
   std::string known;
-  for (const auto& candidate : available_transports()) known += (known.empty() ? "" : ", ") + candidate;
+  for (const auto& candidate : available_transports())
+    known += (known.empty() ? "" : ", ") + candidate;
   throw std::invalid_argument("unknown transport '" + std::string(name) + "' (this build has: " + known + ")");
 }
 

@@ -41,7 +41,8 @@ std::optional<std::string> probe_record_size(std::size_t payload) {
   const int error = errno;
   close(pair[0]);
   close(pair[1]);
-  if (sent == static_cast<ssize_t>(payload)) return std::nullopt;
+  if (sent == static_cast<ssize_t>(payload))
+    return std::nullopt;
   return "one SEQPACKET record of this size does not fit the socket buffer (" + std::string(std::strerror(error)) +
          "; raise net.core.wmem_max)";
 }
@@ -62,7 +63,8 @@ class UdsPublisher final : public PublisherChannel {
   }
 
   ~UdsPublisher() override {
-    for (int fd : own_) close(fd);
+    for (int fd : own_)
+      close(fd);
     subscribers_spawned();
   }
 
@@ -71,7 +73,8 @@ class UdsPublisher final : public PublisherChannel {
   std::vector<int> inherited_fds(int index) const override { return {theirs_.at(static_cast<std::size_t>(index))}; }
   void subscribers_spawned() override {
     for (int& fd : theirs_) {
-      if (fd >= 0) close(fd);
+      if (fd >= 0)
+        close(fd);
       fd = -1;
     }
   }
@@ -120,7 +123,8 @@ class UdsSubscriber final : public SubscriberChannel {
         error_ = std::string("recv: ") + std::strerror(errno);
         return ReceiveStatus::failed;
       }
-      if (monotonic_ns() > deadline) return ReceiveStatus::timed_out;
+      if (monotonic_ns() > deadline)
+        return ReceiveStatus::timed_out;
     }
   }
 
@@ -150,6 +154,8 @@ class UdsTransport final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_uds_transport() { return std::make_unique<UdsTransport>(); }
+std::unique_ptr<Transport> make_uds_transport() {
+  return std::make_unique<UdsTransport>();
+}
 
 }  // namespace shmsnap::bench

@@ -23,7 +23,8 @@ BENCHMARK(BM_DescriptorParse);
 void BM_SnapshotDecode(benchmark::State& state) {
   const shmsnap::SnapshotCodec codec(Payload::shmsnap_schema.descriptor);
   std::vector<std::byte> bytes(sizeof(Payload));
-  for (auto _ : state) benchmark::DoNotOptimize(codec.decode(bytes));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(codec.decode(bytes));
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(bytes.size()));
 }
 BENCHMARK(BM_SnapshotDecode);

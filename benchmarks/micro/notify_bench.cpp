@@ -52,7 +52,8 @@ void BM_NotifyDrainBurst(benchmark::State& state) {
   alignas(8) std::byte buffer[sizeof(shmsnap::NotifyMessage)];
   for (auto _ : state) {
     state.PauseTiming();
-    for (long i = 0; i < burst; ++i) scratch.queue.send(shmsnap::as_bytes(message), shmsnap::update_priority);
+    for (long i = 0; i < burst; ++i)
+      scratch.queue.send(shmsnap::as_bytes(message), shmsnap::update_priority);
     state.ResumeTiming();
     while (scratch.queue.receive(buffer).status == shmsnap::QueueStatus::ok) {
     }
@@ -67,7 +68,8 @@ void BM_NotifySendFull(benchmark::State& state) {
   ScratchQueue scratch(1);
   const auto message = update_message();
   scratch.queue.send(shmsnap::as_bytes(message), shmsnap::update_priority);
-  for (auto _ : state) benchmark::DoNotOptimize(scratch.queue.send(shmsnap::as_bytes(message), shmsnap::update_priority));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(scratch.queue.send(shmsnap::as_bytes(message), shmsnap::update_priority));
 }
 BENCHMARK(BM_NotifySendFull);
 

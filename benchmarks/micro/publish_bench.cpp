@@ -52,7 +52,8 @@ void BM_PublishCallerCost(benchmark::State& state) {
   std::vector<std::thread> drainers;
   for (auto& subscriber : subscribers) {
     drainers.emplace_back([&stop, &subscriber] {
-      while (!stop.load(std::memory_order_relaxed)) subscriber.wait(std::chrono::milliseconds(10));
+      while (!stop.load(std::memory_order_relaxed))
+        subscriber.wait(std::chrono::milliseconds(10));
     });
   }
 
@@ -62,7 +63,8 @@ void BM_PublishCallerCost(benchmark::State& state) {
     benchmark::DoNotOptimize(publisher.publish(value));
   }
   stop.store(true, std::memory_order_relaxed);
-  for (auto& drainer : drainers) drainer.join();
+  for (auto& drainer : drainers)
+    drainer.join();
   const auto stats = publisher.stats();
   state.counters["coalesced_per_publish"] =
       benchmark::Counter(static_cast<double>(stats.coalesced), benchmark::Counter::kAvgIterations);

@@ -34,14 +34,16 @@ std::uint64_t read_slot(const Slot& slot, AlignedBuffer& destination, std::size_
     const std::uint64_t begin = slot.lock.read_begin();
     if ((begin & 1U) == 0) {
       shmsnap::copy_from_shared(destination.data(), const_cast<Slot&>(slot).payload.data(), size);
-      if (!slot.lock.read_retry(begin)) return retries;
+      if (!slot.lock.read_retry(begin))
+        return retries;
     }
     ++retries;
   }
 }
 
 void payload_sizes(benchmark::internal::Benchmark* bench) {
-  for (std::int64_t size = 64; size <= (1 << 20); size *= 4) bench->Arg(size);
+  for (std::int64_t size = 64; size <= (1 << 20); size *= 4)
+    bench->Arg(size);
 }
 
 void BM_SeqlockWrite(benchmark::State& state) {
@@ -101,7 +103,8 @@ void BM_SeqlockReadUnderWriter(benchmark::State& state) {
       const std::uint64_t begin = slot.lock.read_begin();
       if ((begin & 1U) == 0) {
         shmsnap::copy_from_shared(destination.data(), const_cast<Slot&>(slot).payload.data(), size);
-        if (!slot.lock.read_retry(begin)) break;
+        if (!slot.lock.read_retry(begin))
+          break;
       }
       ++retries;
     }

@@ -99,9 +99,10 @@ std::vector<ObjectInfo> list_directory(std::string_view directory, std::string_v
 
 void require_mqueue_mount() {
   if (!mqueue_mounted()) {
-    throw Error(Errc::not_found, "the mqueue filesystem is not mounted at /dev/mqueue, so queues cannot be listed; "
-                                 "mount it (as root): " +
-                                     std::string(mqueue_mount_hint));
+    throw Error(Errc::not_found,
+                "the mqueue filesystem is not mounted at /dev/mqueue, so queues cannot be listed; "
+                "mount it (as root): " +
+                    std::string(mqueue_mount_hint));
   }
 }
 
@@ -146,8 +147,8 @@ std::string describe_region(const RegionProbe& probe) {
       return "not initialised yet and only " + std::to_string(static_cast<int>(probe.age_seconds)) +
              " s old: a publisher may be starting (" + probe.problem + ")";
     }
-    return "invalid and unlocked for " + std::to_string(static_cast<long>(probe.age_seconds)) + " s (" +
-           probe.problem + ")";
+    return "invalid and unlocked for " + std::to_string(static_cast<long>(probe.age_seconds)) + " s (" + probe.problem +
+           ")";
   }
   if (probe.publisher_alive) {
     return "unlocked, but pid " + std::to_string(probe.publisher_pid) + " still runs: left alone to be safe";
@@ -214,7 +215,9 @@ std::vector<pid_t> QueueHolders::of(const std::string& name) const {
   return found == holders.end() ? std::vector<pid_t>{} : found->second;
 }
 
-bool QueueHolders::conclusive_for(uid_t owner) const noexcept { return unreadable_uids.count(owner) == 0; }
+bool QueueHolders::conclusive_for(uid_t owner) const noexcept {
+  return unreadable_uids.count(owner) == 0;
+}
 
 QueueHolders scan_queue_holders() {
   QueueHolders result;
@@ -291,8 +294,7 @@ RegionProbe probe_region(std::string_view shm_name) {
   const std::int64_t changed_ns = std::int64_t{status.st_ctim.tv_sec} * 1'000'000'000 + status.st_ctim.tv_nsec;
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
-  probe.age_seconds =
-      static_cast<double>(std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec - changed_ns) / 1e9;
+  probe.age_seconds = static_cast<double>(std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec - changed_ns) / 1e9;
 
   if (::flock(descriptor, LOCK_SH | LOCK_NB) != 0) {
     probe.locked = errno == EWOULDBLOCK;
@@ -362,7 +364,7 @@ CleanReport clean(std::string_view prefix, bool dry_run) {
   };
 
   // Regions first: the control queues' fate follows theirs.
-  std::map<std::string, bool> region_dead;  // topic -> dead (absent topics are not in the map)
+  std::map<std::string, bool> region_dead;          // topic -> dead (absent topics are not in the map)
   std::map<std::string, std::string> region_state;  // topic -> why it was judged so
   for (const std::string& topic : find_topics(resolved)) {
     const std::string shm_name = "/" + start + topic;

@@ -13,7 +13,9 @@ std::int64_t read_clock(clockid_t clock) noexcept {
 }
 }  // namespace
 
-std::int64_t monotonic_ns() noexcept { return read_clock(CLOCK_MONOTONIC); }
+std::int64_t monotonic_ns() noexcept {
+  return read_clock(CLOCK_MONOTONIC);
+}
 
 std::int64_t monotonic_deadline(std::chrono::nanoseconds timeout) noexcept {
   const std::int64_t now = monotonic_ns();
@@ -29,6 +31,8 @@ int milliseconds_until(std::int64_t deadline_ns) noexcept {
   const std::int64_t ms = left_ns / 1'000'000 + (left_ns % 1'000'000 != 0 ? 1 : 0);
   return static_cast<int>(std::min<std::int64_t>(ms, std::numeric_limits<int>::max()));
 }
-std::int64_t realtime_ns() noexcept { return read_clock(CLOCK_REALTIME); }
+std::int64_t realtime_ns() noexcept {
+  return read_clock(CLOCK_REALTIME);
+}
 
 }  // namespace shmsnap

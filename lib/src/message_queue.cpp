@@ -19,16 +19,19 @@ namespace {
 
 int access_flags(MessageQueue::Access access) noexcept {
   switch (access) {
-    case MessageQueue::Access::read: return O_RDONLY;
-    case MessageQueue::Access::write: return O_WRONLY;
-    case MessageQueue::Access::read_write: return O_RDWR;
+    case MessageQueue::Access::read:
+      return O_RDONLY;
+    case MessageQueue::Access::write:
+      return O_WRONLY;
+    case MessageQueue::Access::read_write:
+      return O_RDWR;
   }
   return O_RDONLY;
 }
 
 void validate_queue_name(std::string_view name) {
-  const bool well_formed = name.size() >= 2 && name.front() == '/' &&
-                           name.find('/', 1) == std::string_view::npos && name.size() <= 255;
+  const bool well_formed =
+      name.size() >= 2 && name.front() == '/' && name.find('/', 1) == std::string_view::npos && name.size() <= 255;
   if (!well_formed) {
     throw Error(Errc::invalid_argument,
                 "invalid message queue name '" + std::string(name) +
@@ -49,11 +52,13 @@ std::string limit_advice(int err, const MqLimits& limits, const MessageQueue::Cr
     }
     case EINVAL:
       return "max_messages " + std::to_string(options.max_messages) + " and message_size " +
-             std::to_string(options.message_size) + " must be within fs.mqueue.msg_max = " +
-             std::to_string(limits.msg_max) + " and fs.mqueue.msgsize_max = " +
-             std::to_string(limits.msgsize_max);
-    case EEXIST: return "another process holds this name; remove it only if its owner is dead";
-    default: return {};
+             std::to_string(options.message_size) +
+             " must be within fs.mqueue.msg_max = " + std::to_string(limits.msg_max) +
+             " and fs.mqueue.msgsize_max = " + std::to_string(limits.msgsize_max);
+    case EEXIST:
+      return "another process holds this name; remove it only if its owner is dead";
+    default:
+      return {};
   }
 }
 
@@ -71,7 +76,9 @@ MessageQueue& MessageQueue::operator=(MessageQueue&& other) noexcept {
   return *this;
 }
 
-MessageQueue::~MessageQueue() { close(); }
+MessageQueue::~MessageQueue() {
+  close();
+}
 
 void MessageQueue::close() noexcept {
   if (descriptor_ >= 0) {
@@ -84,22 +91,20 @@ MessageQueue MessageQueue::create(std::string_view name, const CreateOptions& op
   validate_queue_name(name);
   const MqLimits limits = MqLimits::read();
   if (options.max_messages < 1 || options.message_size < 1) {
-    throw Error(Errc::invalid_argument, "message queue " + std::string(name) +
-                                            ": max_messages and message_size must be at least 1");
+    throw Error(Errc::invalid_argument,
+                "message queue " + std::string(name) + ": max_messages and message_size must be at least 1");
   }
   if (options.strict_limits && options.max_messages > limits.msg_max) {
     throw Error(Errc::limit_exceeded,
-                "message queue " + std::string(name) + ": max_messages " +
-                    std::to_string(options.max_messages) + " exceeds fs.mqueue.msg_max = " +
-                    std::to_string(limits.msg_max) + "; raise it: sysctl -w fs.mqueue.msg_max=" +
-                    std::to_string(options.max_messages));
+                "message queue " + std::string(name) + ": max_messages " + std::to_string(options.max_messages) +
+                    " exceeds fs.mqueue.msg_max = " + std::to_string(limits.msg_max) +
+                    "; raise it: sysctl -w fs.mqueue.msg_max=" + std::to_string(options.max_messages));
   }
   if (options.strict_limits && options.message_size > limits.msgsize_max) {
     throw Error(Errc::limit_exceeded,
-                "message queue " + std::string(name) + ": message_size " +
-                    std::to_string(options.message_size) + " exceeds fs.mqueue.msgsize_max = " +
-                    std::to_string(limits.msgsize_max) + "; raise it: sysctl -w fs.mqueue.msgsize_max=" +
-                    std::to_string(options.message_size));
+                "message queue " + std::string(name) + ": message_size " + std::to_string(options.message_size) +
+                    " exceeds fs.mqueue.msgsize_max = " + std::to_string(limits.msgsize_max) +
+                    "; raise it: sysctl -w fs.mqueue.msgsize_max=" + std::to_string(options.message_size));
   }
   mq_attr attributes{};
   attributes.mq_maxmsg = std::min(options.max_messages, limits.msg_max);
@@ -149,10 +154,14 @@ QueueStatus MessageQueue::send(std::span<const std::byte> message, unsigned prio
       return QueueStatus::ok;
     }
     switch (errno) {
-      case EINTR: continue;
-      case EAGAIN: return QueueStatus::full;
-      case EMSGSIZE: return QueueStatus::too_large;
-      default: return QueueStatus::error;
+      case EINTR:
+        continue;
+      case EAGAIN:
+        return QueueStatus::full;
+      case EMSGSIZE:
+        return QueueStatus::too_large;
+      default:
+        return QueueStatus::error;
     }
   }
 }
@@ -183,16 +192,25 @@ Received MessageQueue::receive_until(std::span<std::byte> buffer, const timespec
       return result;
     }
     switch (errno) {
-      case EINTR: continue;
+      case EINTR:
+        continue;
       case ETIMEDOUT:
-      case EAGAIN: result.status = QueueStatus::empty; return result;
-      case EMSGSIZE: result.status = QueueStatus::too_large; return result;
-      default: result.status = QueueStatus::error; return result;
+      case EAGAIN:
+        result.status = QueueStatus::empty;
+        return result;
+      case EMSGSIZE:
+        result.status = QueueStatus::too_large;
+        return result;
+      default:
+        result.status = QueueStatus::error;
+        return result;
     }
   }
 }
 
-Received MessageQueue::receive(std::span<std::byte> buffer) noexcept { return receive_until(buffer, nullptr); }
+Received MessageQueue::receive(std::span<std::byte> buffer) noexcept {
+  return receive_until(buffer, nullptr);
+}
 
 Received MessageQueue::receive_for(std::span<std::byte> buffer, std::chrono::nanoseconds timeout) noexcept {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -254,7 +272,9 @@ bool MessageQueue::unlink_if_same(std::string_view name, ino_t inode) noexcept {
   return inode != 0 && inode_of(name) == inode && unlink(name);
 }
 
-bool MessageQueue::set_group(gid_t group) noexcept { return fchown(descriptor_, static_cast<uid_t>(-1), group) == 0; }
+bool MessageQueue::set_group(gid_t group) noexcept {
+  return fchown(descriptor_, static_cast<uid_t>(-1), group) == 0;
+}
 
 MessageQueue::Attributes MessageQueue::attributes() const {
   mq_attr raw{};

@@ -11,8 +11,8 @@ bool is_valid_name(std::string_view name, std::size_t max_length) noexcept {
     return false;
   }
   for (char c : name) {
-    const bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                         c == '_' || c == '.' || c == '-';
+    const bool allowed =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
     if (!allowed) {
       return false;
     }
@@ -24,10 +24,9 @@ void validate_name(std::string_view what, std::string_view name, std::size_t max
   if (is_valid_name(name, max_length)) {
     return;
   }
-  throw Error(Errc::invalid_argument,
-              std::string("invalid ") + std::string(what) + " '" + std::string(name) +
-                  "': use 1 to " + std::to_string(max_length) +
-                  " characters from [A-Za-z0-9_.-], not '.' or '..'");
+  throw Error(Errc::invalid_argument, std::string("invalid ") + std::string(what) + " '" + std::string(name) +
+                                          "': use 1 to " + std::to_string(max_length) +
+                                          " characters from [A-Za-z0-9_.-], not '.' or '..'");
 }
 
 std::string resolve_prefix(std::string_view explicit_prefix) {
@@ -45,9 +44,13 @@ TopicNames::TopicNames(std::string_view prefix_in, std::string_view topic_in)
   validate_name("topic", topic, max_topic_length);
 }
 
-std::string TopicNames::region() const { return "/" + prefix + "." + topic; }
+std::string TopicNames::region() const {
+  return "/" + prefix + "." + topic;
+}
 
-std::string TopicNames::control_queue() const { return region() + ".ctl"; }
+std::string TopicNames::control_queue() const {
+  return region() + ".ctl";
+}
 
 std::string TopicNames::notify_queue(std::string_view subscriber_id) const {
   validate_name("subscriber id", subscriber_id, max_subscriber_id_length);

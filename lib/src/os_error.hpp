@@ -14,7 +14,6 @@ namespace shmsnap::detail {
 
 /// "cannot <action> <resource>: <strerror> (<ERRNO>)[; <fix>]" as an Error of the
 /// errno's family. `fix` overrides the generic advice for that errno when non-empty.
-[[nodiscard]] Error os_error(int err, std::string_view action, std::string_view resource,
-                             std::string_view fix = {});
+[[nodiscard]] Error os_error(int err, std::string_view action, std::string_view resource, std::string_view fix = {});
 
 }  // namespace shmsnap::detail

@@ -18,7 +18,9 @@ Poller::Poller() : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
   }
 }
 
-Poller::~Poller() { ::close(epoll_fd_); }
+Poller::~Poller() {
+  ::close(epoll_fd_);
+}
 
 void Poller::add(SubscriberCore& subscriber) {
   epoll_event event{};

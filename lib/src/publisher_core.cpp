@@ -84,7 +84,7 @@ struct PublisherCore::State {
   detail::RegionWriter region;
   MessageQueue control;
   std::uint64_t fault_seq = 0;
-  std::uint64_t epoch = 0;          // copies of header fields, valid after close()
+  std::uint64_t epoch = 0;  // copies of header fields, valid after close()
   std::uint32_t payload_bytes = 0;
 
   // Writer state: touched only by the publishing thread.
@@ -285,9 +285,17 @@ void PublisherCore::State::notify_all(NotifyKind kind, std::uint64_t seq_value, 
         continue;
       }
       switch (link->queue.send(as_bytes(message), priority)) {
-        case QueueStatus::ok: ++link->notified; ++sent; break;
-        case QueueStatus::full: ++link->coalesced; ++folded; break;
-        default: ++failed; break;
+        case QueueStatus::ok:
+          ++link->notified;
+          ++sent;
+          break;
+        case QueueStatus::full:
+          ++link->coalesced;
+          ++folded;
+          break;
+        default:
+          ++failed;
+          break;
       }
     }
   }
@@ -480,8 +488,8 @@ void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
   if (free_slot == used.end()) {
     lock.unlock();
     rejected.fetch_add(1, std::memory_order_relaxed);
-    log().warn("topic '{}': refused subscriber '{}' (pid {}): max_subscribers = {} reached", names.topic, id,
-               hello.pid, options.max_subscribers);
+    log().warn("topic '{}': refused subscriber '{}' (pid {}): max_subscribers = {} reached", names.topic, id, hello.pid,
+               options.max_subscribers);
     reply(hello, std::move(queue), 0, NotifyKind::rejected, RejectReason::table_full);
     return;
   }
@@ -563,8 +571,8 @@ void PublisherCore::State::reap(std::uint64_t key, const char* why) noexcept {
   MessageQueue::unlink_if_same(names.notify_queue(dead->id), dead->queue.inode());
   dead->queue.close();
   reclaimed.fetch_add(1, std::memory_order_relaxed);
-  log().info("topic '{}': subscriber '{}' (pid {}) {}; its queue and table slot are reclaimed", names.topic,
-             dead->id, dead->pid, why);
+  log().info("topic '{}': subscriber '{}' (pid {}) {}; its queue and table slot are reclaimed", names.topic, dead->id,
+             dead->pid, why);
 }
 
 void PublisherCore::State::sweep_and_mirror() noexcept {
@@ -615,8 +623,9 @@ void PublisherCore::State::write_table_entry(const SubscriberLink& link, bool ac
   entry.attached_realtime_ns.store(active ? realtime_ns() : 0, std::memory_order_relaxed);
   entry.notified.store(0, std::memory_order_relaxed);
   entry.coalesced.store(0, std::memory_order_relaxed);
-  entry.state.store(static_cast<std::uint32_t>(active ? detail::TableEntryState::active : detail::TableEntryState::free),
-                    std::memory_order_relaxed);
+  entry.state.store(
+      static_cast<std::uint32_t>(active ? detail::TableEntryState::active : detail::TableEntryState::free),
+      std::memory_order_relaxed);
   header.table_version.write_end(odd);
 }
 
@@ -626,7 +635,9 @@ PublisherCore::PublisherCore(std::string_view topic, const SchemaInfo& schema, s
 
 PublisherCore::~PublisherCore() = default;
 
-void PublisherCore::shutdown() noexcept { state_->close(); }
+void PublisherCore::shutdown() noexcept {
+  state_->close();
+}
 
 std::byte* PublisherCore::begin_write() noexcept {
   State& state = *state_;
@@ -696,9 +707,17 @@ PublisherStats PublisherCore::stats() const noexcept {
   return stats;
 }
 
-std::uint64_t PublisherCore::epoch() const noexcept { return state_->epoch; }
-std::uint64_t PublisherCore::last_seq() const noexcept { return state_->seq; }
-const std::string& PublisherCore::topic() const noexcept { return state_->names.topic; }
-const std::string& PublisherCore::region_name() const noexcept { return state_->region.name(); }
+std::uint64_t PublisherCore::epoch() const noexcept {
+  return state_->epoch;
+}
+std::uint64_t PublisherCore::last_seq() const noexcept {
+  return state_->seq;
+}
+const std::string& PublisherCore::topic() const noexcept {
+  return state_->names.topic;
+}
+const std::string& PublisherCore::region_name() const noexcept {
+  return state_->region.name();
+}
 
 }  // namespace shmsnap

@@ -59,8 +59,8 @@ std::string RegionReader::validate(const std::byte* bytes, std::uint64_t file_si
   }
   const auto region_size = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, region_size));
   if (region_size != file_size) {
-    return "the header says " + std::to_string(region_size) + " bytes but the file has " +
-           std::to_string(file_size) + " (truncated or corrupt)";
+    return "the header says " + std::to_string(region_size) + " bytes but the file has " + std::to_string(file_size) +
+           " (truncated or corrupt)";
   }
   const auto slot_count = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, slot_count));
   const auto slot_stride = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, slot_stride));
@@ -136,9 +136,8 @@ RegionReader RegionReader::open(const std::string& shm_name) {
   reader.base_ = static_cast<const std::byte*>(reader.mapping_->memory.address());
   reader.header_ = reinterpret_cast<const RegionHeader*>(reader.base_);
   const RegionHeader& header = *reader.header_;
-  reader.geometry_ = Geometry{header.header_size,     header.slot_count,
-                              header.slot_stride,     header.payload_size,
-                              header.max_subscribers, header.subscriber_table_offset,
+  reader.geometry_ = Geometry{header.header_size,       header.slot_count,      header.slot_stride,
+                              header.payload_size,      header.max_subscribers, header.subscriber_table_offset,
                               header.descriptor_offset, header.descriptor_size};
   reader.inode_ = reader.mapping_->memory.inode();
   reader.group_ = reader.mapping_->memory.group();
@@ -196,8 +195,8 @@ bool RegionReader::closed() const noexcept {
 
 bool RegionReader::write_in_progress() const noexcept {
   for (std::uint32_t slot = 0; slot < geometry_.slot_count; ++slot) {
-    const auto& slot_header =
-        *reinterpret_cast<const SlotHeader*>(base_ + geometry_.header_size + std::uint64_t{slot} * geometry_.slot_stride);
+    const auto& slot_header = *reinterpret_cast<const SlotHeader*>(base_ + geometry_.header_size +
+                                                                   std::uint64_t{slot} * geometry_.slot_stride);
     if ((slot_header.lock.peek() & 1U) != 0) {
       return true;
     }
@@ -215,8 +214,7 @@ std::string_view RegionReader::descriptor() const noexcept {
 }
 
 std::vector<SubscriberRow> RegionReader::subscribers() const {
-  const auto* table =
-      reinterpret_cast<const detail::SubscriberEntry*>(base_ + geometry_.table_offset);
+  const auto* table = reinterpret_cast<const detail::SubscriberEntry*>(base_ + geometry_.table_offset);
   std::vector<SubscriberRow> rows;
   for (int attempt = 0; attempt < 1000; ++attempt) {
     rows.clear();

@@ -88,7 +88,8 @@ std::string holder_description(SharedMemory& existing) {
     existing.map();
     const auto* bytes = static_cast<const std::byte*>(existing.address());
     if (RegionReader::validate(bytes, existing.mapped_size()).empty()) {
-      return "a live publisher (pid " + std::to_string(reinterpret_cast<const RegionHeader*>(bytes)->publisher_pid) + ")";
+      return "a live publisher (pid " + std::to_string(reinterpret_cast<const RegionHeader*>(bytes)->publisher_pid) +
+             ")";
     }
   } catch (const Error&) {
   }
@@ -197,8 +198,10 @@ void RegionWriter::initialise(const RegionSpec& spec, std::uint64_t epoch, std::
 }
 
 RegionWriter::RegionWriter(RegionWriter&& other) noexcept
-    : memory_(std::move(other.memory_)), header_(std::exchange(other.header_, nullptr)),
-      base_(std::exchange(other.base_, nullptr)), owned_(std::exchange(other.owned_, false)) {}
+    : memory_(std::move(other.memory_)),
+      header_(std::exchange(other.header_, nullptr)),
+      base_(std::exchange(other.base_, nullptr)),
+      owned_(std::exchange(other.owned_, false)) {}
 
 RegionWriter& RegionWriter::operator=(RegionWriter&& other) noexcept {
   if (this != &other) {
@@ -211,7 +214,9 @@ RegionWriter& RegionWriter::operator=(RegionWriter&& other) noexcept {
   return *this;
 }
 
-RegionWriter::~RegionWriter() { close(); }
+RegionWriter::~RegionWriter() {
+  close();
+}
 
 void RegionWriter::close() noexcept {
   if (!owned_) {

@@ -17,13 +17,14 @@ using detail::FieldPlan;
 using detail::StructPlan;
 
 std::string placed(const FieldPlan& field) {
-  return detail::describe_type(field) + " at offset " + std::to_string(field.offset) + " (" + std::to_string(field.size) +
-         " bytes)";
+  return detail::describe_type(field) + " at offset " + std::to_string(field.offset) + " (" +
+         std::to_string(field.size) + " bytes)";
 }
 
 std::string enum_values(const detail::EnumPlan& plan) {
   std::string out;
-  for (const auto& [bits, name] : plan.values) out += (out.empty() ? "" : ", ") + name + "=" + std::to_string(bits);
+  for (const auto& [bits, name] : plan.values)
+    out += (out.empty() ? "" : ", ") + name + "=" + std::to_string(bits);
   return out;
 }
 
@@ -37,7 +38,8 @@ std::string struct_difference(const StructPlan& reader, const StructPlan& writer
   }
   for (std::size_t i = 0; i < reader.fields.size(); ++i) {
     std::string difference = field_difference(reader.fields[i], writer.fields[i], path + "." + reader.fields[i].name);
-    if (!difference.empty()) return difference;
+    if (!difference.empty())
+      return difference;
   }
   return {};
 }
@@ -51,7 +53,8 @@ std::string field_difference(const FieldPlan& reader, const FieldPlan& writer, c
   if (reader_text != writer_text) {
     return "field '" + path + "' differs: the reader has " + reader_text + ", the writer " + writer_text;
   }
-  if (reader.structure) return struct_difference(*reader.structure, *writer.structure, path);
+  if (reader.structure)
+    return struct_difference(*reader.structure, *writer.structure, path);
   if (reader.enumeration && reader.enumeration->values != writer.enumeration->values) {
     return "field '" + path + "' differs: enum " + reader.enumeration->name + " has values {" +
            enum_values(*reader.enumeration) + "} in the reader but {" + enum_values(*writer.enumeration) +
@@ -82,19 +85,20 @@ std::string schema_incompatibility(std::string_view reader_descriptor, std::stri
            "; subscribe with the type of " + writer.name;
   }
   const std::string prefix = "schema mismatch between reader " + reader_name + " and writer " + writer_name + ": ";
-  const std::string fix = "; only fields appended at the end keep older readers working: rebuild the reader against " +
-                          writer_name;
+  const std::string fix =
+      "; only fields appended at the end keep older readers working: rebuild the reader against " + writer_name;
   for (std::size_t i = 0; i < reader.root.fields.size(); ++i) {
     const FieldPlan& field = reader.root.fields[i];
     if (i >= writer.root.fields.size()) {
       return prefix + "field '" + field.name + "' (" + placed(field) + ") is missing from the writer" + fix;
     }
     std::string difference = field_difference(field, writer.root.fields[i], field.name);
-    if (!difference.empty()) return prefix + difference + fix;
+    if (!difference.empty())
+      return prefix + difference + fix;
   }
   if (writer.root.size < reader.root.size) {
-    return prefix + "the writer's snapshot is " + std::to_string(writer.root.size) + " bytes, smaller than the reader's " +
-           std::to_string(reader.root.size) + fix;
+    return prefix + "the writer's snapshot is " + std::to_string(writer.root.size) +
+           " bytes, smaller than the reader's " + std::to_string(reader.root.size) + fix;
   }
   return {};
 }

@@ -13,14 +13,29 @@
 namespace shmsnap::detail {
 
 /// Bounds on what a descriptor may describe; anything beyond is refused as invalid.
-inline constexpr std::size_t descriptor_max_depth = 32;                 ///< struct inside struct ...
+inline constexpr std::size_t descriptor_max_depth = 32;  ///< struct inside struct ...
 inline constexpr std::size_t descriptor_max_dims = 8;
-inline constexpr std::uint64_t descriptor_max_size = 1ULL << 32;        ///< bytes of any struct
-inline constexpr std::size_t descriptor_max_name = 256;                 ///< any name, in bytes
-inline constexpr std::size_t descriptor_max_fields = 1U << 20;          ///< all structs together
+inline constexpr std::uint64_t descriptor_max_size = 1ULL << 32;  ///< bytes of any struct
+inline constexpr std::size_t descriptor_max_name = 256;           ///< any name, in bytes
+inline constexpr std::size_t descriptor_max_fields = 1U << 20;    ///< all structs together
 
 /// The element type of a field.
-enum class ElementType : std::uint8_t { boolean, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, character, structure, enumeration };
+enum class ElementType : std::uint8_t {
+  boolean,
+  i8,
+  i16,
+  i32,
+  i64,
+  u8,
+  u16,
+  u32,
+  u64,
+  f32,
+  f64,
+  character,
+  structure,
+  enumeration
+};
 
 /// "bool", "i8", ..., "char", "struct", "enum": the descriptor spelling.
 [[nodiscard]] std::string_view element_type_name(ElementType type) noexcept;
@@ -46,9 +61,9 @@ struct FieldPlan {
   std::uint64_t size = 0;          ///< element_size * count
   std::uint64_t element_size = 0;  ///< scalar size, char length, struct size
   std::uint64_t count = 1;
-  bool is_array = false;           ///< "count" present
-  std::vector<std::uint64_t> dims; ///< "dims" present: product == count
-  std::uint64_t length = 0;        ///< char only
+  bool is_array = false;            ///< "count" present
+  std::vector<std::uint64_t> dims;  ///< "dims" present: product == count
+  std::uint64_t length = 0;         ///< char only
   std::shared_ptr<const StructPlan> structure;
   std::shared_ptr<const EnumPlan> enumeration;
 };

@@ -46,13 +46,17 @@ constexpr std::array<TypeEntry, 14> type_table{{
     {"enum", ElementType::enumeration, 0},
 }};
 
-std::uint64_t scalar_size(ElementType type) { return type_table[static_cast<std::size_t>(type)].size; }
+std::uint64_t scalar_size(ElementType type) {
+  return type_table[static_cast<std::size_t>(type)].size;
+}
 
 bool is_integer(ElementType type) {
   return type >= ElementType::i8 && type <= ElementType::u64;
 }
 
-bool is_signed(ElementType type) { return type >= ElementType::i8 && type <= ElementType::i64; }
+bool is_signed(ElementType type) {
+  return type >= ElementType::i8 && type <= ElementType::i64;
+}
 
 // Keeps names printable and short in messages: they come from untrusted bytes.
 std::string printable(std::string_view text) {
@@ -61,7 +65,8 @@ std::string printable(std::string_view text) {
     const auto u = static_cast<unsigned char>(c);
     out += (u >= 0x20 && u < 0x7f) ? c : '?';
   }
-  if (text.size() > 64) out += "...";
+  if (text.size() > 64)
+    out += "...";
   return out;
 }
 
@@ -74,11 +79,13 @@ class DescriptorParser {
     } catch (const Json::exception& e) {
       fail("", std::string("not JSON: ") + e.what());
     }
-    if (!root.is_object()) fail("", "the descriptor must be a JSON object");
+    if (!root.is_object())
+      fail("", "the descriptor must be a JSON object");
     DescriptorPlan plan;
     plan.name = string_member(root, "name", "");
     schema_name_ = plan.name;
-    plan.version = static_cast<std::uint32_t>(unsigned_member(root, "version", "", std::numeric_limits<std::uint32_t>::max()));
+    plan.version =
+        static_cast<std::uint32_t>(unsigned_member(root, "version", "", std::numeric_limits<std::uint32_t>::max()));
     plan.root = parse_struct(root, "", 0);
     plan.root.name = plan.name;
     return plan;
@@ -87,9 +94,11 @@ class DescriptorParser {
  private:
   [[noreturn]] void fail(const std::string& path, const std::string& why) const {
     std::string message = "invalid schema descriptor";
-    if (!schema_name_.empty()) message += " of '" + printable(schema_name_) + "'";
+    if (!schema_name_.empty())
+      message += " of '" + printable(schema_name_) + "'";
     message += ": ";
-    if (!path.empty()) message += path + ": ";
+    if (!path.empty())
+      message += path + ": ";
     message += why +
                " (the region was written by an incompatible shmsnap, or is corrupt; restart its publisher "
                "with a current build)";
@@ -98,13 +107,15 @@ class DescriptorParser {
 
   const Json& member(const Json& object, const char* key, const std::string& path) const {
     const auto it = object.find(key);
-    if (it == object.end()) fail(path, std::string("missing \"") + key + "\"");
+    if (it == object.end())
+      fail(path, std::string("missing \"") + key + "\"");
     return *it;
   }
 
   std::string string_member(const Json& object, const char* key, const std::string& path) const {
     const Json& value = member(object, key, path);
-    if (!value.is_string()) fail(path, std::string("\"") + key + "\" must be a string");
+    if (!value.is_string())
+      fail(path, std::string("\"") + key + "\" must be a string");
     const auto& text = value.get_ref<const std::string&>();
     if (text.empty() || text.size() > descriptor_max_name) {
       fail(path, std::string("\"") + key + "\" must be 1.." + std::to_string(descriptor_max_name) + " bytes long");
@@ -118,7 +129,8 @@ class DescriptorParser {
       fail(path, what + " must be a non-negative integer");
     }
     const auto number = value.get<std::uint64_t>();
-    if (number > max) fail(path, what + " " + std::to_string(number) + " exceeds " + std::to_string(max));
+    if (number > max)
+      fail(path, what + " " + std::to_string(number) + " exceeds " + std::to_string(max));
     return number;
   }
 
@@ -127,20 +139,25 @@ class DescriptorParser {
   }
 
   StructPlan parse_struct(const Json& object, const std::string& path, std::size_t depth) {
-    if (depth >= descriptor_max_depth) fail(path, "structs nest deeper than " + std::to_string(descriptor_max_depth));
+    if (depth >= descriptor_max_depth)
+      fail(path, "structs nest deeper than " + std::to_string(descriptor_max_depth));
     StructPlan plan;
     plan.size = unsigned_member(object, "size", path, descriptor_max_size);
-    if (plan.size == 0) fail(path, "\"size\" must be at least 1");
+    if (plan.size == 0)
+      fail(path, "\"size\" must be at least 1");
     if (const auto it = object.find("align"); it != object.end()) {
       plan.align = unsigned_value(*it, "\"align\"", path, 4096);
-      if (plan.align == 0 || (plan.align & (plan.align - 1)) != 0) fail(path, "\"align\" must be a power of two");
+      if (plan.align == 0 || (plan.align & (plan.align - 1)) != 0)
+        fail(path, "\"align\" must be a power of two");
     }
     const Json& fields = member(object, "fields", path);
-    if (!fields.is_array()) fail(path, "\"fields\" must be an array");
+    if (!fields.is_array())
+      fail(path, "\"fields\" must be an array");
     std::set<std::string, std::less<>> names;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> extents;
     for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (++total_fields_ > descriptor_max_fields) fail(path, "more than " + std::to_string(descriptor_max_fields) + " fields");
+      if (++total_fields_ > descriptor_max_fields)
+        fail(path, "more than " + std::to_string(descriptor_max_fields) + " fields");
       const std::string field_path = (path.empty() ? "" : path + ".") + "fields[" + std::to_string(i) + "]";
       FieldPlan field = parse_field(fields[i], field_path, depth);
       const std::string named = field_path + " ('" + printable(field.name) + "')";
@@ -148,7 +165,8 @@ class DescriptorParser {
         fail(named, "offset " + std::to_string(field.offset) + " + size " + std::to_string(field.size) +
                         " runs past the end of its struct (" + std::to_string(plan.size) + " bytes)");
       }
-      if (!names.insert(field.name).second) fail(named, "duplicate field name");
+      if (!names.insert(field.name).second)
+        fail(named, "duplicate field name");
       extents.emplace_back(field.offset, field.offset + field.size);
       plan.fields.push_back(std::move(field));
     }
@@ -165,46 +183,55 @@ class DescriptorParser {
   }
 
   FieldPlan parse_field(const Json& object, const std::string& path, std::size_t depth) {
-    if (!object.is_object()) fail(path, "a field must be a JSON object");
+    if (!object.is_object())
+      fail(path, "a field must be a JSON object");
     FieldPlan field;
     field.name = string_member(object, "name", path);
     const std::string named = path + " ('" + printable(field.name) + "')";
     const std::string type_name = string_member(object, "type", named);
-    const auto entry = std::find_if(type_table.begin(), type_table.end(),
-                                    [&](const TypeEntry& e) { return e.name == type_name; });
-    if (entry == type_table.end()) fail(named, "unknown type \"" + printable(type_name) + "\"");
+    const auto entry =
+        std::find_if(type_table.begin(), type_table.end(), [&](const TypeEntry& e) { return e.name == type_name; });
+    if (entry == type_table.end())
+      fail(named, "unknown type \"" + printable(type_name) + "\"");
     field.type = entry->type;
     field.offset = unsigned_member(object, "offset", named, descriptor_max_size);
     field.size = unsigned_member(object, "size", named, descriptor_max_size);
     if (const auto it = object.find("count"); it != object.end()) {
       field.is_array = true;
       field.count = unsigned_value(*it, "\"count\"", named, descriptor_max_size);
-      if (field.count == 0) fail(named, "\"count\" must be at least 1");
+      if (field.count == 0)
+        fail(named, "\"count\" must be at least 1");
     }
     if (const auto it = object.find("dims"); it != object.end()) {
-      if (!field.is_array) fail(named, "\"dims\" without \"count\"");
+      if (!field.is_array)
+        fail(named, "\"dims\" without \"count\"");
       if (!it->is_array() || it->empty() || it->size() > descriptor_max_dims) {
         fail(named, "\"dims\" must be an array of 1.." + std::to_string(descriptor_max_dims) + " lengths");
       }
       std::uint64_t product = 1;
       for (const Json& dim : *it) {
         const std::uint64_t length = unsigned_value(dim, "a dimension", named, descriptor_max_size);
-        if (length == 0) fail(named, "a dimension must be at least 1");
+        if (length == 0)
+          fail(named, "a dimension must be at least 1");
         product *= length;  // both factors <= 2^32 and checked below before the next step
-        if (product > field.count) fail(named, "\"dims\" multiply to more than \"count\"");
+        if (product > field.count)
+          fail(named, "\"dims\" multiply to more than \"count\"");
         field.dims.push_back(length);
       }
-      if (product != field.count) fail(named, "\"dims\" multiply to " + std::to_string(product) + ", not \"count\"");
+      if (product != field.count)
+        fail(named, "\"dims\" multiply to " + std::to_string(product) + ", not \"count\"");
     }
     switch (field.type) {
       case ElementType::character:
         field.length = unsigned_member(object, "length", named, descriptor_max_size);
-        if (field.length == 0) fail(named, "\"length\" must be at least 1");
+        if (field.length == 0)
+          fail(named, "\"length\" must be at least 1");
         field.element_size = field.length;
         break;
       case ElementType::structure: {
         const Json& nested = member(object, "struct", named);
-        if (!nested.is_object()) fail(named, "\"struct\" must be an object");
+        if (!nested.is_object())
+          fail(named, "\"struct\" must be an object");
         auto plan = std::make_shared<StructPlan>(parse_struct(nested, named + ".struct", depth + 1));
         plan->name = string_member(nested, "name", named + ".struct");
         field.element_size = plan->size;
@@ -228,36 +255,41 @@ class DescriptorParser {
   }
 
   std::shared_ptr<const EnumPlan> parse_enum(const Json& object, const std::string& path) {
-    if (!object.is_object()) fail(path, "must be an object");
+    if (!object.is_object())
+      fail(path, "must be an object");
     auto plan = std::make_shared<EnumPlan>();
     plan->name = string_member(object, "name", path);
     const std::string underlying = string_member(object, "underlying", path);
-    const auto entry = std::find_if(type_table.begin(), type_table.end(),
-                                    [&](const TypeEntry& e) { return e.name == underlying; });
+    const auto entry =
+        std::find_if(type_table.begin(), type_table.end(), [&](const TypeEntry& e) { return e.name == underlying; });
     if (entry == type_table.end() || !is_integer(entry->type)) {
       fail(path, "\"underlying\" must be one of i8..i64, u8..u64");
     }
     plan->underlying = entry->type;
     const Json& values = member(object, "values", path);
-    if (!values.is_array()) fail(path, "\"values\" must be an array");
+    if (!values.is_array())
+      fail(path, "\"values\" must be an array");
     const std::uint64_t bits = scalar_size(plan->underlying) * 8;
     const std::uint64_t mask = bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
     for (std::size_t i = 0; i < values.size(); ++i) {
       const std::string value_path = path + ".values[" + std::to_string(i) + "]";
-      if (++total_fields_ > descriptor_max_fields) fail(path, "too many values");
-      if (!values[i].is_object()) fail(value_path, "must be an object");
+      if (++total_fields_ > descriptor_max_fields)
+        fail(path, "too many values");
+      if (!values[i].is_object())
+        fail(value_path, "must be an object");
       std::string value_name = string_member(values[i], "name", value_path);
       const Json& number = member(values[i], "value", value_path);
       std::uint64_t pattern = 0;
       if (number.is_number_unsigned()) {
         const auto v = number.get<std::uint64_t>();
         const std::uint64_t max = is_signed(plan->underlying) ? mask >> 1 : mask;
-        if (v > max) fail(value_path, "value " + std::to_string(v) + " does not fit " + underlying);
+        if (v > max)
+          fail(value_path, "value " + std::to_string(v) + " does not fit " + underlying);
         pattern = v;
       } else if (number.is_number_integer()) {
         const auto v = number.get<std::int64_t>();
-        const std::int64_t min = bits == 64 ? std::numeric_limits<std::int64_t>::min()
-                                            : -(std::int64_t{1} << (bits - 1));
+        const std::int64_t min =
+            bits == 64 ? std::numeric_limits<std::int64_t>::min() : -(std::int64_t{1} << (bits - 1));
         if (!is_signed(plan->underlying) || v < min) {
           fail(value_path, "value " + std::to_string(v) + " does not fit " + underlying);
         }
@@ -280,26 +312,36 @@ std::string_view element_type_name(ElementType type) noexcept {
   return type_table[static_cast<std::size_t>(type)].name;
 }
 
-std::uint64_t element_type_size(ElementType type) noexcept { return scalar_size(type); }
+std::uint64_t element_type_size(ElementType type) noexcept {
+  return scalar_size(type);
+}
 
-DescriptorPlan parse_descriptor(std::string_view descriptor_json) { return DescriptorParser().run(descriptor_json); }
+DescriptorPlan parse_descriptor(std::string_view descriptor_json) {
+  return DescriptorParser().run(descriptor_json);
+}
 
 std::string describe_type(const FieldPlan& field) {
   std::string out;
   switch (field.type) {
-    case ElementType::structure: out = "struct " + printable(field.structure->name); break;
+    case ElementType::structure:
+      out = "struct " + printable(field.structure->name);
+      break;
     case ElementType::enumeration:
       out = "enum " + printable(field.enumeration->name) + " : " +
             std::string(element_type_name(field.enumeration->underlying));
       break;
-    default: out = std::string(element_type_name(field.type)); break;
+    default:
+      out = std::string(element_type_name(field.type));
+      break;
   }
   if (!field.dims.empty()) {
-    for (const auto dim : field.dims) out += "[" + std::to_string(dim) + "]";
+    for (const auto dim : field.dims)
+      out += "[" + std::to_string(dim) + "]";
   } else if (field.is_array) {
     out += "[" + std::to_string(field.count) + "]";
   }
-  if (field.type == ElementType::character) out += "[" + std::to_string(field.length) + "]";
+  if (field.type == ElementType::character)
+    out += "[" + std::to_string(field.length) + "]";
   return out;
 }
 
@@ -316,7 +358,8 @@ using detail::StructPlan;
 std::string text_of(const std::byte* data, std::size_t length) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(data);
   std::size_t end = 0;
-  while (end < length && bytes[end] != 0) ++end;
+  while (end < length && bytes[end] != 0)
+    ++end;
   std::string out;
   out.reserve(end);
   std::size_t i = 0;
@@ -335,12 +378,16 @@ std::string text_of(const std::byte* data, std::size_t length) {
       need = 1;
     } else if (c >= 0xe0 && c <= 0xef) {
       need = 2;
-      if (c == 0xe0) low = 0xa0;
-      if (c == 0xed) high = 0x9f;
+      if (c == 0xe0)
+        low = 0xa0;
+      if (c == 0xed)
+        high = 0x9f;
     } else if (c >= 0xf0 && c <= 0xf4) {
       need = 3;
-      if (c == 0xf0) low = 0x90;
-      if (c == 0xf4) high = 0x8f;
+      if (c == 0xf0)
+        low = 0x90;
+      if (c == 0xf4)
+        high = 0x8f;
     }
     bool good = need > 0 && i + need < end;
     for (std::size_t k = 1; good && k <= need; ++k) {
@@ -368,19 +415,25 @@ T load(const std::byte* p) {
 std::uint64_t load_bits(ElementType type, const std::byte* p) {
   switch (type) {
     case ElementType::i8:
-    case ElementType::u8: return load<std::uint8_t>(p);
+    case ElementType::u8:
+      return load<std::uint8_t>(p);
     case ElementType::i16:
-    case ElementType::u16: return load<std::uint16_t>(p);
+    case ElementType::u16:
+      return load<std::uint16_t>(p);
     case ElementType::i32:
-    case ElementType::u32: return load<std::uint32_t>(p);
-    default: return load<std::uint64_t>(p);
+    case ElementType::u32:
+      return load<std::uint32_t>(p);
+    default:
+      return load<std::uint64_t>(p);
   }
 }
 
 template <class JsonT>
 JsonT float_json(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  if (std::isnan(value))
+    return "NaN";
+  if (std::isinf(value))
+    return value > 0 ? "Infinity" : "-Infinity";
   return value;
 }
 
@@ -389,49 +442,68 @@ class Decoder {
  public:
   JsonT decode_struct(const StructPlan& plan, const std::byte* base) const {
     JsonT object = JsonT::object();
-    for (const FieldPlan& field : plan.fields) object[field.name] = decode_field(field, base + field.offset);
+    for (const FieldPlan& field : plan.fields)
+      object[field.name] = decode_field(field, base + field.offset);
     return object;
   }
 
  private:
   JsonT decode_field(const FieldPlan& field, const std::byte* p) const {
-    if (!field.is_array) return decode_element(field, p);
-    if (field.dims.empty()) return decode_dimension(field, p, {field.count}, 0);
+    if (!field.is_array)
+      return decode_element(field, p);
+    if (field.dims.empty())
+      return decode_dimension(field, p, {field.count}, 0);
     return decode_dimension(field, p, field.dims, 0);
   }
 
   JsonT decode_dimension(const FieldPlan& field, const std::byte* p, const std::vector<std::uint64_t>& dims,
                          std::size_t level) const {
     std::uint64_t stride = field.element_size;
-    for (std::size_t i = level + 1; i < dims.size(); ++i) stride *= dims[i];
+    for (std::size_t i = level + 1; i < dims.size(); ++i)
+      stride *= dims[i];
     JsonT array = JsonT::array();
     for (std::uint64_t i = 0; i < dims[level]; ++i) {
       const std::byte* at = p + i * stride;
-      array.push_back(level + 1 == dims.size() ? decode_element(field, at) : decode_dimension(field, at, dims, level + 1));
+      array.push_back(level + 1 == dims.size() ? decode_element(field, at)
+                                               : decode_dimension(field, at, dims, level + 1));
     }
     return array;
   }
 
   JsonT decode_element(const FieldPlan& field, const std::byte* p) const {
     switch (field.type) {
-      case ElementType::boolean: return load<std::uint8_t>(p) != 0;
-      case ElementType::i8: return load<std::int8_t>(p);
-      case ElementType::i16: return load<std::int16_t>(p);
-      case ElementType::i32: return load<std::int32_t>(p);
-      case ElementType::i64: return load<std::int64_t>(p);
-      case ElementType::u8: return load<std::uint8_t>(p);
-      case ElementType::u16: return load<std::uint16_t>(p);
-      case ElementType::u32: return load<std::uint32_t>(p);
-      case ElementType::u64: return load<std::uint64_t>(p);
-      case ElementType::f32: return float_json<JsonT>(static_cast<double>(load<float>(p)));
-      case ElementType::f64: return float_json<JsonT>(load<double>(p));
-      case ElementType::character: return text_of(p, static_cast<std::size_t>(field.length));
-      case ElementType::structure: return decode_struct(*field.structure, p);
+      case ElementType::boolean:
+        return load<std::uint8_t>(p) != 0;
+      case ElementType::i8:
+        return load<std::int8_t>(p);
+      case ElementType::i16:
+        return load<std::int16_t>(p);
+      case ElementType::i32:
+        return load<std::int32_t>(p);
+      case ElementType::i64:
+        return load<std::int64_t>(p);
+      case ElementType::u8:
+        return load<std::uint8_t>(p);
+      case ElementType::u16:
+        return load<std::uint16_t>(p);
+      case ElementType::u32:
+        return load<std::uint32_t>(p);
+      case ElementType::u64:
+        return load<std::uint64_t>(p);
+      case ElementType::f32:
+        return float_json<JsonT>(static_cast<double>(load<float>(p)));
+      case ElementType::f64:
+        return float_json<JsonT>(load<double>(p));
+      case ElementType::character:
+        return text_of(p, static_cast<std::size_t>(field.length));
+      case ElementType::structure:
+        return decode_struct(*field.structure, p);
       case ElementType::enumeration: {
         const auto& plan = *field.enumeration;
         const std::uint64_t bits = load_bits(plan.underlying, p);
         for (const auto& [value, name] : plan.values) {
-          if (value == bits) return name;
+          if (value == bits)
+            return name;
         }
         FieldPlan raw;
         raw.type = plan.underlying;
@@ -444,16 +516,21 @@ class Decoder {
 
 class Encoder {
  public:
-  void encode_struct(const StructPlan& plan, const nlohmann::json& value, std::byte* base, const std::string& path) const {
-    if (!value.is_object()) fail(path, "expected an object");
+  void encode_struct(const StructPlan& plan, const nlohmann::json& value, std::byte* base,
+                     const std::string& path) const {
+    if (!value.is_object())
+      fail(path, "expected an object");
     for (const auto& item : value.items()) {
       const std::string& key = item.key();
-      const auto it = std::find_if(plan.fields.begin(), plan.fields.end(), [&](const FieldPlan& f) { return f.name == key; });
-      if (it == plan.fields.end()) fail(path, "unknown field '" + key + "'");
+      const auto it =
+          std::find_if(plan.fields.begin(), plan.fields.end(), [&](const FieldPlan& f) { return f.name == key; });
+      if (it == plan.fields.end())
+        fail(path, "unknown field '" + key + "'");
     }
     for (const FieldPlan& field : plan.fields) {
       const auto it = value.find(field.name);
-      if (it == value.end()) continue;  // stays zero
+      if (it == value.end())
+        continue;  // stays zero
       const std::string field_path = path.empty() ? field.name : path + "." + field.name;
       encode_field(field, *it, base + field.offset, field_path);
     }
@@ -461,13 +538,15 @@ class Encoder {
 
  private:
   [[noreturn]] static void fail(const std::string& path, const std::string& why) {
-    throw Error(Errc::invalid_argument, "cannot encode snapshot: " + (path.empty() ? std::string("top level") : path) +
-                                            ": " + why);
+    throw Error(Errc::invalid_argument,
+                "cannot encode snapshot: " + (path.empty() ? std::string("top level") : path) + ": " + why);
   }
 
   void encode_field(const FieldPlan& field, const nlohmann::json& value, std::byte* p, const std::string& path) const {
-    if (!field.is_array) return encode_element(field, value, p, path);
-    if (field.dims.empty()) return encode_dimension(field, value, p, {field.count}, 0, path);
+    if (!field.is_array)
+      return encode_element(field, value, p, path);
+    if (field.dims.empty())
+      return encode_dimension(field, value, p, {field.count}, 0, path);
     encode_dimension(field, value, p, field.dims, 0, path);
   }
 
@@ -477,7 +556,8 @@ class Encoder {
       fail(path, "expected an array of " + std::to_string(dims[level]) + " elements");
     }
     std::uint64_t stride = field.element_size;
-    for (std::size_t i = level + 1; i < dims.size(); ++i) stride *= dims[i];
+    for (std::size_t i = level + 1; i < dims.size(); ++i)
+      stride *= dims[i];
     for (std::uint64_t i = 0; i < dims[level]; ++i) {
       const std::string element_path = path + "[" + std::to_string(i) + "]";
       const auto& element = value[static_cast<std::size_t>(i)];
@@ -495,7 +575,8 @@ class Encoder {
   }
 
   static void encode_integer(ElementType type, const nlohmann::json& value, std::byte* p, const std::string& path) {
-    if (!value.is_number_integer()) fail(path, "expected an integer");
+    if (!value.is_number_integer())
+      fail(path, "expected an integer");
     const std::uint64_t bits = detail::element_type_size(type) * 8;
     const bool is_signed = is_signed_type(type);
     const auto out_of_range = [&](const std::string& shown) {
@@ -505,15 +586,18 @@ class Encoder {
     // they came from, so judge by sign, not by storage.
     if (value.is_number_unsigned() || value.get<std::int64_t>() >= 0) {
       const auto v = value.get<std::uint64_t>();
-      const std::uint64_t max = (bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1) >> (is_signed ? 1 : 0);
-      if (v > max) out_of_range(std::to_string(v));
+      const std::uint64_t max =
+          (bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1) >> (is_signed ? 1 : 0);
+      if (v > max)
+        out_of_range(std::to_string(v));
       store_bits(type, p, v);
     } else {
       const auto v = value.get<std::int64_t>();
-      const std::int64_t min = !is_signed ? 0
+      const std::int64_t min = !is_signed   ? 0
                                : bits == 64 ? std::numeric_limits<std::int64_t>::min()
                                             : -(std::int64_t{1} << (bits - 1));
-      if (v < min) out_of_range(std::to_string(v));
+      if (v < min)
+        out_of_range(std::to_string(v));
       store_bits(type, p, static_cast<std::uint64_t>(v));
     }
   }
@@ -522,34 +606,53 @@ class Encoder {
 
   static void store_bits(ElementType type, std::byte* p, std::uint64_t bits) {
     switch (detail::element_type_size(type)) {
-      case 1: store(p, static_cast<std::uint8_t>(bits)); break;
-      case 2: store(p, static_cast<std::uint16_t>(bits)); break;
-      case 4: store(p, static_cast<std::uint32_t>(bits)); break;
-      default: store(p, bits); break;
+      case 1:
+        store(p, static_cast<std::uint8_t>(bits));
+        break;
+      case 2:
+        store(p, static_cast<std::uint16_t>(bits));
+        break;
+      case 4:
+        store(p, static_cast<std::uint32_t>(bits));
+        break;
+      default:
+        store(p, bits);
+        break;
     }
   }
 
   static double float_value(const nlohmann::json& value, const std::string& path) {
-    if (value.is_number()) return value.get<double>();
+    if (value.is_number())
+      return value.get<double>();
     if (value.is_string()) {
       const auto& text = value.get_ref<const std::string&>();
-      if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
-      if (text == "Infinity") return std::numeric_limits<double>::infinity();
-      if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
+      if (text == "NaN")
+        return std::numeric_limits<double>::quiet_NaN();
+      if (text == "Infinity")
+        return std::numeric_limits<double>::infinity();
+      if (text == "-Infinity")
+        return -std::numeric_limits<double>::infinity();
     }
     fail(path, "expected a number, \"NaN\", \"Infinity\" or \"-Infinity\"");
   }
 
-  void encode_element(const FieldPlan& field, const nlohmann::json& value, std::byte* p, const std::string& path) const {
+  void encode_element(const FieldPlan& field, const nlohmann::json& value, std::byte* p,
+                      const std::string& path) const {
     switch (field.type) {
       case ElementType::boolean:
-        if (!value.is_boolean()) fail(path, "expected true or false");
+        if (!value.is_boolean())
+          fail(path, "expected true or false");
         store(p, static_cast<std::uint8_t>(value.get<bool>() ? 1 : 0));
         return;
-      case ElementType::f32: store(p, static_cast<float>(float_value(value, path))); return;
-      case ElementType::f64: store(p, float_value(value, path)); return;
+      case ElementType::f32:
+        store(p, static_cast<float>(float_value(value, path)));
+        return;
+      case ElementType::f64:
+        store(p, float_value(value, path));
+        return;
       case ElementType::character: {
-        if (!value.is_string()) fail(path, "expected a string");
+        if (!value.is_string())
+          fail(path, "expected a string");
         const auto& text = value.get_ref<const std::string&>();
         if (text.size() > field.length) {
           fail(path, "the string is " + std::to_string(text.size()) + " bytes; char[" + std::to_string(field.length) +
@@ -558,19 +661,23 @@ class Encoder {
         std::memcpy(p, text.data(), text.size());
         return;
       }
-      case ElementType::structure: encode_struct(*field.structure, value, p, path); return;
+      case ElementType::structure:
+        encode_struct(*field.structure, value, p, path);
+        return;
       case ElementType::enumeration: {
         const auto& plan = *field.enumeration;
         if (value.is_string()) {
           const auto& text = value.get_ref<const std::string&>();
           for (const auto& [bits, name] : plan.values) {
-            if (name == text) return store_bits(plan.underlying, p, bits);
+            if (name == text)
+              return store_bits(plan.underlying, p, bits);
           }
           fail(path, "'" + text + "' is not a value of enum " + plan.name);
         }
         return encode_integer(plan.underlying, value, p, path);
       }
-      default: return encode_integer(field.type, value, p, path);
+      default:
+        return encode_integer(field.type, value, p, path);
     }
   }
 };
@@ -580,19 +687,25 @@ class Encoder {
 SnapshotCodec::SnapshotCodec(std::string_view descriptor_json)
     : plan_(std::make_shared<const detail::DescriptorPlan>(detail::parse_descriptor(descriptor_json))) {}
 
-const std::string& SnapshotCodec::name() const noexcept { return plan_->name; }
+const std::string& SnapshotCodec::name() const noexcept {
+  return plan_->name;
+}
 
-std::uint32_t SnapshotCodec::version() const noexcept { return plan_->version; }
+std::uint32_t SnapshotCodec::version() const noexcept {
+  return plan_->version;
+}
 
-std::size_t SnapshotCodec::size() const noexcept { return static_cast<std::size_t>(plan_->root.size); }
+std::size_t SnapshotCodec::size() const noexcept {
+  return static_cast<std::size_t>(plan_->root.size);
+}
 
 namespace {
 
 void require_bytes(const detail::DescriptorPlan& plan, std::span<const std::byte> bytes) {
   if (bytes.size() < plan.root.size) {
-    throw Error(Errc::invalid_argument, "cannot decode a snapshot of " + plan.name + " v" + std::to_string(plan.version) +
-                                            ": it needs " + std::to_string(plan.root.size) + " bytes but " +
-                                            std::to_string(bytes.size()) + " were given");
+    throw Error(Errc::invalid_argument,
+                "cannot decode a snapshot of " + plan.name + " v" + std::to_string(plan.version) + ": it needs " +
+                    std::to_string(plan.root.size) + " bytes but " + std::to_string(bytes.size()) + " were given");
   }
 }
 

@@ -65,10 +65,11 @@ void SharedMemory::reserve(std::uint64_t size) {
   // until it runs dry, squeezing every other user of /dev/shm on the way.
   if (const std::int64_t free_bytes = shm_free_bytes();
       free_bytes >= 0 && size > static_cast<std::uint64_t>(free_bytes)) {
-    throw Error(Errc::out_of_space, "cannot reserve " + gib(static_cast<std::int64_t>(size)) + " for /dev/shm" + name_ +
-                                        ": /dev/shm has " + gib(free_bytes) +
-                                        " free; free space there, use fewer or smaller slots, or give the container "
-                                        "more (docker run --shm-size=...)",
+    throw Error(Errc::out_of_space,
+                "cannot reserve " + gib(static_cast<std::int64_t>(size)) + " for /dev/shm" + name_ + ": /dev/shm has " +
+                    gib(free_bytes) +
+                    " free; free space there, use fewer or smaller slots, or give the container "
+                    "more (docker run --shm-size=...)",
                 ENOSPC);
   }
   try {
@@ -94,11 +95,17 @@ void SharedMemory::map() {
   }
 }
 
-void SharedMemory::unmap() noexcept { mapping_ = bip::mapped_region(); }
+void SharedMemory::unmap() noexcept {
+  mapping_ = bip::mapped_region();
+}
 
-int SharedMemory::native_handle() const noexcept { return object_.get_mapping_handle().handle; }
+int SharedMemory::native_handle() const noexcept {
+  return object_.get_mapping_handle().handle;
+}
 
-std::uint64_t SharedMemory::file_size() const { return static_cast<std::uint64_t>(status().st_size); }
+std::uint64_t SharedMemory::file_size() const {
+  return static_cast<std::uint64_t>(status().st_size);
+}
 
 struct stat SharedMemory::status() const {
   struct stat result {};
@@ -108,9 +115,13 @@ struct stat SharedMemory::status() const {
   return result;
 }
 
-ino_t SharedMemory::inode() const { return status().st_ino; }
+ino_t SharedMemory::inode() const {
+  return status().st_ino;
+}
 
-gid_t SharedMemory::group() const { return status().st_gid; }
+gid_t SharedMemory::group() const {
+  return status().st_gid;
+}
 
 double SharedMemory::age_seconds() const {
   struct stat status {};

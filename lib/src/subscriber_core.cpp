@@ -118,7 +118,10 @@ struct SubscriberCore::State {
 
 SubscriberCore::State::State(SubscriberCore& core, std::string_view topic, const SchemaInfo* reader_schema,
                              const SubscriberOptions& opts)
-    : owner(core), names(opts.prefix, topic), options(opts), schema(reader_schema),
+    : owner(core),
+      names(opts.prefix, topic),
+      options(opts),
+      schema(reader_schema),
       id(opts.id.empty() ? next_auto_id() : opts.id) {
   validate_name("subscriber id", id, max_subscriber_id_length);
   epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -201,8 +204,10 @@ void SubscriberCore::State::create_notify_queue(const RegionReader& candidate) {
       // The publisher writes our queue through its group bits: give the queue the
       // region's group (we may be a member only through a supplementary group).
       if (candidate.group() != getegid() && !notify.set_group(candidate.group())) {
-        log().warn("subscriber '{}': cannot give queue {} to the topic's group {}; a publisher of another "
-                   "user may be unable to notify it", id, queue_name, candidate.group());
+        log().warn(
+            "subscriber '{}': cannot give queue {} to the topic's group {}; a publisher of another "
+            "user may be unable to notify it",
+            id, queue_name, candidate.group());
       }
       return;
     } catch (const Error& failure) {
@@ -245,8 +250,9 @@ void SubscriberCore::State::register_with_publisher(const RegionReader& candidat
   nonce = random_nonce();
   const ControlMessage hello = make_control(ControlKind::hello, id, getpid(), candidate.epoch(),
                                             candidate.header().schema_fingerprint, flags, nonce);
-  if (control.send_for(as_bytes(hello), control_priority, std::chrono::nanoseconds(std::max<std::int64_t>(
-                                                                 0, deadline - monotonic_ns()))) != QueueStatus::ok) {
+  if (control.send_for(as_bytes(hello), control_priority,
+                       std::chrono::nanoseconds(std::max<std::int64_t>(0, deadline - monotonic_ns()))) !=
+      QueueStatus::ok) {
     throw Error(Errc::timed_out, "topic '" + names.topic + "': the control queue of publisher pid " +
                                      std::to_string(candidate.publisher_pid()) +
                                      " stayed full; it is not servicing subscribers (stopped or overloaded?)");
@@ -258,7 +264,8 @@ void SubscriberCore::State::register_with_publisher(const RegionReader& candidat
                                        std::to_string(candidate.publisher_pid()) +
                                        " did not answer HELLO in time (is it stopped or overloaded?)");
     }
-    const Received received = notify.receive_for(buffer, std::chrono::nanoseconds(std::min<std::int64_t>(left, 20'000'000)));
+    const Received received =
+        notify.receive_for(buffer, std::chrono::nanoseconds(std::min<std::int64_t>(left, 20'000'000)));
     if (received.status != QueueStatus::ok) {
       if (!candidate.publisher_alive()) {
         throw Error(Errc::not_found, "topic '" + names.topic + "': publisher pid " +
@@ -286,7 +293,8 @@ void SubscriberCore::State::register_with_publisher(const RegionReader& candidat
           throw Error(Errc::busy, "subscriber id '" + id + "' on topic '" + names.topic + "' is in use by pid " +
                                       std::to_string(message->seq) + "; pick another id or stop that subscriber");
         default:
-          throw Error(Errc::protocol, "topic '" + names.topic + "': the publisher refused HELLO (epoch changed); retry");
+          throw Error(Errc::protocol,
+                      "topic '" + names.topic + "': the publisher refused HELLO (epoch changed); retry");
       }
     }
   }
@@ -411,8 +419,7 @@ bool SubscriberCore::State::try_reattach(std::int64_t deadline) noexcept {
   const std::uint64_t previous_epoch = attached_epoch;
   if (MessageQueue::inode_of(names.notify_queue(id)) != notify.inode()) {
     // Someone removed (or replaced) our queue while we were away: make a new one.
-    log().warn("subscriber '{}': its queue {} was removed or replaced; creating it again", id,
-               names.notify_queue(id));
+    log().warn("subscriber '{}': its queue {} was removed or replaced; creating it again", id, names.notify_queue(id));
     notify.close();
     notify_blocking.close();
   }
@@ -542,8 +549,8 @@ bool SubscriberCore::State::wait_blocking(std::int64_t deadline_ns) noexcept {
     if (!stale) {
       // Attached: one mq_timedreceive per wake-up. The publisher's death is
       // checked between slices, so it is seen within liveness_slice at worst.
-      const Received received =
-          notify_blocking.timed_receive(buffer, std::chrono::nanoseconds(std::clamp<std::int64_t>(left_ns, 0, liveness_slice_ns)));
+      const Received received = notify_blocking.timed_receive(
+          buffer, std::chrono::nanoseconds(std::clamp<std::int64_t>(left_ns, 0, liveness_slice_ns)));
       const Drained drained = received.status == QueueStatus::ok
                                   ? handle_message(std::span(buffer.data(), received.size))
                                   : Drained::nothing;
@@ -552,7 +559,8 @@ bool SubscriberCore::State::wait_blocking(std::int64_t deadline_ns) noexcept {
       }
     } else {
       // Stale: wait for an EPOCH message or the re-attach timer.
-      if (epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), milliseconds_until(deadline_ns)) > 0 && process(deadline_ns)) {
+      if (epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), milliseconds_until(deadline_ns)) > 0 &&
+          process(deadline_ns)) {
         return true;
       }
     }
@@ -614,16 +622,38 @@ bool SubscriberCore::wait(std::chrono::nanoseconds timeout) noexcept {
   return false;
 }
 
-bool SubscriberCore::poll() noexcept { return state_->process(monotonic_ns()); }
-int SubscriberCore::fd() const noexcept { return state_->epoll_fd; }
-std::span<const std::byte> SubscriberCore::bytes() const noexcept { return state_->local; }
-bool SubscriberCore::has_value() const noexcept { return state_->has_value; }
-bool SubscriberCore::stale() const noexcept { return state_->stale; }
-const UpdateInfo& SubscriberCore::info() const noexcept { return state_->info; }
-SubscriberStats SubscriberCore::stats() const noexcept { return state_->stats; }
-const std::string& SubscriberCore::id() const noexcept { return state_->id; }
-const std::string& SubscriberCore::topic() const noexcept { return state_->names.topic; }
-const std::string& SubscriberCore::descriptor() const noexcept { return state_->descriptor; }
-pid_t SubscriberCore::publisher_pid() const noexcept { return state_->region ? state_->region->publisher_pid() : 0; }
+bool SubscriberCore::poll() noexcept {
+  return state_->process(monotonic_ns());
+}
+int SubscriberCore::fd() const noexcept {
+  return state_->epoll_fd;
+}
+std::span<const std::byte> SubscriberCore::bytes() const noexcept {
+  return state_->local;
+}
+bool SubscriberCore::has_value() const noexcept {
+  return state_->has_value;
+}
+bool SubscriberCore::stale() const noexcept {
+  return state_->stale;
+}
+const UpdateInfo& SubscriberCore::info() const noexcept {
+  return state_->info;
+}
+SubscriberStats SubscriberCore::stats() const noexcept {
+  return state_->stats;
+}
+const std::string& SubscriberCore::id() const noexcept {
+  return state_->id;
+}
+const std::string& SubscriberCore::topic() const noexcept {
+  return state_->names.topic;
+}
+const std::string& SubscriberCore::descriptor() const noexcept {
+  return state_->descriptor;
+}
+pid_t SubscriberCore::publisher_pid() const noexcept {
+  return state_->region ? state_->region->publisher_pid() : 0;
+}
 
 }  // namespace shmsnap

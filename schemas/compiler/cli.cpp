@@ -28,7 +28,8 @@ bool write_if_changed(const std::filesystem::path& path, const std::string& text
     if (existing) {
       std::ostringstream current;
       current << existing.rdbuf();
-      if (current.str() == text) return true;
+      if (current.str() == text)
+        return true;
     }
   }
   std::filesystem::path temporary = path;
@@ -56,8 +57,9 @@ bool write_if_changed(const std::filesystem::path& path, const std::string& text
 }  // namespace
 
 int run_schemac(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  CLI::App app{"shmsnap-schemac: compiles shmsnap schema files (TOML) into C++ snapshot headers.\n"
-               "Each FILE.toml with name = \"a.b_c\" becomes DIR/a_b_c.hpp defining a::BC."};
+  CLI::App app{
+      "shmsnap-schemac: compiles shmsnap schema files (TOML) into C++ snapshot headers.\n"
+      "Each FILE.toml with name = \"a.b_c\" becomes DIR/a_b_c.hpp defining a::BC."};
   std::vector<std::string> files;
   std::string out_dir;
   bool check_only = false;
@@ -68,7 +70,8 @@ int run_schemac(int argc, const char* const* argv, std::ostream& out, std::ostre
   app.add_option("-o,--out-dir", out_dir, "directory for the generated headers (created if missing)");
   app.add_flag("--check", check_only, "only validate the schemas; write nothing");
   app.add_flag("--print-descriptor", print_descriptor, "print each schema's descriptor JSON to stdout");
-  app.add_flag("--print-layout", print_layout, "print each schema's canonical layout text (what the fingerprint hashes)");
+  app.add_flag("--print-layout", print_layout,
+               "print each schema's canonical layout text (what the fingerprint hashes)");
   app.add_flag("-v,--verbose", verbose, "say what was written");
   app.set_version_flag("--version", "shmsnap-schemac 1");
   try {
@@ -100,13 +103,17 @@ int run_schemac(int argc, const char* const* argv, std::ostream& out, std::ostre
     }
     schemas.push_back(std::move(*result.schema));
   }
-  if (failed) return exit_schema_error;
+  if (failed)
+    return exit_schema_error;
 
   for (const auto& schema : schemas) {
-    if (print_layout) out << schema.canonical_layout;
-    if (print_descriptor) out << nlohmann::json::parse(schema.descriptor_json).dump(2) << "\n";
+    if (print_layout)
+      out << schema.canonical_layout;
+    if (print_descriptor)
+      out << nlohmann::json::parse(schema.descriptor_json).dump(2) << "\n";
   }
-  if (check_only || out_dir.empty()) return exit_ok;
+  if (check_only || out_dir.empty())
+    return exit_ok;
 
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
@@ -116,7 +123,8 @@ int run_schemac(int argc, const char* const* argv, std::ostream& out, std::ostre
   }
   for (const auto& schema : schemas) {
     const std::filesystem::path path = std::filesystem::path(out_dir) / header_file_name(schema.name);
-    if (!write_if_changed(path, emit_header(schema), err)) return exit_schema_error;
+    if (!write_if_changed(path, emit_header(schema), err))
+      return exit_schema_error;
     if (verbose) {
       out << "shmsnap-schemac: " << schema.source_file << " -> " << path.string() << " ("
           << schema.qualified_type_name() << ", " << schema.root.size << " bytes)\n";

@@ -26,9 +26,11 @@ std::vector<std::string> comment_lines(std::string_view doc) {
     }
   }
   for (auto& line : lines) {
-    while (!line.empty() && (line.back() == '\\' || line.back() == ' ')) line.pop_back();
+    while (!line.empty() && (line.back() == '\\' || line.back() == ' '))
+      line.pop_back();
   }
-  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  while (!lines.empty() && lines.back().empty())
+    lines.pop_back();
   return lines;
 }
 
@@ -67,7 +69,8 @@ std::string string_literal(std::string_view text, std::string_view indent) {
 }
 
 std::string enum_value_literal(std::int64_t value) {
-  if (value == std::numeric_limits<std::int64_t>::min()) return "(-9223372036854775807 - 1)";
+  if (value == std::numeric_limits<std::int64_t>::min())
+    return "(-9223372036854775807 - 1)";
   return std::to_string(value);
 }
 
@@ -80,9 +83,12 @@ class Emitter {
  private:
   std::string element_type(const FieldDef& field) const {
     switch (field.kind) {
-      case TypeKind::structure: return schema_.structs[field.type_index].name;
-      case TypeKind::enumeration: return schema_.enums[field.type_index].name;
-      case TypeKind::primitive: break;
+      case TypeKind::structure:
+        return schema_.structs[field.type_index].name;
+      case TypeKind::enumeration:
+        return schema_.enums[field.type_index].name;
+      case TypeKind::primitive:
+        break;
     }
     return std::string(primitive_info(field.primitive).cpp);
   }
@@ -90,7 +96,8 @@ class Emitter {
   void emit_member(const FieldDef& field, std::string_view indent) {
     emit_doc(out_, indent, field.doc);
     out_ += std::string(indent) + element_type(field) + " " + field.name;
-    for (const auto dim : field.dims) out_ += "[" + std::to_string(dim) + "]";
+    for (const auto dim : field.dims)
+      out_ += "[" + std::to_string(dim) + "]";
     if (field.kind == TypeKind::primitive && field.primitive == Primitive::character) {
       out_ += "[" + std::to_string(field.char_length) + "]";
     }
@@ -100,7 +107,8 @@ class Emitter {
   }
 
   void emit_struct_body(const StructDef& def, std::string_view indent) {
-    for (const auto& field : def.fields) emit_member(field, indent);
+    for (const auto& field : def.fields)
+      emit_member(field, indent);
   }
 
   // Field table rows: `prefix` is the dotted path so far, `offset_expr` the C++
@@ -110,8 +118,8 @@ class Emitter {
     for (const auto& field : def.fields) {
       const std::string path = prefix + field.name;
       const std::string offset = offset_expr + "offsetof(" + scope + ", " + field.name + ")";
-      out_ += "        {\"" + path + "\", " + string_literal(field.type_text, "") + ", " + offset + ", sizeof(" + scope +
-              "::" + field.name + ")},\n";
+      out_ += "        {\"" + path + "\", " + string_literal(field.type_text, "") + ", " + offset + ", sizeof(" +
+              scope + "::" + field.name + ")},\n";
       ++rows_;
       if (field.kind == TypeKind::structure) {
         const StructDef& nested = schema_.structs[field.type_index];
@@ -126,7 +134,8 @@ class Emitter {
             ": the compiler's layout differs from the schema's (natural alignment expected)\");\n";
     out_ += "static_assert(alignof(" + qualified + ") == " + std::to_string(def.align) + ");\n";
     for (const auto& field : def.fields) {
-      out_ += "static_assert(offsetof(" + qualified + ", " + field.name + ") == " + std::to_string(field.offset) + ");\n";
+      out_ +=
+          "static_assert(offsetof(" + qualified + ", " + field.name + ") == " + std::to_string(field.offset) + ");\n";
     }
   }
 
@@ -152,16 +161,19 @@ std::string Emitter::run() {
   out_ += "#include <shmsnap/schema.hpp>\n#include <shmsnap/schema_field.hpp>\n\n";
   if (!schema_.namespaces.empty()) {
     out_ += "namespace ";
-    for (std::size_t i = 0; i < schema_.namespaces.size(); ++i) out_ += (i == 0 ? "" : "::") + schema_.namespaces[i];
+    for (std::size_t i = 0; i < schema_.namespaces.size(); ++i)
+      out_ += (i == 0 ? "" : "::") + schema_.namespaces[i];
     out_ += " {\n\n";
   }
-  emit_doc(out_, "", root.doc.empty() ? "Snapshot of schema " + schema_.name + " version " + std::to_string(schema_.version) + "."
-                                      : root.doc);
+  emit_doc(out_, "",
+           root.doc.empty() ? "Snapshot of schema " + schema_.name + " version " + std::to_string(schema_.version) + "."
+                            : root.doc);
   out_ += "struct " + root.name + " {\n";
   for (const auto& def : schema_.enums) {
     emit_doc(out_, "  ", def.doc);
     out_ += "  enum class " + def.name + " : " + std::string(primitive_info(def.underlying).cpp) + " {\n";
-    for (const auto& value : def.values) out_ += "    " + value.name + " = " + enum_value_literal(value.value) + ",\n";
+    for (const auto& value : def.values)
+      out_ += "    " + value.name + " = " + enum_value_literal(value.value) + ",\n";
     out_ += "  };\n\n";
   }
   for (const auto& def : schema_.structs) {
@@ -192,14 +204,16 @@ std::string Emitter::run() {
   out_ += "};\n\n";
 
   out_ += "// The layout the schema compiler computed; the descriptor carries the same numbers.\n";
-  for (const auto& def : schema_.structs) emit_asserts(def, root.name + "::" + def.name);
+  for (const auto& def : schema_.structs)
+    emit_asserts(def, root.name + "::" + def.name);
   emit_asserts(root, root.name);
   out_ += "static_assert(::std::is_trivially_copyable_v<" + root.name + "> && ::std::is_standard_layout_v<" +
           root.name + ">);\n";
   out_ += "static_assert(::shmsnap::Snapshot<" + root.name + ">);\n";
   if (!schema_.namespaces.empty()) {
     out_ += "\n}  // namespace ";
-    for (std::size_t i = 0; i < schema_.namespaces.size(); ++i) out_ += (i == 0 ? "" : "::") + schema_.namespaces[i];
+    for (std::size_t i = 0; i < schema_.namespaces.size(); ++i)
+      out_ += (i == 0 ? "" : "::") + schema_.namespaces[i];
     out_ += "\n";
   }
   return out_;
@@ -207,6 +221,8 @@ std::string Emitter::run() {
 
 }  // namespace
 
-std::string emit_header(const Schema& schema) { return Emitter(schema).run(); }
+std::string emit_header(const Schema& schema) {
+  return Emitter(schema).run();
+}
 
 }  // namespace shmsnap::schemac

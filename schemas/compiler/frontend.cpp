@@ -14,8 +14,8 @@
 #include <sstream>
 #include <utility>
 
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+#include <nlohmann/json.hpp>
 
 namespace shmsnap::schemac {
 
@@ -52,26 +52,122 @@ std::optional<Primitive> primitive_by_name(std::string_view name) {
 // C++20 keywords and alternative tokens, plus object-like macros of the C and POSIX
 // headers (and GNU-mode predefines) that would silently rewrite a generated member.
 constexpr std::array<std::string_view, 103> reserved_words{
-    "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break",
-    "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept",
-    "const", "consteval", "constexpr", "constinit", "const_cast", "continue", "co_await",
-    "co_return", "co_yield", "decltype", "default", "delete", "do", "double", "dynamic_cast",
-    "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto",
-    "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
-    "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register",
-    "reinterpret_cast", "requires", "return", "short", "signed", "sizeof", "static",
-    "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local",
-    "throw", "true", "try", "typedef", "typeid", "typename", "union", "unsigned", "using",
-    "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq",
+    "alignas",
+    "alignof",
+    "and",
+    "and_eq",
+    "asm",
+    "auto",
+    "bitand",
+    "bitor",
+    "bool",
+    "break",
+    "case",
+    "catch",
+    "char",
+    "char8_t",
+    "char16_t",
+    "char32_t",
+    "class",
+    "compl",
+    "concept",
+    "const",
+    "consteval",
+    "constexpr",
+    "constinit",
+    "const_cast",
+    "continue",
+    "co_await",
+    "co_return",
+    "co_yield",
+    "decltype",
+    "default",
+    "delete",
+    "do",
+    "double",
+    "dynamic_cast",
+    "else",
+    "enum",
+    "explicit",
+    "export",
+    "extern",
+    "false",
+    "float",
+    "for",
+    "friend",
+    "goto",
+    "if",
+    "inline",
+    "int",
+    "long",
+    "mutable",
+    "namespace",
+    "new",
+    "noexcept",
+    "not",
+    "not_eq",
+    "nullptr",
+    "operator",
+    "or",
+    "or_eq",
+    "private",
+    "protected",
+    "public",
+    "register",
+    "reinterpret_cast",
+    "requires",
+    "return",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "static_assert",
+    "static_cast",
+    "struct",
+    "switch",
+    "template",
+    "this",
+    "thread_local",
+    "throw",
+    "true",
+    "try",
+    "typedef",
+    "typeid",
+    "typename",
+    "union",
+    "unsigned",
+    "using",
+    "virtual",
+    "void",
+    "volatile",
+    "wchar_t",
+    "while",
+    "xor",
+    "xor_eq",
     // object-like macros and predefines
-    "NULL", "EOF", "errno", "stdin", "stdout", "stderr", "linux", "unix", "i386",
+    "NULL",
+    "EOF",
+    "errno",
+    "stdin",
+    "stdout",
+    "stderr",
+    "linux",
+    "unix",
+    "i386",
     // names the generated code itself relies on inside the struct
-    "std", "shmsnap",
+    "std",
+    "shmsnap",
 };
 
-bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool is_ascii_letter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_ascii_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_ascii_upper(char c) {
+  return c >= 'A' && c <= 'Z';
+}
 
 std::string quote_name(std::string_view text) {
   // Names in messages may come from a hostile file: keep them printable and short.
@@ -97,7 +193,8 @@ std::string quote_name(std::string_view text) {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     std::size_t diagonal = row[0];
     row[0] = i;
@@ -112,7 +209,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 // Why `name` cannot be a C++ identifier we emit, or empty when it can.
 std::string identifier_problem(std::string_view name, bool member = true) {
-  if (name.empty()) return "the name is empty";
+  if (name.empty())
+    return "the name is empty";
   if (name.size() > max_identifier_length) {
     return "the name is longer than " + std::to_string(max_identifier_length) + " characters";
   }
@@ -146,16 +244,26 @@ std::string type_name_problem(std::string_view name) {
 
 std::string_view node_kind(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -224,8 +332,8 @@ class Compiler {
 
   void check_keys(const toml::table& table, std::initializer_list<std::string_view> allowed,
                   const std::string& subject);
-  std::optional<std::string> read_string(const toml::table& table, std::string_view key,
-                                         const std::string& subject, SourceLocation fallback, bool required);
+  std::optional<std::string> read_string(const toml::table& table, std::string_view key, const std::string& subject,
+                                         SourceLocation fallback, bool required);
   void read_schema_name(const toml::table& root);
   void read_version(const toml::table& root);
   const toml::array* read_table_array(const toml::table& table, std::string_view key, const std::string& subject);
@@ -264,11 +372,11 @@ void Compiler::check_keys(const toml::table& table, std::initializer_list<std::s
 }
 
 std::optional<std::string> Compiler::read_string(const toml::table& table, std::string_view key,
-                                                 const std::string& subject, SourceLocation fallback,
-                                                 bool required) {
+                                                 const std::string& subject, SourceLocation fallback, bool required) {
   const toml::node* node = table.get(key);
   if (node == nullptr) {
-    if (required) error(fallback, subject, "missing '" + std::string(key) + "'");
+    if (required)
+      error(fallback, subject, "missing '" + std::string(key) + "'");
     return std::nullopt;
   }
   if (!node->is_string()) {
@@ -281,9 +389,11 @@ std::optional<std::string> Compiler::read_string(const toml::table& table, std::
 
 void Compiler::read_schema_name(const toml::table& root) {
   const toml::node* node = root.get("name");
-  if (node != nullptr) name_where_ = location_of(node->source());
+  if (node != nullptr)
+    name_where_ = location_of(node->source());
   const auto name = read_string(root, "name", "schema", {1, 1}, true);
-  if (!name) return;
+  if (!name)
+    return;
   const std::string subject = "schema name " + quote_name(*name);
   if (name->empty()) {
     error(name_where_, "schema", "the name is empty (write e.g. name = \"market.quote_book\")");
@@ -299,7 +409,8 @@ void Compiler::read_schema_name(const toml::table& root) {
   while (true) {
     const std::size_t dot = name->find('.', start);
     parts.push_back(name->substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
+    if (dot == std::string::npos)
+      break;
     start = dot + 1;
   }
   for (const auto& part : parts) {
@@ -310,7 +421,8 @@ void Compiler::read_schema_name(const toml::table& root) {
     if (!good) {
       error(name_where_, subject,
             "each dot-separated part must be lower-case snake_case starting with a letter "
-            "(e.g. market.quote_book); part " + quote_name(part) + " is not");
+            "(e.g. market.quote_book); part " +
+                quote_name(part) + " is not");
       return;
     }
     if (std::string why = identifier_problem(part, false); !why.empty()) {
@@ -346,11 +458,13 @@ void Compiler::read_version(const toml::table& root) {
 const toml::array* Compiler::read_table_array(const toml::table& table, std::string_view key,
                                               const std::string& subject) {
   const toml::node* node = table.get(key);
-  if (node == nullptr) return nullptr;
+  if (node == nullptr)
+    return nullptr;
   const toml::array* array = node->as_array();
   bool good = array != nullptr;
   if (good) {
-    for (const toml::node& element : *array) good = good && element.is_table();
+    for (const toml::node& element : *array)
+      good = good && element.is_table();
   }
   if (!good) {
     error(location_of(node->source()), subject,
@@ -363,13 +477,15 @@ const toml::array* Compiler::read_table_array(const toml::table& table, std::str
 
 void Compiler::read_enums(const toml::table& root) {
   const toml::array* enums = read_table_array(root, "enum", "schema");
-  if (enums == nullptr) return;
+  if (enums == nullptr)
+    return;
   for (const toml::node& element : *enums) {
     const toml::table& table = *element.as_table();
     const SourceLocation where = location_of(table.source());
     check_keys(table, {"name", "underlying", "values", "doc"}, "enum");
     const auto name = read_string(table, "name", "enum", where, true);
-    if (!name) continue;
+    if (!name)
+      continue;
     const std::string subject = "enum " + quote_name(*name);
     EnumDef def;
     def.name = *name;
@@ -396,11 +512,11 @@ void Compiler::read_enums(const toml::table& root) {
       error(where, subject, "missing 'values' (e.g. values = [\"ok\", \"failed\"] or [{name = \"ok\", value = 0}])");
       good = false;
     } else if (!values_node->is_array() || values_node->as_array()->empty()) {
-      error(location_of(values_node->source()), subject, "'values' must be a non-empty array of names or {name, value} tables");
+      error(location_of(values_node->source()), subject,
+            "'values' must be a non-empty array of names or {name, value} tables");
       good = false;
     } else if (values_node->as_array()->size() > max_enum_values) {
-      error(location_of(values_node->source()), subject,
-            "more than " + std::to_string(max_enum_values) + " values");
+      error(location_of(values_node->source()), subject, "more than " + std::to_string(max_enum_values) + " values");
       good = false;
     } else {
       // Implicit values continue from the previous one, as in C++.
@@ -433,8 +549,8 @@ void Compiler::read_enums(const toml::table& root) {
             explicit_value = number->as_integer()->get();
           }
         } else {
-          error(value_where, subject, "each value must be a name or a {name, value} table, not " +
-                                          std::string(node_kind(value_node)));
+          error(value_where, subject,
+                "each value must be a name or a {name, value} table, not " + std::string(node_kind(value_node)));
           good = false;
           continue;
         }
@@ -454,10 +570,10 @@ void Compiler::read_enums(const toml::table& root) {
           continue;
         }
         next = value.value == std::numeric_limits<std::int64_t>::max() ? std::nullopt
-                                                                        : std::optional<std::int64_t>(value.value + 1);
+                                                                       : std::optional<std::int64_t>(value.value + 1);
         if (auto [it, fresh] = names.emplace(value.name, value_where); !fresh) {
-          error(value_where, value_subject, "duplicate value name (first defined on line " +
-                                                std::to_string(it->second.line) + ")");
+          error(value_where, value_subject,
+                "duplicate value name (first defined on line " + std::to_string(it->second.line) + ")");
           good = false;
           continue;
         }
@@ -494,8 +610,8 @@ void Compiler::read_enums(const toml::table& root) {
       continue;
     }
     if (enum_index_.count(def.name) != 0) {
-      error(where, subject, "defined twice (first on line " +
-                                std::to_string(schema_.enums[enum_index_[def.name]].where.line) + ")");
+      error(where, subject,
+            "defined twice (first on line " + std::to_string(schema_.enums[enum_index_[def.name]].where.line) + ")");
       continue;
     }
     enum_index_.emplace(def.name, schema_.enums.size());
@@ -529,10 +645,12 @@ std::vector<RawField> Compiler::read_fields(const toml::table& table, const std:
     const std::string anonymous = owner.empty() ? "field" : owner + " field";
     check_keys(field_table, {"name", "type", "doc"}, anonymous);
     const auto name = read_string(field_table, "name", anonymous, field.where, true);
-    if (!name) continue;
+    if (!name)
+      continue;
     field.name = *name;
     const std::string subject = (owner.empty() ? "field " : owner + " field ") + quote_name(field.name);
-    if (const toml::node* name_node = field_table.get("name")) field.where = location_of(name_node->source());
+    if (const toml::node* name_node = field_table.get("name"))
+      field.where = location_of(name_node->source());
     if (std::string why = identifier_problem(field.name); !why.empty()) {
       error(field.where, subject, "invalid field name: " + why);
       continue;
@@ -542,7 +660,8 @@ std::vector<RawField> Compiler::read_fields(const toml::table& table, const std:
       continue;
     }
     const auto type = read_string(field_table, "type", subject, field.where, true);
-    if (!type) continue;
+    if (!type)
+      continue;
     field.type_text = *type;
     field.type_where = location_of(field_table.get("type")->source());
     field.doc = read_string(field_table, "doc", subject, field.where, false).value_or("");
@@ -553,16 +672,19 @@ std::vector<RawField> Compiler::read_fields(const toml::table& table, const std:
 
 void Compiler::read_structs(const toml::table& root) {
   const toml::array* structs = read_table_array(root, "struct", "schema");
-  if (structs == nullptr) return;
+  if (structs == nullptr)
+    return;
   for (const toml::node& element : *structs) {
     const toml::table& table = *element.as_table();
     RawStruct raw;
     raw.where = location_of(table.source());
     check_keys(table, {"name", "doc", "field"}, "struct");
     const auto name = read_string(table, "name", "struct", raw.where, true);
-    if (!name) continue;
+    if (!name)
+      continue;
     raw.name = *name;
-    if (const toml::node* name_node = table.get("name")) raw.where = location_of(name_node->source());
+    if (const toml::node* name_node = table.get("name"))
+      raw.where = location_of(name_node->source());
     const std::string subject = "struct " + quote_name(raw.name);
     if (std::string why = type_name_problem(raw.name); !why.empty()) {
       error(raw.where, subject, "invalid name: " + why);
@@ -578,7 +700,8 @@ void Compiler::read_structs(const toml::table& root) {
 
 void Compiler::check_type_names() {
   std::map<std::string, SourceLocation, std::less<>> seen;
-  for (const auto& def : schema_.enums) seen.emplace(def.name, def.where);
+  for (const auto& def : schema_.enums)
+    seen.emplace(def.name, def.where);
   std::vector<RawStruct> unique;
   for (auto& raw : raw_structs_) {
     const std::string subject = "struct " + quote_name(raw.name);
@@ -588,10 +711,12 @@ void Compiler::check_type_names() {
       continue;
     }
     if (auto [it, fresh] = seen.emplace(raw.name, raw.where); !fresh) {
-      error(raw.where, subject, "the type name is defined twice (first on line " + std::to_string(it->second.line) + ")");
+      error(raw.where, subject,
+            "the type name is defined twice (first on line " + std::to_string(it->second.line) + ")");
       continue;
     }
-    if (!raw.usable) failed_types_.insert(raw.name);
+    if (!raw.usable)
+      failed_types_.insert(raw.name);
     unique.push_back(std::move(raw));
   }
   raw_structs_ = std::move(unique);
@@ -610,20 +735,24 @@ std::optional<ParsedType> Compiler::parse_type(const RawField& field, const std:
   };
   std::size_t pos = 0;
   const auto skip_spaces = [&] {
-    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
+    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t'))
+      ++pos;
   };
   skip_spaces();
   ParsedType parsed;
   const std::size_t base_start = pos;
-  while (pos < text.size() && (is_ascii_letter(text[pos]) || is_ascii_digit(text[pos]) || text[pos] == '_')) ++pos;
+  while (pos < text.size() && (is_ascii_letter(text[pos]) || is_ascii_digit(text[pos]) || text[pos] == '_'))
+    ++pos;
   parsed.base = std::string(text.substr(base_start, pos - base_start));
   if (parsed.base.empty()) {
     return fail(std::string(type_list_hint));
   }
   while (true) {
     skip_spaces();
-    if (pos == text.size()) break;
-    if (text[pos] != '[') return fail("expected '[' or the end after " + quote_name(text.substr(0, pos)));
+    if (pos == text.size())
+      break;
+    if (text[pos] != '[')
+      return fail("expected '[' or the end after " + quote_name(text.substr(0, pos)));
     ++pos;
     skip_spaces();
     const std::size_t digits_start = pos;
@@ -631,17 +760,23 @@ std::optional<ParsedType> Compiler::parse_type(const RawField& field, const std:
     bool too_large = false;
     while (pos < text.size() && is_ascii_digit(text[pos])) {
       length = length * 10 + static_cast<std::uint64_t>(text[pos] - '0');
-      if (length > max_array_length) too_large = true;
-      if (too_large) length = max_array_length + 1;  // saturate: only "too large" matters now
+      if (length > max_array_length)
+        too_large = true;
+      if (too_large)
+        length = max_array_length + 1;  // saturate: only "too large" matters now
       ++pos;
     }
-    if (pos == digits_start) return fail("an array length must be a decimal number, as in f64[10]");
+    if (pos == digits_start)
+      return fail("an array length must be a decimal number, as in f64[10]");
     skip_spaces();
-    if (pos == text.size() || text[pos] != ']') return fail("missing ']' after the array length");
+    if (pos == text.size() || text[pos] != ']')
+      return fail("missing ']' after the array length");
     ++pos;
-    if (length == 0) return fail("array length 0; a length must be at least 1");
+    if (length == 0)
+      return fail("array length 0; a length must be at least 1");
     if (too_large) {
-      return fail("array length " + std::string(text.substr(digits_start, std::min<std::size_t>(pos - 1 - digits_start, 24))) +
+      return fail("array length " +
+                  std::string(text.substr(digits_start, std::min<std::size_t>(pos - 1 - digits_start, 24))) +
                   " exceeds the limit of " + std::to_string(max_array_length));
     }
     parsed.dims.push_back(length);
@@ -655,7 +790,8 @@ std::optional<ParsedType> Compiler::parse_type(const RawField& field, const std:
 // Struct names a field's type refers to, read leniently: errors are for parse_type.
 std::string base_name_of(std::string_view type_text) {
   std::size_t pos = 0;
-  while (pos < type_text.size() && (type_text[pos] == ' ' || type_text[pos] == '\t')) ++pos;
+  while (pos < type_text.size() && (type_text[pos] == ' ' || type_text[pos] == '\t'))
+    ++pos;
   const std::size_t start = pos;
   while (pos < type_text.size() &&
          (is_ascii_letter(type_text[pos]) || is_ascii_digit(type_text[pos]) || type_text[pos] == '_')) {
@@ -670,7 +806,8 @@ bool Compiler::order_structs() {
     return false;
   }
   std::map<std::string, std::size_t, std::less<>> by_name;
-  for (std::size_t i = 0; i < raw_structs_.size(); ++i) by_name.emplace(raw_structs_[i].name, i);
+  for (std::size_t i = 0; i < raw_structs_.size(); ++i)
+    by_name.emplace(raw_structs_[i].name, i);
 
   // Depth-first search: a grey struct met again closes a cycle. Post-order gives every
   // struct after the structs it contains, which is the order C++ needs them defined in.
@@ -684,15 +821,18 @@ bool Compiler::order_structs() {
     path.push_back(index);
     for (const RawField& field : raw_structs_[index].fields) {
       const auto it = by_name.find(base_name_of(field.type_text));
-      if (it == by_name.end()) continue;
+      if (it == by_name.end())
+        continue;
       if (mark[it->second] == Mark::grey) {
         std::string cycle;
         const auto start = std::find(path.begin(), path.end(), it->second);
-        for (auto step = start; step != path.end(); ++step) cycle += raw_structs_[*step].name + " -> ";
+        for (auto step = start; step != path.end(); ++step)
+          cycle += raw_structs_[*step].name + " -> ";
         cycle += raw_structs_[it->second].name;
         error(field.type_where, "struct " + quote_name(raw_structs_[index].name) + " field " + quote_name(field.name),
               "recursive nesting " + cycle + ": a struct cannot contain itself, directly or through others");
-        for (auto step = start; step != path.end(); ++step) failed_types_.insert(raw_structs_[*step].name);
+        for (auto step = start; step != path.end(); ++step)
+          failed_types_.insert(raw_structs_[*step].name);
         good = false;
       } else if (mark[it->second] == Mark::white) {
         self(self, it->second);
@@ -703,11 +843,13 @@ bool Compiler::order_structs() {
     order.push_back(index);
   };
   for (std::size_t i = 0; i < raw_structs_.size(); ++i) {
-    if (mark[i] == Mark::white) visit(visit, i);
+    if (mark[i] == Mark::white)
+      visit(visit, i);
   }
   std::vector<RawStruct> sorted;
   sorted.reserve(order.size());
-  for (const std::size_t index : order) sorted.push_back(std::move(raw_structs_[index]));
+  for (const std::size_t index : order)
+    sorted.push_back(std::move(raw_structs_[index]));
   raw_structs_ = std::move(sorted);
   return good;
 }
@@ -723,7 +865,8 @@ bool Compiler::resolve_and_layout(const RawStruct& raw, StructDef& out, const st
     const std::string subject = (owner.empty() ? "field " : owner + " field ") + quote_name(raw_field.name);
     if (raw_field.name == schema_.root.name || struct_index_.count(raw_field.name) != 0 ||
         enum_index_.count(raw_field.name) != 0 ||
-        std::any_of(raw_structs_.begin(), raw_structs_.end(), [&](const RawStruct& s) { return s.name == raw_field.name; })) {
+        std::any_of(raw_structs_.begin(), raw_structs_.end(),
+                    [&](const RawStruct& s) { return s.name == raw_field.name; })) {
       error(raw_field.where, subject, "a field cannot have the name of a type in this schema");
       good = false;
       continue;
@@ -744,7 +887,8 @@ bool Compiler::resolve_and_layout(const RawStruct& raw, StructDef& out, const st
       field.primitive = *primitive;
       if (*primitive == Primitive::character) {
         if (field.dims.empty()) {
-          error(raw_field.type_where, subject, "bad type " + quote_name(raw_field.type_text) + ": 'char' needs a length: write char[N]");
+          error(raw_field.type_where, subject,
+                "bad type " + quote_name(raw_field.type_text) + ": 'char' needs a length: write char[N]");
           good = false;
           continue;
         }
@@ -780,9 +924,12 @@ bool Compiler::resolve_and_layout(const RawStruct& raw, StructDef& out, const st
             hint = " (did you mean " + quote_name(candidate) + "?)";
           }
         };
-        for (const auto& info : primitive_table) consider(info.name);
-        for (const auto& [name, index] : struct_index_) consider(name);
-        for (const auto& [name, index] : enum_index_) consider(name);
+        for (const auto& info : primitive_table)
+          consider(info.name);
+        for (const auto& [name, index] : struct_index_)
+          consider(name);
+        for (const auto& [name, index] : enum_index_)
+          consider(name);
         error(raw_field.type_where, subject,
               "unknown type " + quote_name(parsed->base) + hint + "; " + std::string(type_list_hint));
       }
@@ -790,8 +937,9 @@ bool Compiler::resolve_and_layout(const RawStruct& raw, StructDef& out, const st
       continue;
     }
     if (field.dims.size() > max_array_dimensions) {
-      error(raw_field.type_where, subject, "bad type " + quote_name(raw_field.type_text) + ": more than " +
-                                               std::to_string(max_array_dimensions) + " array dimensions");
+      error(raw_field.type_where, subject,
+            "bad type " + quote_name(raw_field.type_text) + ": more than " + std::to_string(max_array_dimensions) +
+                " array dimensions");
       good = false;
       continue;
     }
@@ -802,7 +950,8 @@ bool Compiler::resolve_and_layout(const RawStruct& raw, StructDef& out, const st
     for (const std::uint64_t dim : field.dims) {
       field.count *= dim;
       too_large = too_large || field.count * field.element_size > max_snapshot_size;
-      if (too_large) break;
+      if (too_large)
+        break;
     }
     field.size = field.count * field.element_size;
     offset = align_up(offset, field.element_align);
@@ -831,15 +980,23 @@ void append_canonical(const Schema& schema, const StructDef& def, std::string& o
   for (const FieldDef& field : def.fields) {
     out += "field " + field.name + " type=";
     switch (field.kind) {
-      case TypeKind::primitive: out += primitive_info(field.primitive).name; break;
-      case TypeKind::structure: out += "struct"; break;
-      case TypeKind::enumeration: out += "enum"; break;
+      case TypeKind::primitive:
+        out += primitive_info(field.primitive).name;
+        break;
+      case TypeKind::structure:
+        out += "struct";
+        break;
+      case TypeKind::enumeration:
+        out += "enum";
+        break;
     }
     out += " offset=" + std::to_string(field.offset) + " size=" + std::to_string(field.size);
-    if (field.is_array()) out += " count=" + std::to_string(field.count);
+    if (field.is_array())
+      out += " count=" + std::to_string(field.count);
     if (field.dims.size() > 1) {
       out += " dims=";
-      for (std::size_t i = 0; i < field.dims.size(); ++i) out += (i == 0 ? "" : "x") + std::to_string(field.dims[i]);
+      for (std::size_t i = 0; i < field.dims.size(); ++i)
+        out += (i == 0 ? "" : "x") + std::to_string(field.dims[i]);
     }
     if (field.primitive == Primitive::character && field.kind == TypeKind::primitive) {
       out += " length=" + std::to_string(field.char_length);
@@ -850,7 +1007,8 @@ void append_canonical(const Schema& schema, const StructDef& def, std::string& o
       out += "end\n";
     } else if (field.kind == TypeKind::enumeration) {
       const EnumDef& def_enum = schema.enums[field.type_index];
-      out += "enum " + def_enum.name + " underlying=" + std::string(primitive_info(def_enum.underlying).name) + " values=";
+      out +=
+          "enum " + def_enum.name + " underlying=" + std::string(primitive_info(def_enum.underlying).name) + " values=";
       for (std::size_t i = 0; i < def_enum.values.size(); ++i) {
         out += (i == 0 ? "" : ",") + def_enum.values[i].name + ":" + std::to_string(def_enum.values[i].value);
       }
@@ -867,13 +1025,22 @@ nlohmann::ordered_json struct_fields_json(const Schema& schema, const StructDef&
     entry["offset"] = field.offset;
     entry["size"] = field.size;
     switch (field.kind) {
-      case TypeKind::primitive: entry["type"] = primitive_info(field.primitive).name; break;
-      case TypeKind::structure: entry["type"] = "struct"; break;
-      case TypeKind::enumeration: entry["type"] = "enum"; break;
+      case TypeKind::primitive:
+        entry["type"] = primitive_info(field.primitive).name;
+        break;
+      case TypeKind::structure:
+        entry["type"] = "struct";
+        break;
+      case TypeKind::enumeration:
+        entry["type"] = "enum";
+        break;
     }
-    if (field.is_array()) entry["count"] = field.count;
-    if (field.kind == TypeKind::primitive && field.primitive == Primitive::character) entry["length"] = field.char_length;
-    if (field.dims.size() > 1) entry["dims"] = field.dims;
+    if (field.is_array())
+      entry["count"] = field.count;
+    if (field.kind == TypeKind::primitive && field.primitive == Primitive::character)
+      entry["length"] = field.char_length;
+    if (field.dims.size() > 1)
+      entry["dims"] = field.dims;
     if (field.kind == TypeKind::structure) {
       const StructDef& nested = schema.structs[field.type_index];
       nlohmann::ordered_json structure;
@@ -907,7 +1074,8 @@ std::uint64_t expanded_fields(const Schema& schema, const StructDef& def, std::v
     total += 1;
     if (field.kind == TypeKind::structure) {
       std::uint64_t& nested = memo[field.type_index];
-      if (nested == 0) nested = expanded_fields(schema, schema.structs[field.type_index], memo);
+      if (nested == 0)
+        nested = expanded_fields(schema, schema.structs[field.type_index], memo);
       total += nested;
     }
     total = std::min<std::uint64_t>(total, max_descriptor_fields + 1);
@@ -918,9 +1086,11 @@ std::uint64_t expanded_fields(const Schema& schema, const StructDef& def, std::v
 std::size_t nesting_depth(const Schema& schema, const StructDef& def, std::vector<std::size_t>& memo) {
   std::size_t deepest = 0;
   for (const FieldDef& field : def.fields) {
-    if (field.kind != TypeKind::structure) continue;
+    if (field.kind != TypeKind::structure)
+      continue;
     std::size_t& nested = memo[field.type_index];
-    if (nested == 0) nested = nesting_depth(schema, schema.structs[field.type_index], memo);
+    if (nested == 0)
+      nested = nesting_depth(schema, schema.structs[field.type_index], memo);
     deepest = std::max(deepest, nested);
   }
   return deepest + 1;
@@ -969,8 +1139,9 @@ FrontendResult Compiler::run(std::string_view text) {
     return result;
   }
   if (const auto where = unsafe_non_ascii(text)) {
-    error(*where, "", "non-ASCII character: schema files are ASCII, doc strings and comments included "
-                      "(the TOML parser mishandles some UTF-8)");
+    error(*where, "",
+          "non-ASCII character: schema files are ASCII, doc strings and comments included "
+          "(the TOML parser mishandles some UTF-8)");
     result.diagnostics = std::move(diagnostics_);
     return result;
   }
@@ -1001,7 +1172,8 @@ FrontendResult Compiler::run(std::string_view text) {
   check_type_names();
   if (order_structs()) {
     for (const RawStruct& raw : raw_structs_) {
-      if (failed_types_.count(raw.name) != 0) continue;
+      if (failed_types_.count(raw.name) != 0)
+        continue;
       StructDef def;
       if (resolve_and_layout(raw, def, "struct " + quote_name(raw.name))) {
         struct_index_.emplace(def.name, schema_.structs.size());
@@ -1020,7 +1192,8 @@ FrontendResult Compiler::run(std::string_view text) {
     schema_.root.doc = root_doc;
     schema_.root.where = root_where;
   }
-  if (diagnostics_.empty()) finish();
+  if (diagnostics_.empty())
+    finish();
   if (diagnostics_.empty()) {
     result.schema = std::move(schema_);
   } else {
@@ -1055,23 +1228,27 @@ std::string Diagnostic::to_string() const {
   std::string out = file;
   if (where.line > 0) {
     out += ":" + std::to_string(where.line);
-    if (where.column > 0) out += ":" + std::to_string(where.column);
+    if (where.column > 0)
+      out += ":" + std::to_string(where.column);
   }
   out += ": error: ";
-  if (!subject.empty()) out += subject + ": ";
+  if (!subject.empty())
+    out += subject + ": ";
   out += message;
   return out;
 }
 
 std::string Schema::qualified_type_name() const {
   std::string out;
-  for (const auto& part : namespaces) out += part + "::";
+  for (const auto& part : namespaces)
+    out += part + "::";
   return out + root.name;
 }
 
 std::string FrontendResult::message() const {
   std::string out;
-  for (const auto& diagnostic : diagnostics) out += diagnostic.to_string() + "\n";
+  for (const auto& diagnostic : diagnostics)
+    out += diagnostic.to_string() + "\n";
   return out;
 }
 

@@ -16,7 +16,7 @@ namespace shmsnap::schemac {
 
 /// The outcome of compiling one file: a schema, or the reasons there is none.
 struct FrontendResult {
-  std::optional<Schema> schema;          ///< set exactly when diagnostics is empty
+  std::optional<Schema> schema;  ///< set exactly when diagnostics is empty
   std::vector<Diagnostic> diagnostics;
 
   /// True when the schema compiled.

@@ -4,4 +4,6 @@
 
 #include "cli.hpp"
 
-int main(int argc, char** argv) { return shmsnap::schemac::run_schemac(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+  return shmsnap::schemac::run_schemac(argc, argv, std::cout, std::cerr);
+}

@@ -42,7 +42,9 @@ std::optional<long long> value_of(const std::string& line, const std::string& ke
   return std::nullopt;
 }
 
-bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& text, const char* prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
 
 // Names under /dev/shm and /dev/mqueue that belong to `prefix`.
 std::vector<std::string> leftovers(const std::string& prefix) {
@@ -97,9 +99,8 @@ struct Child {
 };
 
 struct Figures {
-  std::map<std::string, long long> faults{{"publisher_kill", 0},  {"publisher_mid_write", 0},
-                                          {"publisher_term", 0},  {"subscriber_kill", 0},
-                                          {"subscriber_stop", 0}, {"subscriber_term", 0}};
+  std::map<std::string, long long> faults{{"publisher_kill", 0},  {"publisher_mid_write", 0}, {"publisher_term", 0},
+                                          {"subscriber_kill", 0}, {"subscriber_stop", 0},     {"subscriber_term", 0}};
   long long mid_write_deaths = 0;
   long long torn = 0;
   long long regressions = 0;
@@ -127,8 +128,7 @@ struct Figures {
 class Driver {
  public:
   explicit Driver(const ChaosOptions& options) : options_(options) {
-    seed_ = options.seed != 0 ? options.seed
-                               : static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+    seed_ = options.seed != 0 ? options.seed : static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
     random_.seed(seed_);
     prefix_ = options.prefix.empty() ? "chaos" + std::to_string(getpid()) : options.prefix;
     log_path_ = "/tmp/shmsnap-chaos-" + prefix_ + ".log";
@@ -227,8 +227,8 @@ void Driver::spawn(Child& child) {
     argv.insert(argv.end(), {"--rate", std::to_string(options_.rate), "--slots", "2"});
   } else {
     // Every other subscriber waits in hybrid mode (spin, then block): both wake paths.
-    argv.insert(argv.end(), {"--id", "sub" + std::to_string(child.index), "--mode",
-                             child.index % 2 == 1 ? "hybrid" : "notify"});
+    argv.insert(argv.end(),
+                {"--id", "sub" + std::to_string(child.index), "--mode", child.index % 2 == 1 ? "hybrid" : "notify"});
   }
   const pid_t pid = fork();
   if (pid < 0) {
@@ -493,7 +493,8 @@ void Driver::inject_fault() {
 }
 
 bool Driver::wait_until(const std::function<bool()>& condition, double seconds) {
-  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   while (!condition()) {
     if (Clock::now() >= deadline) {
       return false;
@@ -520,7 +521,12 @@ void Driver::quiesce() {
     child->restart_at.reset();
   }
   // Let pending SIGTERMs finish before restarting those children.
-  wait_until([&] { return std::none_of(subscribers_.begin(), subscribers_.end(), [](const Child& c) { return c.running && c.term_sent; }); }, 10.0);
+  wait_until(
+      [&] {
+        return std::none_of(subscribers_.begin(), subscribers_.end(),
+                            [](const Child& c) { return c.running && c.term_sent; });
+      },
+      10.0);
   if (publisher_.running && (publisher_.fault_at != 0 || publisher_.term_sent)) {
     if (publisher_.term_sent) {
       wait_until([&] { return !publisher_.running; }, 10.0);
@@ -596,7 +602,9 @@ void Driver::stop_gracefully() {
       kill(subscriber.pid, SIGTERM);
     }
   }
-  wait_until([&] { return std::none_of(subscribers_.begin(), subscribers_.end(), [](const Child& c) { return c.running; }); }, 15.0);
+  wait_until(
+      [&] { return std::none_of(subscribers_.begin(), subscribers_.end(), [](const Child& c) { return c.running; }); },
+      15.0);
   if (publisher_.running) {
     publisher_.term_sent = true;
     kill(publisher_.pid, SIGTERM);
@@ -654,7 +662,11 @@ void Driver::kill_all_and_clean() {
         kill(child->pid, SIGTERM);
       }
     }
-    wait_until([&] { return std::none_of(subscribers_.begin(), subscribers_.end(), [](const Child& c) { return c.running; }); }, 15.0);
+    wait_until(
+        [&] {
+          return std::none_of(subscribers_.begin(), subscribers_.end(), [](const Child& c) { return c.running; });
+        },
+        15.0);
     if (publisher_.running) {
       kill(publisher_.pid, SIGTERM);
       wait_until([&] { return !publisher_.running; }, 15.0);

@@ -12,8 +12,8 @@ namespace shmsnap::chaos {
 
 /// What to run; filled from the command line.
 struct ChaosOptions {
-  double duration_s = 60.0;          ///< whole run; faults fill all but its last ~5 s
-  std::uint64_t seed = 0;            ///< 0 = derive from the clock (printed either way)
+  double duration_s = 60.0;  ///< whole run; faults fill all but its last ~5 s
+  std::uint64_t seed = 0;    ///< 0 = derive from the clock (printed either way)
   int subscribers = 8;
   long long rate = 10'000;           ///< paced publishes per second between faults
   std::string bin_dir;               ///< where shmsnap-chaos-peer (and shmsnap) live

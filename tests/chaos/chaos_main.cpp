@@ -46,8 +46,7 @@ int main(int argc, char** argv) {
   }
   if (options.duration_s <= 0 || options.subscribers < 1 || options.subscribers > 60 || options.rate < 1 ||
       (options.clean_with != "admin" && options.clean_with != "restart")) {
-    std::fprintf(stderr,
-                 "shmsnap-chaos: --duration > 0, --subscribers 1..60, --rate >= 1, --clean admin|restart\n");
+    std::fprintf(stderr, "shmsnap-chaos: --duration > 0, --subscribers 1..60, --rate >= 1, --clean admin|restart\n");
     return 2;
   }
   return shmsnap::chaos::run_chaos(options);

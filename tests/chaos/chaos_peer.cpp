@@ -32,9 +32,15 @@ using Clock = std::chrono::steady_clock;
 volatile sig_atomic_t stop_requested = 0;
 volatile sig_atomic_t burst_requested = 0;
 volatile sig_atomic_t final_requested = 0;
-void on_term(int) { stop_requested = 1; }
-void on_usr1(int) { burst_requested = 1; }
-void on_usr2(int) { final_requested = 1; }
+void on_term(int) {
+  stop_requested = 1;
+}
+void on_usr1(int) {
+  burst_requested = 1;
+}
+void on_usr2(int) {
+  final_requested = 1;
+}
 
 void say(const std::string& line) {
   std::printf("%s\n", line.c_str());
@@ -110,12 +116,11 @@ int run_publisher(const Arguments& args) {
 
 int run_subscriber(const Arguments& args) {
   const std::string mode = args.text("mode", "notify");
-  const shmsnap::SubscriberOptions options{
-      .prefix = args.text("prefix"),
-      .id = args.text("id"),
-      .mode = mode == "hybrid" ? shmsnap::WaitMode::hybrid
-              : mode == "spin" ? shmsnap::WaitMode::spin
-                               : shmsnap::WaitMode::notify};
+  const shmsnap::SubscriberOptions options{.prefix = args.text("prefix"),
+                                           .id = args.text("id"),
+                                           .mode = mode == "hybrid" ? shmsnap::WaitMode::hybrid
+                                                   : mode == "spin" ? shmsnap::WaitMode::spin
+                                                                    : shmsnap::WaitMode::notify};
   const auto deadline = Clock::now() + std::chrono::milliseconds(args.number("timeout-ms", 600'000));
 
   // Under chaos any attach may fail (no publisher yet, one dying mid-attach, an
@@ -183,8 +188,8 @@ int run_subscriber(const Arguments& args) {
     if (changed && Clock::now() - last_report >= std::chrono::milliseconds(20)) {
       changed = false;
       last_report = Clock::now();
-      say("STATE pid=" + std::to_string(subscriber->core().publisher_pid()) + " epoch=" +
-          std::to_string(subscriber->info().epoch) + " seq=" + std::to_string(subscriber->info().seq) +
+      say("STATE pid=" + std::to_string(subscriber->core().publisher_pid()) +
+          " epoch=" + std::to_string(subscriber->info().epoch) + " seq=" + std::to_string(subscriber->info().seq) +
           " stale=" + std::to_string(subscriber->stale() ? 1 : 0) + " delivered=" + std::to_string(delivered) +
           " retries=" + std::to_string(subscriber->stats().retries));
     }

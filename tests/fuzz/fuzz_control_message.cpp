@@ -47,8 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(queue.size() <= NAME_MAX);
 
   // Round trip: what the publisher would build for this id parses back the same.
-  const shmsnap::ControlMessage rebuilt = shmsnap::make_control(message->kind, id, message->pid, message->epoch,
-                                                                message->fingerprint, message->flags);
+  const shmsnap::ControlMessage rebuilt =
+      shmsnap::make_control(message->kind, id, message->pid, message->epoch, message->fingerprint, message->flags);
   std::string why_again;
   const auto again = shmsnap::parse_control(shmsnap::as_bytes(rebuilt), why_again);
   require(again.has_value() && shmsnap::id_of(*again) == id);

@@ -29,8 +29,8 @@ bool reference_valid(std::string_view name, std::size_t max_length) {
   }
   for (const char c : name) {
     const auto u = static_cast<unsigned char>(c);
-    const bool allowed = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
-                         u == '_' || u == '.' || u == '-';
+    const bool allowed =
+        (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '_' || u == '.' || u == '-';
     if (!allowed) {
       return false;
     }

@@ -55,7 +55,8 @@ void walk_accepted_region(const std::byte* bytes, std::uint64_t size) {
   for (std::uint32_t slot = 0; slot < slot_count; ++slot) {
     const std::uint64_t base = header_size + std::uint64_t{slot} * slot_stride;
     sink = static_cast<unsigned char>(sink ^ static_cast<unsigned char>(bytes[base]));
-    sink = static_cast<unsigned char>(sink ^ static_cast<unsigned char>(bytes[base + sizeof(SlotHeader) + payload_size - 1]));
+    sink = static_cast<unsigned char>(sink ^
+                                      static_cast<unsigned char>(bytes[base + sizeof(SlotHeader) + payload_size - 1]));
   }
   // A reader follows the published word only after checking its slot index
   // against slot_count (RegionReader::try_read); the name must be terminated.

@@ -18,18 +18,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto result = shmsnap::schemac::compile_schema_text(text, "fuzz.toml");
   if (!result.ok()) {
-    if (result.diagnostics.empty()) std::abort();
+    if (result.diagnostics.empty())
+      std::abort();
     for (const auto& diagnostic : result.diagnostics) {
-      if (diagnostic.to_string().rfind("fuzz.toml", 0) != 0) std::abort();
+      if (diagnostic.to_string().rfind("fuzz.toml", 0) != 0)
+        std::abort();
     }
     return 0;
   }
   const auto& schema = *result.schema;
-  if (shmsnap::schemac::emit_header(schema).empty()) std::abort();
+  if (shmsnap::schemac::emit_header(schema).empty())
+    std::abort();
   try {
     const shmsnap::SnapshotCodec codec(schema.descriptor_json);
-    if (codec.size() != schema.root.size || codec.name() != schema.name) std::abort();
-    if (!shmsnap::schema_incompatibility(schema.descriptor_json, schema.descriptor_json).empty()) std::abort();
+    if (codec.size() != schema.root.size || codec.name() != schema.name)
+      std::abort();
+    if (!shmsnap::schema_incompatibility(schema.descriptor_json, schema.descriptor_json).empty())
+      std::abort();
     if (schema.root.size <= 4096) {
       const std::vector<std::byte> zeros(codec.size());
       (void)codec.decode(zeros).dump();

@@ -6,8 +6,8 @@
 
 #include <filesystem>
 #include <map>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "cli_test_support.hpp"
 #include "shmsnap/admin.hpp"
@@ -54,10 +54,9 @@ TEST_F(CliAdmin, ListAndDumpShowALiveTopicOfEachBundledSchema) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_EQ(topics.size(), 3U) << topics.dump(2);
-  const std::map<std::string, std::pair<std::string, pid_t>> expected{
-      {"quotes", {"market.quote_book", quotes.pid()}},
-      {"pose", {"robot.pose", pose.pid()}},
-      {"health", {"service.health", health.pid()}}};
+  const std::map<std::string, std::pair<std::string, pid_t>> expected{{"quotes", {"market.quote_book", quotes.pid()}},
+                                                                      {"pose", {"robot.pose", pose.pid()}},
+                                                                      {"health", {"service.health", health.pid()}}};
   for (const json& topic : topics) {
     const auto& [schema, pid] = expected.at(topic["topic"]);
     EXPECT_EQ(topic["valid"], true);
@@ -77,8 +76,9 @@ TEST_F(CliAdmin, ListAndDumpShowALiveTopicOfEachBundledSchema) {
   }
   const CliResult table = admin({"list", "--prefix", prefix_});
   ASSERT_EQ(table.code, 0);
-  for (const std::string& text : std::vector<std::string>{"quotes", "market.quote_book v1", "robot.pose v1", "service.health v1",
-                                 "subscriber lister", std::to_string(pose.pid()) + " alive"}) {
+  for (const std::string& text :
+       std::vector<std::string>{"quotes", "market.quote_book v1", "robot.pose v1", "service.health v1",
+                                "subscriber lister", std::to_string(pose.pid()) + " alive"}) {
     EXPECT_NE(table.out.find(text), std::string::npos) << text << " missing in:\n" << table.out;
   }
 
@@ -228,8 +228,8 @@ TEST_F(CliAdmin, MqCommandsKeepPriorityOrderAndReportFullQueuesAndBadNames) {
   EXPECT_EQ(twice.code, 3);
   EXPECT_NE(twice.err.find("EEXIST"), std::string::npos) << twice.err;
 
-  for (const auto& [text, priority] : std::vector<std::pair<std::string, std::string>>{
-           {"low", "1"}, {"urgent", "9"}, {"middle", "5"}}) {
+  for (const auto& [text, priority] :
+       std::vector<std::pair<std::string, std::string>>{{"low", "1"}, {"urgent", "9"}, {"middle", "5"}}) {
     const CliResult sent = admin({"mq", "send", first, text, "--prio", priority});
     ASSERT_EQ(sent.code, 0) << sent.err;
   }

@@ -122,9 +122,9 @@ TEST_F(CliDaemon, DaemonReportsAPublisherKilledAndRestartedAndKeepsGoing) {
 }
 
 TEST_F(CliDaemon, DaemonWaitsForALatePublisherAndPrintsTheSummary) {
-  ChildProcess& follower = launch("shmsnap-subscriber", {"--topic", "late", "--id", "early", "--prefix", prefix_,
-                                                         "--count", "5", "--log-level", "warn"},
-                                  true);
+  ChildProcess& follower =
+      launch("shmsnap-subscriber",
+             {"--topic", "late", "--id", "early", "--prefix", prefix_, "--count", "5", "--log-level", "warn"}, true);
   ChildProcess& feed = publisher("late", "service.health", {"--rate", "100"});
   ASSERT_TRUE(feed.wait_for_line("ready", patience));
   const auto summary = follower.wait_for_line("topic late id early: ", patience);
@@ -138,8 +138,8 @@ TEST_F(CliDaemon, DaemonWaitsForALatePublisherAndPrintsTheSummary) {
 }
 
 TEST_F(CliDaemon, DaemonWithoutAPublisherTimesOutWithAMessage) {
-  ChildProcess& follower = launch("shmsnap-subscriber",
-                                  {"--topic", "nobody", "--id", "x", "--prefix", prefix_, "--timeout", "0.3"}, true);
+  ChildProcess& follower =
+      launch("shmsnap-subscriber", {"--topic", "nobody", "--id", "x", "--prefix", prefix_, "--timeout", "0.3"}, true);
   EXPECT_EQ(follower.wait_exit(patience), 4);
   EXPECT_NE(follower.output().find("no publisher for topic 'nobody' appeared within 0.3 s"), std::string::npos)
       << follower.output();
@@ -256,11 +256,12 @@ TEST_F(CliDaemon, EveryBinaryRejectsBadFlagsAndNamesWithAMessage) {
       arguments.insert(arguments.end(), {"--prefix", prefix_});
     }
     ChildProcess& child = launch(usage.binary, arguments, true);
-    EXPECT_EQ(child.wait_exit(patience), 2) << usage.binary << " " << ::testing::PrintToString(usage.arguments)
-                                            << "\n" << child.output();
+    EXPECT_EQ(child.wait_exit(patience), 2) << usage.binary << " " << ::testing::PrintToString(usage.arguments) << "\n"
+                                            << child.output();
     EXPECT_NE(child.output().find(usage.message), std::string::npos)
         << usage.binary << " " << ::testing::PrintToString(usage.arguments) << " should say '" << usage.message
-        << "':\n" << child.output();
+        << "':\n"
+        << child.output();
   }
   for (const std::string binary : {"shmsnap-publisher", "shmsnap-subscriber", "shmsnap"}) {
     ChildProcess& help = launch(binary, {"--help"});

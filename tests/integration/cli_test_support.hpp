@@ -50,7 +50,8 @@ class CliTest : public ProcessTest {
 
   /// Starts shmsnap-publisher for `topic` under this test's prefix.
   ChildProcess& publisher(const std::string& topic, const std::string& schema, std::vector<std::string> extra = {}) {
-    std::vector<std::string> arguments{"--topic", topic, "--schema", schema, "--prefix", prefix_, "--log-level", "warn"};
+    std::vector<std::string> arguments{"--topic",  topic,   "--schema",    schema,
+                                       "--prefix", prefix_, "--log-level", "warn"};
     arguments.insert(arguments.end(), extra.begin(), extra.end());
     return launch("shmsnap-publisher", std::move(arguments));
   }
@@ -85,11 +86,13 @@ class CliTest : public ProcessTest {
 };
 
 /// Reads JSON lines from `child` until one satisfies `wanted`; every line must parse.
-inline std::optional<nlohmann::json> next_json(ChildProcess& child, const std::function<bool(const nlohmann::json&)>& wanted,
+inline std::optional<nlohmann::json> next_json(ChildProcess& child,
+                                               const std::function<bool(const nlohmann::json&)>& wanted,
                                                std::chrono::milliseconds timeout = patience) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     const std::optional<std::string> line = child.read_line(left);
     if (!line) {
       return std::nullopt;
@@ -104,7 +107,9 @@ inline std::optional<nlohmann::json> next_json(ChildProcess& child, const std::f
 }
 
 /// A refresh object (not a status event).
-inline bool is_refresh(const nlohmann::json& line) { return line.contains("seq") && !line.contains("event"); }
+inline bool is_refresh(const nlohmann::json& line) {
+  return line.contains("seq") && !line.contains("event");
+}
 
 /// A status object with this event.
 inline std::function<bool(const nlohmann::json&)> is_event(const std::string& event) {

@@ -20,9 +20,9 @@ TEST_F(PollerTest, OneThreadReceivesEveryTopicsUpdates) {
   const std::array<int, 3> counts{300, 500, 700};
   std::vector<ChildProcess*> publishers;
   for (std::size_t index = 0; index < topics.size(); ++index) {
-    publishers.push_back(&start("publisher",
-                                {"--count", std::to_string(counts[index]), "--wait-subscribers", "1", "--hold-ms", "-1"},
-                                topics[index]));
+    publishers.push_back(
+        &start("publisher", {"--count", std::to_string(counts[index]), "--wait-subscribers", "1", "--hold-ms", "-1"},
+               topics[index]));
     ASSERT_TRUE(publishers.back()->wait_for_line("READY", patience)) << publishers.back()->output();
   }
   std::vector<Subscriber<TestSnapshot>> subscribers;

@@ -14,8 +14,7 @@ namespace {
 class PubSub : public ProcessTest {};
 
 TEST_F(PubSub, FourSubscribersEndOnTheFinalSnapshotWithoutTornOrRegressingReads) {
-  ChildProcess& publisher =
-      start("publisher", {"--count", "10000", "--wait-subscribers", "4", "--hold-ms", "-1"});
+  ChildProcess& publisher = start("publisher", {"--count", "10000", "--wait-subscribers", "4", "--hold-ms", "-1"});
   ASSERT_TRUE(publisher.wait_for_line("READY", patience)) << publisher.output();
   std::vector<ChildProcess*> subscribers;
   for (int index = 0; index < 4; ++index) {
@@ -97,11 +96,12 @@ TEST_F(PubSub, KilledSubscriberHasItsQueueAndTableSlotReclaimed) {
 }
 
 TEST_F(PubSub, PublisherKilledMidWriteLeavesLastGoodStateStaleAndSubscribersReattach) {
-  ChildProcess& doomed = start("publisher", {"--count", "1000", "--wait-subscribers", "2", "--fault-at", "501",
-                                             "--interval-us", "100"});
+  ChildProcess& doomed =
+      start("publisher", {"--count", "1000", "--wait-subscribers", "2", "--fault-at", "501", "--interval-us", "100"});
   ASSERT_TRUE(doomed.wait_for_line("READY epoch=1", patience)) << doomed.output();
   ChildProcess& first = start("subscriber", {"--id", "a", "--until-epoch", "2", "--until-seq", "50"});
-  ChildProcess& second = start("subscriber", {"--id", "b", "--until-epoch", "2", "--until-seq", "50", "--mode", "spin"});
+  ChildProcess& second =
+      start("subscriber", {"--id", "b", "--until-epoch", "2", "--until-seq", "50", "--mode", "spin"});
   EXPECT_EQ(doomed.wait_exit(patience), 128 + SIGKILL) << doomed.output();
   for (ChildProcess* subscriber : {&first, &second}) {
     const auto stale = subscriber->wait_for_line("STALE", patience);
@@ -170,8 +170,8 @@ TEST_F(PubSub, SecondSubscriberWithAnIdInUseIsRefusedNamingThePid) {
 }
 
 TEST_F(PubSub, FanOutOnTheNotifierThreadDeliversTheFinalSnapshot) {
-  ChildProcess& publisher = start("publisher", {"--count", "2000", "--wait-subscribers", "2", "--fan-out", "thread",
-                                                "--hold-ms", "-1"});
+  ChildProcess& publisher =
+      start("publisher", {"--count", "2000", "--wait-subscribers", "2", "--fan-out", "thread", "--hold-ms", "-1"});
   ASSERT_TRUE(publisher.wait_for_line("READY", patience));
   ChildProcess& first = start("subscriber", {"--id", "n1", "--until-seq", "2000"});
   ChildProcess& second = start("subscriber", {"--id", "n2", "--until-seq", "2000", "--mode", "hybrid"});

@@ -16,10 +16,14 @@
 namespace {
 const char* errno_name(int err) {
   switch (err) {
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    default: return std::strerror(err);
+    case EACCES:
+      return "EACCES";
+    case EPERM:
+      return "EPERM";
+    case ENOENT:
+      return "ENOENT";
+    default:
+      return std::strerror(err);
   }
 }
 

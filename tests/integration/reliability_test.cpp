@@ -9,8 +9,8 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,7 +51,9 @@ constexpr gid_t other_group = 65534;
 constexpr uid_t publisher_user = 1000;
 constexpr gid_t shared_group = 103;
 
-bool running_as_root() { return geteuid() == 0; }
+bool running_as_root() {
+  return geteuid() == 0;
+}
 
 // argv that runs `command` as uid:gid with exactly `groups` as supplementary groups.
 std::vector<std::string> as_user(uid_t uid, gid_t gid, const std::vector<gid_t>& groups,
@@ -251,9 +253,9 @@ TEST_F(Reliability, GroupMembersShareATopicWithMode0640AndCannotWriteItsRegion) 
   // 0640 1000:<shared>. Subscriber: another user whose effective group is the
   // shared one (its notify queue then carries that group, and the publisher, a
   // member, may write it).
-  ChildProcess& publisher = launch(as_user(publisher_user, shared_group, {},
-                                           peer("publisher", {"--count", "2000", "--wait-subscribers", "1",
-                                                              "--interval-us", "100", "--hold-ms", "-1"})));
+  ChildProcess& publisher = launch(as_user(
+      publisher_user, shared_group, {},
+      peer("publisher", {"--count", "2000", "--wait-subscribers", "1", "--interval-us", "100", "--hold-ms", "-1"})));
   ASSERT_TRUE(publisher.wait_for_line("READY", patience)) << publisher.output();
   ChildProcess& member = launch(
       as_user(other_user, shared_group, {shared_group}, peer("subscriber", {"--id", "member", "--until-seq", "2000"})));
@@ -285,9 +287,9 @@ TEST_F(Reliability, SubscriberInTheTopicsGroupOnlyAsASupplementaryGroupAttaches)
   if (!running_as_root()) {
     GTEST_SKIP() << "needs root to run publisher and subscriber as two other users";
   }
-  ChildProcess& publisher = launch(as_user(publisher_user, shared_group, {},
-                                           peer("publisher", {"--count", "100", "--wait-subscribers", "1",
-                                                              "--hold-ms", "-1"})));
+  ChildProcess& publisher =
+      launch(as_user(publisher_user, shared_group, {},
+                     peer("publisher", {"--count", "100", "--wait-subscribers", "1", "--hold-ms", "-1"})));
   ASSERT_TRUE(publisher.wait_for_line("READY", patience)) << publisher.output();
   ChildProcess& member = launch(as_user(other_user, other_group, {shared_group},
                                         peer("subscriber", {"--id", "supplementary", "--until-seq", "100"})));
@@ -324,8 +326,8 @@ TEST_F(Reliability, ControlQueueDropsEveryMessageTheProtocolDoesNotAllowAndLogsA
   std::vector<std::vector<std::byte>> garbage;
   const auto add = [&](std::span<const std::byte> bytes) { garbage.emplace_back(bytes.begin(), bytes.end()); };
   const ControlMessage valid = hello_for("ok", getpid(), epoch, fingerprint);
-  add(as_bytes(valid).first(10));                                 // truncated
-  add(as_bytes(valid).first(sizeof(ControlMessage) - 1));         // one byte short
+  add(as_bytes(valid).first(10));                          // truncated
+  add(as_bytes(valid).first(sizeof(ControlMessage) - 1));  // one byte short
   for (const char* escaping : {"../x", "a/b", "..", ".", "x/../../y", "", "a b", "\x01", "ok\xff"}) {
     const ControlMessage message = hello_with_raw_id(escaping, getpid(), epoch, fingerprint);
     add(as_bytes(message));
@@ -416,8 +418,9 @@ TEST_F(Reliability, HelloFloodWithFakeIdsAndPidsKeepsTheTableBoundedAndPublishin
               QueueStatus::ok);
   }
   // 3. A wrong schema fingerprint and a stale epoch.
-  ASSERT_EQ(control.send_for(as_bytes(hello_for("fake0", getpid(), epoch, fingerprint + 1)), control_priority, patience),
-            QueueStatus::ok);
+  ASSERT_EQ(
+      control.send_for(as_bytes(hello_for("fake0", getpid(), epoch, fingerprint + 1)), control_priority, patience),
+      QueueStatus::ok);
   std::uint64_t last_seq = 0;
   for (int index = 0; index < 1000; ++index) {
     const TestSnapshot snapshot{TestSnapshot::make(last_seq + 1)};
@@ -427,7 +430,8 @@ TEST_F(Reliability, HelloFloodWithFakeIdsAndPidsKeepsTheTableBoundedAndPublishin
   ASSERT_TRUE(eventually([&] {
     const PublisherStats stats = publisher.stats();
     return stats.subscribers + stats.rejected >= with_queue && stats.dropped_control >= without_queue + 1;
-  })) << "subscribers " << publisher.stats().subscribers << " rejected " << publisher.stats().rejected << " dropped "
+  })) << "subscribers "
+      << publisher.stats().subscribers << " rejected " << publisher.stats().rejected << " dropped "
       << publisher.stats().dropped_control;
   const PublisherStats stats = publisher.stats();
   EXPECT_EQ(stats.subscribers, table);
@@ -536,17 +540,17 @@ TEST_F(Reliability, HellosAimedAtFullQueuesDoNotStallAnotherSubscribersAttach) {
   std::vector<MessageQueue> full_queues;
   for (int index = 0; index < stallers; ++index) {
     const std::string id = "full" + std::to_string(index);
-    full_queues.push_back(MessageQueue::create(names_.notify_queue(id),
-                                               MessageQueue::CreateOptions{.max_messages = 1,
-                                                                           .message_size = sizeof(NotifyMessage),
-                                                                           .mode = 0600,
-                                                                           .access = MessageQueue::Access::read_write}));
+    full_queues.push_back(MessageQueue::create(
+        names_.notify_queue(id), MessageQueue::CreateOptions{.max_messages = 1,
+                                                             .message_size = sizeof(NotifyMessage),
+                                                             .mode = 0600,
+                                                             .access = MessageQueue::Access::read_write}));
     NotifyMessage filler;
     ASSERT_EQ(full_queues.back().send(as_bytes(filler), 0), QueueStatus::ok);  // never drained
-    ASSERT_EQ(control.send_for(as_bytes(hello_for(id, getpid(), publisher.epoch(),
-                                                  TestSnapshot::shmsnap_schema.fingerprint)),
-                               control_priority, patience),
-              QueueStatus::ok);
+    ASSERT_EQ(
+        control.send_for(as_bytes(hello_for(id, getpid(), publisher.epoch(), TestSnapshot::shmsnap_schema.fingerprint)),
+                         control_priority, patience),
+        QueueStatus::ok);
   }
   try {
     auto subscriber = Subscriber<TestSnapshot>::open(
@@ -625,8 +629,8 @@ TEST_F(Reliability, ARegionThatFitsKeepsPublishingWhenShmFillsUpLater) {
     return 0;
   });
   EXPECT_TRUE(WIFEXITED(outcome.status) && WEXITSTATUS(outcome.status) == 0)
-      << "status " << outcome.status << (WIFSIGNALED(outcome.status) && WTERMSIG(outcome.status) == SIGBUS ? " (SIGBUS)" : "")
-      << ": " << outcome.text;
+      << "status " << outcome.status
+      << (WIFSIGNALED(outcome.status) && WTERMSIG(outcome.status) == SIGBUS ? " (SIGBUS)" : "") << ": " << outcome.text;
   EXPECT_EQ(outcome.text, "PUBLISHED 6");
   remove_leftovers(prefix_);  // a SIGBUS child leaves its control queue
 }
@@ -774,7 +778,8 @@ TEST_F(StaleResources, TakeoverOfADeadRegionWithAGarbageSubscriberIdDoesNotCrash
     void* base = mmap(nullptr, static_cast<std::size_t>(status.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     ASSERT_NE(base, MAP_FAILED);
     const auto& header = *static_cast<const detail::RegionHeader*>(base);
-    auto* table = reinterpret_cast<detail::SubscriberEntry*>(static_cast<std::byte*>(base) + header.subscriber_table_offset);
+    auto* table =
+        reinterpret_cast<detail::SubscriberEntry*>(static_cast<std::byte*>(base) + header.subscriber_table_offset);
     bool corrupted = false;
     for (std::uint32_t index = 0; index < header.max_subscribers; ++index) {
       if (table[index].state.load() == static_cast<std::uint32_t>(detail::TableEntryState::active)) {

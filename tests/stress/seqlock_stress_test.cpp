@@ -47,7 +47,8 @@ void hammer(const std::string& prefix, const std::string& topic, std::uint32_t s
       std::uint64_t local_retries = 0;
       for (std::uint64_t read = 0; read < reads; ++read) {
         SnapshotMeta meta;
-        const ReadStatus status = reader.try_read(std::as_writable_bytes(std::span(snapshot.get(), 1)), meta, local_retries);
+        const ReadStatus status =
+            reader.try_read(std::as_writable_bytes(std::span(snapshot.get(), 1)), meta, local_retries);
         if (status != ReadStatus::ok) {
           continue;
         }

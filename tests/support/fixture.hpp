@@ -24,8 +24,7 @@ class ProcessTest : public ::testing::Test {
   }
 
   /// Starts the peer binary in `role` with --prefix and --topic filled in.
-  ChildProcess& start(const std::string& role, std::vector<std::string> arguments,
-                      const std::string& topic = "topic") {
+  ChildProcess& start(const std::string& role, std::vector<std::string> arguments, const std::string& topic = "topic") {
     std::vector<std::string> argv{bin_dir() + "/shmsnap-test-peer", role, "--prefix", prefix_, "--topic", topic};
     argv.insert(argv.end(), arguments.begin(), arguments.end());
     children_.emplace_back(std::make_unique<ChildProcess>(std::move(argv)));

@@ -26,8 +26,12 @@ using Clock = std::chrono::steady_clock;
 
 volatile sig_atomic_t stop_requested = 0;
 volatile sig_atomic_t go_received = 0;
-void request_stop(int) { stop_requested = 1; }
-void receive_go(int) { go_received = 1; }
+void request_stop(int) {
+  stop_requested = 1;
+}
+void receive_go(int) {
+  go_received = 1;
+}
 
 struct Arguments {
   std::map<std::string, std::string> values;
@@ -108,7 +112,7 @@ int run_publisher(const Arguments& args) {
 int run_subscriber(const Arguments& args) {
   shmsnap::SubscriberOptions options{.prefix = args.text("prefix"), .id = args.text("id")};
   const std::string mode = args.text("mode", "notify");
-  options.mode = mode == "spin" ? shmsnap::WaitMode::spin
+  options.mode = mode == "spin"     ? shmsnap::WaitMode::spin
                  : mode == "hybrid" ? shmsnap::WaitMode::hybrid
                                     : shmsnap::WaitMode::notify;
   const auto deadline = Clock::now() + std::chrono::milliseconds(args.number("timeout-ms", 30'000));
@@ -145,8 +149,8 @@ int run_subscriber(const Arguments& args) {
   if (subscriber.has_value()) {
     check(subscriber.latest(), subscriber.info());
   }
-  say("ATTACHED seq=" + std::to_string(subscriber.latest().seq) + " has_value=" +
-      std::to_string(subscriber.has_value() ? 1 : 0) + " epoch=" + std::to_string(epoch) +
+  say("ATTACHED seq=" + std::to_string(subscriber.latest().seq) +
+      " has_value=" + std::to_string(subscriber.has_value() ? 1 : 0) + " epoch=" + std::to_string(epoch) +
       " intact=" + std::to_string(subscriber.latest().intact() ? 1 : 0));
 
   subscriber.on_update(check);

@@ -60,9 +60,12 @@ ChildProcess::ChildProcess(std::vector<std::string> argv) {
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), stdout_fd_(std::exchange(other.stdout_fd_, -1)),
-      buffer_(std::move(other.buffer_)), output_(std::move(other.output_)),
-      reaped_(std::exchange(other.reaped_, true)), exit_code_(other.exit_code_) {}
+    : pid_(std::exchange(other.pid_, -1)),
+      stdout_fd_(std::exchange(other.stdout_fd_, -1)),
+      buffer_(std::move(other.buffer_)),
+      output_(std::move(other.output_)),
+      reaped_(std::exchange(other.reaped_, true)),
+      exit_code_(other.exit_code_) {}
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !reaped_) {
@@ -87,7 +90,8 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
     if (stdout_fd_ < 0) {
       return std::nullopt;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd entry{stdout_fd_, POLLIN, 0};
     if (poll(&entry, 1, static_cast<int>(std::max<long long>(0, left.count()))) <= 0) {
       if (left.count() <= 0) {
@@ -113,7 +117,8 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
 std::optional<std::string> ChildProcess::wait_for_line(const std::string& prefix, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       return std::nullopt;
     }

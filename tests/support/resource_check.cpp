@@ -1,10 +1,10 @@
 #include "support/resource_check.hpp"
 
 #include <mqueue.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/mman.h>
 
 #include <filesystem>
 

@@ -53,24 +53,22 @@ struct CheckedSnapshot {
 
 /// 504 bytes: the type of the multi-process tests.
 struct TestSnapshot : CheckedSnapshot<61> {
-  static constexpr SchemaInfo shmsnap_schema{
-      "test.checked", 1, 0x7e57'0001'0000'0001ULL, 504,
-      R"({"name":"test.checked","version":1,"size":504,"align":8,"fields":[)"
-      R"({"name":"seq","offset":0,"size":8,"type":"u64"},)"
-      R"({"name":"words","offset":8,"size":488,"type":"u64","count":61},)"
-      R"({"name":"checksum","offset":496,"size":8,"type":"u64"}]})"};
+  static constexpr SchemaInfo shmsnap_schema{"test.checked", 1, 0x7e57'0001'0000'0001ULL, 504,
+                                             R"({"name":"test.checked","version":1,"size":504,"align":8,"fields":[)"
+                                             R"({"name":"seq","offset":0,"size":8,"type":"u64"},)"
+                                             R"({"name":"words","offset":8,"size":488,"type":"u64","count":61},)"
+                                             R"({"name":"checksum","offset":496,"size":8,"type":"u64"}]})"};
 };
 static_assert(sizeof(TestSnapshot) == 504);
 static_assert(Snapshot<TestSnapshot>);
 
 /// 64 KiB: large enough that a fast writer laps readers (stress tests).
 struct LargeSnapshot : CheckedSnapshot<8190> {
-  static constexpr SchemaInfo shmsnap_schema{
-      "test.large", 1, 0x7e57'0002'0000'0001ULL, 65536,
-      R"({"name":"test.large","version":1,"size":65536,"align":8,"fields":[)"
-      R"({"name":"seq","offset":0,"size":8,"type":"u64"},)"
-      R"({"name":"words","offset":8,"size":65520,"type":"u64","count":8190},)"
-      R"({"name":"checksum","offset":65528,"size":8,"type":"u64"}]})"};
+  static constexpr SchemaInfo shmsnap_schema{"test.large", 1, 0x7e57'0002'0000'0001ULL, 65536,
+                                             R"({"name":"test.large","version":1,"size":65536,"align":8,"fields":[)"
+                                             R"({"name":"seq","offset":0,"size":8,"type":"u64"},)"
+                                             R"({"name":"words","offset":8,"size":65520,"type":"u64","count":8190},)"
+                                             R"({"name":"checksum","offset":65528,"size":8,"type":"u64"}]})"};
 };
 static_assert(sizeof(LargeSnapshot) == 65536);
 

@@ -22,8 +22,8 @@ class MessageQueueTest : public ::testing::Test {
 };
 
 TEST_F(MessageQueueTest, DeliversHigherPriorityFirstAndOldestFirstWithinAPriority) {
-  MessageQueue queue = MessageQueue::create(
-      name_, {.max_messages = 3, .message_size = 16, .access = MessageQueue::Access::read_write});
+  MessageQueue queue =
+      MessageQueue::create(name_, {.max_messages = 3, .message_size = 16, .access = MessageQueue::Access::read_write});
   ASSERT_EQ(queue.send(text("low-1"), 0), QueueStatus::ok);
   ASSERT_EQ(queue.send(text("high"), 5), QueueStatus::ok);
   ASSERT_EQ(queue.send(text("low-2"), 0), QueueStatus::ok);

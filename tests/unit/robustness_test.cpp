@@ -1,7 +1,7 @@
 // Regressions for faults found in review: each test fails on the code before its fix.
-#include <gtest/gtest.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -26,7 +26,8 @@ class SchemacCli : public ::testing::Test {
  protected:
   void SetUp() override {
     static int counter = 0;
-    dir_ = fs::temp_directory_path() / ("shmsnap_schemac_" + std::to_string(::getpid()) + "_" + std::to_string(++counter));
+    dir_ =
+        fs::temp_directory_path() / ("shmsnap_schemac_" + std::to_string(::getpid()) + "_" + std::to_string(++counter));
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -34,7 +35,8 @@ class SchemacCli : public ::testing::Test {
   int run(std::vector<std::string> args) {
     args.insert(args.begin(), "shmsnap-schemac");
     std::vector<const char*> argv;
-    for (const auto& arg : args) argv.push_back(arg.c_str());
+    for (const auto& arg : args)
+      argv.push_back(arg.c_str());
     out_.str("");
     err_.str("");
     return run_schemac(static_cast<int>(argv.size()), argv.data(), out_, err_);
@@ -77,9 +79,9 @@ TEST_F(SchemacCli, CheckValidatesWithoutWriting) {
 }
 
 TEST_F(SchemacCli, WritesNothingWhenAnySchemaFails) {
-  EXPECT_EQ(run({bundled_schemas + "/robot_pose.toml", test_schemas + "/bad_unknown_type.toml", "--out-dir",
-                 dir_.string()}),
-            exit_schema_error);
+  EXPECT_EQ(
+      run({bundled_schemas + "/robot_pose.toml", test_schemas + "/bad_unknown_type.toml", "--out-dir", dir_.string()}),
+      exit_schema_error);
   EXPECT_FALSE(fs::exists(dir_ / "robot_pose.hpp"));
 }
 
@@ -104,7 +106,8 @@ TEST_F(SchemacCli, PrintsDescriptorAndLayout) {
 // The real binary: what a build or a user sees.
 std::vector<std::string> binary_command(const std::vector<std::string>& args) {
   // sh merges stderr into the captured stdout; "$0" "$@" passes the arguments unquoted-safe.
-  std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", shmsnap::test::bin_dir() + "/shmsnap-schemac"};
+  std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1",
+                                shmsnap::test::bin_dir() + "/shmsnap-schemac"};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }
@@ -116,7 +119,8 @@ std::string read_all(shmsnap::test::ChildProcess& child) {
 }
 
 TEST_F(SchemacCli, BinaryReportsFileLineAndFieldAndFails) {
-  shmsnap::test::ChildProcess child(binary_command({test_schemas + "/bad_unknown_type.toml", "--out-dir", dir_.string()}));
+  shmsnap::test::ChildProcess child(
+      binary_command({test_schemas + "/bad_unknown_type.toml", "--out-dir", dir_.string()}));
   const std::string output = read_all(child);
   EXPECT_EQ(child.wait_exit(10s), 1);
   EXPECT_NE(output.find(test_schemas + "/bad_unknown_type.toml:5:8: error: field 'price': unknown type 'f65'"),
@@ -126,10 +130,9 @@ TEST_F(SchemacCli, BinaryReportsFileLineAndFieldAndFails) {
 }
 
 TEST_F(SchemacCli, BinaryCompilesTheBundledSchemas) {
-  shmsnap::test::ChildProcess child(binary_command({bundled_schemas + "/market_quote_book.toml",
-                                                     bundled_schemas + "/robot_pose.toml",
-                                                     bundled_schemas + "/service_health.toml", "--out-dir",
-                                                     dir_.string(), "--verbose"}));
+  shmsnap::test::ChildProcess child(
+      binary_command({bundled_schemas + "/market_quote_book.toml", bundled_schemas + "/robot_pose.toml",
+                      bundled_schemas + "/service_health.toml", "--out-dir", dir_.string(), "--verbose"}));
   const std::string output = read_all(child);
   EXPECT_EQ(child.wait_exit(10s), 0) << output;
   EXPECT_NE(output.find("(service::Health, 200 bytes)"), std::string::npos) << output;

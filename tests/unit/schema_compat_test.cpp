@@ -36,8 +36,10 @@ TEST(SchemaCompat, AppendedFieldsKeepOlderReadersWorking) {
 
 TEST(SchemaCompat, NewerReaderRefusesAnOlderWriter) {
   const std::string why = shmsnap::schema_incompatibility(/*reader=*/v2, /*writer=*/v1);
-  EXPECT_NE(why.find("reader shmsnap_test.all_types v2 and writer shmsnap_test.all_types v1"), std::string::npos) << why;
-  EXPECT_NE(why.find("field 'added_counter' (u64 at offset 432 (8 bytes)) is missing from the writer"), std::string::npos)
+  EXPECT_NE(why.find("reader shmsnap_test.all_types v2 and writer shmsnap_test.all_types v1"), std::string::npos)
+      << why;
+  EXPECT_NE(why.find("field 'added_counter' (u64 at offset 432 (8 bytes)) is missing from the writer"),
+            std::string::npos)
       << why;
 }
 
@@ -46,16 +48,20 @@ TEST(SchemaCompat, ChangedFieldTypeIsRefusedNamingSchemasAndField) {
   EXPECT_NE(why.find("schema mismatch between reader shmsnap_test.all_types v1 and writer shmsnap_test.all_types v3"),
             std::string::npos)
       << why;
-  EXPECT_NE(why.find("field 'f32v' differs: the reader has f32 at offset 32 (4 bytes), the writer f64 at offset 32 (8 bytes)"),
-            std::string::npos)
+  EXPECT_NE(
+      why.find(
+          "field 'f32v' differs: the reader has f32 at offset 32 (4 bytes), the writer f64 at offset 32 (8 bytes)"),
+      std::string::npos)
       << why;
   EXPECT_NE(why.find("rebuild the reader"), std::string::npos) << why;
 }
 
 TEST(SchemaCompat, DifferentSchemasAreRefused) {
-  const std::string other = descriptor_of_text("name = \"t.other\"\nversion = 4\nfield = [{ name = \"b\", type = \"bool\" }]\n");
+  const std::string other =
+      descriptor_of_text("name = \"t.other\"\nversion = 4\nfield = [{ name = \"b\", type = \"bool\" }]\n");
   const std::string why = shmsnap::schema_incompatibility(v1, other);
-  EXPECT_NE(why.find("the reader expects shmsnap_test.all_types v1 but the writer publishes t.other v4"), std::string::npos)
+  EXPECT_NE(why.find("the reader expects shmsnap_test.all_types v1 but the writer publishes t.other v4"),
+            std::string::npos)
       << why;
 }
 
@@ -86,8 +92,9 @@ type = "Vec3"
 
 TEST(SchemaCompat, ChangedEnumValuesAreRefused) {
   const auto schema = [](const char* values) {
-    return descriptor_of_text(std::string("name = \"t.e\"\nversion = 1\n[[enum]]\nname = \"S\"\nunderlying = \"u8\"\nvalues = ") +
-                              values + "\n[[field]]\nname = \"s\"\ntype = \"S\"\n");
+    return descriptor_of_text(
+        std::string("name = \"t.e\"\nversion = 1\n[[enum]]\nname = \"S\"\nunderlying = \"u8\"\nvalues = ") + values +
+        "\n[[field]]\nname = \"s\"\ntype = \"S\"\n");
   };
   const std::string why = shmsnap::schema_incompatibility(schema("[\"a\", \"b\"]"), schema("[\"b\", \"a\"]"));
   EXPECT_NE(why.find("field 's' differs: enum S has values {a=0, b=1} in the reader but {b=0, a=1} in the writer"),

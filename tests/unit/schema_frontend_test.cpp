@@ -20,7 +20,8 @@ Schema compile_ok(const std::string& text) {
 
 const FieldDef& field_named(const StructDef& def, const std::string& name) {
   for (const auto& field : def.fields) {
-    if (field.name == name) return field;
+    if (field.name == name)
+      return field;
   }
   static const FieldDef none;
   ADD_FAILURE() << "no field " << name;
@@ -71,7 +72,8 @@ type = "Pair[3]"
 }
 
 TEST(SchemaFrontend, NamesTypeNamespaceAndHeaderFromTheSchemaName) {
-  const Schema schema = compile_ok("name = \"market.quote_book\"\nversion = 1\nfield = [{ name = \"x\", type = \"u8\" }]\n");
+  const Schema schema =
+      compile_ok("name = \"market.quote_book\"\nversion = 1\nfield = [{ name = \"x\", type = \"u8\" }]\n");
   EXPECT_EQ(schema.qualified_type_name(), "market::QuoteBook");
   EXPECT_EQ(header_file_name(schema.name), "market_quote_book.hpp");
   const Schema single = compile_ok("name = \"heartbeat\"\nversion = 1\nfield = [{ name = \"x\", type = \"u8\" }]\n");
@@ -104,7 +106,8 @@ type = "Level"
 TEST(SchemaFrontend, FingerprintFollowsLayoutNotDocsOrVersion) {
   const std::string base = "name = \"t.fp\"\nversion = 1\nfield = [{ name = \"x\", type = \"u32\" }]\n";
   const Schema a = compile_ok(base);
-  const Schema documented = compile_ok("doc = \"hello\"\nname = \"t.fp\"\nversion = 7\nfield = [{ name = \"x\", type = \"u32\", doc = \"d\" }]\n");
+  const Schema documented = compile_ok(
+      "doc = \"hello\"\nname = \"t.fp\"\nversion = 7\nfield = [{ name = \"x\", type = \"u32\", doc = \"d\" }]\n");
   const Schema renamed_field = compile_ok("name = \"t.fp\"\nversion = 1\nfield = [{ name = \"y\", type = \"u32\" }]\n");
   const Schema other_type = compile_ok("name = \"t.fp\"\nversion = 1\nfield = [{ name = \"x\", type = \"i32\" }]\n");
   const Schema other_name = compile_ok("name = \"t.fp2\"\nversion = 1\nfield = [{ name = \"x\", type = \"u32\" }]\n");
@@ -139,7 +142,8 @@ TEST(SchemaFrontend, DescriptorHasTheDocumentedShape) {
   const auto& fields = descriptor.at("fields");
   const auto find = [&](const std::string& name) {
     for (const auto& field : fields) {
-      if (field.at("name") == name) return field;
+      if (field.at("name") == name)
+        return field;
     }
     return nlohmann::json();
   };
@@ -177,7 +181,9 @@ struct BadCase {
   const char* reason;   // must appear too
 };
 
-void PrintTo(const BadCase& c, std::ostream* os) { *os << c.test_name; }
+void PrintTo(const BadCase& c, std::ostream* os) {
+  *os << c.test_name;
+}
 
 class BadSchema : public ::testing::TestWithParam<BadCase> {};
 
@@ -209,7 +215,8 @@ std::string wide_nesting() {
   for (int i = 0; i < 6; ++i) {
     text += "[[struct]]\nname = \"W" + std::to_string(i) + "\"\nfield = [";
     for (int f = 0; f < 10; ++f) {
-      text += "{ name = \"f" + std::to_string(f) + "\", type = \"" + (i == 0 ? std::string("u8") : "W" + std::to_string(i - 1)) + "\" },";
+      text += "{ name = \"f" + std::to_string(f) + "\", type = \"" +
+              (i == 0 ? std::string("u8") : "W" + std::to_string(i - 1)) + "\" },";
     }
     text += "]\n";
   }
@@ -225,23 +232,26 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"UnknownType", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"price\"\ntype = \"f65\"\n", 5,
                 "field 'price'", "unknown type 'f65' (did you mean 'f64'?)"},
         BadCase{"DuplicateField",
-                "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"a\"\ntype = \"u8\"\n[[field]]\nname = \"a\"\ntype = \"u16\"\n",
+                "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"a\"\ntype = \"u8\"\n[[field]]\nname = \"a\"\ntype = "
+                "\"u16\"\n",
                 7, "field 'a'", "duplicate field name (first defined on line 4)"},
         BadCase{"KeywordFieldName", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"class\"\ntype = \"u8\"\n", 4,
                 "field 'class'", "C++ keyword"},
         BadCase{"MacroFieldName", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"errno\"\ntype = \"u8\"\n", 4,
                 "field 'errno'", "macro"},
-        BadCase{"BadCharacterInFieldName", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"bid-price\"\ntype = \"u8\"\n",
-                4, "field 'bid-price'", "may only contain letters, digits and '_'"},
+        BadCase{"BadCharacterInFieldName",
+                "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"bid-price\"\ntype = \"u8\"\n", 4, "field 'bid-price'",
+                "may only contain letters, digits and '_'"},
         BadCase{"ReservedFieldName", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"a__b\"\ntype = \"u8\"\n", 4,
                 "field 'a__b'", "reserved"},
         BadCase{"ArrayLengthZero", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"levels\"\ntype = \"f64[0]\"\n", 5,
                 "field 'levels'", "array length 0"},
         BadCase{"ArrayLengthHuge",
-                "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"levels\"\ntype = \"f64[99999999999999999999999]\"\n", 5,
-                "field 'levels'", "exceeds the limit of 1048576"},
-        BadCase{"SnapshotTooLarge", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"image\"\ntype = \"f64[1048576][64]\"\n",
-                5, "field 'image'", "beyond the limit"},
+                "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"levels\"\ntype = \"f64[99999999999999999999999]\"\n",
+                5, "field 'levels'", "exceeds the limit of 1048576"},
+        BadCase{"SnapshotTooLarge",
+                "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"image\"\ntype = \"f64[1048576][64]\"\n", 5,
+                "field 'image'", "beyond the limit"},
         BadCase{"CharWithoutLength", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"sym\"\ntype = \"char\"\n", 5,
                 "field 'sym'", "char[N]"},
         BadCase{"MalformedType", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"x\"\ntype = \"f64[3\"\n", 5,
@@ -252,12 +262,14 @@ INSTANTIATE_TEST_SUITE_P(
                 8, "field 'pos'", "unknown type 'Vec4' (did you mean 'Vec3'?)"},
         BadCase{"RecursiveNesting",
                 "name = \"t.s\"\nversion = 1\n[[struct]]\nname = \"A\"\nfield = [{ name = \"b\", type = \"B\" }]\n"
-                "[[struct]]\nname = \"B\"\nfield = [{ name = \"a\", type = \"A[2]\" }]\n[[field]]\nname = \"root\"\ntype = \"A\"\n",
+                "[[struct]]\nname = \"B\"\nfield = [{ name = \"a\", type = \"A[2]\" }]\n[[field]]\nname = "
+                "\"root\"\ntype = \"A\"\n",
                 8, "struct 'B' field 'a'", "recursive nesting A -> B -> A"},
-        BadCase{"SelfNesting",
-                "name = \"t.s\"\nversion = 1\n[[struct]]\nname = \"Node\"\nfield = [{ name = \"next\", type = \"Node\" }]\n"
-                "[[field]]\nname = \"root\"\ntype = \"Node\"\n",
-                5, "struct 'Node' field 'next'", "recursive nesting Node -> Node"},
+        BadCase{
+            "SelfNesting",
+            "name = \"t.s\"\nversion = 1\n[[struct]]\nname = \"Node\"\nfield = [{ name = \"next\", type = \"Node\" }]\n"
+            "[[field]]\nname = \"root\"\ntype = \"Node\"\n",
+            5, "struct 'Node' field 'next'", "recursive nesting Node -> Node"},
         BadCase{"NestingTooDeep", deep_text.c_str(), 1, "schema 't.s'", "nest 18 levels deep; the limit is 16"},
         BadCase{"DescriptorExplodes", wide_text.c_str(), 1, "schema 't.s'", "more than 65536 fields"},
         BadCase{"MissingName", "version = 1\n[[field]]\nname = \"x\"\ntype = \"u8\"\n", 1, "schema", "missing 'name'"},
@@ -266,20 +278,24 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"VersionZero", "name = \"t.s\"\nversion = 0\n[[field]]\nname = \"x\"\ntype = \"u8\"\n", 2, "schema",
                 "between 1 and 4294967295"},
         BadCase{"NotToml", "name = \"t.s\"\nversion = 1\nthis is not toml\n", 3, "", "not a valid TOML file"},
-        BadCase{"NonAsciiOutsideStrings", "name = \"t.s\"\nversion = 1\nfield = [{ name = \"x\", t\xc7\x8f" "e = \"u8\" }]\n", 3,
-                "", "non-ASCII character: schema files are ASCII"},
-        BadCase{"NonAsciiAfterLineEndingBackslash", "name = \"t.s\"\nversion = 1\ndoc = \"\"\"\\\n\xc2\xa7\"\"\"\n", 4, "",
-                "non-ASCII character"},
+        BadCase{"NonAsciiOutsideStrings",
+                "name = \"t.s\"\nversion = 1\nfield = [{ name = \"x\", t\xc7\x8f"
+                "e = \"u8\" }]\n",
+                3, "", "non-ASCII character: schema files are ASCII"},
+        BadCase{"NonAsciiAfterLineEndingBackslash", "name = \"t.s\"\nversion = 1\ndoc = \"\"\"\\\n\xc2\xa7\"\"\"\n", 4,
+                "", "non-ASCII character"},
         BadCase{"BinaryGarbage", "\x7f\x45\x4c\x46\x02\x01\x01", 1, "", "not a valid TOML file"},
         BadCase{"NoFields", "name = \"t.s\"\nversion = 1\n", 1, "", "has no fields"},
         BadCase{"UnknownKey", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"x\"\ntyp = \"u8\"\n", 4, "field 'x'",
                 "missing 'type'"},
-        BadCase{"MisspelledKey", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"x\"\ntype = \"u8\"\ndoc2 = \"\"\n", 6,
-                "field", "unknown key 'doc2'"},
-        BadCase{"UpperCaseSchemaName", "name = \"Market.Quote\"\nversion = 1\nfield = [{ name = \"x\", type = \"u8\" }]\n",
-                1, "schema name 'Market.Quote'", "lower-case"},
-        BadCase{"KeywordSchemaNamePart", "name = \"market.class\"\nversion = 1\nfield = [{ name = \"x\", type = \"u8\" }]\n",
-                1, "part 'class'", "keyword"},
+        BadCase{"MisspelledKey", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"x\"\ntype = \"u8\"\ndoc2 = \"\"\n",
+                6, "field", "unknown key 'doc2'"},
+        BadCase{"UpperCaseSchemaName",
+                "name = \"Market.Quote\"\nversion = 1\nfield = [{ name = \"x\", type = \"u8\" }]\n", 1,
+                "schema name 'Market.Quote'", "lower-case"},
+        BadCase{"KeywordSchemaNamePart",
+                "name = \"market.class\"\nversion = 1\nfield = [{ name = \"x\", type = \"u8\" }]\n", 1, "part 'class'",
+                "keyword"},
         BadCase{"LowerCaseStructName",
                 "name = \"t.s\"\nversion = 1\n[[struct]]\nname = \"vec\"\nfield = [{ name = \"x\", type = \"u8\" }]\n"
                 "[[field]]\nname = \"v\"\ntype = \"vec\"\n",
@@ -289,7 +305,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "[[field]]\nname = \"Vec\"\ntype = \"Vec\"\n",
                 7, "field 'Vec'", "name of a type"},
         BadCase{"EnumValueOutOfRange",
-                "name = \"t.s\"\nversion = 1\n[[enum]]\nname = \"E\"\nunderlying = \"u8\"\nvalues = [{ name = \"big\", value = 300 }]\n"
+                "name = \"t.s\"\nversion = 1\n[[enum]]\nname = \"E\"\nunderlying = \"u8\"\nvalues = [{ name = \"big\", "
+                "value = 300 }]\n"
                 "[[field]]\nname = \"e\"\ntype = \"E\"\n",
                 6, "enum 'E' value 'big'", "does not fit u8 (0..255)"},
         BadCase{"EnumFloatUnderlying",
@@ -298,7 +315,8 @@ INSTANTIATE_TEST_SUITE_P(
                 5, "enum 'E'", "not an integer type"},
         BadCase{"EnumDuplicateValue",
                 "name = \"t.s\"\nversion = 1\n[[enum]]\nname = \"E\"\nunderlying = \"u8\"\n"
-                "values = [{ name = \"a\", value = 1 }, { name = \"b\", value = 1 }]\n[[field]]\nname = \"e\"\ntype = \"E\"\n",
+                "values = [{ name = \"a\", value = 1 }, { name = \"b\", value = 1 }]\n[[field]]\nname = \"e\"\ntype = "
+                "\"E\"\n",
                 6, "enum 'E' value 'b'", "already used by 'a'"},
         BadCase{"EnumWithoutValues",
                 "name = \"t.s\"\nversion = 1\n[[enum]]\nname = \"E\"\nunderlying = \"u8\"\nvalues = []\n"
@@ -306,7 +324,8 @@ INSTANTIATE_TEST_SUITE_P(
                 6, "enum 'E'", "non-empty array"},
         BadCase{"StructDefinedTwice",
                 "name = \"t.s\"\nversion = 1\n[[struct]]\nname = \"A\"\nfield = [{ name = \"x\", type = \"u8\" }]\n"
-                "[[struct]]\nname = \"A\"\nfield = [{ name = \"y\", type = \"u8\" }]\n[[field]]\nname = \"a\"\ntype = \"A\"\n",
+                "[[struct]]\nname = \"A\"\nfield = [{ name = \"y\", type = \"u8\" }]\n[[field]]\nname = \"a\"\ntype = "
+                "\"A\"\n",
                 7, "struct 'A'", "defined twice (first on line 4)"},
         BadCase{"FieldIsNotATable", "name = \"t.s\"\nversion = 1\nfield = [\"x\"]\n", 3, "", "array of tables"}),
     [](const ::testing::TestParamInfo<BadCase>& param_info) { return std::string(param_info.param.test_name); });
@@ -323,7 +342,8 @@ TEST(SchemaFrontend, RefusesUtf8EvenInDocStringsNamingLineAndColumn) {
 
 TEST(SchemaFrontend, ReportsEveryErrorNotJustTheFirst) {
   const FrontendResult result = compile_schema_text(
-      "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"a\"\ntype = \"f65\"\n[[field]]\nname = \"b\"\ntype = \"u8[0]\"\n",
+      "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"a\"\ntype = \"f65\"\n[[field]]\nname = \"b\"\ntype = "
+      "\"u8[0]\"\n",
       "bad.toml");
   ASSERT_EQ(result.diagnostics.size(), 2U) << result.message();
   EXPECT_EQ(result.diagnostics[0].where.line, 5);

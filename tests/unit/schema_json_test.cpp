@@ -52,7 +52,8 @@ AllTypes sample() {
   v.floats[0] = 0.25F;
   v.floats[1] = -4.0F;
   for (int r = 0; r < 2; ++r) {
-    for (int c = 0; c < 3; ++c) v.matrix[r][c] = r * 10 + c;
+    for (int c = 0; c < 3; ++c)
+      v.matrix[r][c] = r * 10 + c;
   }
   v.cube[1][0][1] = 7;
   v.mode = AllTypes::Mode::reverse;
@@ -165,7 +166,8 @@ TEST(SchemaJson, OrderedDecodeKeepsLayoutOrder) {
   const SnapshotCodec codec(market::QuoteBook::shmsnap_schema.descriptor);
   const auto json = codec.decode_ordered(bytes_of(book));
   std::vector<std::string> keys;
-  for (const auto& [key, member] : json.items()) keys.push_back(key);
+  for (const auto& [key, member] : json.items())
+    keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{"symbol", "sequence", "exchange_time_ns", "bid_price", "bid_size",
                                             "ask_price", "ask_size"}));
   EXPECT_EQ(codec.name(), "market.quote_book");
@@ -195,7 +197,9 @@ struct BadDescriptor {
   const char* reason;
 };
 
-void PrintTo(const BadDescriptor& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const BadDescriptor& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class SchemaJsonBadDescriptor : public ::testing::TestWithParam<BadDescriptor> {};
 
@@ -212,9 +216,11 @@ TEST_P(SchemaJsonBadDescriptor, IsAnInvalidRegionWithAReason) {
 
 std::string nested(int depth) {
   std::string json = R"({"name":"t","version":1,"size":1,"fields":[)";
-  for (int i = 0; i < depth; ++i) json += R"({"name":"f","offset":0,"size":1,"type":"struct","struct":{"name":"S","size":1,"fields":[)";
+  for (int i = 0; i < depth; ++i)
+    json += R"({"name":"f","offset":0,"size":1,"type":"struct","struct":{"name":"S","size":1,"fields":[)";
   json += R"({"name":"x","offset":0,"size":1,"type":"u8"})";
-  for (int i = 0; i < depth; ++i) json += "]}}";
+  for (int i = 0; i < depth; ++i)
+    json += "]}}";
   return json + "]}";
 }
 
@@ -226,8 +232,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadDescriptor{"NotJson", "{\"name\": ", "not JSON"},
         BadDescriptor{"NotAnObject", "[1,2]", "must be a JSON object"},
         BadDescriptor{"MissingFields", R"({"name":"t","version":1,"size":8})", "missing \"fields\""},
-        BadDescriptor{"NegativeSize", R"({"name":"t","version":1,"size":-8,"fields":[]})", "\"size\" must be a non-negative"},
-        BadDescriptor{"UnknownType", head + R"({"name":"a","offset":0,"size":8,"type":"f128"}]})", "unknown type \"f128\""},
+        BadDescriptor{"NegativeSize", R"({"name":"t","version":1,"size":-8,"fields":[]})",
+                      "\"size\" must be a non-negative"},
+        BadDescriptor{"UnknownType", head + R"({"name":"a","offset":0,"size":8,"type":"f128"}]})",
+                      "unknown type \"f128\""},
         BadDescriptor{"PastTheEnd", head + R"({"name":"a","offset":12,"size":8,"type":"f64"}]})",
                       "fields[0] ('a'): offset 12 + size 8 runs past the end of its struct (16 bytes)"},
         BadDescriptor{"HugeOffset", head + R"({"name":"a","offset":18446744073709551615,"size":8,"type":"f64"}]})",
@@ -239,23 +247,30 @@ INSTANTIATE_TEST_SUITE_P(
         BadDescriptor{"ZeroCount", head + R"({"name":"a","offset":0,"size":0,"type":"u16","count":0}]})",
                       "\"count\" must be at least 1"},
         BadDescriptor{"DimsDisagreeWithCount",
-                      head + R"({"name":"a","offset":0,"size":6,"type":"u8","count":6,"dims":[2,2]}]})", "multiply to 4"},
-        BadDescriptor{"Overlap",
-                      head + R"({"name":"a","offset":0,"size":8,"type":"f64"},{"name":"b","offset":4,"size":4,"type":"u32"}]})",
-                      "two fields overlap at offset 4"},
-        BadDescriptor{"DuplicateName",
-                      head + R"({"name":"a","offset":0,"size":1,"type":"u8"},{"name":"a","offset":1,"size":1,"type":"u8"}]})",
-                      "duplicate field name"},
+                      head + R"({"name":"a","offset":0,"size":6,"type":"u8","count":6,"dims":[2,2]}]})",
+                      "multiply to 4"},
+        BadDescriptor{
+            "Overlap",
+            head + R"({"name":"a","offset":0,"size":8,"type":"f64"},{"name":"b","offset":4,"size":4,"type":"u32"}]})",
+            "two fields overlap at offset 4"},
+        BadDescriptor{
+            "DuplicateName",
+            head + R"({"name":"a","offset":0,"size":1,"type":"u8"},{"name":"a","offset":1,"size":1,"type":"u8"}]})",
+            "duplicate field name"},
         BadDescriptor{"CharWithoutLength", head + R"({"name":"a","offset":0,"size":4,"type":"char"}]})",
                       "missing \"length\""},
         BadDescriptor{"StructWithoutBody", head + R"({"name":"a","offset":0,"size":4,"type":"struct"}]})",
                       "missing \"struct\""},
-        BadDescriptor{"EnumValueOutOfRange",
-                      head + R"({"name":"a","offset":0,"size":1,"type":"enum","enum":{"name":"E","underlying":"u8","values":[{"name":"x","value":256}]}}]})",
-                      "value 256 does not fit u8"},
-        BadDescriptor{"EnumFloatUnderlying",
-                      head + R"({"name":"a","offset":0,"size":4,"type":"enum","enum":{"name":"E","underlying":"f32","values":[]}}]})",
-                      "\"underlying\" must be one of"},
+        BadDescriptor{
+            "EnumValueOutOfRange",
+            head +
+                R"({"name":"a","offset":0,"size":1,"type":"enum","enum":{"name":"E","underlying":"u8","values":[{"name":"x","value":256}]}}]})",
+            "value 256 does not fit u8"},
+        BadDescriptor{
+            "EnumFloatUnderlying",
+            head +
+                R"({"name":"a","offset":0,"size":4,"type":"enum","enum":{"name":"E","underlying":"f32","values":[]}}]})",
+            "\"underlying\" must be one of"},
         BadDescriptor{"NestedTooDeep", nested(40), "structs nest deeper than 32"}),
     [](const ::testing::TestParamInfo<BadDescriptor>& param_info) { return std::string(param_info.param.name); });
 

@@ -79,7 +79,8 @@ TYPED_TEST(GeneratedLayout, DefaultConstructedSnapshotIsZero) {
   const auto descriptor = nlohmann::json::parse(TypeParam::shmsnap_schema.descriptor);
   for (const auto& field : TypeParam::shmsnap_fields()) {
     const auto* bytes = reinterpret_cast<const unsigned char*>(&value) + field.offset;
-    for (std::size_t i = 0; i < field.size; ++i) ASSERT_EQ(bytes[i], 0) << field.path;
+    for (std::size_t i = 0; i < field.size; ++i)
+      ASSERT_EQ(bytes[i], 0) << field.path;
   }
 }
 

@@ -24,10 +24,10 @@ inline constexpr double garbage_age_seconds = 5.0;
 
 /// One named object in /dev/shm or /dev/mqueue.
 struct ObjectInfo {
-  std::string name;                 ///< "/<name>", as shm_open / mq_open take it
-  std::string path;                 ///< "/dev/shm/<name>" or "/dev/mqueue/<name>"
-  std::uint64_t size = 0;           ///< shm: file size; mqueue: bytes queued (QSIZE)
-  mode_t mode = 0;                  ///< permission bits
+  std::string name;        ///< "/<name>", as shm_open / mq_open take it
+  std::string path;        ///< "/dev/shm/<name>" or "/dev/mqueue/<name>"
+  std::uint64_t size = 0;  ///< shm: file size; mqueue: bytes queued (QSIZE)
+  mode_t mode = 0;         ///< permission bits
   uid_t uid = 0;
   gid_t gid = 0;
   ino_t inode = 0;
@@ -55,7 +55,7 @@ bool remove_shm(std::string_view name);
 /// its filesystem is mqueue, which tells it from a regular file at the root.
 struct QueueHolders {
   std::map<std::string, std::vector<pid_t>> holders;  ///< queue name ("/x") -> pids
-  std::set<uid_t> unreadable_uids;  ///< owners of processes whose descriptors we may not read
+  std::set<uid_t> unreadable_uids;                    ///< owners of processes whose descriptors we may not read
 
   /// Pids holding `name` open (empty when none was seen).
   [[nodiscard]] std::vector<pid_t> of(const std::string& name) const;
@@ -68,16 +68,16 @@ struct QueueHolders {
 
 /// What a look at a region file (without mapping it for reading) tells.
 struct RegionProbe {
-  std::string name;               ///< "/<prefix>.<topic>"
+  std::string name;  ///< "/<prefix>.<topic>"
   bool exists = false;
-  bool inspectable = true;        ///< false: we may not open it (problem says why)
-  bool valid = false;             ///< passes RegionReader::validate
-  bool locked = false;            ///< someone holds the publisher's exclusive flock: a live publisher
-  bool publisher_alive = false;   ///< header pid + start time still name a running process
+  bool inspectable = true;       ///< false: we may not open it (problem says why)
+  bool valid = false;            ///< passes RegionReader::validate
+  bool locked = false;           ///< someone holds the publisher's exclusive flock: a live publisher
+  bool publisher_alive = false;  ///< header pid + start time still name a running process
   pid_t publisher_pid = 0;
   std::uint64_t epoch = 0;
-  double age_seconds = 0;         ///< since the file's last status change
-  std::string problem;            ///< why it is invalid or not inspectable
+  double age_seconds = 0;  ///< since the file's last status change
+  std::string problem;     ///< why it is invalid or not inspectable
 
   /// Provably abandoned: no lock holder, no live pid, and either a valid header or old garbage.
   [[nodiscard]] bool dead() const noexcept;

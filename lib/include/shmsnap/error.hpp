@@ -11,17 +11,17 @@ namespace shmsnap {
 
 /// Failure families a caller can branch on.
 enum class Errc {
-  invalid_argument,    ///< a bad topic/subscriber id, option or size
-  not_found,           ///< the topic (region) or queue does not exist
-  busy,                ///< a live publisher holds the topic, or a live subscriber holds the id
-  permission_denied,   ///< the OS refused access (file mode, user, group)
-  invalid_region,      ///< the region's header failed validation
-  schema_mismatch,     ///< publisher and subscriber disagree on the snapshot layout
-  limit_exceeded,      ///< a kernel or configured limit (mqueue sysctl, RLIMIT, max subscribers)
-  out_of_space,        ///< /dev/shm (or the container's --shm-size) is too small
-  protocol,            ///< a peer sent something the protocol does not allow
-  timed_out,           ///< a bounded wait expired
-  system,              ///< any other OS error
+  invalid_argument,   ///< a bad topic/subscriber id, option or size
+  not_found,          ///< the topic (region) or queue does not exist
+  busy,               ///< a live publisher holds the topic, or a live subscriber holds the id
+  permission_denied,  ///< the OS refused access (file mode, user, group)
+  invalid_region,     ///< the region's header failed validation
+  schema_mismatch,    ///< publisher and subscriber disagree on the snapshot layout
+  limit_exceeded,     ///< a kernel or configured limit (mqueue sysctl, RLIMIT, max subscribers)
+  out_of_space,       ///< /dev/shm (or the container's --shm-size) is too small
+  protocol,           ///< a peer sent something the protocol does not allow
+  timed_out,          ///< a bounded wait expired
+  system,             ///< any other OS error
 };
 
 /// Stable lower-case name of an error family, e.g. "schema_mismatch".

@@ -17,9 +17,9 @@ namespace shmsnap {
 
 /// The kernel's message queue limits, from /proc/sys/fs/mqueue.
 struct MqLimits {
-  long msg_max = 10;         ///< fs.mqueue.msg_max: most messages per queue
-  long msgsize_max = 8192;   ///< fs.mqueue.msgsize_max: largest message
-  long queues_max = 256;     ///< fs.mqueue.queues_max: queues on the host
+  long msg_max = 10;        ///< fs.mqueue.msg_max: most messages per queue
+  long msgsize_max = 8192;  ///< fs.mqueue.msgsize_max: largest message
+  long queues_max = 256;    ///< fs.mqueue.queues_max: queues on the host
 
   /// Reads the current limits; falls back to the kernel defaults where unreadable.
   [[nodiscard]] static MqLimits read() noexcept;
@@ -51,9 +51,9 @@ class MessageQueue {
     long message_size = 64;
     mode_t mode = 0600;
     Access access = Access::read;
-    bool exclusive = true;     ///< O_EXCL: fail when the name exists
-    bool nonblocking = true;   ///< O_NONBLOCK on the descriptor
-    bool strict_limits = false;///< refuse (with the sysctl named) instead of clamping
+    bool exclusive = true;       ///< O_EXCL: fail when the name exists
+    bool nonblocking = true;     ///< O_NONBLOCK on the descriptor
+    bool strict_limits = false;  ///< refuse (with the sysctl named) instead of clamping
   };
 
   MessageQueue() = default;
@@ -120,8 +120,7 @@ class MessageQueue {
 
  private:
   Received receive_until(std::span<std::byte> buffer, const struct timespec* deadline) noexcept;
-  MessageQueue(int descriptor, std::string name) noexcept
-      : descriptor_(descriptor), name_(std::move(name)) {}
+  MessageQueue(int descriptor, std::string name) noexcept : descriptor_(descriptor), name_(std::move(name)) {}
 
   int descriptor_ = -1;
   std::string name_;

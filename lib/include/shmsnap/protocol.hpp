@@ -40,7 +40,7 @@ struct NotifyMessage {
   std::uint64_t seq = 0;           ///< update: the sequence; rejected id_in_use: the holder pid
   std::int64_t publish_ts_ns = 0;  ///< CLOCK_MONOTONIC
   std::uint64_t epoch = 0;
-  std::uint64_t nonce = 0;         ///< welcome/rejected: the nonce of the HELLO answered
+  std::uint64_t nonce = 0;  ///< welcome/rejected: the nonce of the HELLO answered
 };
 static_assert(sizeof(NotifyMessage) == 40);
 
@@ -64,7 +64,7 @@ struct ControlMessage {
   /// the control queue and only the subscriber its notify queue, so an answer
   /// echoing it is genuine, and a BYE carrying it comes from the subscriber.
   std::uint64_t nonce = 0;
-  char id[48] = {};               ///< NUL-terminated subscriber id
+  char id[48] = {};  ///< NUL-terminated subscriber id
 };
 static_assert(sizeof(ControlMessage) == 88);
 

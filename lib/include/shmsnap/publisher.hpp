@@ -27,10 +27,10 @@ enum class FanOut {
 
 /// Options for Publisher<T>::create; fill with designated initializers.
 struct PublisherOptions {
-  std::string prefix;                 ///< namespace; "" = $SHMSNAP_PREFIX or "shmsnap"
-  mode_t mode = 0640;                 ///< region mode; the control queue gets the matching write bits
-  std::uint32_t slot_count = 3;       ///< 2..255 slots; more keeps big snapshots readable under fast writers
-  std::uint32_t max_subscribers = 64; ///< table bound; HELLOs beyond it are refused
+  std::string prefix;                  ///< namespace; "" = $SHMSNAP_PREFIX or "shmsnap"
+  mode_t mode = 0640;                  ///< region mode; the control queue gets the matching write bits
+  std::uint32_t slot_count = 3;        ///< 2..255 slots; more keeps big snapshots readable under fast writers
+  std::uint32_t max_subscribers = 64;  ///< table bound; HELLOs beyond it are refused
   FanOut fan_out = FanOut::caller;
   std::chrono::milliseconds heartbeat_interval{100};  ///< liveness sweep and table mirror period
   /// Test-only fault hook: the process SIGKILLs itself between the odd and even
@@ -42,13 +42,13 @@ struct PublisherOptions {
 /// Counters of one publisher since create().
 struct PublisherStats {
   std::uint64_t published = 0;
-  std::uint64_t notified = 0;        ///< UPDATEs enqueued
-  std::uint64_t coalesced = 0;       ///< UPDATEs folded into a pending one (full queue)
+  std::uint64_t notified = 0;   ///< UPDATEs enqueued
+  std::uint64_t coalesced = 0;  ///< UPDATEs folded into a pending one (full queue)
   std::uint64_t send_errors = 0;
-  std::uint64_t subscribers = 0;     ///< registered now
-  std::uint64_t reclaimed = 0;       ///< dead subscribers whose queue and slot were freed
-  std::uint64_t rejected = 0;        ///< HELLOs refused (table full, id in use, wrong epoch)
-  std::uint64_t dropped_control = 0; ///< malformed or hostile control messages
+  std::uint64_t subscribers = 0;      ///< registered now
+  std::uint64_t reclaimed = 0;        ///< dead subscribers whose queue and slot were freed
+  std::uint64_t rejected = 0;         ///< HELLOs refused (table full, id in use, wrong epoch)
+  std::uint64_t dropped_control = 0;  ///< malformed or hostile control messages
 };
 
 /// The untyped publisher behind Publisher<T>; also usable directly by tools that
@@ -114,8 +114,7 @@ class Loan {
 
  private:
   friend class Publisher<T>;
-  explicit Loan(PublisherCore& core) noexcept
-      : core_(&core), value_(reinterpret_cast<T*>(core.begin_write())) {}
+  explicit Loan(PublisherCore& core) noexcept : core_(&core), value_(reinterpret_cast<T*>(core.begin_write())) {}
 
   PublisherCore* core_;
   T* value_;

@@ -20,16 +20,16 @@ namespace shmsnap {
 
 /// What a reader learns about the snapshot it copied.
 struct SnapshotMeta {
-  std::uint64_t seq = 0;            ///< publish sequence, 1 for the first publish
-  std::int64_t publish_ts_ns = 0;   ///< CLOCK_MONOTONIC when the publisher wrote it
+  std::uint64_t seq = 0;           ///< publish sequence, 1 for the first publish
+  std::int64_t publish_ts_ns = 0;  ///< CLOCK_MONOTONIC when the publisher wrote it
 };
 
 /// Outcome of one read attempt.
 enum class ReadStatus {
-  ok,           ///< a consistent snapshot was copied
-  empty,        ///< the publisher has not published yet
-  contended,    ///< the writer lapped the reader on every attempt; try again
-  corrupt,      ///< the published index points outside the region
+  ok,         ///< a consistent snapshot was copied
+  empty,      ///< the publisher has not published yet
+  contended,  ///< the writer lapped the reader on every attempt; try again
+  corrupt,    ///< the published index points outside the region
 };
 
 /// One row of the subscriber table the publisher mirrors into the region.

@@ -28,8 +28,8 @@ namespace shmsnap {
 /// canonical layout (names, types, offsets, sizes): equal fingerprints mean a
 /// reader may copy the writer's bytes as its own type.
 struct SchemaInfo {
-  std::string_view name;        ///< dotted schema name, e.g. "robot.pose"
-  std::uint32_t version = 0;    ///< bumped on every change; append-only changes stay readable
+  std::string_view name;      ///< dotted schema name, e.g. "robot.pose"
+  std::uint32_t version = 0;  ///< bumped on every change; append-only changes stay readable
   std::uint64_t fingerprint = 0;
   std::size_t size = 0;         ///< sizeof the snapshot type
   std::string_view descriptor;  ///< JSON, format above
@@ -38,10 +38,9 @@ struct SchemaInfo {
 /// A type shmsnap can publish: copyable as bytes, no pointers worth following, and
 /// carrying `static constexpr shmsnap::SchemaInfo shmsnap_schema`.
 template <class T>
-concept Snapshot = std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T> &&
-                   requires {
-                     { T::shmsnap_schema } -> std::convertible_to<const SchemaInfo&>;
-                   };
+concept Snapshot = std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T> && requires {
+  { T::shmsnap_schema } -> std::convertible_to<const SchemaInfo&>;
+};
 
 /// Why a reader built against `reader_descriptor` must not read a region written
 /// with `writer_descriptor`, or an empty string when it may. A writer whose layout

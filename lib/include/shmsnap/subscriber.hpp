@@ -30,29 +30,29 @@ enum class WaitMode {
 
 /// Options for Subscriber<T>::open; fill with designated initializers.
 struct SubscriberOptions {
-  std::string prefix;        ///< namespace; "" = $SHMSNAP_PREFIX or "shmsnap"
-  std::string id;            ///< unique per topic; "" = "sub-<pid>-<n>"
+  std::string prefix;  ///< namespace; "" = $SHMSNAP_PREFIX or "shmsnap"
+  std::string id;      ///< unique per topic; "" = "sub-<pid>-<n>"
   WaitMode mode = WaitMode::notify;
   std::chrono::microseconds hybrid_spin{50};
   mode_t queue_mode = 0620;  ///< the notify queue: we read, the publisher (maybe another user) writes
-  std::chrono::milliseconds attach_timeout{2000};    ///< bound on the HELLO/WELCOME exchange
-  std::chrono::milliseconds reattach_interval{50};   ///< how often a stale subscriber looks for a publisher
+  std::chrono::milliseconds attach_timeout{2000};   ///< bound on the HELLO/WELCOME exchange
+  std::chrono::milliseconds reattach_interval{50};  ///< how often a stale subscriber looks for a publisher
 };
 
 /// What came with a delivered snapshot.
 struct UpdateInfo {
-  std::uint64_t seq = 0;            ///< publish sequence (restarts with each epoch)
-  std::int64_t publish_ts_ns = 0;   ///< CLOCK_MONOTONIC at publish
-  std::int64_t receive_ts_ns = 0;   ///< CLOCK_MONOTONIC once copied out
-  std::uint64_t skipped = 0;        ///< publishes since the previous delivery that were never seen
-  std::uint64_t epoch = 0;          ///< publisher incarnation
-  bool stale = false;               ///< the publisher is gone; this is the last good state
+  std::uint64_t seq = 0;           ///< publish sequence (restarts with each epoch)
+  std::int64_t publish_ts_ns = 0;  ///< CLOCK_MONOTONIC at publish
+  std::int64_t receive_ts_ns = 0;  ///< CLOCK_MONOTONIC once copied out
+  std::uint64_t skipped = 0;       ///< publishes since the previous delivery that were never seen
+  std::uint64_t epoch = 0;         ///< publisher incarnation
+  bool stale = false;              ///< the publisher is gone; this is the last good state
 };
 
 /// A change of attachment, reported to on_status.
 enum class StatusEvent {
-  publisher_lost,   ///< publisher exited, died mid-write, or shut down: state is stale
-  reattached,       ///< a publisher (new epoch) is followed again
+  publisher_lost,  ///< publisher exited, died mid-write, or shut down: state is stale
+  reattached,      ///< a publisher (new epoch) is followed again
 };
 
 /// Counters of one subscriber since open().

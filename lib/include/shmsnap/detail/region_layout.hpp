@@ -46,7 +46,7 @@ namespace shmsnap::detail {
 
 inline constexpr std::uint32_t region_magic = 0x31504e53;  // "SNP1" little-endian
 inline constexpr std::uint32_t region_layout_version = 1;
-inline constexpr std::uint32_t max_slot_count = 255;       // slot index fits 8 bits
+inline constexpr std::uint32_t max_slot_count = 255;  // slot index fits 8 bits
 inline constexpr std::uint32_t max_table_entries = 4096;
 inline constexpr std::uint32_t max_descriptor_size = 256 * 1024;
 inline constexpr std::uint64_t max_payload_size = 1ULL << 30;
@@ -59,11 +59,11 @@ enum class TableEntryState : std::uint32_t { free = 0, active = 1 };
 struct alignas(8) SubscriberEntry {
   char id[48];
   std::atomic<std::int32_t> pid;
-  std::atomic<std::uint32_t> state;       // TableEntryState
+  std::atomic<std::uint32_t> state;  // TableEntryState
   std::atomic<std::int64_t> attached_realtime_ns;
-  std::atomic<std::uint64_t> notified;    // UPDATEs delivered to its queue
-  std::atomic<std::uint64_t> coalesced;   // UPDATEs folded into a pending one (EAGAIN)
-  std::atomic<std::uint32_t> flags;       // HelloFlags
+  std::atomic<std::uint64_t> notified;   // UPDATEs delivered to its queue
+  std::atomic<std::uint64_t> coalesced;  // UPDATEs folded into a pending one (EAGAIN)
+  std::atomic<std::uint32_t> flags;      // HelloFlags
   std::uint32_t reserved0;
   std::uint64_t reserved[5];
 };
@@ -103,7 +103,7 @@ struct RegionHeader {
   alignas(cache_line) std::atomic<std::int64_t> heartbeat_ns;
   std::atomic<std::uint32_t> state;  // RegionState
   std::uint32_t reserved2;
-  std::atomic<std::uint64_t> published_count;   // mirrored totals for tools
+  std::atomic<std::uint64_t> published_count;  // mirrored totals for tools
   std::atomic<std::uint64_t> coalesced_count;
   std::atomic<std::uint64_t> reclaimed_count;
 
@@ -148,7 +148,9 @@ constexpr std::uint64_t round_to_line(std::uint64_t value) noexcept {
 constexpr std::uint64_t pack_published(std::uint64_t seq, std::uint32_t slot) noexcept {
   return (seq << 8) | slot;
 }
-constexpr std::uint64_t published_seq(std::uint64_t word) noexcept { return word >> 8; }
+constexpr std::uint64_t published_seq(std::uint64_t word) noexcept {
+  return word >> 8;
+}
 constexpr std::uint32_t published_slot(std::uint64_t word) noexcept {
   return static_cast<std::uint32_t>(word & 0xFF);
 }
