@@ -10,16 +10,20 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <string>
 #include <thread>
 
 #include "shmsnap/error.hpp"
 #include "shmsnap/publisher.hpp"
 #include "shmsnap/subscriber.hpp"
+#include "support/peer_cli.hpp"
 #include "support/test_snapshot.hpp"
 
 namespace {
+
+using shmsnap::test::PeerArguments;
+using shmsnap::test::run_peer;
+using shmsnap::test::say;
 
 using shmsnap::test::TestSnapshot;
 using Clock = std::chrono::steady_clock;
@@ -33,24 +37,7 @@ void receive_go(int) {
   go_received = 1;
 }
 
-struct Arguments {
-  std::map<std::string, std::string> values;
-  [[nodiscard]] std::string text(const std::string& key, const std::string& fallback = "") const {
-    const auto found = values.find(key);
-    return found == values.end() ? fallback : found->second;
-  }
-  [[nodiscard]] long long number(const std::string& key, long long fallback) const {
-    const auto found = values.find(key);
-    return found == values.end() ? fallback : std::atoll(found->second.c_str());
-  }
-};
-
-void say(const std::string& line) {
-  std::printf("%s\n", line.c_str());
-  std::fflush(stdout);
-}
-
-int run_publisher(const Arguments& args) {
+int run_publisher(const PeerArguments& args) {
   shmsnap::PublisherOptions options{.prefix = args.text("prefix"),
                                     .slot_count = static_cast<std::uint32_t>(args.number("slots", 3)),
                                     .max_subscribers = static_cast<std::uint32_t>(args.number("max-subscribers", 64)),
@@ -109,7 +96,7 @@ int run_publisher(const Arguments& args) {
   return 0;
 }
 
-int run_subscriber(const Arguments& args) {
+int run_subscriber(const PeerArguments& args) {
   shmsnap::SubscriberOptions options{.prefix = args.text("prefix"), .id = args.text("id")};
   const std::string mode = args.text("mode", "notify");
   options.mode = mode == "spin"     ? shmsnap::WaitMode::spin
@@ -192,31 +179,5 @@ int main(int argc, char** argv) {
   signal(SIGTERM, request_stop);
   signal(SIGINT, request_stop);
   signal(SIGUSR1, receive_go);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: shmsnap-test-peer publisher|subscriber --key value...\n");
-    return 2;
-  }
-  Arguments args;
-  for (int index = 2; index + 1 < argc; index += 2) {
-    std::string key = argv[index];
-    if (key.rfind("--", 0) != 0) {
-      std::fprintf(stderr, "unexpected argument %s\n", key.c_str());
-      return 2;
-    }
-    args.values[key.substr(2)] = argv[index + 1];
-  }
-  try {
-    const std::string role = argv[1];
-    if (role == "publisher") {
-      return run_publisher(args);
-    }
-    if (role == "subscriber") {
-      return run_subscriber(args);
-    }
-    std::fprintf(stderr, "unknown role %s\n", role.c_str());
-    return 2;
-  } catch (const shmsnap::Error& failure) {
-    say(std::string("ERROR code=") + std::string(shmsnap::to_string(failure.code())) + " message=" + failure.what());
-    return 3;
-  }
+  return run_peer(argc, argv, "shmsnap-test-peer", run_publisher, run_subscriber);
 }
