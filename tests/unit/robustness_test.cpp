@@ -145,16 +145,21 @@ TEST_F(Robustness, AReaderKeepsTheGeometryItValidatedWhenTheHeaderChangesUnderIt
 TEST_F(Robustness, WaitingForeverReallyWaitsForTheNextPublish) {
   auto publisher = Publisher<TestSnapshot>::create("forever", {.prefix = prefix_});
   auto subscriber = Subscriber<TestSnapshot>::open("forever", {.prefix = prefix_});
-  std::atomic<bool> waited{false};
-  std::thread waiter([&] { waited = subscriber.wait(std::chrono::nanoseconds::max()); });
-  // Publish until the waiter has taken one: a wait that overflowed its deadline
-  // would return false at once instead.
-  for (std::uint64_t seq = 1; !subscriber.has_value() && seq < 100'000; ++seq) {
+  std::atomic<bool> returned{false};
+  std::atomic<bool> delivered{false};
+  // Only the waiter touches the subscriber (one thread at a time); this thread
+  // just publishes until the wait returns. A wait whose deadline overflowed would
+  // return false at once instead of taking a snapshot.
+  std::thread waiter([&] {
+    delivered = subscriber.wait(std::chrono::nanoseconds::max());
+    returned = true;
+  });
+  for (std::uint64_t seq = 1; !returned && seq < 100'000; ++seq) {
     publisher.publish(TestSnapshot{TestSnapshot::make(seq)});
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   waiter.join();
-  EXPECT_TRUE(waited.load());
+  EXPECT_TRUE(delivered.load());
 }
 
 TEST_F(Robustness, PublisherStatsStayReadableAfterShutdown) {
