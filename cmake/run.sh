@@ -54,7 +54,7 @@ build() {  # build PRESET [targets...]
 ipc_names() { { ls /dev/shm; ls /dev/mqueue 2>/dev/null; } | sort; }
 
 run_demo() {
-  build release shmsnap-publisher shmsnap-subscriber shmsnap
+  build release shmsnap-publisher shmsnap-subscriber shmsnap-admin
   local bin=build/release/bin prefix="demo$$" topic=quotes subscribers=()
   log "demo: one publisher (market.quote_book, 1 kHz, 4 s) and three subscriber daemons"
   for id in alice bob carol; do
