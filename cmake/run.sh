@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # The README's commands. Run as root from the repository root on Debian 12:
-#   bash cmake/run.sh demo   install packages, build (release), run the demo
-#   bash cmake/run.sh test   install packages, build and run every test suite:
-#                            dev, ASan+UBSan, TSan (concurrency tests), short fuzz runs
-#   bash cmake/run.sh bench  install packages, build (release), run shmsnap-bench --quick
+#   bash cmake/run.sh demo                 install packages, build (release), run the demo
+#   bash cmake/run.sh test                 install packages, build and run every stage:
+#                                          dev, ASan+UBSan, TSan (concurrency), short fuzz
+#                                          runs, format check, leak check; a summary table
+#   bash cmake/run.sh stress-test [ROUNDS] the dev and ASan+UBSan suites ROUNDS times (5)
+#                                          beside a CPU hog on every core (stress-ng)
+#   bash cmake/run.sh bench                install packages, build (release), run shmsnap-bench --quick
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One line per part of the product, so parallel work adds lines instead of editing one.
 readonly PACKAGES=(
-  cmake ninja-build g++ pkg-config
+  cmake ninja-build g++ pkg-config util-linux procps python3 stress-ng
   libboost-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   nlohmann-json3-dev libtomlplusplus-dev libsystemd-dev
-  clang-14 libclang-rt-14-dev clang-format-14 spin gnuplot-nox util-linux procps python3
+  clang-14 libclang-rt-14-dev clang-format-14 spin gnuplot-nox
+  nats-server libnats-dev                                                      # shmsnap-bridge
+  python3-dev pybind11-dev python3-numpy python3-pytest python3-matplotlib     # Python package
+  python3-jsonschema libzstd-dev liblz4-dev                                    # record/replay (MCAP)
+  prometheus-cpp-dev prometheus chromium                                       # shmsnap serve
+  iceoryx libiceoryx-posh-dev                                                  # iceoryx baseline
 )
 JOBS=$(nproc)
 
@@ -22,6 +31,8 @@ install_packages() {
   for package in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
   done
+  # Node.js may come from elsewhere than Debian (its npm then conflicts with Debian's npm).
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
   if ((${#missing[@]} == 0)); then
     return
   fi
@@ -30,6 +41,23 @@ install_packages() {
   if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The independent client libraries the tests check our files and servers with
+# (tests/node/<name>/package.json) go into the build tree: build/node/<name>/node_modules.
+install_node_packages() {
+  local project name
+  for project in tests/node/*/package.json; do
+    [[ -f $project ]] || continue
+    name=$(basename "$(dirname "$project")")
+    if [[ -d build/node/$name/node_modules && build/node/$name/node_modules -nt $project ]]; then
+      continue
+    fi
+    log "npm packages for tests/node/$name"
+    mkdir -p "build/node/$name"
+    cp "$(dirname "$project")"/package*.json "build/node/$name/"
+    (cd "build/node/$name" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  done
 }
 
 # Leaked queues are invisible unless the mqueue filesystem is mounted.
@@ -80,33 +108,124 @@ run_demo() {
   { ls /dev/shm; ls /dev/mqueue 2>/dev/null; } | grep "^$prefix" || echo "(nothing)"
 }
 
+# --- stages: each runs to the end, records its counts, and never stops the others ---
+
+SUMMARY=()        # "stage|passed|failed|seconds|status"
+FAILED_TESTS=()   # names of failed tests, one per failure, for stress-test's tally
+STAGE_LOG=""
+
+# run_stage NAME COMMAND...: runs COMMAND with its output teed to a log, then records
+# the stage's counts (ctest's "N tests failed out of M", the fuzz and plain-line
+# counts, else 1/0 by exit status) in SUMMARY.
+run_stage() {
+  local name=$1; shift
+  log "stage: $name"
+  STAGE_LOG=$(mktemp "${TMPDIR:-/tmp}/shmsnap-stage.XXXXXX")
+  local start=$SECONDS status=0
+  "$@" 2>&1 | tee "$STAGE_LOG" || status=$?
+  local seconds=$((SECONDS - start)) passed failed line
+  line=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$STAGE_LOG" | tail -n 1 || true)
+  if [[ -n $line ]]; then
+    failed=$(awk '{print $1}' <<<"$line")
+    passed=$(($(awk '{print $6}' <<<"$line") - failed))
+    mapfile -t -O "${#FAILED_TESTS[@]}" FAILED_TESTS < <(sed -n 's/^ *[0-9]* - \(.*\) (\(Failed\|Timeout\|SEGFAULT\|Subprocess aborted\|Exception\|Child aborted\|Not Run\|Subprocess killed\).*/\1/p' "$STAGE_LOG")
+  elif grep -Eq '^fuzz .*: (ok|FAILED)' "$STAGE_LOG"; then
+    passed=$(grep -Ec '^fuzz .*: ok' "$STAGE_LOG" || true)
+    failed=$(grep -Ec '^fuzz .*: FAILED' "$STAGE_LOG" || true)
+  elif ((status == 0)); then
+    passed=1 failed=0
+  else
+    passed=0 failed=1
+  fi
+  if ((status != 0 && failed == 0)); then failed=1; fi
+  SUMMARY+=("$name|$passed|$failed|$seconds|$([[ $status == 0 ]] && echo ok || echo FAILED)")
+  rm -f "$STAGE_LOG"
+  return 0
+}
+
+print_summary() {
+  log "summary"
+  printf '%-22s %8s %8s %8s  %s\n' stage passed failed seconds result
+  local row total_failed=0 stage passed failed seconds result
+  for row in "${SUMMARY[@]}"; do
+    IFS='|' read -r stage passed failed seconds result <<<"$row"
+    printf '%-22s %8s %8s %8s  %s\n' "$stage" "$passed" "$failed" "$seconds" "$result"
+    [[ $result == ok ]] || total_failed=$((total_failed + 1))
+  done
+  if ((total_failed > 0)); then
+    echo "$total_failed stage(s) failed"
+    return 1
+  fi
+  echo "every stage passed"
+}
+
+stage_build_and_ctest() {  # PRESET [ctest args...]
+  local preset=$1; shift
+  build "$preset" && ctest --preset "$preset" -j "$JOBS" "$@"
+}
+
+stage_fuzz() {
+  build fuzz shmsnap_fuzzers && tests/fuzz/run_fuzzers.sh "${SHMSNAP_FUZZ_SECONDS:-20}" build/fuzz/bin
+}
+
+stage_format() {
+  git ls-files '*.cpp' '*.hpp' | xargs clang-format-14 --dry-run --Werror
+}
+
+# Labels left out of the sanitizer runs: long soaks, the model check, the installed
+# consumer (uninstrumented), the bench smoke run, and Python (an uninstrumented
+# interpreter cannot load an instrumented extension).
+readonly ASAN_EXCLUDED_LABELS='chaos|model|install|bench|python'
+
 run_test() {
   local before; before=$(ipc_names)
-  build dev
-  log "tests: dev (every test, including the 60 s chaos soak, the model check and the bench smoke run)"
-  ctest --preset dev -j "$JOBS"
-
-  build asan-ubsan
-  log "tests: ASan + UBSan"
-  ctest --preset asan-ubsan -j "$JOBS" -LE 'chaos|model|install|bench'
-
-  build tsan
-  log "tests: TSan (concurrency label)"
-  ctest --preset tsan -j "$JOBS"
-
+  install_node_packages
+  run_stage dev stage_build_and_ctest dev
+  run_stage asan-ubsan stage_build_and_ctest asan-ubsan -LE "$ASAN_EXCLUDED_LABELS"
+  run_stage tsan stage_build_and_ctest tsan
   if [[ -x tests/fuzz/run_fuzzers.sh ]]; then
-    build fuzz shmsnap_fuzzers
-    log "fuzz: a short run of every libFuzzer target"
-    tests/fuzz/run_fuzzers.sh "${SHMSNAP_FUZZ_SECONDS:-20}" build/fuzz/bin
+    run_stage fuzz stage_fuzz
   fi
-
-  log "format check (clang-format-14)"
-  git ls-files '*.cpp' '*.hpp' | xargs clang-format-14 --dry-run --Werror
+  run_stage format stage_format
 
   log "left in /dev/shm and /dev/mqueue by the tests (should be empty)"
   local left; left=$(comm -13 <(echo "$before") <(ipc_names))
-  if [[ -n $left ]]; then echo "$left"; exit 1; fi
-  echo "(nothing)"
+  if [[ -n $left ]]; then
+    echo "$left"
+    SUMMARY+=("leak-check|0|1|0|FAILED")
+  else
+    echo "(nothing)"
+    SUMMARY+=("leak-check|1|0|0|ok")
+  fi
+  print_summary
+}
+
+# The dev and ASan+UBSan suites, ROUNDS times each, beside stress-ng loading every core:
+# a test that waits for a duration instead of its condition fails here first.
+run_stress_test() {
+  local rounds=${1:-5}
+  [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash cmake/run.sh stress-test [ROUNDS]" >&2; exit 2; }
+  install_node_packages
+  build dev
+  build asan-ubsan
+  log "CPU hog: stress-ng --cpu 0 (every core) for the whole run"
+  stress-ng --cpu 0 --timeout 4h --quiet &
+  local hog=$!
+  trap 'kill "$hog" 2>/dev/null || true' EXIT
+  local round
+  for ((round = 1; round <= rounds; round++)); do
+    run_stage "dev round $round" ctest --preset dev -j "$JOBS"
+    run_stage "asan round $round" ctest --preset asan-ubsan -j "$JOBS" -LE "$ASAN_EXCLUDED_LABELS"
+  done
+  kill "$hog" 2>/dev/null || true
+  wait "$hog" 2>/dev/null || true
+  log "tests that failed in any round (count)"
+  if ((${#FAILED_TESTS[@]} == 0)); then
+    echo "(none): 0 failures in $rounds rounds"
+  else
+    printf '%s\n' "${FAILED_TESTS[@]}" | sort | uniq -c | sort -rn
+  fi
+  print_summary
 }
 
 run_bench() {
@@ -120,11 +239,13 @@ main() {
   local command=${1:-}
   case $command in
     demo | test | bench) ;;
-    *) echo "usage: bash cmake/run.sh demo|test|bench" >&2; exit 2 ;;
+    stress-test) command=stress_test ;;
+    *) echo "usage: bash cmake/run.sh demo|test|stress-test [ROUNDS]|bench" >&2; exit 2 ;;
   esac
+  shift || true
   install_packages
   mount_mqueue
-  "run_$command"
+  "run_$command" "$@"
 }
 
 main "$@"
