@@ -78,6 +78,8 @@ struct SubscriberCore::State {
 
   std::vector<std::byte> local;  // the local state; reallocated only for schema-less readers
   std::string descriptor;
+  std::string schema_name;  // owns the text that `schema` views
+  SchemaInfo schema_seen;   // the attached region's schema (name, version, fingerprint, size)
   std::uint64_t nonce = 0;  // secret of the current registration (HELLO/WELCOME/BYE)
   bool has_value = false;
   bool stale = false;
@@ -328,6 +330,12 @@ void SubscriberCore::State::attach(std::int64_t deadline) {
     local.assign(candidate.payload_size(), std::byte{0});
   }
   descriptor.assign(candidate.descriptor());
+  schema_name.assign(candidate.schema_name());
+  schema_seen = SchemaInfo{.name = schema_name,
+                           .version = candidate.header().schema_version,
+                           .fingerprint = candidate.header().schema_fingerprint,
+                           .size = candidate.payload_size(),
+                           .descriptor = descriptor};
   attached_inode = candidate.inode();
   attached_epoch = candidate.epoch();
   region.emplace(std::move(candidate));
@@ -651,6 +659,9 @@ const std::string& SubscriberCore::topic() const noexcept {
 }
 const std::string& SubscriberCore::descriptor() const noexcept {
   return state_->descriptor;
+}
+const SchemaInfo& SubscriberCore::schema() const noexcept {
+  return state_->schema_seen;
 }
 pid_t SubscriberCore::publisher_pid() const noexcept {
   return state_->region ? state_->region->publisher_pid() : 0;

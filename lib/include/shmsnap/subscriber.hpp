@@ -100,6 +100,10 @@ class SubscriberCore {
   [[nodiscard]] const std::string& topic() const noexcept;
   /// The descriptor JSON of the region last attached to (for decoding bytes()).
   [[nodiscard]] const std::string& descriptor() const noexcept;
+  /// The schema of the region last attached to: name, version, fingerprint, payload
+  /// size and descriptor (views into this subscriber, valid until the next re-attach).
+  /// A tool that republishes what it follows creates its PublisherCore from this.
+  [[nodiscard]] const SchemaInfo& schema() const noexcept;
   [[nodiscard]] pid_t publisher_pid() const noexcept;
 
  private:
