@@ -41,8 +41,7 @@ void configure(CLI::App& app, Settings& settings) {
       "Output: stdout gets one 'ready topic=.. schema=.. epoch=.. pid=.. region=..' line once the topic "
       "exists, a 'stats ...' line every second (publish rate, subscribers, coalesced notifications, dead "
       "subscribers reclaimed) and a final 'done ...' line; logs and errors go to stderr. SIGINT/SIGTERM "
-      "shut the topic down cleanly (subscribers are told, region and control queue unlinked) and exit 0. "
-      "SHMSNAP_FAULT_KILL_MID_WRITE_AT=N (fault tests) kills the process in the middle of publish N.");
+      "shut the topic down cleanly (subscribers are told, region and control queue unlinked) and exit 0.");
   app.add_option("--topic", settings.topic, "topic to create, [A-Za-z0-9_.-], at most 64 characters")->required();
   app.add_option("--schema", settings.schema, "bundled schema to publish")
       ->required()

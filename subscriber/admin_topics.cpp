@@ -35,6 +35,10 @@ std::optional<std::vector<std::byte>> read_newest(const RegionReader& reader, Sn
         return std::nullopt;
       case ReadStatus::corrupt:
         throw Error(Errc::invalid_region, "region /dev/shm" + reader.name() + " publishes a slot outside the region");
+      case ReadStatus::inconsistent:
+        throw Error(Errc::invalid_region, "region /dev/shm" + reader.name() +
+                                              ": the published slot claims a publish that was never announced (the "
+                                              "region was written by someone other than its publisher)");
       case ReadStatus::contended:
         std::this_thread::yield();
         break;

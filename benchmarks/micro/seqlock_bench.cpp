@@ -18,13 +18,14 @@ using shmsnap::bench::AlignedBuffer;
 struct Slot {
   explicit Slot(std::size_t size) : payload(size) {}
   alignas(64) shmsnap::Seqlock lock;
+  std::uint64_t writer_sequence = 0;  // the writer's own copy of `lock`
   AlignedBuffer payload;
 };
 
 void write_slot(Slot& slot, const AlignedBuffer& source, std::size_t size) noexcept {
-  const std::uint64_t odd = slot.lock.write_begin();
+  slot.lock.write_begin(slot.writer_sequence);
   shmsnap::copy_to_shared(slot.payload.data(), source.span().data(), size);
-  slot.lock.write_end(odd);
+  slot.lock.write_end(slot.writer_sequence);
 }
 
 // Returns the number of retries the read needed.

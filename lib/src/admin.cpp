@@ -308,15 +308,16 @@ RegionProbe probe_region(std::string_view shm_name) {
 
   const auto size = static_cast<std::uint64_t>(status.st_size);
   if (size == 0) {
-    probe.problem = RegionReader::validate(nullptr, 0);
+    probe.problem = RegionReader::validate(nullptr, 0).problem;
   } else {
     void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, descriptor, 0);
     if (mapped == MAP_FAILED) {
       probe.problem = std::string("cannot map it: ") + std::strerror(errno);
     } else {
       const auto* bytes = static_cast<const std::byte*>(mapped);
-      probe.problem = RegionReader::validate(bytes, size);
-      probe.valid = probe.problem.empty();
+      RegionValidation checked = RegionReader::validate(bytes, size);
+      probe.valid = checked.valid();
+      probe.problem = std::move(checked.problem);
       if (probe.valid) {
         // Plain copies: these header fields are written once, before the magic.
         std::int32_t pid = 0;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "fault_injection.hpp"
 #include "log.hpp"
 #include "process.hpp"
 #include "region_writer.hpp"
@@ -42,14 +43,6 @@ constexpr std::int64_t drop_log_interval_ns = 1'000'000'000;
 mode_t control_queue_mode(mode_t region_mode) {
   const mode_t read_bits = region_mode & 0444;
   return 0600 | (read_bits >> 1);
-}
-
-std::uint64_t fault_seq_from(const PublisherOptions& options) {
-  if (options.fault_kill_mid_write_at != 0) {
-    return options.fault_kill_mid_write_at;
-  }
-  const char* from_env = std::getenv("SHMSNAP_FAULT_KILL_MID_WRITE_AT");
-  return from_env != nullptr ? std::strtoull(from_env, nullptr, 10) : 0;
 }
 
 }  // namespace
@@ -91,7 +84,7 @@ struct PublisherCore::State {
   std::uint64_t seq = 0;
   std::uint32_t current_slot = 0;
   std::uint32_t loan_slot = 0;
-  std::uint64_t loan_odd = 0;
+  bool loan_open = false;  // between begin_write and commit_write/abort_write
 
   // Registered subscribers: the control thread edits, fan-out reads; both hold the mutex.
   mutable std::mutex links_mutex;
@@ -162,7 +155,7 @@ PublisherCore::State::State(std::string_view topic, const SchemaInfo& schema, st
   region = detail::RegionWriter::create(spec, previous);
   epoch = region.header().epoch;
   payload_bytes = spec.payload_size;
-  fault_seq = fault_seq_from(opts);
+  fault_seq = detail::mid_write_fault_seq();
 
   // A dead publisher's control queue may linger; we own the topic now.
   MessageQueue::unlink(names.control_queue());
@@ -614,7 +607,7 @@ void PublisherCore::State::sweep_and_mirror() noexcept {
 void PublisherCore::State::write_table_entry(const SubscriberLink& link, bool active) noexcept {
   detail::RegionHeader& header = region.header();
   detail::SubscriberEntry& entry = region.entry(link.table_index);
-  const std::uint64_t odd = header.table_version.write_begin();
+  header.table_version.write_begin(region.table_sequence());
   char id[sizeof entry.id] = {};
   std::memcpy(id, link.id.data(), std::min(link.id.size(), sizeof id - 1));
   copy_to_shared(entry.id, id, sizeof id);
@@ -626,7 +619,7 @@ void PublisherCore::State::write_table_entry(const SubscriberLink& link, bool ac
   entry.state.store(
       static_cast<std::uint32_t>(active ? detail::TableEntryState::active : detail::TableEntryState::free),
       std::memory_order_relaxed);
-  header.table_version.write_end(odd);
+  header.table_version.write_end(region.table_sequence());
 }
 
 PublisherCore::PublisherCore(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size,
@@ -642,22 +635,26 @@ void PublisherCore::shutdown() noexcept {
 std::byte* PublisherCore::begin_write() noexcept {
   State& state = *state_;
   SHMSNAP_EXPECTS(!state.shut_down);  // not after shutdown()
+  SHMSNAP_EXPECTS(!state.loan_open && "loan() or publish() while a Loan is open: publish or drop the Loan first");
+  state.loan_open = true;
   state.loan_slot = (state.current_slot + 1) % state.options.slot_count;
-  state.loan_odd = state.region.slot(state.loan_slot).lock.write_begin();
+  state.region.slot(state.loan_slot).lock.write_begin(state.region.slot_sequence(state.loan_slot));
   return state.region.payload(state.loan_slot);
 }
 
 std::uint64_t PublisherCore::commit_write() noexcept {
   State& state = *state_;
+  SHMSNAP_EXPECTS(state.loan_open);
+  state.loan_open = false;
   const std::uint64_t seq = ++state.seq;
   const std::int64_t ts = monotonic_ns();
   detail::SlotHeader& slot = state.region.slot(state.loan_slot);
   if (seq == state.fault_seq) {
-    raise(SIGKILL);  // test-only: die with the slot's sequence odd
+    raise(SIGKILL);  // test executables only (fault_injection.hpp): die with the slot's sequence odd
   }
   slot.publish_seq.store(seq, std::memory_order_relaxed);
   slot.publish_ts_ns.store(ts, std::memory_order_relaxed);
-  slot.lock.write_end(state.loan_odd);
+  slot.lock.write_end(state.region.slot_sequence(state.loan_slot));
   // Pairs with the acquire load of `published` in RegionReader::try_read. The
   // notification below is sent after this store, and the subscriber reads
   // `published` after dequeuing it: a wake-up can never precede its snapshot.
@@ -676,15 +673,18 @@ std::uint64_t PublisherCore::commit_write() noexcept {
 
 void PublisherCore::abort_write() noexcept {
   State& state = *state_;
+  SHMSNAP_EXPECTS(state.loan_open);
+  state.loan_open = false;
   // The payload is half overwritten: mark the slot as belonging to no publish, so
   // a reader that loaded an older published word onto it retries (region.cpp).
   detail::SlotHeader& slot = state.region.slot(state.loan_slot);
   slot.publish_seq.store(0, std::memory_order_relaxed);
-  slot.lock.write_end(state.loan_odd);
+  slot.lock.write_end(state.region.slot_sequence(state.loan_slot));
 }
 
 std::uint64_t PublisherCore::publish(const void* data, std::size_t size) noexcept {
   SHMSNAP_EXPECTS(size <= state_->payload_bytes);
+  SHMSNAP_EXPECTS(!state_->loan_open && "publish() while a Loan is open: publish or drop the Loan first");
   std::byte* slot_payload = begin_write();
   copy_to_shared(slot_payload, data, size);
   return commit_write();

@@ -38,29 +38,31 @@ RegionReader::RegionReader(RegionReader&&) noexcept = default;
 RegionReader& RegionReader::operator=(RegionReader&&) noexcept = default;
 RegionReader::~RegionReader() = default;
 
-std::string RegionReader::validate(const std::byte* bytes, std::uint64_t file_size) {
+RegionValidation RegionReader::validate(const std::byte* bytes, std::uint64_t file_size) {
+  const auto invalid = [](std::string problem) { return RegionValidation{std::nullopt, std::move(problem)}; };
   if (file_size < sizeof(RegionHeader)) {
-    return "the file holds " + std::to_string(file_size) + " bytes but a region header needs " +
-           std::to_string(sizeof(RegionHeader)) + " (truncated, or a publisher died while creating it)";
+    return invalid("the file holds " + std::to_string(file_size) + " bytes but a region header needs " +
+                   std::to_string(sizeof(RegionHeader)) + " (truncated, or a publisher died while creating it)");
   }
   const auto magic = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, magic));
   if (magic == 0) {
-    return "the region is not initialised (a publisher is starting, or died while creating it)";
+    return invalid("the region is not initialised (a publisher is starting, or died while creating it)");
   }
   if (magic != detail::region_magic) {
     char text[16];
     std::snprintf(text, sizeof text, "0x%08x", magic);
-    return std::string("not a shmsnap region (magic ") + text + ")";
+    return invalid(std::string("not a shmsnap region (magic ") + text + ")");
   }
   const auto version = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, layout_version));
   if (version != detail::region_layout_version) {
-    return "region layout version " + std::to_string(version) + ", but this build reads version " +
-           std::to_string(detail::region_layout_version) + ": run publisher and subscribers of one shmsnap release";
+    return invalid("region layout version " + std::to_string(version) + ", but this build reads version " +
+                   std::to_string(detail::region_layout_version) +
+                   ": run publisher and subscribers of one shmsnap release");
   }
   const auto region_size = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, region_size));
   if (region_size != file_size) {
-    return "the header says " + std::to_string(region_size) + " bytes but the file has " + std::to_string(file_size) +
-           " (truncated or corrupt)";
+    return invalid("the header says " + std::to_string(region_size) + " bytes but the file has " +
+                   std::to_string(file_size) + " (truncated or corrupt)");
   }
   const auto slot_count = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, slot_count));
   const auto slot_stride = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, slot_stride));
@@ -71,45 +73,50 @@ std::string RegionReader::validate(const std::byte* bytes, std::uint64_t file_si
   const auto table_offset = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, subscriber_table_offset));
   const auto descriptor_offset = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, descriptor_offset));
   if (slot_count < 1 || slot_count > detail::max_slot_count) {
-    return "slot count " + std::to_string(slot_count) + " is outside 1.." + std::to_string(detail::max_slot_count);
+    return invalid("slot count " + std::to_string(slot_count) + " is outside 1.." +
+                   std::to_string(detail::max_slot_count));
   }
   if (payload_size < 1 || payload_size > detail::max_payload_size) {
-    return "payload size " + std::to_string(payload_size) + " is outside 1.." +
-           std::to_string(detail::max_payload_size);
+    return invalid("payload size " + std::to_string(payload_size) + " is outside 1.." +
+                   std::to_string(detail::max_payload_size));
   }
   if (slot_stride != sizeof(SlotHeader) + detail::round_to_line(payload_size)) {
-    return "slot stride " + std::to_string(slot_stride) + " does not fit payload size " + std::to_string(payload_size);
+    return invalid("slot stride " + std::to_string(slot_stride) + " does not fit payload size " +
+                   std::to_string(payload_size));
   }
   if (max_subscribers < 1 || max_subscribers > detail::max_table_entries) {
-    return "subscriber table of " + std::to_string(max_subscribers) + " entries is outside 1.." +
-           std::to_string(detail::max_table_entries);
+    return invalid("subscriber table of " + std::to_string(max_subscribers) + " entries is outside 1.." +
+                   std::to_string(detail::max_table_entries));
   }
   if (descriptor_size > detail::max_descriptor_size) {
-    return "schema descriptor of " + std::to_string(descriptor_size) + " bytes exceeds " +
-           std::to_string(detail::max_descriptor_size);
+    return invalid("schema descriptor of " + std::to_string(descriptor_size) + " bytes exceeds " +
+                   std::to_string(detail::max_descriptor_size));
   }
   const std::uint64_t expected_descriptor_offset =
       sizeof(RegionHeader) + std::uint64_t{max_subscribers} * sizeof(detail::SubscriberEntry);
   const std::uint64_t expected_header_size = detail::round_to_line(expected_descriptor_offset + descriptor_size);
   if (table_offset != sizeof(RegionHeader) || descriptor_offset != expected_descriptor_offset ||
       header_size != expected_header_size) {
-    return "table, descriptor or slot offsets are inconsistent with the table and descriptor sizes";
+    return invalid("table, descriptor or slot offsets are inconsistent with the table and descriptor sizes");
   }
   if (header_size + std::uint64_t{slot_count} * slot_stride != region_size) {
-    return "header of " + std::to_string(header_size) + " bytes plus " + std::to_string(slot_count) + " slots of " +
-           std::to_string(slot_stride) + " bytes is not the region size " + std::to_string(region_size);
+    return invalid("header of " + std::to_string(header_size) + " bytes plus " + std::to_string(slot_count) +
+                   " slots of " + std::to_string(slot_stride) + " bytes is not the region size " +
+                   std::to_string(region_size));
   }
   const auto* name = bytes + offsetof(RegionHeader, schema_name);
   if (std::memchr(name, 0, sizeof(RegionHeader::schema_name)) == nullptr) {
-    return "schema name is not terminated";
+    return invalid("schema name is not terminated");
   }
-  return {};
+  return RegionValidation{RegionGeometry{region_size, header_size, slot_count, slot_stride, payload_size,
+                                         max_subscribers, table_offset, descriptor_offset, descriptor_size},
+                          {}};
 }
 
 RegionReader RegionReader::open(const std::string& shm_name) {
   auto mapping = std::make_unique<Mapping>();
   mapping->memory = detail::SharedMemory::open(shm_name, detail::SharedMemory::Access::read_only);
-  std::string problem;
+  RegionValidation checked{std::nullopt, "the region is not initialised"};
   for (int poll = 0; poll < initialisation_polls; ++poll) {
     const std::uint64_t size = mapping->memory.file_size();
     if (size >= sizeof(RegionHeader)) {
@@ -118,27 +125,24 @@ RegionReader RegionReader::open(const std::string& shm_name) {
       // Pairs with the creator's release store of magic: every header field
       // written before it is visible once we see it.
       if (header->magic.load(std::memory_order_acquire) != 0) {
-        problem = validate(static_cast<const std::byte*>(mapping->memory.address()), mapping->memory.mapped_size());
+        checked = validate(static_cast<const std::byte*>(mapping->memory.address()), mapping->memory.mapped_size());
         break;
       }
       mapping->memory.unmap();
-      problem = "the region is not initialised (a publisher is starting, or died while creating it)";
+      checked.problem = "the region is not initialised (a publisher is starting, or died while creating it)";
     } else {
-      problem = validate(nullptr, size);
+      checked = validate(nullptr, size);
     }
     std::this_thread::sleep_for(initialisation_poll_interval);
   }
-  if (!problem.empty()) {
-    throw Error(Errc::invalid_region, "region /dev/shm" + shm_name + " is unusable: " + problem +
+  if (!checked.valid()) {
+    throw Error(Errc::invalid_region, "region /dev/shm" + shm_name + " is unusable: " + checked.problem +
                                           "; if no publisher is running, remove it with 'shmsnap clean'");
   }
   RegionReader reader(std::move(mapping));
   reader.base_ = static_cast<const std::byte*>(reader.mapping_->memory.address());
   reader.header_ = reinterpret_cast<const RegionHeader*>(reader.base_);
-  const RegionHeader& header = *reader.header_;
-  reader.geometry_ = Geometry{header.header_size,       header.slot_count,      header.slot_stride,
-                              header.payload_size,      header.max_subscribers, header.subscriber_table_offset,
-                              header.descriptor_offset, header.descriptor_size};
+  reader.geometry_ = *checked.geometry;
   reader.inode_ = reader.mapping_->memory.inode();
   reader.group_ = reader.mapping_->memory.group();
   reader.name_ = shm_name;
@@ -168,9 +172,19 @@ ReadStatus RegionReader::try_read(std::span<std::byte> destination, SnapshotMeta
     copy_from_shared(destination.data(), slot_base + sizeof(SlotHeader), size);
     const std::uint64_t seq = slot_header.publish_seq.load(std::memory_order_relaxed);
     const std::int64_t publish_ts = slot_header.publish_ts_ns.load(std::memory_order_relaxed);
-    // Older than the word we followed: the slot was recycled (an abandoned Loan
-    // leaves it with sequence 0). Lapping only ever makes it newer.
-    if (slot_header.lock.read_retry(begin) || seq < detail::published_seq(word)) {
+    if (slot_header.lock.read_retry(begin)) {
+      ++retries;
+      continue;
+    }
+    // The copy is consistent; is it a publish the writer announced? The slot may
+    // hold an older one (recycled; an abandoned Loan leaves sequence 0), or a newer
+    // one when the writer reused it between our two loads: then re-read. A slot
+    // beyond the next publish was never written by the publisher: refuse it.
+    if (seq != detail::published_seq(word)) {
+      const std::uint64_t newest = detail::published_seq(header_->published.load(std::memory_order_acquire));
+      if (seq > newest + 1) {
+        return ReadStatus::inconsistent;
+      }
       ++retries;
       continue;
     }

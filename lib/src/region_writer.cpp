@@ -61,7 +61,7 @@ void inspect_previous(SharedMemory& existing, PreviousOwner& previous) {
   }
   existing.map();
   const auto* bytes = static_cast<const std::byte*>(existing.address());
-  if (!RegionReader::validate(bytes, existing.mapped_size()).empty()) {
+  if (!RegionReader::validate(bytes, existing.mapped_size()).valid()) {
     return;
   }
   const auto& header = *reinterpret_cast<const RegionHeader*>(bytes);
@@ -87,7 +87,7 @@ std::string holder_description(SharedMemory& existing) {
     }
     existing.map();
     const auto* bytes = static_cast<const std::byte*>(existing.address());
-    if (RegionReader::validate(bytes, existing.mapped_size()).empty()) {
+    if (RegionReader::validate(bytes, existing.mapped_size()).valid()) {
       return "a live publisher (pid " + std::to_string(reinterpret_cast<const RegionHeader*>(bytes)->publisher_pid) +
              ")";
     }
@@ -183,6 +183,12 @@ void RegionWriter::initialise(const RegionSpec& spec, std::uint64_t epoch, std::
   header.subscriber_table_offset = sizeof(RegionHeader);
   header.descriptor_offset = sizeof(RegionHeader) + std::uint64_t{spec.max_subscribers} * sizeof(SubscriberEntry);
   header.header_size = round_to_line(header.descriptor_offset + header.descriptor_size);
+  header_size_ = header.header_size;
+  slot_stride_ = header.slot_stride;
+  slot_count_ = spec.slot_count;
+  max_subscribers_ = spec.max_subscribers;
+  slot_sequences_.assign(spec.slot_count, 0);
+  table_sequence_ = 0;
   for (std::uint32_t index = 0; index < spec.max_subscribers; ++index) {
     new (&entry(index)) SubscriberEntry();
   }
@@ -197,11 +203,9 @@ void RegionWriter::initialise(const RegionSpec& spec, std::uint64_t epoch, std::
   header.magic.store(region_magic, std::memory_order_release);
 }
 
-RegionWriter::RegionWriter(RegionWriter&& other) noexcept
-    : memory_(std::move(other.memory_)),
-      header_(std::exchange(other.header_, nullptr)),
-      base_(std::exchange(other.base_, nullptr)),
-      owned_(std::exchange(other.owned_, false)) {}
+RegionWriter::RegionWriter(RegionWriter&& other) noexcept {
+  *this = std::move(other);
+}
 
 RegionWriter& RegionWriter::operator=(RegionWriter&& other) noexcept {
   if (this != &other) {
@@ -210,6 +214,12 @@ RegionWriter& RegionWriter::operator=(RegionWriter&& other) noexcept {
     header_ = std::exchange(other.header_, nullptr);
     base_ = std::exchange(other.base_, nullptr);
     owned_ = std::exchange(other.owned_, false);
+    header_size_ = std::exchange(other.header_size_, 0);
+    slot_stride_ = std::exchange(other.slot_stride_, 0);
+    slot_count_ = std::exchange(other.slot_count_, 0);
+    max_subscribers_ = std::exchange(other.max_subscribers_, 0);
+    slot_sequences_ = std::move(other.slot_sequences_);
+    table_sequence_ = std::exchange(other.table_sequence_, 0);
   }
   return *this;
 }
@@ -235,14 +245,21 @@ void RegionWriter::close() noexcept {
 }
 
 SlotHeader& RegionWriter::slot(std::uint32_t index) noexcept {
-  return *reinterpret_cast<SlotHeader*>(base_ + header_->header_size + std::uint64_t{index} * header_->slot_stride);
+  SHMSNAP_EXPECTS(index < slot_count_);
+  return *reinterpret_cast<SlotHeader*>(base_ + header_size_ + std::uint64_t{index} * slot_stride_);
 }
 
 std::byte* RegionWriter::payload(std::uint32_t index) noexcept {
   return reinterpret_cast<std::byte*>(&slot(index)) + sizeof(SlotHeader);
 }
 
+std::uint64_t& RegionWriter::slot_sequence(std::uint32_t index) noexcept {
+  SHMSNAP_EXPECTS(index < slot_count_);
+  return slot_sequences_[index];
+}
+
 SubscriberEntry& RegionWriter::entry(std::uint32_t index) noexcept {
+  SHMSNAP_EXPECTS(index < max_subscribers_);
   return reinterpret_cast<SubscriberEntry*>(base_ + sizeof(RegionHeader))[index];
 }
 

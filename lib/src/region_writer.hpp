@@ -57,6 +57,10 @@ class RegionWriter {
   [[nodiscard]] SlotHeader& slot(std::uint32_t index) noexcept;
   [[nodiscard]] std::byte* payload(std::uint32_t index) noexcept;
   [[nodiscard]] SubscriberEntry& entry(std::uint32_t index) noexcept;
+  /// The writer's own copy of slot `index`'s seqlock word (publishing thread only).
+  [[nodiscard]] std::uint64_t& slot_sequence(std::uint32_t index) noexcept;
+  /// The writer's own copy of the table seqlock word (control thread only).
+  [[nodiscard]] std::uint64_t& table_sequence() noexcept { return table_sequence_; }
   [[nodiscard]] const std::string& name() const noexcept { return memory_.name(); }
 
  private:
@@ -66,6 +70,15 @@ class RegionWriter {
   RegionHeader* header_ = nullptr;
   std::byte* base_ = nullptr;
   bool owned_ = false;
+  // Geometry and seqlock words as this writer laid them out. The region's copies
+  // are for readers: anyone with write access could rewrite those, so the writer
+  // never reads them back to find an address or its next sequence.
+  std::uint64_t header_size_ = 0;
+  std::uint32_t slot_stride_ = 0;
+  std::uint32_t slot_count_ = 0;
+  std::uint32_t max_subscribers_ = 0;
+  std::vector<std::uint64_t> slot_sequences_;
+  std::uint64_t table_sequence_ = 0;
 };
 
 }  // namespace shmsnap::detail

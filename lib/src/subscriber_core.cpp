@@ -1,3 +1,4 @@
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -36,8 +37,17 @@ constexpr std::int64_t spin_liveness_interval_ns = 1'000'000;
 // A re-attach inside wait()/poll() may take at least this long, whatever the
 // caller's deadline: the HELLO/WELCOME exchange with the new publisher.
 constexpr std::int64_t min_reattach_budget_ns = 100'000'000;
-// A blocking wait re-checks the publisher's liveness at least this often.
+// Without a pidfd (kernels before 5.3) a blocking wait re-checks the publisher's
+// liveness at least this often; with one, its exit wakes the wait at once.
 constexpr std::int64_t liveness_slice_ns = 50'000'000;
+
+// A relative timeout for ppoll, which measures it on CLOCK_MONOTONIC (so a step
+// of the wall clock neither stretches nor cuts a wait), at nanosecond resolution.
+timespec relative_timeout(std::int64_t nanoseconds) noexcept {
+  nanoseconds = std::max<std::int64_t>(0, nanoseconds);
+  return timespec{.tv_sec = static_cast<time_t>(nanoseconds / 1'000'000'000),
+                  .tv_nsec = static_cast<long>(nanoseconds % 1'000'000'000)};
+}
 
 std::uint64_t random_nonce() {
   static thread_local std::mt19937_64 generator{std::random_device{}()};
@@ -68,8 +78,7 @@ struct SubscriberCore::State {
   const SchemaInfo* schema;
   std::string id;
 
-  MessageQueue notify;           // non-blocking: drains, and the epoll set behind fd()
-  MessageQueue notify_blocking;  // the same queue, blocking: wait() sleeps in mq_timedreceive
+  MessageQueue notify;  // non-blocking: drained after a wake-up; in the epoll set behind fd()
   std::optional<RegionReader> region;
   MessageQueue control;
   int pidfd = -1;
@@ -111,7 +120,7 @@ struct SubscriberCore::State {
   Drained drain_notifications() noexcept;
   bool publisher_gone() const noexcept;
   bool after_wakeup(Drained drained, std::int64_t deadline) noexcept;
-  bool deliver_newest() noexcept;
+  bool deliver_newest(std::int64_t deadline_ns) noexcept;
   bool process(std::int64_t deadline) noexcept;
   bool wait_blocking(std::int64_t deadline_ns) noexcept;
   bool wait_spinning(std::int64_t deadline_ns, bool until_deadline) noexcept;
@@ -141,8 +150,9 @@ SubscriberCore::State::State(SubscriberCore& core, std::string_view topic, const
     release();
     throw;
   }
-  // A late joiner starts with the current state, before any new publish.
-  deliver_newest();
+  // A late joiner starts with the current state, before any new publish (bounded
+  // like the attach itself, against a writer that laps every read).
+  deliver_newest(monotonic_deadline(options.attach_timeout));
 }
 
 SubscriberCore::State::~State() {
@@ -155,7 +165,6 @@ void SubscriberCore::State::release() noexcept {
     // Ours alone, so nothing is left behind; but never a successor's queue of the same name.
     MessageQueue::unlink_if_same(names.notify_queue(id), notify.inode());
     notify.close();
-    notify_blocking.close();
   }
   ::close(epoll_fd);
   ::close(timer_fd);
@@ -202,7 +211,6 @@ void SubscriberCore::State::create_notify_queue(const RegionReader& candidate) {
   while (true) {
     try {
       notify = MessageQueue::create(queue_name, queue_options);
-      notify_blocking = MessageQueue::open(queue_name, MessageQueue::Access::read, false);
       // The publisher writes our queue through its group bits: give the queue the
       // region's group (we may be a member only through a supplementary group).
       if (candidate.group() != getegid() && !notify.set_group(candidate.group())) {
@@ -429,7 +437,6 @@ bool SubscriberCore::State::try_reattach(std::int64_t deadline) noexcept {
     // Someone removed (or replaced) our queue while we were away: make a new one.
     log().warn("subscriber '{}': its queue {} was removed or replaced; creating it again", id, names.notify_queue(id));
     notify.close();
-    notify_blocking.close();
   }
   try {
     // A re-attach happens inside wait()/poll(): it may not outlast the caller's
@@ -445,7 +452,7 @@ bool SubscriberCore::State::try_reattach(std::int64_t deadline) noexcept {
              attached_epoch);
   // Reported before the new epoch's first snapshot, so the caller can reset first.
   report(StatusEvent::reattached);
-  return deliver_newest();
+  return deliver_newest(deadline);
 }
 
 SubscriberCore::State::Drained SubscriberCore::State::handle_message(std::span<const std::byte> bytes) noexcept {
@@ -482,11 +489,12 @@ bool SubscriberCore::State::publisher_gone() const noexcept {
   return pidfd >= 0 ? detail::pidfd_exited(pidfd) : !region->publisher_alive();
 }
 
-bool SubscriberCore::State::deliver_newest() noexcept {
+bool SubscriberCore::State::deliver_newest(std::int64_t deadline_ns) noexcept {
   if (!region || region->latest_seq() == last_seq) {
     return false;
   }
   SnapshotMeta meta;
+  // At least one round, however short the deadline (poll() passes "now").
   for (unsigned round = 0;; ++round) {
     const ReadStatus status = region->try_read(local, meta, stats.retries);
     if (status == ReadStatus::ok) {
@@ -499,10 +507,27 @@ bool SubscriberCore::State::deliver_newest() noexcept {
       go_stale("published an index outside its region");
       return false;
     }
+    if (status == ReadStatus::inconsistent) {
+      // Someone with write access rewrote a slot header: never adopt it. The next
+      // publish, into another slot, is read as usual.
+      if (stats.inconsistent++ == 0) {
+        log().warn(
+            "subscriber '{}' on topic '{}': refused a slot whose header disagrees with the published word "
+            "(the region was written by someone other than its publisher); counted in stats().inconsistent",
+            id, names.topic);
+      }
+      return false;
+    }
     // Lapped on every attempt: keep going while the writer lives; a writer that
     // died mid-write never finishes, so stop there.
     if (round % 16 == 15 && !region->publisher_alive()) {
       go_stale("died while writing");
+      return false;
+    }
+    if (monotonic_ns() >= deadline_ns) {
+      // The caller's deadline holds even against a writer that laps every read;
+      // the newest snapshot stays pending (latest_seq != last_seq) for the next call.
+      ++stats.contended;
       return false;
     }
     std::this_thread::yield();
@@ -534,11 +559,11 @@ bool SubscriberCore::State::after_wakeup(Drained drained, std::int64_t deadline)
     const bool closed = region->closed();
     if (closed || (drained != Drained::message && publisher_gone())) {
       // A final snapshot may have been published just before the end.
-      const bool delivered = deliver_newest();
+      const bool delivered = deliver_newest(deadline);
       go_stale(closed ? "shut down" : "exited");  // a no-op if the read already went stale
       return delivered;
     }
-    return deliver_newest();
+    return deliver_newest(deadline);
   }
   std::uint64_t expirations = 0;
   [[maybe_unused]] const ssize_t drained_timer = ::read(timer_fd, &expirations, sizeof expirations);
@@ -550,25 +575,28 @@ bool SubscriberCore::State::process(std::int64_t deadline) noexcept {
 }
 
 bool SubscriberCore::State::wait_blocking(std::int64_t deadline_ns) noexcept {
-  std::array<std::byte, sizeof(NotifyMessage)> buffer{};
-  std::array<epoll_event, 4> events{};
   while (true) {
     const std::int64_t left_ns = deadline_ns - monotonic_ns();
     if (!stale) {
-      // Attached: one mq_timedreceive per wake-up. The publisher's death is
-      // checked between slices, so it is seen within liveness_slice at worst.
-      const Received received = notify_blocking.timed_receive(
-          buffer, std::chrono::nanoseconds(std::clamp<std::int64_t>(left_ns, 0, liveness_slice_ns)));
-      const Drained drained = received.status == QueueStatus::ok
-                                  ? handle_message(std::span(buffer.data(), received.size))
-                                  : Drained::nothing;
+      // A pending notification is taken without sleeping; otherwise sleep on the
+      // queue and the publisher's pidfd together, so its exit ends the wait at once.
+      Drained drained = drain_notifications();
+      if (drained == Drained::nothing && left_ns > 0) {
+        std::array<pollfd, 2> watched{pollfd{.fd = notify.native_handle(), .events = POLLIN, .revents = 0},
+                                      pollfd{.fd = pidfd, .events = POLLIN, .revents = 0}};
+        const timespec timeout = relative_timeout(pidfd >= 0 ? left_ns : std::min(left_ns, liveness_slice_ns));
+        if (ppoll(watched.data(), pidfd >= 0 ? 2 : 1, &timeout, nullptr) > 0) {
+          drained = drain_notifications();
+        }
+      }
       if (after_wakeup(drained, deadline_ns)) {
         return true;
       }
     } else {
-      // Stale: wait for an EPOCH message or the re-attach timer.
-      if (epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), milliseconds_until(deadline_ns)) > 0 &&
-          process(deadline_ns)) {
+      // Stale: wait for an EPOCH message or the re-attach timer (both in the epoll set).
+      std::array<pollfd, 1> watched{pollfd{.fd = epoll_fd, .events = POLLIN, .revents = 0}};
+      const timespec timeout = relative_timeout(left_ns);
+      if (ppoll(watched.data(), 1, &timeout, nullptr) > 0 && process(deadline_ns)) {
         return true;
       }
     }
@@ -582,7 +610,7 @@ bool SubscriberCore::State::wait_spinning(std::int64_t deadline_ns, bool until_d
   std::int64_t next_check_ns = 0;
   for (unsigned spins = 1;; ++spins) {
     // The hot loop is one load of the published word; a change is read at once.
-    if (!stale && region->latest_seq() != last_seq && deliver_newest()) {
+    if (!stale && region->latest_seq() != last_seq && deliver_newest(deadline_ns)) {
       return true;
     }
     if (spins % spin_clock_interval == 0) {

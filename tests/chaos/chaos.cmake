@@ -2,7 +2,7 @@
 # (shmsnap-chaos-peer) through seeded SIGKILL/restart/SIGSTOP/mid-write faults and
 # exits 0 only when every invariant held. ctest runs 60 seconds of it (label chaos).
 add_executable(shmsnap-chaos-peer ${CMAKE_CURRENT_LIST_DIR}/chaos_peer.cpp)
-target_link_libraries(shmsnap-chaos-peer PRIVATE shmsnap::shmsnap)
+target_link_libraries(shmsnap-chaos-peer PRIVATE shmsnap_fault_injection shmsnap::shmsnap)
 target_include_directories(shmsnap-chaos-peer PRIVATE ${PROJECT_SOURCE_DIR}/tests)
 shmsnap_set_warnings(shmsnap-chaos-peer)
 

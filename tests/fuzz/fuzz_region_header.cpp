@@ -17,13 +17,6 @@ namespace {
 using shmsnap::detail::RegionHeader;
 using shmsnap::detail::SlotHeader;
 
-template <class Field>
-Field field_at(const std::byte* bytes, std::size_t offset) noexcept {
-  Field value;
-  std::memcpy(&value, bytes + offset, sizeof value);
-  return value;
-}
-
 void require(bool condition) {
   if (!condition) {
     std::abort();
@@ -32,16 +25,11 @@ void require(bool condition) {
 
 // Touches every byte a reader of an accepted region may touch, so ASan sees an
 // out-of-bounds offset as a read past the exact-size copy.
-void walk_accepted_region(const std::byte* bytes, std::uint64_t size) {
-  const auto header_size = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, header_size));
-  const auto slot_count = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, slot_count));
-  const auto slot_stride = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, slot_stride));
-  const auto payload_size = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, payload_size));
-  const auto max_subscribers = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, max_subscribers));
-  const auto descriptor_size = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, descriptor_size));
-  const auto table_offset = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, subscriber_table_offset));
-  const auto descriptor_offset = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, descriptor_offset));
-
+void walk_accepted_region(const std::byte* bytes, std::uint64_t size, const shmsnap::RegionGeometry& geometry) {
+  // The reader uses validate's geometry, never the header again: walk that.
+  const auto [region_size, header_size, slot_count, slot_stride, payload_size, max_subscribers, table_offset,
+              descriptor_offset, descriptor_size] = geometry;
+  require(region_size == size);
   require(table_offset + std::uint64_t{max_subscribers} * sizeof(shmsnap::detail::SubscriberEntry) <= header_size);
   require(descriptor_offset + descriptor_size <= header_size);
   require(header_size <= size);
@@ -73,9 +61,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size != 0) {
     std::memcpy(bytes, data, size);
   }
-  const std::string problem = shmsnap::RegionReader::validate(size == 0 ? nullptr : bytes, size);
-  if (problem.empty()) {
-    walk_accepted_region(bytes, size);
+  const shmsnap::RegionValidation checked = shmsnap::RegionReader::validate(size == 0 ? nullptr : bytes, size);
+  if (checked.valid() != checked.problem.empty()) {
+    std::abort();  // exactly one of geometry and problem
+  }
+  if (checked.valid()) {
+    walk_accepted_region(bytes, size, *checked.geometry);
   }
   return 0;
 }

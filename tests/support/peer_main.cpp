@@ -40,8 +40,11 @@ void receive_go(int) {
 int run_publisher(const PeerArguments& args) {
   shmsnap::PublisherOptions options{.prefix = args.text("prefix"),
                                     .slot_count = static_cast<std::uint32_t>(args.number("slots", 3)),
-                                    .max_subscribers = static_cast<std::uint32_t>(args.number("max-subscribers", 64)),
-                                    .fault_kill_mid_write_at = static_cast<std::uint64_t>(args.number("fault-at", 0))};
+                                    .max_subscribers = static_cast<std::uint32_t>(args.number("max-subscribers", 64))};
+  if (const auto fault_at = args.number("fault-at", 0); fault_at != 0) {
+    // Read by this executable's fault-injection point (tests/support/fault_injection.cpp).
+    setenv("SHMSNAP_FAULT_KILL_MID_WRITE_AT", std::to_string(fault_at).c_str(), 1);
+  }
   if (args.text("fan-out") == "thread") {
     options.fan_out = shmsnap::FanOut::notifier_thread;
   }

@@ -11,3 +11,8 @@ shmsnap_add_test(shmsnap_robustness_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/robustness_test.cpp
   LABELS concurrency
   TIMEOUT 180)
+shmsnap_add_test(shmsnap_contract_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/contract_test.cpp
+  LABELS unit
+  TIMEOUT 180)
+add_dependencies(shmsnap_contract_test shmsnap-publisher)

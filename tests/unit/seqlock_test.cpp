@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <numeric>
 
 #include "shmsnap/detail/region_layout.hpp"
@@ -34,13 +35,37 @@ TEST(Seqlock, AReadOverlappingAWriteAsksForARetry) {
   Seqlock lock;
   const std::uint64_t before = lock.read_begin();
   EXPECT_FALSE(lock.read_retry(before));
-  const std::uint64_t odd = lock.write_begin();
+  std::uint64_t writer_sequence = 0;
+  lock.write_begin(writer_sequence);
   EXPECT_TRUE(lock.read_retry(before)) << "a write began during the read";
   EXPECT_TRUE(lock.read_retry(lock.read_begin())) << "odd: writer active";
-  lock.write_end(odd);
+  lock.write_end(writer_sequence);
   const std::uint64_t after = lock.read_begin();
   EXPECT_EQ(after, before + 2);
   EXPECT_FALSE(lock.read_retry(after));
+}
+
+TEST(Seqlock, TheWriterNeverTakesItsSequenceFromTheSharedWord) {
+  Seqlock lock;
+  std::uint64_t writer_sequence = 0;
+  lock.write_begin(writer_sequence);
+  lock.write_end(writer_sequence);
+  // Someone with write access to the region stores an odd value into the word.
+  reinterpret_cast<std::atomic<std::uint64_t>*>(&lock)->store(7, std::memory_order_relaxed);
+  lock.write_begin(writer_sequence);
+  EXPECT_EQ(lock.peek() % 2, 1U) << "odd while written";
+  lock.write_end(writer_sequence);
+  EXPECT_EQ(lock.peek(), 4U) << "even at rest, from the writer's own count";
+  EXPECT_FALSE(lock.read_retry(lock.read_begin()));
+}
+
+TEST(SeqlockDeathTest, AWriteBeginInsideAnOpenWriteIsAContractViolation) {
+  Seqlock lock;
+  std::uint64_t writer_sequence = 0;
+  lock.write_begin(writer_sequence);
+  EXPECT_DEATH(lock.write_begin(writer_sequence), "write_begin while a write of this slot is open");
+  lock.write_end(writer_sequence);
+  EXPECT_DEATH(lock.write_end(writer_sequence), "write_end without write_begin");
 }
 
 TEST(RegionLayout, PublishedWordPacksSequenceAndSlot) {

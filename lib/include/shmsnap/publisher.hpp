@@ -33,10 +33,6 @@ struct PublisherOptions {
   std::uint32_t max_subscribers = 64;  ///< table bound; HELLOs beyond it are refused
   FanOut fan_out = FanOut::caller;
   std::chrono::milliseconds heartbeat_interval{100};  ///< liveness sweep and table mirror period
-  /// Test-only fault hook: the process SIGKILLs itself between the odd and even
-  /// sequence stores of this publish sequence (0 = never). Also read from
-  /// $SHMSNAP_FAULT_KILL_MID_WRITE_AT when 0.
-  std::uint64_t fault_kill_mid_write_at = 0;
 };
 
 /// Counters of one publisher since create().

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,10 +27,11 @@ struct SnapshotMeta {
 
 /// Outcome of one read attempt.
 enum class ReadStatus {
-  ok,         ///< a consistent snapshot was copied
-  empty,      ///< the publisher has not published yet
-  contended,  ///< the writer lapped the reader on every attempt; try again
-  corrupt,    ///< the published index points outside the region
+  ok,            ///< a consistent snapshot was copied
+  empty,         ///< the publisher has not published yet
+  contended,     ///< the writer lapped the reader on every attempt; try again
+  corrupt,       ///< the published index points outside the region
+  inconsistent,  ///< the slot claims a publish the published word never announced: refused
 };
 
 /// One row of the subscriber table the publisher mirrors into the region.
@@ -42,6 +44,29 @@ struct SubscriberRow {
   std::int64_t attached_realtime_ns = 0;
 };
 
+/// The sizes and offsets of a region, as validation checked them. Readers use this
+/// copy only: the live header could be rewritten after it was checked.
+struct RegionGeometry {
+  std::uint64_t region_size = 0;
+  std::uint64_t header_size = 0;  ///< slots start here
+  std::uint32_t slot_count = 0;
+  std::uint32_t slot_stride = 0;  ///< SlotHeader + payload rounded up to a cache line
+  std::uint32_t payload_size = 0;
+  std::uint32_t max_subscribers = 0;
+  std::uint64_t table_offset = 0;
+  std::uint64_t descriptor_offset = 0;
+  std::uint32_t descriptor_size = 0;
+};
+
+/// What validating a region's bytes found: the geometry of a valid region, or why
+/// the bytes are not one.
+struct RegionValidation {
+  std::optional<RegionGeometry> geometry;  ///< set exactly when the region is valid
+  std::string problem;                     ///< the reason, when geometry is empty
+
+  [[nodiscard]] bool valid() const noexcept { return geometry.has_value(); }
+};
+
 class RegionReader {
  public:
   RegionReader(RegionReader&&) noexcept;
@@ -52,9 +77,10 @@ class RegionReader {
   /// not_found, permission_denied, invalid_region (the reason and what to do).
   [[nodiscard]] static RegionReader open(const std::string& shm_name);
 
-  /// Why `bytes` (a whole region file of `file_size` bytes) is not a valid region,
-  /// or an empty string. Pure: reads nothing but the given bytes.
-  [[nodiscard]] static std::string validate(const std::byte* bytes, std::uint64_t file_size);
+  /// Checks `bytes` (a whole region file of `file_size` bytes; nullptr when empty).
+  /// Pure: reads nothing but the given bytes, and each header field once, so the
+  /// geometry it returns is exactly what it checked.
+  [[nodiscard]] static RegionValidation validate(const std::byte* bytes, std::uint64_t file_size);
 
   /// Copies the newest snapshot's first `destination.size()` bytes (at most the
   /// payload size) under the slot's seqlock, making up to `max_attempts` tries.
@@ -88,21 +114,8 @@ class RegionReader {
   struct Mapping;
   explicit RegionReader(std::unique_ptr<Mapping> mapping);
 
-  /// The validated sizes and offsets, copied once at open: the live header is
-  /// never trusted again for bounds (a writer could change it under us).
-  struct Geometry {
-    std::uint64_t header_size = 0;
-    std::uint32_t slot_count = 0;
-    std::uint32_t slot_stride = 0;
-    std::uint32_t payload_size = 0;
-    std::uint32_t max_subscribers = 0;
-    std::uint64_t table_offset = 0;
-    std::uint64_t descriptor_offset = 0;
-    std::uint32_t descriptor_size = 0;
-  };
-
   std::unique_ptr<Mapping> mapping_;
-  Geometry geometry_;
+  RegionGeometry geometry_;  // from validation; the live header is never trusted for bounds
   const detail::RegionHeader* header_ = nullptr;
   const std::byte* base_ = nullptr;
   ino_t inode_ = 0;

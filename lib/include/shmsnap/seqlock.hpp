@@ -3,6 +3,9 @@
 //
 // Writer: write_begin (sequence odd) -> copy_to_shared -> write_end (even, release).
 // Reader: read_begin (acquire; odd = retry) -> copy_from_shared -> read_retry.
+// The writer never reads the shared word back: it keeps its own copy of each
+// slot's sequence in process memory, so nothing written into the region (a stray
+// store, a hostile user with write access) can invert the odd/even protocol.
 // The payload is copied through relaxed 64-bit atomic accesses, so a racing
 // read is a defined (if useless) value instead of undefined behaviour, and
 // ThreadSanitizer sees no data race. A reader that raced a writer retries.
@@ -12,6 +15,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+#include "shmsnap/error.hpp"
 
 namespace shmsnap {
 
@@ -54,21 +59,25 @@ inline void copy_from_shared(void* local_destination, const void* shared_source,
 /// The sequence word of one slot. Even: stable; odd: a write is in progress.
 class Seqlock {
  public:
-  /// Writer: marks the slot as being written. Returns the odd value to pass to write_end.
-  std::uint64_t write_begin() noexcept {
-    const std::uint64_t odd = sequence_.load(std::memory_order_relaxed) + 1;
-    sequence_.store(odd, std::memory_order_relaxed);
+  /// Writer: marks the slot as being written. `writer_sequence` is the writer's
+  /// process-local copy of this word: even at rest, odd (after this call) while
+  /// the slot is being written. A write already in progress is a contract violation.
+  void write_begin(std::uint64_t& writer_sequence) noexcept {
+    SHMSNAP_EXPECTS((writer_sequence & 1U) == 0 && "write_begin while a write of this slot is open");
+    ++writer_sequence;
+    sequence_.store(writer_sequence, std::memory_order_relaxed);
     // Pairs with the acquire fence in read_retry: a reader that sees any payload
     // word stored after this fence also sees the odd sequence, and retries.
     std::atomic_thread_fence(std::memory_order_release);
-    return odd;
   }
 
-  /// Writer: publishes the payload stored since write_begin.
-  void write_end(std::uint64_t odd) noexcept {
+  /// Writer: publishes the payload stored since write_begin(writer_sequence).
+  void write_end(std::uint64_t& writer_sequence) noexcept {
+    SHMSNAP_EXPECTS((writer_sequence & 1U) == 1 && "write_end without write_begin");
+    ++writer_sequence;
     // Pairs with the acquire load in read_begin: a reader that sees the even value
     // sees every payload word stored before it.
-    sequence_.store(odd + 1, std::memory_order_release);
+    sequence_.store(writer_sequence, std::memory_order_release);
   }
 
   /// Reader: the sequence to hand to read_retry; odd means "writer active, retry".
@@ -85,9 +94,6 @@ class Seqlock {
 
   /// The raw word, for diagnostics (a stuck odd value means the writer died mid-write).
   [[nodiscard]] std::uint64_t peek() const noexcept { return sequence_.load(std::memory_order_relaxed); }
-
-  /// Writer: sets the initial even value when a region is created.
-  void reset() noexcept { sequence_.store(0, std::memory_order_relaxed); }
 
  private:
   std::atomic<std::uint64_t> sequence_{0};

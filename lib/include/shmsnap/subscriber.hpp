@@ -57,11 +57,13 @@ enum class StatusEvent {
 
 /// Counters of one subscriber since open().
 struct SubscriberStats {
-  std::uint64_t delivered = 0;   ///< snapshots handed to the caller
-  std::uint64_t wakeups = 0;     ///< notifications dequeued
-  std::uint64_t skipped = 0;     ///< publishes never seen (latest-value semantics)
-  std::uint64_t retries = 0;     ///< seqlock read retries (the writer lapped a read)
-  std::uint64_t reattached = 0;  ///< successful re-attaches after a publisher loss
+  std::uint64_t delivered = 0;     ///< snapshots handed to the caller
+  std::uint64_t wakeups = 0;       ///< notifications dequeued
+  std::uint64_t skipped = 0;       ///< publishes never seen (latest-value semantics)
+  std::uint64_t retries = 0;       ///< seqlock read retries (the writer lapped a read)
+  std::uint64_t reattached = 0;    ///< successful re-attaches after a publisher loss
+  std::uint64_t contended = 0;     ///< waits that hit their deadline with the writer lapping every read
+  std::uint64_t inconsistent = 0;  ///< slots refused: their header disagreed with the published word
 };
 
 /// The untyped subscriber behind Subscriber<T>; tools use it with schema == nullptr
