@@ -149,8 +149,12 @@ bool MessageQueue::unlink(std::string_view name) noexcept {
 }
 
 QueueStatus MessageQueue::send(std::span<const std::byte> message, unsigned priority) noexcept {
+  return send_to(descriptor_, message, priority);
+}
+
+QueueStatus MessageQueue::send_to(int descriptor, std::span<const std::byte> message, unsigned priority) noexcept {
   while (true) {
-    if (mq_send(descriptor_, reinterpret_cast<const char*>(message.data()), message.size(), priority) == 0) {
+    if (mq_send(descriptor, reinterpret_cast<const char*>(message.data()), message.size(), priority) == 0) {
       return QueueStatus::ok;
     }
     switch (errno) {

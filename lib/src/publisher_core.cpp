@@ -8,10 +8,10 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "fan_out_table.hpp"
 #include "fault_injection.hpp"
 #include "log.hpp"
 #include "process.hpp"
@@ -57,9 +57,7 @@ struct SubscriberLink {
   std::uint32_t table_index = 0;
   std::uint64_t nonce = 0;  // the HELLO's secret: a BYE must carry it
   int pidfd = -1;
-  MessageQueue queue;
-  std::uint64_t notified = 0;   // guarded by State::links_mutex
-  std::uint64_t coalesced = 0;  // guarded by State::links_mutex
+  MessageQueue queue;  // its descriptor is in State::fan_out at table_index
 };
 
 /// An answer (WELCOME/REJECTED) that found its queue full, retried by the
@@ -86,9 +84,12 @@ struct PublisherCore::State {
   std::uint32_t loan_slot = 0;
   bool loan_open = false;  // between begin_write and commit_write/abort_write
 
-  // Registered subscribers: the control thread edits, fan-out reads; both hold the mutex.
-  mutable std::mutex links_mutex;
+  // Registered subscribers: the control thread's alone (after stop_threads, the
+  // closing thread's). The fan-out reads `fan_out`, never `links`, and takes no lock,
+  // so an attaching or dying subscriber can never stall publish().
   std::vector<std::unique_ptr<SubscriberLink>> links;
+  detail::FanOutTable fan_out;
+  std::atomic<std::uint64_t> subscriber_count{0};
   std::uint64_t next_key = 1;
 
   std::atomic<std::uint64_t> published{0};
@@ -126,6 +127,7 @@ struct PublisherCore::State {
   void handle_hello(const ControlMessage& hello) noexcept;
   void handle_bye(const ControlMessage& bye) noexcept;
   void reap(std::uint64_t key, const char* why) noexcept;
+  std::unique_ptr<SubscriberLink> unregister(std::uint64_t key) noexcept;
   void sweep_and_mirror() noexcept;
   void write_table_entry(const SubscriberLink& link, bool active) noexcept;
   void announce_to_previous(const detail::PreviousOwner& previous) noexcept;
@@ -138,7 +140,7 @@ struct PublisherCore::State {
 
 PublisherCore::State::State(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size,
                             const PublisherOptions& opts)
-    : names(opts.prefix, topic), options(opts) {
+    : names(opts.prefix, topic), options(opts), fan_out(opts.max_subscribers) {
   if (payload_size != schema.size) {
     throw Error(Errc::invalid_argument, "topic '" + names.topic + "': snapshot size " + std::to_string(payload_size) +
                                             " differs from its schema's size " + std::to_string(schema.size));
@@ -268,30 +270,10 @@ void PublisherCore::State::notify_all(NotifyKind kind, std::uint64_t seq_value, 
   message.publish_ts_ns = ts;
   message.epoch = epoch;
   const unsigned priority = kind == NotifyKind::update ? update_priority : control_priority;
-  std::uint64_t sent = 0;
-  std::uint64_t folded = 0;
-  std::uint64_t failed = 0;
-  {
-    std::lock_guard lock(links_mutex);
-    for (auto& link : links) {
-      if (kind == NotifyKind::update && (link->flags & hello_wants_notify) == 0) {
-        continue;
-      }
-      switch (link->queue.send(as_bytes(message), priority)) {
-        case QueueStatus::ok:
-          ++link->notified;
-          ++sent;
-          break;
-        case QueueStatus::full:
-          ++link->coalesced;
-          ++folded;
-          break;
-        default:
-          ++failed;
-          break;
-      }
-    }
-  }
+  const detail::FanOutTable::PassResult pass = fan_out.fan_out(as_bytes(message), priority, kind == NotifyKind::update);
+  const std::uint64_t sent = pass.sent;
+  const std::uint64_t folded = pass.folded;
+  const std::uint64_t failed = pass.failed;
   notified.fetch_add(sent, std::memory_order_relaxed);
   coalesced.fetch_add(folded, std::memory_order_relaxed);
   send_errors.fetch_add(failed, std::memory_order_relaxed);
@@ -388,7 +370,6 @@ void PublisherCore::State::reply(const ControlMessage& hello, MessageQueue queue
 bool PublisherCore::State::try_send_reply(PendingReply& pending) noexcept {
   QueueStatus status = QueueStatus::error;
   if (pending.link_key != 0) {
-    std::lock_guard lock(links_mutex);
     const auto link = std::find_if(links.begin(), links.end(),
                                    [&](const auto& candidate) { return candidate->key == pending.link_key; });
     if (link == links.end()) {
@@ -447,31 +428,26 @@ void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
                  ", which does not own the queue of that id");
     return;
   }
-  std::unique_lock lock(links_mutex);
   const auto same_id = std::find_if(links.begin(), links.end(), [&](const auto& link) { return link->id == id; });
   if (same_id != links.end()) {
     SubscriberLink& holder = **same_id;
     if (holder.pid == hello.pid && holder.start_time == start_time) {
       // The same process again (a retried attach, or a new Subscriber after one
       // whose BYE was lost): its queue may be new, so notify the one it names now.
+      fan_out.retire(holder.table_index);  // before the old descriptor is closed below
       holder.queue = std::move(queue);
       holder.nonce = hello.nonce;
       holder.flags = hello.flags;
-      const std::uint64_t key = holder.key;
-      lock.unlock();
-      reply(hello, MessageQueue(), key, NotifyKind::welcome);
+      fan_out.add(holder.table_index, holder.queue.native_handle(), (holder.flags & hello_wants_notify) != 0);
+      reply(hello, MessageQueue(), holder.key, NotifyKind::welcome);
       return;
     }
     if (detail::process_alive(holder.pid, holder.start_time)) {
-      lock.unlock();
       rejected.fetch_add(1, std::memory_order_relaxed);
       reply(hello, std::move(queue), 0, NotifyKind::rejected, RejectReason::id_in_use, holder.pid);
       return;
     }
-    const std::uint64_t stale_key = holder.key;
-    lock.unlock();
-    reap(stale_key, "replaced by a new holder of its id");
-    lock.lock();
+    reap(holder.key, "replaced by a new holder of its id");
   }
   std::vector<bool> used(options.max_subscribers, false);
   for (const auto& link : links) {
@@ -479,7 +455,6 @@ void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
   }
   const auto free_slot = std::find(used.begin(), used.end(), false);
   if (free_slot == used.end()) {
-    lock.unlock();
     rejected.fetch_add(1, std::memory_order_relaxed);
     log().warn("topic '{}': refused subscriber '{}' (pid {}): max_subscribers = {} reached", names.topic, id, hello.pid,
                options.max_subscribers);
@@ -506,96 +481,73 @@ void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
   const std::uint64_t key = link->key;
   // Registered before WELCOME: every publish from here on notifies it, and after
   // WELCOME it reads the region, so no snapshot falls in between.
+  fan_out.add(link->table_index, link->queue.native_handle(), (link->flags & hello_wants_notify) != 0);
   links.push_back(std::move(link));
-  lock.unlock();
+  subscriber_count.store(links.size(), std::memory_order_relaxed);
   reply(hello, MessageQueue(), key, NotifyKind::welcome);
   log().info("topic '{}': subscriber '{}' (pid {}) attached", names.topic, id, hello.pid);
 }
 
 void PublisherCore::State::handle_bye(const ControlMessage& bye) noexcept {
-  std::uint64_t key = 0;
-  {
-    std::lock_guard lock(links_mutex);
-    for (const auto& link : links) {
-      // The nonce proves the BYE comes from the subscriber: its id and pid are public.
-      if (link->id == id_of(bye) && link->pid == bye.pid && link->nonce == bye.nonce) {
-        key = link->key;
-      }
-    }
-  }
-  if (key == 0) {
+  // The nonce proves the BYE comes from the subscriber: its id and pid are public.
+  const auto leaving = std::find_if(links.begin(), links.end(), [&](const auto& link) {
+    return link->id == id_of(bye) && link->pid == bye.pid && link->nonce == bye.nonce;
+  });
+  if (leaving == links.end()) {
     drop_control("BYE for '" + std::string(id_of(bye)) + "' (pid " + std::to_string(bye.pid) +
                  ") that matches no registration");
     return;
   }
-  std::unique_ptr<SubscriberLink> leaving;
-  {
-    std::lock_guard lock(links_mutex);
-    const auto found = std::find_if(links.begin(), links.end(), [&](const auto& link) { return link->key == key; });
-    leaving = std::move(*found);
-    links.erase(found);
+  const std::unique_ptr<SubscriberLink> link = unregister((*leaving)->key);
+  log().info("topic '{}': subscriber '{}' (pid {}) left", names.topic, link->id, link->pid);
+}
+
+std::unique_ptr<SubscriberLink> PublisherCore::State::unregister(std::uint64_t key) noexcept {
+  const auto found = std::find_if(links.begin(), links.end(), [&](const auto& link) { return link->key == key; });
+  if (found == links.end()) {
+    return nullptr;
   }
-  write_table_entry(*leaving, false);
-  if (leaving->pidfd >= 0) {
-    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, leaving->pidfd, nullptr);
-    ::close(leaving->pidfd);
+  std::unique_ptr<SubscriberLink> link = std::move(*found);
+  links.erase(found);
+  subscriber_count.store(links.size(), std::memory_order_relaxed);
+  fan_out.retire(link->table_index);  // from here its queue may be closed
+  write_table_entry(*link, false);
+  if (link->pidfd >= 0) {
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, link->pidfd, nullptr);
+    ::close(link->pidfd);
+    link->pidfd = -1;
   }
-  log().info("topic '{}': subscriber '{}' (pid {}) left", names.topic, leaving->id, leaving->pid);
+  return link;
 }
 
 void PublisherCore::State::reap(std::uint64_t key, const char* why) noexcept {
-  std::unique_ptr<SubscriberLink> dead;
-  {
-    std::lock_guard lock(links_mutex);
-    const auto found = std::find_if(links.begin(), links.end(), [&](const auto& link) { return link->key == key; });
-    if (found == links.end()) {
-      return;
-    }
-    dead = std::move(*found);
-    links.erase(found);
-  }
-  write_table_entry(*dead, false);
-  if (dead->pidfd >= 0) {
-    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, dead->pidfd, nullptr);
-    ::close(dead->pidfd);
+  const std::unique_ptr<SubscriberLink> dead = unregister(key);
+  if (!dead) {
+    return;
   }
   // The subscriber can no longer unlink its own queue: we do, so nothing leaks;
   // but only if the name is still its queue, not a successor's with the same id.
   MessageQueue::unlink_if_same(names.notify_queue(dead->id), dead->queue.inode());
-  dead->queue.close();
   reclaimed.fetch_add(1, std::memory_order_relaxed);
   log().info("topic '{}': subscriber '{}' (pid {}) {}; its queue and table slot are reclaimed", names.topic, dead->id,
              dead->pid, why);
 }
 
 void PublisherCore::State::sweep_and_mirror() noexcept {
-  // Liveness reads /proc: done outside links_mutex, which publish() takes.
-  struct Probe {
-    std::uint64_t key;
-    pid_t pid;
-    std::uint64_t start_time;
-  };
-  std::vector<Probe> probes;
-  {
-    std::lock_guard lock(links_mutex);
-    probes.reserve(links.size());
-    for (const auto& link : links) {
-      probes.push_back({link->key, link->pid, link->start_time});
+  // Without a pidfd (old kernels) this sweep is the only death detector.
+  std::vector<std::uint64_t> dead;
+  for (const auto& link : links) {
+    if (!detail::process_alive(link->pid, link->start_time)) {
+      dead.push_back(link->key);
     }
   }
-  for (const Probe& probe : probes) {
-    // Without a pidfd (old kernels) this sweep is the only death detector.
-    if (!detail::process_alive(probe.pid, probe.start_time)) {
-      reap(probe.key, "exited");
-    }
+  for (const std::uint64_t key : dead) {
+    reap(key, "exited");
   }
-  {
-    std::lock_guard lock(links_mutex);
-    for (const auto& link : links) {
-      detail::SubscriberEntry& entry = region.entry(link->table_index);
-      entry.notified.store(link->notified, std::memory_order_relaxed);
-      entry.coalesced.store(link->coalesced, std::memory_order_relaxed);
-    }
+  for (const auto& link : links) {
+    detail::SubscriberEntry& entry = region.entry(link->table_index);
+    entry.notified.store(fan_out.notified(link->table_index), std::memory_order_relaxed);
+    entry.coalesced.store(fan_out.coalesced(link->table_index), std::memory_order_relaxed);
   }
   detail::RegionHeader& header = region.header();
   header.heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
@@ -700,10 +652,7 @@ PublisherStats PublisherCore::stats() const noexcept {
   stats.reclaimed = state.reclaimed.load(std::memory_order_relaxed);
   stats.rejected = state.rejected.load(std::memory_order_relaxed);
   stats.dropped_control = state.dropped_control.load(std::memory_order_relaxed);
-  {
-    std::lock_guard lock(state.links_mutex);
-    stats.subscribers = state.links.size();
-  }
+  stats.subscribers = state.subscriber_count.load(std::memory_order_relaxed);
   return stats;
 }
 

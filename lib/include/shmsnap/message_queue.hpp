@@ -72,6 +72,9 @@ class MessageQueue {
   static bool unlink(std::string_view name) noexcept;
 
   /// Sends without blocking when the descriptor is non-blocking.
+  /// As send(), on a raw queue descriptor this object does not own (the publisher's
+  /// lock-free fan-out holds descriptors, not MessageQueue objects).
+  static QueueStatus send_to(int descriptor, std::span<const std::byte> message, unsigned priority) noexcept;
   QueueStatus send(std::span<const std::byte> message, unsigned priority) noexcept;
   /// Sends, blocking at most `timeout` when the queue is full (blocking descriptor),
   /// or retrying until then (non-blocking descriptor).
