@@ -338,8 +338,9 @@ RegionProbe probe_region(std::string_view shm_name) {
 std::vector<std::string> find_topics(std::string_view prefix) {
   const std::string resolved = resolve_prefix(prefix);
   std::vector<std::string> topics;
-  for (const ObjectInfo& object : list_shm(resolved + ".")) {
-    const std::string topic = object.name.substr(1 + resolved.size() + 1);
+  const std::string start = namespace_start(resolved);
+  for (const ObjectInfo& object : list_shm(start)) {
+    const std::string topic = object.name.substr(1 + start.size());
     if (is_valid_name(topic, max_topic_length)) {
       topics.push_back(topic);
     }
@@ -349,7 +350,7 @@ std::vector<std::string> find_topics(std::string_view prefix) {
 
 CleanReport clean(std::string_view prefix, bool dry_run) {
   const std::string resolved = resolve_prefix(prefix);
-  const std::string start = resolved + ".";
+  const std::string start = namespace_start(resolved);
   CleanReport report;
   const auto record = [&](std::string path, std::string reason, bool remove, bool removed_ok, std::string error) {
     if (!remove) {
@@ -392,7 +393,9 @@ CleanReport clean(std::string_view prefix, bool dry_run) {
   const QueueHolders holders = scan_queue_holders();
   for (const ObjectInfo& queue : list_mqueues(start)) {
     const std::string rest = queue.name.substr(1 + start.size());
-    const std::size_t sub = rest.rfind(".sub.");
+    const std::string sub_marker = std::string{name_separator} + "sub" + name_separator;
+    const std::string control_marker = std::string{name_separator} + "ctl";
+    const std::size_t sub = rest.find(sub_marker);
     bool remove = false;
     std::string reason;
     if (sub != std::string::npos && sub > 0) {
@@ -411,8 +414,8 @@ CleanReport clean(std::string_view prefix, bool dry_run) {
         remove = true;
         reason = "notify queue that no process holds open (its subscriber is dead)";
       }
-    } else if (rest.size() > 4 && rest.ends_with(".ctl")) {
-      const std::string topic = rest.substr(0, rest.size() - 4);
+    } else if (rest.size() > control_marker.size() && rest.ends_with(control_marker)) {
+      const std::string topic = rest.substr(0, rest.size() - control_marker.size());
       const auto found = region_dead.find(topic);
       if (found == region_dead.end()) {
         remove = true;
@@ -424,7 +427,7 @@ CleanReport clean(std::string_view prefix, bool dry_run) {
         reason = "control queue of topic '" + topic + "', kept with its region (" + region_state[topic] + ")";
       }
     } else {
-      reason = "not a shmsnap queue name (neither <topic>.ctl nor <topic>.sub.<id>): left alone";
+      reason = "not a shmsnap queue name (neither <topic>:ctl nor <topic>:sub:<id>): left alone";
     }
     const bool removed = remove && (dry_run || ::mq_unlink(queue.name.c_str()) == 0 || errno == ENOENT);
     record(queue.path, reason, remove, removed, removed ? std::string() : std::strerror(errno));

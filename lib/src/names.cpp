@@ -33,10 +33,19 @@ std::string resolve_prefix(std::string_view explicit_prefix) {
   std::string prefix(explicit_prefix);
   if (prefix.empty()) {
     const char* from_env = std::getenv("SHMSNAP_PREFIX");
-    prefix = (from_env != nullptr && *from_env != '\0') ? from_env : std::string(default_prefix);
+    if (from_env != nullptr && *from_env == '\0') {
+      throw Error(Errc::invalid_argument,
+                  "SHMSNAP_PREFIX is set but empty: set it to a namespace such as 'shmsnap', or unset it to use "
+                  "the default namespace");
+    }
+    prefix = from_env != nullptr ? from_env : std::string(default_prefix);
   }
   validate_name("prefix", prefix, max_prefix_length);
   return prefix;
+}
+
+std::string namespace_start(std::string_view prefix) {
+  return std::string(prefix) + name_separator;
 }
 
 TopicNames::TopicNames(std::string_view prefix_in, std::string_view topic_in)
@@ -45,16 +54,16 @@ TopicNames::TopicNames(std::string_view prefix_in, std::string_view topic_in)
 }
 
 std::string TopicNames::region() const {
-  return "/" + prefix + "." + topic;
+  return "/" + namespace_start(prefix) + topic;
 }
 
 std::string TopicNames::control_queue() const {
-  return region() + ".ctl";
+  return region() + name_separator + "ctl";
 }
 
 std::string TopicNames::notify_queue(std::string_view subscriber_id) const {
   validate_name("subscriber id", subscriber_id, max_subscriber_id_length);
-  return region() + ".sub." + std::string(subscriber_id);
+  return region() + name_separator + "sub" + name_separator + std::string(subscriber_id);
 }
 
 }  // namespace shmsnap

@@ -1,7 +1,7 @@
 // libFuzzer target: parse_control on arbitrary bytes, i.e. anything a local peer
 // with write access may put on a topic's control queue. Property: an accepted
 // message names a valid subscriber id whose notify queue lies inside the topic's
-// own namespace ("/<prefix>.<topic>.sub.<id>", no further '/', within NAME_MAX),
+// own namespace ("/<prefix>:<topic>:sub:<id>", no further '/', within NAME_MAX),
 // and the parser never reads past the message.
 #include <climits>
 #include <cstddef>
@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   static const shmsnap::TopicNames names("fuzzprefix", "fuzz.topic");
   const std::string queue = names.notify_queue(id);
-  const std::string inside = names.region() + ".sub.";
+  const std::string inside = names.region() + shmsnap::name_separator + "sub" + shmsnap::name_separator;
   require(queue.compare(0, inside.size(), inside) == 0);
   require(queue.find('/', 1) == std::string::npos);
   require(queue.size() <= NAME_MAX);

@@ -5,6 +5,7 @@
 // accepted exactly when it is 1..max characters of [A-Za-z0-9_.-] and not "." or
 // ".."; every derived resource name is one '/'-led component within NAME_MAX that
 // starts with the topic's own region name.
+#include <algorithm>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -81,13 +82,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(reference_valid(prefix, shmsnap::max_prefix_length) && reference_valid(topic, shmsnap::max_topic_length));
     const std::string region = names.region();
     require(one_component(region));
-    require(region == "/" + std::string(prefix) + "." + std::string(topic));
+    require(region == "/" + std::string(prefix) + shmsnap::name_separator + std::string(topic));
     const std::string control = names.control_queue();
     require(one_component(control) && control.compare(0, region.size(), region) == 0);
     try {
       const std::string queue = names.notify_queue(id);
       require(reference_valid(id, shmsnap::max_subscriber_id_length));
-      require(one_component(queue) && queue == region + ".sub." + std::string(id));
+      require(one_component(queue) &&
+              queue == region + shmsnap::name_separator + "sub" + shmsnap::name_separator + std::string(id));
+      // Injective: the separator is outside the charset, so the parts split back.
+      require(std::count(queue.begin(), queue.end(), shmsnap::name_separator) == 3);
     } catch (const shmsnap::Error& failure) {
       require(failure.code() == shmsnap::Errc::invalid_argument);
       require(!reference_valid(id, shmsnap::max_subscriber_id_length));

@@ -21,10 +21,10 @@ namespace fs = std::filesystem;
 class CliAdmin : public CliTest {
  protected:
   [[nodiscard]] bool shm_exists(const std::string& topic) const {
-    return fs::exists("/dev/shm/" + prefix_ + "." + topic);
+    return fs::exists("/dev/shm/" + prefix_ + ":" + topic);
   }
   [[nodiscard]] bool mq_exists(const std::string& suffix) const {
-    return fs::exists("/dev/mqueue/" + prefix_ + "." + suffix);
+    return fs::exists("/dev/mqueue/" + prefix_ + ":" + suffix);
   }
 };
 
@@ -154,35 +154,35 @@ TEST_F(CliAdmin, CleanRemovesDeadProcessesLeftoversButNeverALiveOne) {
   killed.signal(SIGKILL);  // its queue outlives it: nobody is left to reclaim it
   ASSERT_EQ(killed.wait_exit(patience), 128 + SIGKILL);
   ASSERT_TRUE(shm_exists("doomed"));
-  ASSERT_TRUE(mq_exists("doomed.ctl"));
-  ASSERT_TRUE(mq_exists("doomed.sub.killed"));
+  ASSERT_TRUE(mq_exists("doomed:ctl"));
+  ASSERT_TRUE(mq_exists("doomed:sub:killed"));
 
   const CliResult dry = admin({"clean", "--prefix", prefix_, "--dry-run"});
   ASSERT_EQ(dry.code, 0) << dry.err;
-  EXPECT_NE(dry.out.find("would remove /dev/shm/" + prefix_ + ".doomed"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("would remove /dev/shm/" + prefix_ + ":doomed"), std::string::npos) << dry.out;
   EXPECT_TRUE(shm_exists("doomed")) << "a dry run removes nothing";
-  EXPECT_TRUE(mq_exists("doomed.sub.killed"));
+  EXPECT_TRUE(mq_exists("doomed:sub:killed"));
 
   const CliResult clean = admin({"clean", "--prefix", prefix_});
   ASSERT_EQ(clean.code, 0) << clean.err;
-  EXPECT_NE(clean.out.find("removed /dev/shm/" + prefix_ + ".doomed: publisher pid " + std::to_string(doomed.pid())),
+  EXPECT_NE(clean.out.find("removed /dev/shm/" + prefix_ + ":doomed: publisher pid " + std::to_string(doomed.pid())),
             std::string::npos)
       << clean.out;
-  EXPECT_NE(clean.out.find("removed /dev/mqueue/" + prefix_ + ".doomed.ctl"), std::string::npos) << clean.out;
-  EXPECT_NE(clean.out.find("removed /dev/mqueue/" + prefix_ + ".doomed.sub.killed"), std::string::npos) << clean.out;
-  EXPECT_NE(clean.out.find("kept /dev/shm/" + prefix_ + ".live: live"), std::string::npos) << clean.out;
-  EXPECT_NE(clean.out.find("kept /dev/mqueue/" + prefix_ + ".doomed.sub.waiting: live: held open by pid " +
+  EXPECT_NE(clean.out.find("removed /dev/mqueue/" + prefix_ + ":doomed:ctl"), std::string::npos) << clean.out;
+  EXPECT_NE(clean.out.find("removed /dev/mqueue/" + prefix_ + ":doomed:sub:killed"), std::string::npos) << clean.out;
+  EXPECT_NE(clean.out.find("kept /dev/shm/" + prefix_ + ":live: live"), std::string::npos) << clean.out;
+  EXPECT_NE(clean.out.find("kept /dev/mqueue/" + prefix_ + ":doomed:sub:waiting: live: held open by pid " +
                            std::to_string(waiting.pid())),
             std::string::npos)
       << clean.out;
   EXPECT_NE(clean.out.find("3 removed"), std::string::npos) << clean.out;
   EXPECT_FALSE(shm_exists("doomed"));
-  EXPECT_FALSE(mq_exists("doomed.ctl"));
-  EXPECT_FALSE(mq_exists("doomed.sub.killed"));
+  EXPECT_FALSE(mq_exists("doomed:ctl"));
+  EXPECT_FALSE(mq_exists("doomed:sub:killed"));
   EXPECT_TRUE(shm_exists("live"));
-  EXPECT_TRUE(mq_exists("live.ctl"));
-  EXPECT_TRUE(mq_exists("live.sub.watcher"));
-  EXPECT_TRUE(mq_exists("doomed.sub.waiting"));
+  EXPECT_TRUE(mq_exists("live:ctl"));
+  EXPECT_TRUE(mq_exists("live:sub:watcher"));
+  EXPECT_TRUE(mq_exists("doomed:sub:waiting"));
 
   // The live topic still works after the clean.
   ASSERT_TRUE(next_json(watching_live, is_refresh));
@@ -198,13 +198,13 @@ TEST_F(CliAdmin, CleanRemovesDeadProcessesLeftoversButNeverALiveOne) {
 TEST_F(CliAdmin, ShmStatAndRmKnowALiveRegionFromGarbage) {
   ChildProcess& feed = publisher("held", "robot.pose", {"--rate", "20"});
   ASSERT_TRUE(feed.wait_for_line("ready", patience));
-  const std::string region = "/" + prefix_ + ".held";
+  const std::string region = "/" + prefix_ + ":held";
   const CliResult stat = admin({"shm", "stat", region});
   ASSERT_EQ(stat.code, 0) << stat.err;
   EXPECT_NE(stat.out.find("region of schema robot.pose v1"), std::string::npos) << stat.out;
   EXPECT_NE(stat.out.find("pid " + std::to_string(feed.pid()) + " alive, holds the topic lock"), std::string::npos)
       << stat.out;
-  const CliResult listing = admin({"shm", "ls", "--starts-with", prefix_ + "."});
+  const CliResult listing = admin({"shm", "ls", "--starts-with", prefix_ + ":"});
   EXPECT_NE(listing.out.find(region), std::string::npos) << listing.out;
   const CliResult refused = admin({"shm", "rm", region});
   EXPECT_EQ(refused.code, 3);
@@ -246,7 +246,7 @@ TEST_F(CliAdmin, MqCommandsKeepPriorityOrderAndReportFullQueuesAndBadNames) {
   EXPECT_NE(stat.out.find("max messages:     3"), std::string::npos) << stat.out;
   EXPECT_NE(stat.out.find("messages pending: 3"), std::string::npos) << stat.out;
   if (admin::mqueue_mounted()) {
-    const CliResult listing = admin({"mq", "ls", "--starts-with", prefix_ + "."});
+    const CliResult listing = admin({"mq", "ls", "--starts-with", prefix_ + ":"});
     EXPECT_NE(listing.out.find(first), std::string::npos) << listing.out;
     EXPECT_NE(listing.out.find(second), std::string::npos) << listing.out;
   }

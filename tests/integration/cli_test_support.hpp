@@ -82,7 +82,7 @@ class CliTest : public ProcessTest {
   }
 
   /// The queue name "/<prefix>.<suffix>", inside the leftover check's view.
-  [[nodiscard]] std::string queue(const std::string& suffix) const { return "/" + prefix_ + "." + suffix; }
+  [[nodiscard]] std::string queue(const std::string& suffix) const { return "/" + prefix_ + ":" + suffix; }
 };
 
 /// Reads JSON lines from `child` until one satisfies `wanted`; every line must parse.

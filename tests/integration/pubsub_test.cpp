@@ -77,7 +77,7 @@ TEST_F(PubSub, KilledSubscriberHasItsQueueAndTableSlotReclaimed) {
   ChildProcess& victim = start("subscriber", {"--id", "victim", "--until-seq", "1", "--linger", "1"});
   ASSERT_TRUE(victim.wait_for_line("DONE", patience)) << victim.output();
   ASSERT_TRUE(publisher.wait_for_line("TABLE subscribers=1", patience)) << publisher.output();
-  const std::string queue = "/dev/mqueue/" + prefix_ + ".topic.sub.victim";
+  const std::string queue = "/dev/mqueue/" + prefix_ + ":topic:sub:victim";
   ASSERT_TRUE(!ensure_mqueue_mounted() || std::filesystem::exists(queue));
 
   victim.signal(SIGKILL);

@@ -220,7 +220,7 @@ TEST_F(Reliability, SubscriberWithoutReadPermissionGetsPermissionDeniedNamingThe
   ASSERT_TRUE(error) << outsider.output();
   EXPECT_NE(error->find("code=permission_denied"), std::string::npos) << *error;
   EXPECT_NE(error->find("EACCES"), std::string::npos) << *error;
-  EXPECT_NE(error->find("/dev/shm/" + prefix_ + ".topic"), std::string::npos) << *error;
+  EXPECT_NE(error->find("/dev/shm/" + prefix_ + ":topic"), std::string::npos) << *error;
   EXPECT_EQ(outsider.wait_exit(patience), 3);
   publisher.signal(SIGTERM);
   EXPECT_EQ(publisher.wait_exit(patience), 0);
@@ -451,15 +451,15 @@ TEST_F(Reliability, IdsThatWouldEscapeTheTopicNamespaceNeverOpenAQueue) {
   PublisherCore publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
                           PublisherOptions{.prefix = prefix_});
   // Decoys where a naive name join of a hostile id could land.
-  const std::vector<std::string> decoys{"/" + prefix_ + ".x", "/" + prefix_ + ".topic.x",
-                                        "/" + prefix_ + ".other.sub.victim", "/" + prefix_ + ".topic.sub"};
+  const std::vector<std::string> decoys{"/" + prefix_ + ":x", "/" + prefix_ + ":topic:x",
+                                        "/" + prefix_ + ":other:sub:victim", "/" + prefix_ + ":topic:sub"};
   std::vector<MessageQueue> decoy_queues;
   for (const std::string& decoy : decoys) {
     decoy_queues.push_back(MessageQueue::create(
         decoy, MessageQueue::CreateOptions{.max_messages = 1, .message_size = sizeof(NotifyMessage), .mode = 0600}));
   }
   MessageQueue control = MessageQueue::open(names_.control_queue(), MessageQueue::Access::write, true);
-  const std::vector<std::string> hostile{"../x", "a/b", "..", ".", "../other.sub.victim", "/x", "x/", "../../x"};
+  const std::vector<std::string> hostile{"../x", "a/b", "..", ".", "../other:sub:victim", "/x", "x/", "../../x", "x:y"};
   for (const std::string& id : hostile) {
     ASSERT_EQ(control.send_for(as_bytes(hello_with_raw_id(id, getpid(), publisher.epoch(),
                                                           TestSnapshot::shmsnap_schema.fingerprint)),
@@ -603,7 +603,7 @@ TEST_F(Reliability, RegionLargerThanFreeShmIsRefusedAtCreateWithAClearError) {
   EXPECT_TRUE(WIFEXITED(outcome.status) && WEXITSTATUS(outcome.status) == 0)
       << "status " << outcome.status << ": " << outcome.text;
   EXPECT_NE(outcome.text.find("out_of_space"), std::string::npos) << outcome.text;
-  EXPECT_NE(outcome.text.find("/dev/shm/" + prefix_ + ".topic"), std::string::npos) << outcome.text;
+  EXPECT_NE(outcome.text.find("/dev/shm/" + prefix_ + ":topic"), std::string::npos) << outcome.text;
   EXPECT_NE(outcome.text.find("shm-size"), std::string::npos) << outcome.text;
   remove_leftovers(prefix_);  // the control queue is never made, but be sure
 }

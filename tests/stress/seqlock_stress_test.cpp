@@ -43,7 +43,7 @@ void hammer(const std::string& prefix, const std::string& topic, std::uint32_t s
   std::atomic<std::uint64_t> starved{0};
   for (int index = 0; index < reader_count; ++index) {
     readers.emplace_back([&] {
-      RegionReader reader = RegionReader::open("/" + prefix + "." + topic);
+      RegionReader reader = RegionReader::open("/" + prefix + ":" + topic);
       auto snapshot = std::make_unique<T>();
       std::uint64_t last_seq = 0;
       std::uint64_t local_retries = 0;

@@ -22,7 +22,7 @@ std::vector<std::string> list(const char* directory, const std::string& prefix) 
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix + ".", 0) == 0) {
+    if (name.rfind(prefix + ":", 0) == 0) {
       names.push_back(std::string(directory) + "/" + name);
     }
   }

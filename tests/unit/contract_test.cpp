@@ -118,7 +118,7 @@ TEST_F(ReaderDeadline, AReaderLappedOnEveryAttemptStillReturnsFromItsWait) {
   publisher.publish(TestSnapshot{TestSnapshot::make(2)});
   // Every read of the newest slot now looks like a write in progress, while the
   // publisher lives: a reader that retries without bound never returns.
-  RegionTamper tamper("/" + prefix_ + ".lapped");
+  RegionTamper tamper("/" + prefix_ + ":lapped");
   reinterpret_cast<std::atomic<std::uint64_t>&>(tamper.published_slot().lock).fetch_or(1);
 
   auto waited = std::async(std::launch::async, [&] { return subscriber.wait(std::chrono::milliseconds(10)); });
@@ -138,10 +138,10 @@ class ValidatedGeometry : public ProcessTest {};
 TEST_F(ValidatedGeometry, AHeaderRewrittenAfterValidationCannotWidenAnyReadOrSteerTheWriter) {
   auto publisher = Publisher<TestSnapshot>::create("rewritten", {.prefix = prefix_});
   publisher.publish(TestSnapshot{TestSnapshot::make(1)});
-  RegionReader reader = RegionReader::open("/" + prefix_ + ".rewritten");
+  RegionReader reader = RegionReader::open("/" + prefix_ + ":rewritten");
   const std::string descriptor(reader.descriptor());
   {
-    RegionTamper tamper("/" + prefix_ + ".rewritten");
+    RegionTamper tamper("/" + prefix_ + ":rewritten");
     detail::RegionHeader& header = tamper.header();
     header.payload_size = 1U << 30;
     header.slot_stride = 1U << 30;

@@ -1,7 +1,11 @@
 // Names and wire messages: everything a peer or a user can hand us is validated.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <unordered_map>
+#include <vector>
 
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
@@ -12,9 +16,63 @@ namespace {
 
 TEST(Names, DerivesEveryResourceNameFromPrefixAndTopic) {
   const TopicNames names("pfx", "quotes.eu-1");
-  EXPECT_EQ(names.region(), "/pfx.quotes.eu-1");
-  EXPECT_EQ(names.control_queue(), "/pfx.quotes.eu-1.ctl");
-  EXPECT_EQ(names.notify_queue("reader_7"), "/pfx.quotes.eu-1.sub.reader_7");
+  EXPECT_EQ(names.region(), "/pfx:quotes.eu-1");
+  EXPECT_EQ(names.control_queue(), "/pfx:quotes.eu-1:ctl");
+  EXPECT_EQ(names.notify_queue("reader_7"), "/pfx:quotes.eu-1:sub:reader_7");
+}
+
+// Every resource name over a grammar of names built from the pieces that made the
+// old scheme collide ("a.sub.b" as a topic vs topic "a" with id "b.ctl"): no two
+// different resources, of any prefix, topic or id, share a name.
+TEST(Names, NoTwoResourcesOfAnyPrefixTopicOrIdShareAName) {
+  const std::vector<std::string> pieces{"a", "b", ".", "-", "_", "sub", "ctl", "a.sub", "sub.b", "b.ctl", "x.y"};
+  std::vector<std::string> names{};
+  for (const std::string& first : pieces) {
+    names.push_back(first);
+    for (const std::string& second : pieces) {
+      names.push_back(first + "." + second);
+      names.push_back(first + second);
+    }
+  }
+  std::erase_if(names, [](const std::string& name) { return !is_valid_name(name, max_subscriber_id_length); });
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::unordered_map<std::string, std::string> owner;  // resource name -> what it belongs to
+  std::size_t collisions = 0;
+  const auto claim = [&](const std::string& resource, const std::string& what) {
+    const auto [place, fresh] = owner.emplace(resource, what);
+    if (!fresh && place->second != what) {
+      if (++collisions <= 5) {
+        ADD_FAILURE() << resource << " is both " << place->second << " and " << what;
+      }
+    }
+  };
+  for (const std::string prefix : {"p", "p.a", "p.a.sub", "sub"}) {
+    for (const std::string& topic : names) {
+      const TopicNames topic_names(prefix, topic);
+      const std::string where = std::string(prefix) + "|" + topic;
+      claim(topic_names.region(), "region " + where);
+      claim(topic_names.control_queue(), "control " + where);
+      for (const std::string& id : names) {
+        claim(topic_names.notify_queue(id), "notify " + where + "|" + id);
+      }
+    }
+  }
+  EXPECT_EQ(collisions, 0U) << "over " << owner.size() << " resource names";
+  EXPECT_GT(owner.size(), 100'000U);
+}
+
+TEST(Names, AnEmptyPrefixVariableIsRefusedNotReadAsTheDefault) {
+  setenv("SHMSNAP_PREFIX", "", 1);
+  try {
+    (void)resolve_prefix("");
+    ADD_FAILURE() << "an empty SHMSNAP_PREFIX was accepted";
+  } catch (const Error& failure) {
+    EXPECT_EQ(failure.code(), Errc::invalid_argument);
+    EXPECT_NE(std::string(failure.what()).find("SHMSNAP_PREFIX is set but empty"), std::string::npos);
+  }
+  unsetenv("SHMSNAP_PREFIX");
+  EXPECT_EQ(resolve_prefix(""), default_prefix);
 }
 
 TEST(Names, RefusesNamesThatEscapeOrBreakTheNamespaceWithTheRuleStated) {

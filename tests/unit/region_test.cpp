@@ -33,12 +33,12 @@ class GarbageRegion : public ProcessTest {
   std::vector<char> valid_region() {
     auto publisher = Publisher<TestSnapshot>::create("valid", {.prefix = prefix_});
     publisher.publish(TestSnapshot{TestSnapshot::make(7)});
-    std::ifstream file("/dev/shm/" + prefix_ + ".valid", std::ios::binary);
+    std::ifstream file("/dev/shm/" + prefix_ + ":valid", std::ios::binary);
     return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
   }
 
   void plant(const std::string& topic, const std::vector<char>& bytes) {
-    planted_.push_back("/dev/shm/" + prefix_ + "." + topic);
+    planted_.push_back("/dev/shm/" + prefix_ + ":" + topic);
     std::ofstream file(planted_.back(), std::ios::binary);
     file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
@@ -54,7 +54,7 @@ class GarbageRegion : public ProcessTest {
   /// and a message containing `expected`.
   void expect_refused(const std::string& topic, const std::string& expected) {
     try {
-      (void)RegionReader::open("/" + prefix_ + "." + topic);
+      (void)RegionReader::open("/" + prefix_ + ":" + topic);
       ADD_FAILURE() << topic << ": a reader accepted it";
     } catch (const Error& failure) {
       EXPECT_EQ(failure.code(), Errc::invalid_region) << failure.what();
@@ -116,7 +116,7 @@ TEST_F(GarbageRegion, SlotCountOrSizeInconsistentWithTheFileIsRefused) {
 TEST_F(GarbageRegion, AValidRegionCopiedElsewhereIsReadable) {
   // Guards the tests above: the unmodified bytes pass, so each refusal is the poke's doing.
   plant("copy", valid_region());
-  RegionReader reader = RegionReader::open("/" + prefix_ + ".copy");
+  RegionReader reader = RegionReader::open("/" + prefix_ + ":copy");
   TestSnapshot snapshot{};
   SnapshotMeta meta;
   std::uint64_t retries = 0;

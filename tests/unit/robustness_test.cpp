@@ -48,7 +48,7 @@ TEST_F(Robustness, AbandonedLoansNeverHandReadersATornSnapshot) {
   std::vector<std::thread> readers;
   for (int index = 0; index < 2; ++index) {
     readers.emplace_back([&] {
-      RegionReader reader = RegionReader::open("/" + prefix_ + ".loans");
+      RegionReader reader = RegionReader::open("/" + prefix_ + ":loans");
       TestSnapshot copy{};
       std::uint64_t retries = 0;
       while (!done.load(std::memory_order_relaxed)) {
@@ -81,7 +81,7 @@ TEST_F(Robustness, CreatingQueuesFromManyThreadsLeavesTheUmaskAlone) {
   for (int thread = 0; thread < 4; ++thread) {
     creators.emplace_back([this, thread] {
       for (int index = 0; index < 200; ++index) {
-        const std::string name = "/" + prefix_ + ".q" + std::to_string(thread) + "_" + std::to_string(index);
+        const std::string name = "/" + prefix_ + ":q" + std::to_string(thread) + "_" + std::to_string(index);
         MessageQueue queue = MessageQueue::create(name, {.mode = 0620});
         EXPECT_EQ(queue.owner(), geteuid());
         MessageQueue::unlink(name);
@@ -96,7 +96,7 @@ TEST_F(Robustness, CreatingQueuesFromManyThreadsLeavesTheUmaskAlone) {
 
 TEST_F(Robustness, QueuesGetExactlyTheModeAskedForWhateverTheUmask) {
   const mode_t before = umask(077);
-  const std::string name = "/" + prefix_ + ".mode";
+  const std::string name = "/" + prefix_ + ":mode";
   {
     MessageQueue queue = MessageQueue::create(name, {.mode = 0620});
     if (ensure_mqueue_mounted()) {
@@ -122,9 +122,9 @@ TEST_F(Robustness, FailedOpensLeakNoDescriptor) {
 TEST_F(Robustness, AReaderKeepsTheGeometryItValidatedWhenTheHeaderChangesUnderIt) {
   auto publisher = Publisher<TestSnapshot>::create("geometry", {.prefix = prefix_});
   publisher.publish(TestSnapshot{TestSnapshot::make(5)});
-  RegionReader reader = RegionReader::open("/" + prefix_ + ".geometry");
+  RegionReader reader = RegionReader::open("/" + prefix_ + ":geometry");
   // A hostile or buggy writer rewrites the sizes after validation.
-  const int fd = shm_open(("/" + prefix_ + ".geometry").c_str(), O_RDWR, 0);
+  const int fd = shm_open(("/" + prefix_ + ":geometry").c_str(), O_RDWR, 0);
   ASSERT_GE(fd, 0);
   void* base = mmap(nullptr, sizeof(detail::RegionHeader), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   ASSERT_NE(base, MAP_FAILED);

@@ -68,7 +68,7 @@ struct QueueHolders {
 
 /// What a look at a region file (without mapping it for reading) tells.
 struct RegionProbe {
-  std::string name;  ///< "/<prefix>.<topic>"
+  std::string name;  ///< "/<prefix>:<topic>"
   bool exists = false;
   bool inspectable = true;       ///< false: we may not open it (problem says why)
   bool valid = false;            ///< passes RegionReader::validate
@@ -87,7 +87,7 @@ struct RegionProbe {
 /// and may simply retry.
 [[nodiscard]] RegionProbe probe_region(std::string_view shm_name);
 
-/// Topics of `prefix` that have a region: every /dev/shm/<prefix>.<topic> whose
+/// Topics of `prefix` that have a region: every /dev/shm/<prefix>:<topic> whose
 /// topic part is a valid topic name. Sorted.
 [[nodiscard]] std::vector<std::string> find_topics(std::string_view prefix);
 

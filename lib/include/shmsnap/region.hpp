@@ -73,7 +73,7 @@ class RegionReader {
   RegionReader& operator=(RegionReader&&) noexcept;
   ~RegionReader();
 
-  /// Opens `shm_name` ("/<prefix>.<topic>") read-only and validates it. Throws Error:
+  /// Opens `shm_name` ("/<prefix>:<topic>") read-only and validates it. Throws Error:
   /// not_found, permission_denied, invalid_region (the reason and what to do).
   [[nodiscard]] static RegionReader open(const std::string& shm_name);
 

@@ -1,4 +1,4 @@
-// Byte layout of a snapshot region (/<prefix>.<topic>). Written by exactly one
+// Byte layout of a snapshot region (/<prefix>:<topic>). Written by exactly one
 // publisher (mapped read-write); read by subscribers and tools (PROT_READ) that
 // validate every field below before touching a payload (region.cpp).
 //
