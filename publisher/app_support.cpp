@@ -1,7 +1,9 @@
 #include "app_support.hpp"
 
+#include <pwd.h>
 #include <signal.h>
 
+#include <array>
 #include <cstdlib>
 
 #include <spdlog/sinks/ostream_sink.h>
@@ -113,6 +115,50 @@ std::string default_log_level() {
 
 std::vector<std::string> arguments(int argc, char** argv) {
   return std::vector<std::string>(argv, argv + argc);
+}
+
+}  // namespace shmsnap::app
+
+namespace shmsnap::app {
+
+CLI::Option* add_prefix_option(CLI::App& command, std::string& prefix) {
+  return command.add_option("--prefix", prefix, "resource namespace (default $SHMSNAP_PREFIX or 'shmsnap')")
+      ->check(CLI::Validator(
+          [](const std::string& value) {
+            return value.empty() ? std::string(
+                                       "an empty prefix would silently mean the default namespace: give a "
+                                       "name, or leave --prefix out")
+                                 : std::string();
+          },
+          "NAME"));
+}
+
+CLI::Option* add_trust_owner_option(CLI::App& command, std::vector<std::string>& users) {
+  return command.add_option("--trust-owner", users,
+                            "also follow regions owned by USER (name or uid); by default only your own and "
+                            "root's are trusted, since whoever creates a name in /dev/shm first owns it");
+}
+
+std::vector<uid_t> trusted_uids(const std::vector<std::string>& users) {
+  std::vector<uid_t> uids;
+  for (const std::string& user : users) {
+    std::array<char, 1024> buffer{};
+    passwd entry{};
+    passwd* found = nullptr;
+    if (getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+      uids.push_back(found->pw_uid);
+      continue;
+    }
+    char* end = nullptr;
+    const unsigned long number = std::strtoul(user.c_str(), &end, 10);
+    if (!user.empty() && end != nullptr && *end == '\0') {
+      uids.push_back(static_cast<uid_t>(number));
+      continue;
+    }
+    throw Error(Errc::invalid_argument,
+                "--trust-owner '" + user + "': no such user; give a user name from /etc/passwd or a numeric uid");
+  }
+  return uids;
 }
 
 }  // namespace shmsnap::app

@@ -73,6 +73,18 @@ void parse(CLI::App& app, const std::vector<std::string>& args);
 /// CLI11 check: the value is one of the spdlog level names.
 [[nodiscard]] CLI::Validator log_level_validator();
 
+/// Adds --prefix to `command`: an explicit empty value is refused (it would
+/// silently mean the default namespace).
+CLI::Option* add_prefix_option(CLI::App& command, std::string& prefix);
+
+/// Adds --trust-owner USER (repeatable) to `command`: users besides the caller and
+/// root whose regions it reads. Resolve the names with trusted_uids().
+CLI::Option* add_trust_owner_option(CLI::App& command, std::vector<std::string>& users);
+
+/// The uids of `users` (names or numbers). Throws Error{invalid_argument} for an
+/// unknown user.
+[[nodiscard]] std::vector<uid_t> trusted_uids(const std::vector<std::string>& users);
+
 /// Collects argv into strings, for main().
 [[nodiscard]] std::vector<std::string> arguments(int argc, char** argv);
 

@@ -52,7 +52,7 @@ void configure(CLI::App& app, Settings& settings) {
   auto* count = app.add_option("--count", settings.count, "stop (and shut the topic down) after N publishes")
                     ->check(CLI::PositiveNumber);
   app.add_option("--duration", settings.duration, "stop after S seconds")->check(CLI::PositiveNumber)->excludes(count);
-  app.add_option("--prefix", settings.prefix, "resource namespace (default $SHMSNAP_PREFIX or 'shmsnap')");
+  add_prefix_option(app, settings.prefix);
   app.add_option("--mode", settings.mode, "octal permission mode of the region")
       ->capture_default_str()
       ->check(CLI::Validator(

@@ -12,7 +12,7 @@ constexpr const char* queue_name_help =
     "queue name: '/' then up to 254 characters without '/', e.g. /jobs (mq_overview(7))";
 
 void add_prefix(CLI::App& command, std::string& prefix) {
-  command.add_option("--prefix", prefix, "resource namespace (default $SHMSNAP_PREFIX or 'shmsnap')");
+  add_prefix_option(command, prefix);
 }
 
 CLI::Validator octal_mode() {
@@ -73,12 +73,14 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
                          "every topic of the prefix: schema, publisher pid and liveness, epoch, sequence, last publish "
                          "age, subscribers with their pids and counters");
   add_prefix(*list, topic.prefix);
+  add_trust_owner_option(*list, topic.trust_owners);
   list->add_flag("--json", topic.json, "one JSON array instead of a table");
   list->callback([&] { action = [&] { return list_topics(topic, io); }; });
 
   auto* dump = app.add_subcommand("dump", "the current snapshot of TOPIC, decoded through its embedded schema");
   dump->add_option("topic", topic.topic, "topic name")->required();
   add_prefix(*dump, topic.prefix);
+  add_trust_owner_option(*dump, topic.trust_owners);
   dump->add_flag("--json", topic.json, "one JSON object: topic, schema, epoch, seq, data");
   dump->callback([&] { action = [&] { return dump_topic(topic, io); }; });
 
@@ -88,6 +90,7 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
       "exits on SIGINT or after --count updates");
   watch->add_option("topic", topic.topic, "topic name")->required();
   add_prefix(*watch, topic.prefix);
+  add_trust_owner_option(*watch, topic.trust_owners);
   watch->add_option("--count", topic.count, "exit 0 after N updates")->check(CLI::PositiveNumber);
   watch->add_option("--timeout", topic.timeout, "exit 4 when the topic does not exist after S seconds")
       ->check(CLI::PositiveNumber);
@@ -98,6 +101,9 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
       "clean", "remove the regions and queues of the prefix whose owners are dead; a live one is never touched");
   add_prefix(*clean, topic.prefix);
   clean->add_flag("--dry-run", topic.dry_run, "only say what would be removed");
+  clean->add_flag("--force", topic.force,
+                  "also remove what no shmsnap process can use under the prefix: FIFOs, links, directories "
+                  "and other non-files planted in /dev/shm");
   clean->callback([&] { action = [&] { return clean_resources(topic, io); }; });
 
   auto* mq = app.add_subcommand("mq", "POSIX message queues: create, send, recv, stat, unlink, ls");

@@ -20,10 +20,12 @@ struct TopicCommand {
   std::string topic;
   std::string prefix;
   bool json = false;
-  std::uint64_t count = 0;  ///< watch: exit after N updates
-  double timeout = 0;       ///< watch: give up waiting for the topic after S seconds
-  bool dry_run = false;     ///< clean
-  bool color = true;        ///< watch: highlight changes when stdout is a terminal
+  std::uint64_t count = 0;                ///< watch: exit after N updates
+  double timeout = 0;                     ///< watch: give up waiting for the topic after S seconds
+  bool dry_run = false;                   ///< clean
+  bool force = false;                     ///< clean: also remove non-files planted under the prefix
+  std::vector<std::string> trust_owners;  ///< list, dump, watch: users trusted besides the caller and root
+  bool color = true;                      ///< watch: highlight changes when stdout is a terminal
 };
 
 [[nodiscard]] int list_topics(const TopicCommand& command, Io& io);

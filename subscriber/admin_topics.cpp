@@ -49,12 +49,12 @@ std::optional<std::vector<std::byte>> read_newest(const RegionReader& reader, Sn
                                    "snapshot can be copied (give it more --slots)");
 }
 
-Json describe_topic(const std::string& prefix, const std::string& topic) {
+Json describe_topic(const std::string& prefix, const std::string& topic, const TrustedOwners& trusted) {
   const TopicNames names(prefix, topic);
   Json entry{{"topic", topic}, {"region", "/dev/shm" + names.region()}};
   std::optional<RegionReader> opened;
   try {
-    opened.emplace(RegionReader::open(names.region()));
+    opened.emplace(RegionReader::open(names.region(), trusted));
   } catch (const Error& error) {
     entry["valid"] = false;
     entry["problem"] = error.what();
@@ -154,9 +154,10 @@ std::string local_time_text(std::int64_t realtime_ns) {
 
 int list_topics(const TopicCommand& command, Io& io) {
   const std::string prefix = resolve_prefix(command.prefix);
+  const TrustedOwners trusted{.also = trusted_uids(command.trust_owners)};
   Json topics = Json::array();
   for (const std::string& topic : admin::find_topics(prefix)) {
-    topics.push_back(describe_topic(prefix, topic));
+    topics.push_back(describe_topic(prefix, topic, trusted));
   }
   if (command.json) {
     io.out << topics.dump(2) << std::endl;
@@ -199,7 +200,8 @@ int list_topics(const TopicCommand& command, Io& io) {
 
 int dump_topic(const TopicCommand& command, Io& io) {
   const TopicNames names(resolve_prefix(command.prefix), command.topic);
-  const RegionReader reader = RegionReader::open(names.region());
+  const RegionReader reader =
+      RegionReader::open(names.region(), TrustedOwners{.also = trusted_uids(command.trust_owners)});
   SnapshotMeta meta;
   const std::optional<std::vector<std::byte>> newest = read_newest(reader, meta);
   Json data = nullptr;
@@ -239,7 +241,7 @@ int dump_topic(const TopicCommand& command, Io& io) {
 
 int clean_resources(const TopicCommand& command, Io& io) {
   const std::string prefix = resolve_prefix(command.prefix);
-  const admin::CleanReport report = admin::clean(prefix, command.dry_run);
+  const admin::CleanReport report = admin::clean(prefix, command.dry_run, command.force);
   for (const admin::CleanEntry& entry : report.removed) {
     io.out << (command.dry_run ? "would remove " : "removed ") << entry.path << ": " << entry.reason << "\n";
   }

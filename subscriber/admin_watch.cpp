@@ -36,6 +36,7 @@ class Watch {
       : command_(command),
         io_(io),
         names_(resolve_prefix(command.prefix), command.topic),
+        trusted_{.also = trusted_uids(command.trust_owners)},
         terminal_(command.color && &io.out == &std::cout && ::isatty(STDOUT_FILENO) == 1) {}
 
   int run() {
@@ -84,7 +85,7 @@ class Watch {
  private:
   bool try_open() {
     try {
-      RegionReader candidate = RegionReader::open(names_.region());
+      RegionReader candidate = RegionReader::open(names_.region(), trusted_);
       if (reader_ && candidate.inode() == reader_->inode()) {
         return false;
       }
@@ -188,6 +189,7 @@ class Watch {
   const TopicCommand& command_;
   Io& io_;
   TopicNames names_;
+  TrustedOwners trusted_;
   bool terminal_;
   std::optional<RegionReader> reader_;
   std::optional<SnapshotCodec> codec_;

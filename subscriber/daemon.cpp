@@ -39,6 +39,7 @@ struct Settings {
   std::uint64_t count = 0;
   double timeout = 0;
   std::string prefix;
+  std::vector<std::string> trust_owners;
   std::string log_level = default_log_level();
 };
 
@@ -81,7 +82,8 @@ void configure(CLI::App& app, Settings& settings) {
   app.add_option("--timeout", settings.timeout,
                  "exit 4 when a topic has no publisher after S seconds, or nothing arrives for S seconds")
       ->check(CLI::PositiveNumber);
-  app.add_option("--prefix", settings.prefix, "resource namespace (default $SHMSNAP_PREFIX or 'shmsnap')");
+  add_prefix_option(app, settings.prefix);
+  add_trust_owner_option(app, settings.trust_owners);
   app.add_option("--log-level", settings.log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(log_level_validator());
@@ -160,6 +162,7 @@ class Daemon {
  private:
   void try_attach(Follower& follower) {
     SubscriberOptions options{.prefix = settings_.prefix, .id = settings_.id, .mode = wait_mode(settings_.mode)};
+    options.trusted_owners = trusted_uids(settings_.trust_owners);
     try {
       follower.core = std::make_unique<SubscriberCore>(follower.topic, nullptr, options);
     } catch (const Error& error) {

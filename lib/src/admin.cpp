@@ -17,6 +17,7 @@
 
 #include "os_error.hpp"
 #include "process.hpp"
+#include "shared_memory.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
 #include "shmsnap/region.hpp"
@@ -111,7 +112,7 @@ void require_mqueue_mount() {
 // and a successor cannot replace the name while we hold the old inode's lock.
 bool remove_dead_region(const std::string& shm_name, std::string& why_not) {
   const std::string path = "/dev/shm" + shm_name;
-  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (descriptor < 0) {
     why_not = errno == ENOENT ? "already gone" : std::string("cannot open: ") + std::strerror(errno);
     return errno == ENOENT;
@@ -279,7 +280,8 @@ RegionProbe probe_region(std::string_view shm_name) {
   RegionProbe probe;
   probe.name = std::string(shm_name);
   const std::string path = "/dev/shm" + probe.name;
-  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO planted under the name cannot block the probe.
+  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (descriptor < 0) {
     if (errno != ENOENT) {
       probe.exists = true;
@@ -291,6 +293,12 @@ RegionProbe probe_region(std::string_view shm_name) {
   probe.exists = true;
   struct stat status {};
   ::fstat(descriptor, &status);
+  if (!S_ISREG(status.st_mode)) {
+    ::close(descriptor);
+    probe.inspectable = false;
+    probe.problem = detail::describe_file_type(status.st_mode) + ", not a shmsnap region";
+    return probe;
+  }
   const std::int64_t changed_ns = std::int64_t{status.st_ctim.tv_sec} * 1'000'000'000 + status.st_ctim.tv_nsec;
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
@@ -348,7 +356,7 @@ std::vector<std::string> find_topics(std::string_view prefix) {
   return topics;
 }
 
-CleanReport clean(std::string_view prefix, bool dry_run) {
+CleanReport clean(std::string_view prefix, bool dry_run, bool force) {
   const std::string resolved = resolve_prefix(prefix);
   const std::string start = namespace_start(resolved);
   CleanReport report;
@@ -383,6 +391,26 @@ CleanReport clean(std::string_view prefix, bool dry_run) {
     if (dead && !removed) {
       region_dead[topic] = false;  // it may have come back to life: keep its queues too
     }
+  }
+
+  // What list_shm skips: names under the prefix that no publisher could have made.
+  if (DIR* listing = ::opendir("/dev/shm")) {
+    while (const dirent* entry = ::readdir(listing)) {
+      const std::string_view name(entry->d_name);
+      struct stat status {};
+      const std::string path = "/dev/shm/" + std::string(name);
+      if (!name.starts_with(start) || ::lstat(path.c_str(), &status) != 0 || S_ISREG(status.st_mode)) {
+        continue;
+      }
+      const std::string what = detail::describe_file_type(status.st_mode) + ", not a shmsnap region";
+      if (!force) {
+        record(path, what + ": it blocks its topic; 'shmsnap clean --force' removes it", false, false, {});
+        continue;
+      }
+      const bool removed = dry_run || (S_ISDIR(status.st_mode) ? ::rmdir(path.c_str()) : ::unlink(path.c_str())) == 0;
+      record(path, what, true, removed, removed ? std::string() : std::strerror(errno));
+    }
+    ::closedir(listing);
   }
 
   if (!mqueue_mounted()) {

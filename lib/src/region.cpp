@@ -1,6 +1,10 @@
 #include "shmsnap/region.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -26,6 +30,17 @@ Field field_at(const std::byte* bytes, std::size_t offset) noexcept {
 // within microseconds, so a short bounded wait tells "starting" from "abandoned".
 constexpr int initialisation_polls = 40;
 constexpr auto initialisation_poll_interval = std::chrono::milliseconds(25);
+
+// How a user is named on the command line: the name when it has one, else the uid.
+std::string user_name_for_option(uid_t uid) {
+  std::array<char, 1024> buffer{};
+  passwd entry{};
+  passwd* found = nullptr;
+  if (getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+    return found->pw_name;
+  }
+  return std::to_string(uid);
+}
 
 }  // namespace
 
@@ -113,9 +128,35 @@ RegionValidation RegionReader::validate(const std::byte* bytes, std::uint64_t fi
                           {}};
 }
 
-RegionReader RegionReader::open(const std::string& shm_name) {
+bool TrustedOwners::trusts(uid_t owner) const noexcept {
+  return anyone || owner == 0 || owner == geteuid() || std::find(also.begin(), also.end(), owner) != also.end();
+}
+
+std::string user_name(uid_t uid) {
+  std::array<char, 1024> buffer{};
+  passwd entry{};
+  passwd* found = nullptr;
+  if (getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+    return "'" + std::string(found->pw_name) + "' (uid " + std::to_string(uid) + ")";
+  }
+  return "uid " + std::to_string(uid);
+}
+
+RegionReader RegionReader::open(const std::string& shm_name, const TrustedOwners& trusted) {
   auto mapping = std::make_unique<Mapping>();
   mapping->memory = detail::SharedMemory::open(shm_name, detail::SharedMemory::Access::read_only);
+  // Checked on the descriptor we read through, so the name cannot be swapped in between.
+  if (const uid_t owner = mapping->memory.owner(); !trusted.trusts(owner)) {
+    const std::string who = user_name(owner);
+    throw Error(Errc::permission_denied,
+                "region /dev/shm" + shm_name + " is owned by user " + who + ", whom this reader does not trust (it " +
+                    "trusts its own user and root): another user may have created the name before the real "
+                    "publisher. If that user runs the publisher, trust it with SubscriberOptions::trusted_owners "
+                    "or --trust-owner " +
+                    user_name_for_option(owner) +
+                    "; otherwise remove the region and start "
+                    "the real publisher");
+  }
   RegionValidation checked{std::nullopt, "the region is not initialised"};
   for (int poll = 0; poll < initialisation_polls; ++poll) {
     const std::uint64_t size = mapping->memory.file_size();

@@ -81,19 +81,21 @@ void inspect_previous(SharedMemory& existing, PreviousOwner& previous) {
 }
 
 std::string holder_description(SharedMemory& existing) {
+  std::string owner = "an unknown user";
   try {
+    owner = "user " + user_name(existing.owner());
     if (existing.file_size() < sizeof(RegionHeader)) {
-      return "a publisher that is still creating it";
+      return "a publisher of " + owner + " that is still creating it";
     }
     existing.map();
     const auto* bytes = static_cast<const std::byte*>(existing.address());
     if (RegionReader::validate(bytes, existing.mapped_size()).valid()) {
       return "a live publisher (pid " + std::to_string(reinterpret_cast<const RegionHeader*>(bytes)->publisher_pid) +
-             ")";
+             ", " + owner + ")";
     }
   } catch (const Error&) {
   }
-  return "a live publisher (pid unknown: its header is not readable yet)";
+  return "a process of " + owner + " (not a readable shmsnap region)";
 }
 
 }  // namespace

@@ -2,40 +2,118 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <ctime>
-
-#include <boost/interprocess/exceptions.hpp>
+#include <utility>
 
 #include "os_error.hpp"
 
 namespace shmsnap::detail {
-namespace bip = boost::interprocess;
-
 namespace {
-int errno_of(const bip::interprocess_exception& failure) noexcept {
-  const int native = failure.get_native_error();
-  return native != 0 ? native : EIO;
+
+constexpr std::string_view shm_fix =
+    "free space there, use fewer or smaller slots, or give the container more (docker run --shm-size=...)";
+
+// Free files (inodes) in /dev/shm, or -1 when unknown: a tmpfs can run out of
+// those with bytes to spare, and the fix differs.
+std::int64_t shm_free_files() noexcept {
+  struct statvfs status {};
+  if (statvfs("/dev/shm", &status) != 0) {
+    return -1;
+  }
+  return static_cast<std::int64_t>(status.f_favail);
 }
 
-std::string gib(std::int64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+std::string space_left() {
+  const std::int64_t free_bytes = shm_free_bytes();
+  const std::int64_t free_files = shm_free_files();
+  if (free_files == 0) {
+    return "/dev/shm has no free files (inodes) left; remove unused objects there ('shmsnap clean') or mount it "
+           "with more (nr_inodes=)";
+  }
+  return "/dev/shm has " + (free_bytes < 0 ? std::string("an unknown amount") : describe_bytes(free_bytes)) +
+         " free; " + std::string(shm_fix);
+}
+
+}  // namespace
+
+std::string describe_bytes(std::uint64_t bytes) {
+  char text[48];
+  if (bytes < 1024) {
+    std::snprintf(text, sizeof text, "%llu bytes", static_cast<unsigned long long>(bytes));
+  } else if (bytes < 1024 * 1024) {
+    std::snprintf(text, sizeof text, "%.1f KiB (%llu bytes)", static_cast<double>(bytes) / 1024.0,
+                  static_cast<unsigned long long>(bytes));
+  } else {
+    std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  }
   return text;
 }
-}  // namespace
+
+std::string describe_file_type(mode_t mode) {
+  if (S_ISREG(mode)) {
+    return "a regular file";
+  }
+  if (S_ISDIR(mode)) {
+    return "a directory";
+  }
+  if (S_ISFIFO(mode)) {
+    return "a FIFO";
+  }
+  if (S_ISLNK(mode)) {
+    return "a symbolic link";
+  }
+  if (S_ISSOCK(mode)) {
+    return "a socket";
+  }
+  if (S_ISCHR(mode) || S_ISBLK(mode)) {
+    return "a device node";
+  }
+  return "not a regular file";
+}
+
+SharedMemory::SharedMemory(SharedMemory&& other) noexcept {
+  *this = std::move(other);
+}
+
+SharedMemory& SharedMemory::operator=(SharedMemory&& other) noexcept {
+  if (this != &other) {
+    close();
+    descriptor_ = std::exchange(other.descriptor_, -1);
+    address_ = std::exchange(other.address_, nullptr);
+    mapped_size_ = std::exchange(other.mapped_size_, 0);
+    name_ = std::move(other.name_);
+    access_ = other.access_;
+  }
+  return *this;
+}
+
+SharedMemory::~SharedMemory() {
+  close();
+}
+
+void SharedMemory::close() noexcept {
+  unmap();
+  if (descriptor_ >= 0) {
+    ::close(descriptor_);
+    descriptor_ = -1;
+  }
+}
 
 SharedMemory SharedMemory::create(const std::string& name, mode_t mode) {
   SharedMemory created;
-  try {
-    bip::permissions permissions(static_cast<unsigned>(mode));
-    created.object_ = bip::shared_memory_object(bip::create_only, name.c_str(), bip::read_write, permissions);
-  } catch (const bip::interprocess_exception& failure) {
-    throw os_error(errno_of(failure), "create shared memory", "/dev/shm" + name);
+  created.descriptor_ = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (created.descriptor_ < 0) {
+    const int err = errno;
+    throw os_error(err, "create shared memory", "/dev/shm" + name, err == ENOSPC ? space_left() : "");
   }
+  // The mode as asked for, whatever the umask.
+  fchmod(created.descriptor_, mode);
   created.name_ = name;
   created.access_ = Access::read_write;
   return created;
@@ -43,21 +121,39 @@ SharedMemory SharedMemory::create(const std::string& name, mode_t mode) {
 
 SharedMemory SharedMemory::open(const std::string& name, Access access) {
   SharedMemory opened;
-  try {
-    opened.object_ = bip::shared_memory_object(bip::open_only, name.c_str(),
-                                               access == Access::read_write ? bip::read_write : bip::read_only);
-  } catch (const bip::interprocess_exception& failure) {
-    const int err = errno_of(failure);
+  // O_NOFOLLOW: a link planted under the name is refused, not followed.
+  // O_NONBLOCK: a FIFO planted under the name cannot block the open.
+  const int flags = (access == Access::read_write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  opened.descriptor_ = shm_open(name.c_str(), flags, 0);
+  if (opened.descriptor_ < 0) {
+    const int err = errno;
+    // A link, directory or other non-file planted under the name fails in ways
+    // (ELOOP, EISDIR, EINVAL) that do not say what is there: look and say it.
+    struct stat planted {};
+    if (err != ENOENT && err != EACCES && lstat(("/dev/shm" + name).c_str(), &planted) == 0 &&
+        !S_ISREG(planted.st_mode)) {
+      throw Error(Errc::invalid_region,
+                  "/dev/shm" + name + " is " + describe_file_type(planted.st_mode) +
+                      ", not a shmsnap region (shmsnap never follows links; someone may be blocking or "
+                      "redirecting the topic); remove it ('shmsnap clean --force') or use another topic or prefix",
+                  err);
+    }
     throw os_error(err, "open shared memory", "/dev/shm" + name,
                    err == ENOENT ? "no publisher has created this topic (check the topic name and prefix)" : "");
   }
   opened.name_ = name;
   opened.access_ = access;
+  const struct stat status = opened.status();
+  if (!S_ISREG(status.st_mode)) {
+    throw Error(Errc::invalid_region, "/dev/shm" + name + " is " + describe_file_type(status.st_mode) +
+                                          ", not a shmsnap region; remove it ('shmsnap clean --force') or use "
+                                          "another topic or prefix");
+  }
   return opened;
 }
 
 bool SharedMemory::remove(const std::string& name) noexcept {
-  return bip::shared_memory_object::remove(name.c_str());
+  return shm_unlink(name.c_str()) == 0;
 }
 
 void SharedMemory::reserve(std::uint64_t size) {
@@ -66,41 +162,40 @@ void SharedMemory::reserve(std::uint64_t size) {
   if (const std::int64_t free_bytes = shm_free_bytes();
       free_bytes >= 0 && size > static_cast<std::uint64_t>(free_bytes)) {
     throw Error(Errc::out_of_space,
-                "cannot reserve " + gib(static_cast<std::int64_t>(size)) + " for /dev/shm" + name_ + ": /dev/shm has " +
-                    gib(free_bytes) +
-                    " free; free space there, use fewer or smaller slots, or give the container "
-                    "more (docker run --shm-size=...)",
-                ENOSPC);
+                "cannot reserve " + describe_bytes(size) + " for /dev/shm" + name_ + ": " + space_left(), ENOSPC);
   }
-  try {
-    object_.truncate(static_cast<bip::offset_t>(size));
-  } catch (const bip::interprocess_exception& failure) {
-    throw os_error(errno_of(failure), "size shared memory", "/dev/shm" + name_);
+  if (ftruncate(descriptor_, static_cast<off_t>(size)) != 0) {
+    const int err = errno;
+    throw os_error(err, "size shared memory", "/dev/shm" + name_, err == ENOSPC ? space_left() : "");
   }
-  const int err = posix_fallocate(native_handle(), 0, static_cast<off_t>(size));
+  const int err = posix_fallocate(descriptor_, 0, static_cast<off_t>(size));
   if (err != 0) {
-    const std::int64_t free_bytes = shm_free_bytes();
-    throw os_error(err, "reserve " + gib(static_cast<std::int64_t>(size)) + " for", "/dev/shm" + name_,
-                   "/dev/shm has " + (free_bytes < 0 ? std::string("unknown") : gib(free_bytes)) +
-                       " free; free space there, use fewer or smaller slots, or give the container "
-                       "more (docker run --shm-size=...)");
+    throw os_error(err, "reserve " + describe_bytes(size) + " for", "/dev/shm" + name_,
+                   err == ENOSPC ? space_left() : "");
   }
 }
 
 void SharedMemory::map() {
-  try {
-    mapping_ = bip::mapped_region(object_, access_ == Access::read_write ? bip::read_write : bip::read_only);
-  } catch (const bip::interprocess_exception& failure) {
-    throw os_error(errno_of(failure), "map shared memory", "/dev/shm" + name_);
+  unmap();
+  const std::uint64_t size = file_size();
+  if (size == 0) {
+    throw Error(Errc::invalid_region, "cannot map /dev/shm" + name_ + ": it is empty (truncated, or being created)");
   }
+  const int protection = access_ == Access::read_write ? PROT_READ | PROT_WRITE : PROT_READ;
+  void* address = mmap(nullptr, size, protection, MAP_SHARED, descriptor_, 0);
+  if (address == MAP_FAILED) {
+    throw os_error(errno, "map shared memory", "/dev/shm" + name_);
+  }
+  address_ = address;
+  mapped_size_ = size;
 }
 
 void SharedMemory::unmap() noexcept {
-  mapping_ = bip::mapped_region();
-}
-
-int SharedMemory::native_handle() const noexcept {
-  return object_.get_mapping_handle().handle;
+  if (address_ != nullptr) {
+    munmap(address_, mapped_size_);
+    address_ = nullptr;
+    mapped_size_ = 0;
+  }
 }
 
 std::uint64_t SharedMemory::file_size() const {
@@ -109,7 +204,7 @@ std::uint64_t SharedMemory::file_size() const {
 
 struct stat SharedMemory::status() const {
   struct stat result {};
-  if (fstat(native_handle(), &result) != 0) {
+  if (fstat(descriptor_, &result) != 0) {
     throw os_error(errno, "stat shared memory", "/dev/shm" + name_);
   }
   return result;
@@ -119,13 +214,17 @@ ino_t SharedMemory::inode() const {
   return status().st_ino;
 }
 
+uid_t SharedMemory::owner() const {
+  return status().st_uid;
+}
+
 gid_t SharedMemory::group() const {
   return status().st_gid;
 }
 
 double SharedMemory::age_seconds() const {
   struct stat status {};
-  if (fstat(native_handle(), &status) != 0) {
+  if (fstat(descriptor_, &status) != 0) {
     return 0.0;
   }
   timespec now{};
@@ -135,7 +234,7 @@ double SharedMemory::age_seconds() const {
 }
 
 bool SharedMemory::try_lock_exclusive() noexcept {
-  return flock(native_handle(), LOCK_EX | LOCK_NB) == 0;
+  return flock(descriptor_, LOCK_EX | LOCK_NB) == 0;
 }
 
 std::int64_t shm_free_bytes() noexcept {

@@ -1,5 +1,6 @@
-// One POSIX shared-memory object (shm_open) and its mapping, through
-// Boost.Interprocess; Boost's exceptions become shmsnap::Error here.
+// One POSIX shared-memory object (shm_open) and its mapping; errno becomes
+// shmsnap::Error here. Opening never follows a symbolic link, never blocks on a
+// FIFO, and accepts only a regular file: a name in /dev/shm is outside input.
 // Used by one thread at a time.
 #pragma once
 
@@ -11,9 +12,6 @@
 #include <string>
 #include <string_view>
 
-#include <boost/interprocess/mapped_region.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
-
 namespace shmsnap::detail {
 
 class SharedMemory {
@@ -21,13 +19,18 @@ class SharedMemory {
   enum class Access { read_only, read_write };
 
   SharedMemory() = default;
-  SharedMemory(SharedMemory&&) noexcept = default;
-  SharedMemory& operator=(SharedMemory&&) noexcept = default;
+  SharedMemory(SharedMemory&& other) noexcept;
+  SharedMemory& operator=(SharedMemory&& other) noexcept;
+  SharedMemory(const SharedMemory&) = delete;
+  SharedMemory& operator=(const SharedMemory&) = delete;
+  /// Unmaps and closes (the name stays).
+  ~SharedMemory();
 
   /// Creates `name` exclusively with `mode` (umask not applied). Throws Error;
   /// Errc::busy when it exists.
   [[nodiscard]] static SharedMemory create(const std::string& name, mode_t mode);
-  /// Opens an existing object. Throws Error.
+  /// Opens an existing regular object. Throws Error: not_found, permission_denied,
+  /// invalid_region when the name is a link, FIFO, directory or other non-file.
   [[nodiscard]] static SharedMemory open(const std::string& name, Access access);
   /// Removes the name; true when it existed.
   static bool remove(const std::string& name) noexcept;
@@ -44,28 +47,37 @@ class SharedMemory {
   [[nodiscard]] std::uint64_t file_size() const;
   /// Inode number: tells two objects of the same name apart.
   [[nodiscard]] ino_t inode() const;
-  /// Owning group of the object.
+  /// Owning user and group of the object.
+  [[nodiscard]] uid_t owner() const;
   [[nodiscard]] gid_t group() const;
   /// Seconds since the object's last status change.
   [[nodiscard]] double age_seconds() const;
   /// Tries to take the exclusive advisory lock (flock) without blocking.
   [[nodiscard]] bool try_lock_exclusive() noexcept;
 
-  [[nodiscard]] void* address() const noexcept { return mapping_.get_address(); }
-  [[nodiscard]] std::size_t mapped_size() const noexcept { return mapping_.get_size(); }
+  [[nodiscard]] void* address() const noexcept { return address_; }
+  [[nodiscard]] std::size_t mapped_size() const noexcept { return mapped_size_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  [[nodiscard]] int native_handle() const noexcept;
+  [[nodiscard]] int native_handle() const noexcept { return descriptor_; }
 
  private:
   [[nodiscard]] struct stat status() const;
+  void close() noexcept;
 
-  boost::interprocess::shared_memory_object object_;
-  boost::interprocess::mapped_region mapping_;
+  int descriptor_ = -1;
+  void* address_ = nullptr;
+  std::size_t mapped_size_ = 0;
   std::string name_;
   Access access_ = Access::read_only;
 };
 
 /// Free bytes in the filesystem behind /dev/shm, or -1 when unknown.
 [[nodiscard]] std::int64_t shm_free_bytes() noexcept;
+
+/// "512 bytes", "48.0 KiB", "3.5 MiB": sizes in messages, exact when small.
+[[nodiscard]] std::string describe_bytes(std::uint64_t bytes);
+
+/// What a /dev/shm entry of this mode is, for messages ("a FIFO", "a directory"...).
+[[nodiscard]] std::string describe_file_type(mode_t mode);
 
 }  // namespace shmsnap::detail

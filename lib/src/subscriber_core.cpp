@@ -311,7 +311,7 @@ void SubscriberCore::State::register_with_publisher(const RegionReader& candidat
 }
 
 void SubscriberCore::State::attach(std::int64_t deadline) {
-  RegionReader candidate = RegionReader::open(names.region());
+  RegionReader candidate = RegionReader::open(names.region(), TrustedOwners{.also = options.trusted_owners});
   if (candidate.closed() || !candidate.publisher_alive()) {
     throw Error(Errc::not_found, "topic '" + names.topic + "' has no live publisher (pid " +
                                      std::to_string(candidate.publisher_pid()) +
@@ -424,7 +424,7 @@ bool SubscriberCore::State::try_reattach(std::int64_t deadline) noexcept {
   next_reattach_ns = now + std::chrono::nanoseconds(options.reattach_interval).count();
   try {
     // Cheap look first: the same dead region, or none at all, is the common case.
-    RegionReader candidate = RegionReader::open(names.region());
+    RegionReader candidate = RegionReader::open(names.region(), TrustedOwners{.also = options.trusted_owners});
     if ((candidate.inode() == attached_inode && candidate.epoch() == attached_epoch) || candidate.closed() ||
         !candidate.publisher_alive()) {
       return false;

@@ -9,3 +9,9 @@ shmsnap_add_test(shmsnap_reliability_test
   LABELS reliability
   TIMEOUT 180)
 add_dependencies(shmsnap_reliability_test shmsnap-reliability-probe)
+
+shmsnap_add_test(shmsnap_hostile_user_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/hostile_user_test.cpp
+  LABELS reliability
+  TIMEOUT 180)
+add_dependencies(shmsnap_hostile_user_test shmsnap-publisher shmsnap-subscriber shmsnap-admin)

@@ -101,6 +101,9 @@ int run_publisher(const PeerArguments& args) {
 
 int run_subscriber(const PeerArguments& args) {
   shmsnap::SubscriberOptions options{.prefix = args.text("prefix"), .id = args.text("id")};
+  if (const long long trusted = args.number("trust-owner", -1); trusted >= 0) {
+    options.trusted_owners.push_back(static_cast<uid_t>(trusted));
+  }
   const std::string mode = args.text("mode", "notify");
   options.mode = mode == "spin"     ? shmsnap::WaitMode::spin
                  : mode == "hybrid" ? shmsnap::WaitMode::hybrid

@@ -109,7 +109,9 @@ struct CleanReport {
 /// nobody holds the publisher lock on; a control queue whose region is gone or
 /// dead; a notify queue no process holds open. A live resource is never touched;
 /// one whose liveness cannot be proven is kept and reported. With `dry_run` only
-/// reports. Throws Error for an invalid prefix.
-[[nodiscard]] CleanReport clean(std::string_view prefix, bool dry_run);
+/// reports. Anything under the prefix that is not a regular file (a FIFO, link or
+/// directory someone planted, which blocks the topic) is reported, and removed only
+/// with `force`. Throws Error for an invalid prefix.
+[[nodiscard]] CleanReport clean(std::string_view prefix, bool dry_run, bool force = false);
 
 }  // namespace shmsnap::admin

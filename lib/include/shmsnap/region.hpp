@@ -67,6 +67,20 @@ struct RegionValidation {
   [[nodiscard]] bool valid() const noexcept { return geometry.has_value(); }
 };
 
+/// Whose regions a reader accepts. Whoever creates a name in /dev/shm first owns
+/// it, so a reader that trusted any owner would follow a squatter's region. By
+/// default: the reader's own user and root.
+struct TrustedOwners {
+  std::vector<uid_t> also;  ///< further users whose publishers are trusted
+  bool anyone = false;      ///< accept every owner (inspection tools that decide nothing)
+
+  /// True when a region owned by `owner` may be read.
+  [[nodiscard]] bool trusts(uid_t owner) const noexcept;
+};
+
+/// The user name of `uid` ("uid 1001" when it has none), for messages.
+[[nodiscard]] std::string user_name(uid_t uid);
+
 class RegionReader {
  public:
   RegionReader(RegionReader&&) noexcept;
@@ -74,8 +88,9 @@ class RegionReader {
   ~RegionReader();
 
   /// Opens `shm_name` ("/<prefix>:<topic>") read-only and validates it. Throws Error:
-  /// not_found, permission_denied, invalid_region (the reason and what to do).
-  [[nodiscard]] static RegionReader open(const std::string& shm_name);
+  /// not_found, permission_denied (also for an owner outside `trusted`, naming the
+  /// owner and how to trust it), invalid_region (the reason and what to do).
+  [[nodiscard]] static RegionReader open(const std::string& shm_name, const TrustedOwners& trusted = {});
 
   /// Checks `bytes` (a whole region file of `file_size` bytes; nullptr when empty).
   /// Pure: reads nothing but the given bytes, and each header field once, so the

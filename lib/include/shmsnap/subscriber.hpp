@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shmsnap/schema.hpp"
 
@@ -37,6 +38,9 @@ struct SubscriberOptions {
   mode_t queue_mode = 0620;  ///< the notify queue: we read, the publisher (maybe another user) writes
   std::chrono::milliseconds attach_timeout{2000};   ///< bound on the HELLO/WELCOME exchange
   std::chrono::milliseconds reattach_interval{50};  ///< how often a stale subscriber looks for a publisher
+  /// Users besides this process's own and root whose regions it follows (whoever
+  /// creates a name first owns it: see TrustedOwners in region.hpp).
+  std::vector<uid_t> trusted_owners;
 };
 
 /// What came with a delivered snapshot.

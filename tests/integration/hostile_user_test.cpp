@@ -1,0 +1,208 @@
+// What a hostile local user can do with names in /dev/shm: create a topic's region
+// before its publisher (a squatter), or plant a FIFO, a symbolic link or a
+// directory under the name. Subscribers and tools refuse each with an error that
+// says what is there and what to do; nothing blocks, nothing is followed.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "shmsnap/error.hpp"
+#include "shmsnap/publisher.hpp"
+#include "shmsnap/region.hpp"
+#include "shmsnap/subscriber.hpp"
+#include "support/fixture.hpp"
+#include "support/other_users.hpp"
+#include "support/test_snapshot.hpp"
+
+namespace shmsnap::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class HostileUser : public ProcessTest {
+ protected:
+  ChildProcess& launch(std::vector<std::string> argv) {
+    children_.emplace_back(std::make_unique<ChildProcess>(std::move(argv)));
+    return *children_.back();
+  }
+  /// The real shmsnap-publisher, run as `nobody`, publishing `topic` until stopped.
+  ChildProcess& squat(const std::string& topic) {
+    ChildProcess& squatter =
+        launch(as_user(other_user, other_group, {},
+                       {bin_dir() + "/shmsnap-publisher", "--topic", topic, "--schema", "robot.pose", "--prefix",
+                        prefix_, "--rate", "200", "--log-level", "warn"}));
+    EXPECT_TRUE(squatter.wait_for_line("ready", patience)) << squatter.output();
+    return squatter;
+  }
+  /// Runs a program to its end and returns its exit code and merged output.
+  std::pair<int, std::string> run(std::vector<std::string> argv) {
+    const std::string output_path = "/tmp/" + prefix_ + ".out";
+    std::string command;
+    for (const std::string& part : argv) {
+      command += "'" + part + "' ";
+    }
+    command += "> " + output_path + " 2>&1";
+    ChildProcess shell({"/bin/sh", "-c", command});
+    const auto code = shell.wait_exit(patience);
+    std::ifstream in(output_path);
+    std::stringstream text;
+    text << in.rdbuf();
+    fs::remove(output_path);
+    return {code.value_or(-1), text.str()};
+  }
+  std::string path(const std::string& topic) const { return "/dev/shm/" + prefix_ + ":" + topic; }
+  void TearDown() override {
+    // Planted non-files are not region files: remove them for the leak check.
+    for (const char* topic : {"fifo", "link", "directory"}) {
+      std::error_code ignored;
+      fs::remove(path(topic), ignored);
+    }
+    ProcessTest::TearDown();
+  }
+};
+
+TEST_F(HostileUser, ASquattersRegionIsRefusedNamingItsOwnerAndTheOption) {
+  if (!running_as_root()) {
+    GTEST_SKIP() << "needs root to run the squatter as another user";
+  }
+  ChildProcess& squatter = squat("squatted");
+  try {
+    auto subscriber = Subscriber<TestSnapshot>::open("squatted", {.prefix = prefix_});
+    FAIL() << "attached to a region created by another user";
+  } catch (const Error& failure) {
+    EXPECT_EQ(failure.code(), Errc::permission_denied) << failure.what();
+    EXPECT_NE(std::string(failure.what()).find("owned by user 'nobody'"), std::string::npos) << failure.what();
+    EXPECT_NE(std::string(failure.what()).find("--trust-owner nobody"), std::string::npos) << failure.what();
+  }
+  // Every tool refuses it too, with the same explanation.
+  const auto [dump_code, dump_text] = run({bin_dir() + "/shmsnap", "dump", "squatted", "--prefix", prefix_});
+  EXPECT_NE(dump_code, 0);
+  EXPECT_NE(dump_text.find("owned by user 'nobody'"), std::string::npos) << dump_text;
+  const auto [daemon_code, daemon_text] = run({bin_dir() + "/shmsnap-subscriber", "--topic", "squatted", "--prefix",
+                                               prefix_, "--id", "victim", "--timeout", "1", "--count", "1"});
+  EXPECT_NE(daemon_code, 0);
+  EXPECT_NE(daemon_text.find("owned by user 'nobody'"), std::string::npos) << daemon_text;
+  // The real publisher is told who holds its topic.
+  try {
+    auto publisher = Publisher<TestSnapshot>::create("squatted", {.prefix = prefix_});
+    FAIL() << "took over a live squatter's region";
+  } catch (const Error& failure) {
+    EXPECT_EQ(failure.code(), Errc::busy);
+    EXPECT_NE(std::string(failure.what()).find("user 'nobody'"), std::string::npos) << failure.what();
+  }
+  squatter.signal(SIGTERM);
+  EXPECT_EQ(squatter.wait_exit(patience), 0);
+}
+
+TEST_F(HostileUser, ATrustedOwnersPublisherIsFollowed) {
+  if (!running_as_root()) {
+    GTEST_SKIP() << "needs root to run the publisher as another user";
+  }
+  ChildProcess& publisher = squat("shared");
+  const auto [code, text] = run({bin_dir() + "/shmsnap-subscriber", "--topic", "shared", "--prefix", prefix_, "--id",
+                                 "friend", "--timeout", "30", "--count", "3", "--trust-owner", "nobody", "--json"});
+  EXPECT_EQ(code, 0) << text;
+  EXPECT_NE(text.find("\"seq\""), std::string::npos) << text;
+  const auto [list_code, list_text] =
+      run({bin_dir() + "/shmsnap", "dump", "shared", "--prefix", prefix_, "--trust-owner", std::to_string(other_user)});
+  EXPECT_EQ(list_code, 0) << list_text;
+  publisher.signal(SIGTERM);
+  EXPECT_EQ(publisher.wait_exit(patience), 0);
+}
+
+TEST_F(HostileUser, AFifoUnderTheNameNeverBlocksAReaderOrATool) {
+  ASSERT_EQ(mkfifo(path("fifo").c_str(), 0666), 0);
+  auto opened = std::async(std::launch::async, [&] {
+    try {
+      (void)RegionReader::open("/" + prefix_ + ":fifo");
+      return std::string("opened");
+    } catch (const Error& failure) {
+      return std::string(failure.what());
+    }
+  });
+  ASSERT_EQ(opened.wait_for(patience), std::future_status::ready) << "open() blocked on a FIFO";
+  EXPECT_NE(opened.get().find("is a FIFO, not a shmsnap region"), std::string::npos);
+  // Each run is bounded by `patience`: a tool that blocks fails the test.
+  for (const std::vector<std::string>& tool :
+       {std::vector<std::string>{bin_dir() + "/shmsnap", "dump", "fifo", "--prefix", prefix_},
+        std::vector<std::string>{bin_dir() + "/shmsnap-subscriber", "--topic", "fifo", "--prefix", prefix_, "--id", "x",
+                                 "--timeout", "2"}}) {
+    const auto [code, text] = run(tool);
+    EXPECT_NE(code, 0) << tool[1] << ": " << text;
+    EXPECT_NE(text.find("is a FIFO, not a shmsnap region"), std::string::npos) << tool[1] << ": " << text;
+  }
+  const auto [stat_code, stat_text] = run({bin_dir() + "/shmsnap", "shm", "stat", "/" + prefix_ + ":fifo"});
+  EXPECT_EQ(stat_code, 0) << stat_text;
+  EXPECT_NE(stat_text.find("a FIFO, not a shmsnap region"), std::string::npos) << stat_text;
+}
+
+TEST_F(HostileUser, ALinkUnderTheNameIsNeverFollowed) {
+  // The target would be a valid region of another topic: following it would read
+  // the wrong topic's data as this one's.
+  auto other = Publisher<TestSnapshot>::create("target", {.prefix = prefix_});
+  ASSERT_EQ(symlink(path("target").c_str(), path("link").c_str()), 0);
+  try {
+    (void)RegionReader::open("/" + prefix_ + ":link");
+    FAIL() << "followed a symbolic link";
+  } catch (const Error& failure) {
+    EXPECT_EQ(failure.code(), Errc::invalid_region);
+    EXPECT_NE(std::string(failure.what()).find("symbolic link"), std::string::npos) << failure.what();
+    EXPECT_NE(std::string(failure.what()).find("shmsnap clean --force"), std::string::npos) << failure.what();
+  }
+}
+
+TEST_F(HostileUser, CleanReportsPlantedNonFilesAndRemovesThemOnlyWithForce) {
+  ASSERT_EQ(mkfifo(path("fifo").c_str(), 0666), 0);
+  ASSERT_EQ(symlink("/etc/passwd", path("link").c_str()), 0);
+  ASSERT_EQ(mkdir(path("directory").c_str(), 0755), 0);
+  const auto [code, text] = run({bin_dir() + "/shmsnap", "clean", "--prefix", prefix_});
+  EXPECT_EQ(code, 0) << text;
+  EXPECT_NE(text.find("kept " + path("fifo") + ": a FIFO, not a shmsnap region"), std::string::npos) << text;
+  EXPECT_NE(text.find("kept " + path("link") + ": a symbolic link"), std::string::npos) << text;
+  EXPECT_NE(text.find("kept " + path("directory") + ": a directory"), std::string::npos) << text;
+  EXPECT_TRUE(fs::is_fifo(path("fifo")));
+
+  const auto [forced_code, forced_text] = run({bin_dir() + "/shmsnap", "clean", "--prefix", prefix_, "--force"});
+  EXPECT_EQ(forced_code, 0) << forced_text;
+  EXPECT_NE(forced_text.find("removed " + path("fifo")), std::string::npos) << forced_text;
+  EXPECT_FALSE(fs::exists(fs::symlink_status(path("fifo"))));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(path("link"))));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(path("directory"))));
+  EXPECT_TRUE(fs::exists("/etc/passwd")) << "a link's target is never touched";
+}
+
+TEST_F(HostileUser, ADirectoryUnderTheNameGivesThePublisherAClearError) {
+  ASSERT_EQ(mkdir(path("directory").c_str(), 0755), 0);
+  const auto [code, text] = run({bin_dir() + "/shmsnap-publisher", "--topic", "directory", "--schema", "robot.pose",
+                                 "--prefix", prefix_, "--count", "1"});
+  EXPECT_NE(code, 0);
+  EXPECT_NE(code, 2) << "not a usage error: " << text;
+  EXPECT_NE(text.find("directory"), std::string::npos) << text;
+  EXPECT_NE(text.find("shmsnap clean --force"), std::string::npos) << text;
+}
+
+TEST_F(HostileUser, AnEmptyPrefixOptionIsRefused) {
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{bin_dir() + "/shmsnap", "list", "--prefix", ""},
+        std::vector<std::string>{bin_dir() + "/shmsnap-publisher", "--topic", "t", "--schema", "robot.pose", "--prefix",
+                                 "", "--count", "1"},
+        std::vector<std::string>{bin_dir() + "/shmsnap-subscriber", "--topic", "t", "--prefix", "", "--timeout",
+                                 "1"}}) {
+    const auto [code, text] = run(command);
+    EXPECT_EQ(code, 2) << command[0] << ": " << text;
+    EXPECT_NE(text.find("empty prefix"), std::string::npos) << command[0] << ": " << text;
+  }
+}
+
+}  // namespace
+}  // namespace shmsnap::test
