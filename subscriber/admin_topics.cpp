@@ -160,7 +160,7 @@ int list_topics(const TopicCommand& command, Io& io) {
     topics.push_back(describe_topic(prefix, topic, trusted));
   }
   if (command.json) {
-    io.out << topics.dump(2) << std::endl;
+    io.out << topics.dump(2, ' ', false, Json::error_handler_t::replace) << std::endl;
     return exit_ok;
   }
   if (topics.empty()) {
@@ -218,7 +218,7 @@ int dump_topic(const TopicCommand& command, Io& io) {
               {"publisher_alive", reader.publisher_alive()},
               {"age_ns", newest ? Json(monotonic_ns() - meta.publish_ts_ns) : Json(nullptr)},
               {"data", std::move(data)}};
-    io.out << dump.dump(2) << std::endl;
+    io.out << dump.dump(2, ' ', false, Json::error_handler_t::replace) << std::endl;
     return exit_ok;
   }
   io.out << fmt::format("topic {} ({} v{}), publisher pid {} {}, epoch {}", command.topic, reader.schema_name(),

@@ -12,6 +12,7 @@
 #include "process.hpp"
 #include "shared_memory.hpp"
 #include "shmsnap/error.hpp"
+#include "shmsnap/printable.hpp"
 
 namespace shmsnap {
 namespace {
@@ -259,8 +260,8 @@ bool RegionReader::write_in_progress() const noexcept {
   return false;
 }
 
-std::string_view RegionReader::schema_name() const noexcept {
-  return std::string_view(header_->schema_name, strnlen(header_->schema_name, sizeof header_->schema_name));
+std::string RegionReader::schema_name() const {
+  return printable(std::string_view(header_->schema_name, strnlen(header_->schema_name, sizeof header_->schema_name)));
 }
 
 std::string_view RegionReader::descriptor() const noexcept {
@@ -286,7 +287,7 @@ std::vector<SubscriberRow> RegionReader::subscribers() const {
       char id[sizeof entry.id];
       copy_from_shared(id, entry.id, sizeof id);
       SubscriberRow row;
-      row.id.assign(id, strnlen(id, sizeof id));
+      row.id = printable(std::string_view(id, strnlen(id, sizeof id)));
       row.pid = entry.pid.load(std::memory_order_relaxed);
       row.notified = entry.notified.load(std::memory_order_relaxed);
       row.coalesced = entry.coalesced.load(std::memory_order_relaxed);

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -16,12 +18,14 @@
 #include <utility>
 #include <vector>
 
+#include "shmsnap/detail/region_layout.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/publisher.hpp"
 #include "shmsnap/region.hpp"
 #include "shmsnap/subscriber.hpp"
 #include "support/fixture.hpp"
 #include "support/other_users.hpp"
+#include "support/region_tamper.hpp"
 #include "support/test_snapshot.hpp"
 
 namespace shmsnap::test {
@@ -201,6 +205,82 @@ TEST_F(HostileUser, AnEmptyPrefixOptionIsRefused) {
     const auto [code, text] = run(command);
     EXPECT_EQ(code, 2) << command[0] << ": " << text;
     EXPECT_NE(text.find("empty prefix"), std::string::npos) << command[0] << ": " << text;
+  }
+}
+
+// A user with write access to a region: what it writes can make readers refuse
+// data, never adopt it, crash, or print what it planted to a terminal.
+class WriterOfTheRegion : public HostileUser {};
+
+TEST_F(WriterOfTheRegion, BytesInTheHeaderAndTableNeverReachATerminalOrBreakJson) {
+  auto publisher = Publisher<TestSnapshot>::create("escapes", {.prefix = prefix_});
+  publisher.publish(TestSnapshot{TestSnapshot::make(1)});
+  auto subscriber = Subscriber<TestSnapshot>::open("escapes", {.prefix = prefix_, .id = "listed"});
+  {
+    RegionTamper tamper("/" + prefix_ + ":escapes");
+    // Invalid UTF-8 and a terminal escape sequence in the schema name, and an
+    // escape sequence in the mirrored subscriber id.
+    std::memcpy(tamper.header().schema_name, "\xff\xfe\x1b[31mred\x1b[0m", 15);
+    auto* table = reinterpret_cast<detail::SubscriberEntry*>(tamper.bytes() + sizeof(detail::RegionHeader));
+    std::memcpy(table[0].id, "\x1b]0;owned\x07", 10);
+  }
+  for (const bool json : {true, false}) {
+    std::vector<std::string> list{bin_dir() + "/shmsnap", "list", "--prefix", prefix_};
+    std::vector<std::string> dump{bin_dir() + "/shmsnap", "dump", "escapes", "--prefix", prefix_};
+    if (json) {
+      list.emplace_back("--json");
+      dump.emplace_back("--json");
+    }
+    for (const auto& command : {list, dump}) {
+      const auto [code, text] = run(command);
+      EXPECT_EQ(code, 0) << command[1] << ": " << text;
+      EXPECT_EQ(text.find('\x1b'), std::string::npos) << command[1] << " printed an escape sequence: " << text;
+      // Shown escaped: JSON doubles the backslashes of the escapes.
+      const std::string shown = json ? "\\\\xff\\\\xfe\\\\x1b[31mred" : "\\xff\\xfe\\x1b[31mred";
+      EXPECT_NE(text.find(shown), std::string::npos) << command[1] << ": " << text;
+    }
+  }
+}
+
+TEST_F(WriterOfTheRegion, ASlotClaimingAnUnannouncedPublishIsRefusedNotAdopted) {
+  auto publisher = Publisher<TestSnapshot>::create("future", {.prefix = prefix_});
+  publisher.publish(TestSnapshot{TestSnapshot::make(1)});
+  publisher.publish(TestSnapshot{TestSnapshot::make(2)});
+  {
+    RegionTamper tamper("/" + prefix_ + ":future");
+    tamper.published_slot().publish_seq.store(std::uint64_t{1} << 60);
+  }
+  // A late joiner: before the fix it started at 2^60 and never delivered again.
+  auto subscriber = Subscriber<TestSnapshot>::open("future", {.prefix = prefix_});
+  EXPECT_FALSE(subscriber.has_value()) << "adopted seq " << subscriber.info().seq;
+  EXPECT_GE(subscriber.stats().inconsistent, 1U);
+  publisher.publish(TestSnapshot{TestSnapshot::make(3)});
+  ASSERT_TRUE(subscriber.wait(patience));
+  EXPECT_EQ(subscriber.info().seq, 3U);
+  EXPECT_TRUE(subscriber.latest().intact());
+  publisher.publish(TestSnapshot{TestSnapshot::make(4)});
+  ASSERT_TRUE(subscriber.wait(patience));
+  EXPECT_EQ(subscriber.info().seq, 4U) << "it keeps delivering";
+}
+
+TEST_F(WriterOfTheRegion, AnOddSequenceWrittenIntoASlotDoesNotStickOrLoseSnapshots) {
+  auto publisher = Publisher<TestSnapshot>::create("odd", {.prefix = prefix_, .slot_count = 3});
+  auto subscriber = Subscriber<TestSnapshot>::open("odd", {.prefix = prefix_});
+  {
+    RegionTamper tamper("/" + prefix_ + ":odd");
+    for (std::uint32_t slot = 0; slot < 3; ++slot) {
+      auto* header = reinterpret_cast<detail::SlotHeader*>(tamper.bytes() + tamper.header().header_size +
+                                                           std::uint64_t{slot} * tamper.header().slot_stride);
+      reinterpret_cast<std::atomic<std::uint64_t>&>(header->lock).store(7);
+    }
+  }
+  // Every slot is written once more by its publisher: from then on each snapshot
+  // is delivered (before, every third stayed odd for good and was lost).
+  for (std::uint64_t seq = 1; seq <= 9; ++seq) {
+    publisher.publish(TestSnapshot{TestSnapshot::make(seq)});
+    ASSERT_TRUE(subscriber.wait(patience)) << "seq " << seq;
+    EXPECT_EQ(subscriber.info().seq, seq);
+    EXPECT_TRUE(subscriber.latest().intact());
   }
 }
 

@@ -21,6 +21,7 @@
 #include "shmsnap/region.hpp"
 #include "shmsnap/subscriber.hpp"
 #include "support/fixture.hpp"
+#include "support/region_tamper.hpp"
 #include "support/test_snapshot.hpp"
 
 namespace shmsnap::test {
@@ -78,35 +79,6 @@ TEST_F(LoanContractDeathTest, LoansInTurnKeepEverySlotEvenAtRest) {
   EXPECT_EQ(subscriber.info().seq, 6U);
   EXPECT_TRUE(subscriber.latest().intact());
 }
-
-// Maps the region read-write, as a second process with write access could.
-class RegionTamper {
- public:
-  explicit RegionTamper(const std::string& shm_name) {
-    const int descriptor = shm_open(shm_name.c_str(), O_RDWR, 0);
-    EXPECT_GE(descriptor, 0) << shm_name;
-    struct stat status {};
-    fstat(descriptor, &status);
-    size_ = static_cast<std::size_t>(status.st_size);
-    base_ = static_cast<std::byte*>(mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0));
-    close(descriptor);
-  }
-  ~RegionTamper() { munmap(base_, size_); }
-  RegionTamper(const RegionTamper&) = delete;
-  RegionTamper& operator=(const RegionTamper&) = delete;
-
-  [[nodiscard]] detail::RegionHeader& header() const { return *reinterpret_cast<detail::RegionHeader*>(base_); }
-  /// The slot that the published word names.
-  [[nodiscard]] detail::SlotHeader& published_slot() const {
-    const std::uint64_t word = header().published.load();
-    return *reinterpret_cast<detail::SlotHeader*>(base_ + header().header_size +
-                                                  std::uint64_t{detail::published_slot(word)} * header().slot_stride);
-  }
-
- private:
-  std::byte* base_ = nullptr;
-  std::size_t size_ = 0;
-};
 
 class ReaderDeadline : public ProcessTest {};
 

@@ -113,7 +113,8 @@ class RegionReader {
   [[nodiscard]] bool write_in_progress() const noexcept;
 
   [[nodiscard]] const detail::RegionHeader& header() const noexcept { return *header_; }
-  [[nodiscard]] std::string_view schema_name() const noexcept;
+  /// The header's schema name, escaped with printable(): a region is outside input.
+  [[nodiscard]] std::string schema_name() const;
   [[nodiscard]] std::string_view descriptor() const noexcept;
   [[nodiscard]] std::uint64_t epoch() const noexcept { return header_->epoch; }
   [[nodiscard]] pid_t publisher_pid() const noexcept { return header_->publisher_pid; }
