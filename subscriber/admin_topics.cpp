@@ -15,6 +15,7 @@
 #include "shmsnap/names.hpp"
 #include "shmsnap/region.hpp"
 #include "shmsnap/schema_json.hpp"
+#include "shmsnap/subscriber.hpp"
 
 namespace shmsnap::app {
 namespace {
@@ -68,6 +69,10 @@ Json describe_topic(const std::string& prefix, const std::string& topic, const T
   entry["publisher_pid"] = reader.publisher_pid();
   entry["publisher_alive"] = reader.publisher_alive();
   entry["closed"] = reader.closed();
+  const std::int64_t heartbeat_age_ns = monotonic_ns() - header.heartbeat_ns.load(std::memory_order_relaxed);
+  entry["heartbeat_age_ns"] = heartbeat_age_ns;
+  // The bound subscribers use by default (SubscriberOptions::stall_timeout).
+  entry["stalled"] = heartbeat_age_ns > std::chrono::nanoseconds(SubscriberOptions{}.stall_timeout).count();
   entry["epoch"] = reader.epoch();
   entry["seq"] = reader.latest_seq();
   SnapshotMeta meta;
@@ -178,9 +183,10 @@ int list_topics(const TopicCommand& command, Io& io) {
       continue;
     }
     const std::string publisher = fmt::format("{} {}", topic["publisher_pid"].get<int>(),
-                                              topic["closed"].get<bool>()            ? "closed"
-                                              : topic["publisher_alive"].get<bool>() ? "alive"
-                                                                                     : "dead");
+                                              topic["closed"].get<bool>()             ? "closed"
+                                              : !topic["publisher_alive"].get<bool>() ? "dead"
+                                              : topic["stalled"].get<bool>()          ? "stalled"
+                                                                                      : "alive");
     io.out << fmt::format("{:<20} {:<24} {:<16} {:>5} {:>10}  {:<14} {}", topic["topic"].get<std::string>(),
                           fmt::format("{} v{}", topic["schema"].get<std::string>(), topic["schema_version"].get<int>()),
                           publisher, topic["epoch"].get<std::uint64_t>(), topic["seq"].get<std::uint64_t>(),

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -56,6 +57,7 @@ struct Follower {
   std::uint64_t unprinted = 0;
   std::int64_t next_attach_ns = 0;
   bool announced_wait = false;
+  bool next_is_initial = false;  // the first refresh after a re-attach is a state found at attach
 };
 
 void configure(CLI::App& app, Settings& settings) {
@@ -180,7 +182,9 @@ class Daemon {
       return;
     }
     SubscriberCore& core = *follower.core;
-    core.on_update([this, &follower](const UpdateInfo& info) { on_refresh(follower, info, false); });
+    core.on_update([this, &follower](const UpdateInfo& info) {
+      on_refresh(follower, info, std::exchange(follower.next_is_initial, false));
+    });
     core.on_status([this, &follower](StatusEvent event, const UpdateInfo& info) { on_status(follower, event, info); });
     poller_.add(core);
     logger_.info("topic '{}': attached as '{}' to publisher pid {} (epoch {})", follower.topic, settings_.id,
@@ -266,22 +270,34 @@ class Daemon {
   }
 
   void on_status(Follower& follower, StatusEvent event, const UpdateInfo& info) {
-    const bool lost = event == StatusEvent::publisher_lost;
-    if (lost) {
-      logger_.warn(
-          "topic '{}': publisher lost; keeping the last state (epoch {}, seq {}) as stale until a new "
-          "publisher appears",
-          follower.topic, info.epoch, info.seq);
-    } else {
-      logger_.info("topic '{}': re-attached to publisher pid {} (epoch {})", follower.topic,
-                   follower.core->publisher_pid(), info.epoch);
+    const char* name = "";
+    switch (event) {
+      case StatusEvent::publisher_lost:
+        name = "publisher_lost";
+        logger_.warn(
+            "topic '{}': publisher lost; keeping the last state (epoch {}, seq {}) as stale until a new "
+            "publisher appears",
+            follower.topic, info.epoch, info.seq);
+        break;
+      case StatusEvent::reattached:
+        name = "reattached";
+        follower.next_is_initial = true;
+        logger_.info("topic '{}': re-attached to publisher pid {} (epoch {})", follower.topic,
+                     follower.core->publisher_pid(), info.epoch);
+        break;
+      case StatusEvent::publisher_stalled:
+        name = "publisher_stalled";
+        logger_.warn("topic '{}': publisher pid {} stopped beating; the state (seq {}) is stale until it moves",
+                     follower.topic, follower.core->publisher_pid(), info.seq);
+        break;
+      case StatusEvent::publisher_resumed:
+        name = "publisher_resumed";
+        logger_.info("topic '{}': publisher pid {} beats again", follower.topic, follower.core->publisher_pid());
+        break;
     }
     if (settings_.json) {
-      Json line{{"topic", follower.topic},
-                {"event", lost ? "publisher_lost" : "reattached"},
-                {"epoch", info.epoch},
-                {"seq", info.seq}};
-      if (!lost) {
+      Json line{{"topic", follower.topic}, {"event", name}, {"epoch", info.epoch}, {"seq", info.seq}};
+      if (event != StatusEvent::publisher_lost) {
         line["publisher_pid"] = follower.core->publisher_pid();
       }
       emit(line);

@@ -91,7 +91,8 @@ struct SubscriberCore::State {
   SchemaInfo schema_seen;   // the attached region's schema (name, version, fingerprint, size)
   std::uint64_t nonce = 0;  // secret of the current registration (HELLO/WELCOME/BYE)
   bool has_value = false;
-  bool stale = false;
+  bool stale = false;    // detached: the publisher is gone
+  bool stalled = false;  // attached, but the publisher's heartbeat stopped
   bool publisher_lost_pending = false;
   bool reattach_now = false;
   ino_t attached_inode = 0;
@@ -110,7 +111,8 @@ struct SubscriberCore::State {
   [[nodiscard]] Error busy_id(pid_t holder) const;
   void register_with_publisher(const RegionReader& candidate, std::int64_t deadline);
   void rebuild_epoll() noexcept;
-  void arm_timer(bool armed) noexcept;
+  void arm_timer(std::chrono::nanoseconds period) noexcept;
+  [[nodiscard]] std::chrono::nanoseconds heartbeat_watch_period() const noexcept;
   void detach(bool send_bye) noexcept;
   void release() noexcept;
   void go_stale(const char* why) noexcept;
@@ -125,6 +127,7 @@ struct SubscriberCore::State {
   bool wait_blocking(std::int64_t deadline_ns) noexcept;
   bool wait_spinning(std::int64_t deadline_ns, bool until_deadline) noexcept;
   void report(StatusEvent event) noexcept;
+  void watch_heartbeat() noexcept;
 };
 
 SubscriberCore::State::State(SubscriberCore& core, std::string_view topic, const SchemaInfo* reader_schema,
@@ -349,10 +352,11 @@ void SubscriberCore::State::attach(std::int64_t deadline) {
   region.emplace(std::move(candidate));
   last_seq = 0;
   stale = false;
+  stalled = false;
   info.stale = false;
   info.epoch = attached_epoch;
   rebuild_epoll();
-  arm_timer(false);
+  arm_timer(heartbeat_watch_period());
 }
 
 void SubscriberCore::State::rebuild_epoll() noexcept {
@@ -367,14 +371,18 @@ void SubscriberCore::State::rebuild_epoll() noexcept {
   }
 }
 
-void SubscriberCore::State::arm_timer(bool armed) noexcept {
+std::chrono::nanoseconds SubscriberCore::State::heartbeat_watch_period() const noexcept {
+  return std::max<std::chrono::nanoseconds>(std::chrono::milliseconds(1),
+                                            std::chrono::nanoseconds(options.stall_timeout) / 4);
+}
+
+// The timer makes fd() readable periodically: while attached, to watch the
+// publisher's heartbeat; while stale, to look for a successor.
+void SubscriberCore::State::arm_timer(std::chrono::nanoseconds period) noexcept {
   itimerspec spec{};
-  if (armed) {
-    const auto interval = std::chrono::nanoseconds(options.reattach_interval).count();
-    spec.it_interval.tv_sec = interval / 1'000'000'000;
-    spec.it_interval.tv_nsec = interval % 1'000'000'000;
-    spec.it_value = spec.it_interval;
-  }
+  spec.it_interval.tv_sec = static_cast<time_t>(period.count() / 1'000'000'000);
+  spec.it_interval.tv_nsec = static_cast<long>(period.count() % 1'000'000'000);
+  spec.it_value = spec.it_interval;
   timerfd_settime(timer_fd, 0, &spec, nullptr);
   std::uint64_t expirations = 0;
   [[maybe_unused]] const ssize_t drained = ::read(timer_fd, &expirations, sizeof expirations);
@@ -409,9 +417,10 @@ void SubscriberCore::State::go_stale(const char* why) noexcept {
              names.topic, region ? region->publisher_pid() : 0, why, last_seq);
   detach(false);
   stale = true;
+  stalled = false;
   info.stale = true;
   next_reattach_ns = 0;
-  arm_timer(true);
+  arm_timer(options.reattach_interval);
   report(StatusEvent::publisher_lost);
 }
 
@@ -542,7 +551,7 @@ bool SubscriberCore::State::deliver_newest(std::int64_t deadline_ns) noexcept {
   info.publish_ts_ns = meta.publish_ts_ns;
   info.receive_ts_ns = monotonic_ns();
   info.epoch = attached_epoch;
-  info.stale = false;
+  info.stale = stalled;
   has_value = true;
   ++stats.delivered;
   if (owner.update_handler_) {
@@ -551,8 +560,33 @@ bool SubscriberCore::State::deliver_newest(std::int64_t deadline_ns) noexcept {
   return true;
 }
 
+void SubscriberCore::State::watch_heartbeat() noexcept {
+  const std::int64_t age_ns = monotonic_ns() - region->header().heartbeat_ns.load(std::memory_order_relaxed);
+  const bool frozen = age_ns > std::chrono::nanoseconds(options.stall_timeout).count();
+  if (frozen == stalled) {
+    return;
+  }
+  stalled = frozen;
+  info.stale = frozen;
+  if (frozen) {
+    log().warn(
+        "subscriber '{}' on topic '{}': publisher pid {} has not beaten for {:.1f} s (stopped or hung); "
+        "the state (seq {}) is stale until it moves again",
+        id, names.topic, region->publisher_pid(), static_cast<double>(age_ns) / 1e9, last_seq);
+  } else {
+    log().info("subscriber '{}' on topic '{}': publisher pid {} beats again", id, names.topic, region->publisher_pid());
+  }
+  report(frozen ? StatusEvent::publisher_stalled : StatusEvent::publisher_resumed);
+}
+
 bool SubscriberCore::State::after_wakeup(Drained drained, std::int64_t deadline) noexcept {
   if (!stale) {
+    if (drained != Drained::message) {
+      // Maybe the heartbeat timer: clear it (a wake-up with a message skips the syscall).
+      std::uint64_t expirations = 0;
+      [[maybe_unused]] const ssize_t drained_timer = ::read(timer_fd, &expirations, sizeof expirations);
+    }
+    watch_heartbeat();
     // Nothing in the queue means the wake-up came from the pidfd (or the caller
     // polled): only then is the publisher's liveness worth a syscall. A dead
     // publisher's pidfd stays readable, so a wake-up with a message is not lost.
@@ -584,7 +618,11 @@ bool SubscriberCore::State::wait_blocking(std::int64_t deadline_ns) noexcept {
       if (drained == Drained::nothing && left_ns > 0) {
         std::array<pollfd, 2> watched{pollfd{.fd = notify.native_handle(), .events = POLLIN, .revents = 0},
                                       pollfd{.fd = pidfd, .events = POLLIN, .revents = 0}};
-        const timespec timeout = relative_timeout(pidfd >= 0 ? left_ns : std::min(left_ns, liveness_slice_ns));
+        // Wake at least every quarter stall_timeout to watch the heartbeat (and, without
+        // a pidfd, every liveness slice).
+        const std::int64_t watch_ns = heartbeat_watch_period().count();
+        const timespec timeout =
+            relative_timeout(std::min({left_ns, watch_ns, pidfd >= 0 ? left_ns : liveness_slice_ns}));
         if (ppoll(watched.data(), pidfd >= 0 ? 2 : 1, &timeout, nullptr) > 0) {
           drained = drain_notifications();
         }
@@ -671,7 +709,7 @@ bool SubscriberCore::has_value() const noexcept {
   return state_->has_value;
 }
 bool SubscriberCore::stale() const noexcept {
-  return state_->stale;
+  return state_->stale || state_->stalled;
 }
 const UpdateInfo& SubscriberCore::info() const noexcept {
   return state_->info;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -282,6 +283,42 @@ TEST_F(WriterOfTheRegion, AnOddSequenceWrittenIntoASlotDoesNotStickOrLoseSnapsho
     EXPECT_EQ(subscriber.info().seq, seq);
     EXPECT_TRUE(subscriber.latest().intact());
   }
+}
+
+class FrozenPublisher : public HostileUser {};
+
+TEST_F(FrozenPublisher, AStoppedPublisherMakesTheStateStaleAndFreshAgainWhenItMoves) {
+  ChildProcess& publisher = launch({bin_dir() + "/shmsnap-publisher", "--topic", "frozen", "--schema", "robot.pose",
+                                    "--prefix", prefix_, "--rate", "200", "--log-level", "warn"});
+  ASSERT_TRUE(publisher.wait_for_line("ready", patience)) << publisher.output();
+  SubscriberCore subscriber("frozen", nullptr, {.prefix = prefix_, .stall_timeout = std::chrono::milliseconds(300)});
+  std::vector<StatusEvent> events;
+  subscriber.on_status([&](StatusEvent event, const UpdateInfo&) { events.push_back(event); });
+  const auto wait_until = [&](const auto& condition) {
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    while (!condition() && std::chrono::steady_clock::now() < deadline) {
+      subscriber.wait(std::chrono::milliseconds(50));
+    }
+    return condition();
+  };
+  ASSERT_TRUE(wait_until([&] { return subscriber.has_value() && !subscriber.stale(); }));
+
+  publisher.signal(SIGSTOP);
+  EXPECT_TRUE(wait_until([&] { return subscriber.stale(); })) << "a frozen publisher went unnoticed";
+  EXPECT_TRUE(subscriber.info().stale);
+  EXPECT_EQ(std::count(events.begin(), events.end(), StatusEvent::publisher_stalled), 1);
+  // The tools see it too.
+  const auto [code, text] = run({bin_dir() + "/shmsnap", "list", "--prefix", prefix_, "--json"});
+  EXPECT_EQ(code, 0) << text;
+  EXPECT_NE(text.find("\"heartbeat_age_ns\""), std::string::npos) << text;
+
+  publisher.signal(SIGCONT);
+  EXPECT_TRUE(wait_until([&] { return !subscriber.stale(); })) << "it never became fresh again";
+  EXPECT_EQ(std::count(events.begin(), events.end(), StatusEvent::publisher_resumed), 1);
+  const std::uint64_t seq = subscriber.info().seq;
+  EXPECT_TRUE(wait_until([&] { return subscriber.info().seq > seq; })) << "deliveries resume";
+  publisher.signal(SIGTERM);
+  EXPECT_EQ(publisher.wait_exit(patience), 0);
 }
 
 }  // namespace

@@ -38,6 +38,11 @@ struct SubscriberOptions {
   mode_t queue_mode = 0620;  ///< the notify queue: we read, the publisher (maybe another user) writes
   std::chrono::milliseconds attach_timeout{2000};   ///< bound on the HELLO/WELCOME exchange
   std::chrono::milliseconds reattach_interval{50};  ///< how often a stale subscriber looks for a publisher
+  /// A publisher whose heartbeat (written every PublisherOptions::heartbeat_interval,
+  /// 100 ms by default) is older than this is stalled (SIGSTOP, a hung process): the
+  /// state is marked stale until the heartbeat moves again. Keep it well above the
+  /// publisher's heartbeat interval.
+  std::chrono::milliseconds stall_timeout{2000};
   /// Users besides this process's own and root whose regions it follows (whoever
   /// creates a name first owns it: see TrustedOwners in region.hpp).
   std::vector<uid_t> trusted_owners;
@@ -55,8 +60,10 @@ struct UpdateInfo {
 
 /// A change of attachment, reported to on_status.
 enum class StatusEvent {
-  publisher_lost,  ///< publisher exited, died mid-write, or shut down: state is stale
-  reattached,      ///< a publisher (new epoch) is followed again
+  publisher_lost,     ///< publisher exited, died mid-write, or shut down: state is stale
+  reattached,         ///< a publisher (new epoch) is followed again
+  publisher_stalled,  ///< its heartbeat is older than stall_timeout (stopped, hung): state is stale
+  publisher_resumed,  ///< its heartbeat moves again: state is fresh
 };
 
 /// Counters of one subscriber since open().
