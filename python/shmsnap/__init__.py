@@ -33,6 +33,7 @@ from ._shmsnap import (  # noqa: F401  (re-exported)
     SystemFailure,
     TimedOut,
     compile_schema,
+    dtype_of,
     dump,
     fingerprint_of_descriptor,
     topics,
@@ -41,7 +42,7 @@ from ._shmsnap import (  # noqa: F401  (re-exported)
 __version__ = _shmsnap.__version__
 
 __all__ = [
-    "Subscriber", "Publisher", "Update", "Info", "topics", "dump", "compile_schema",
+    "Subscriber", "Publisher", "Update", "Info", "topics", "dump", "compile_schema", "dtype_of",
     "fingerprint_of_descriptor", "Error", "InvalidArgument", "NotFound", "Busy", "PermissionDenied",
     "InvalidRegion", "SchemaMismatch", "LimitExceeded", "OutOfSpace", "Protocol", "TimedOut",
     "SystemFailure",

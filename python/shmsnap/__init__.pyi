@@ -9,7 +9,7 @@ from ._shmsnap import (Busy as Busy, Error as Error, Info as Info, InvalidArgume
                        InvalidRegion as InvalidRegion, LimitExceeded as LimitExceeded, NotFound as NotFound,
                        OutOfSpace as OutOfSpace, PermissionDenied as PermissionDenied, Protocol as Protocol,
                        SchemaMismatch as SchemaMismatch, SystemFailure as SystemFailure, TimedOut as TimedOut,
-                       compile_schema as compile_schema, dump as dump,
+                       compile_schema as compile_schema, dtype_of as dtype_of, dump as dump,
                        fingerprint_of_descriptor as fingerprint_of_descriptor, topics as topics)
 from . import _shmsnap
 

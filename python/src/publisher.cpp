@@ -215,6 +215,10 @@ void register_publisher(py::module_& module) {
       py::arg("schema"),
       "The schema dict (name, version, fingerprint, size, descriptor) of a .toml path or descriptor JSON.");
   module.def(
+      "dtype_of",
+      [](const py::object& schema) { return dtype_from_descriptor(schema_from_argument(schema).descriptor); },
+      py::arg("schema"), "The numpy dtype (C++ offsets and itemsize) of a schema dict, .toml path or descriptor.");
+  module.def(
       "fingerprint_of_descriptor", [](const std::string& descriptor) { return fingerprint_of_descriptor(descriptor); },
       py::arg("descriptor"), "The fingerprint the schema compiler gives the layout a descriptor states.");
 }
