@@ -1,13 +1,10 @@
 """C++ <-> Python through real processes: shmsnap-publisher -> shmsnap.Subscriber and
 shmsnap.Publisher -> shmsnap-subscriber --json, for every bundled schema and the
 all-types test schema; numpy layouts against the C++ offsetof/sizeof."""
-import math
-
-import numpy
 import pytest
 
 import shmsnap
-from conftest import ALL_TYPES, BUNDLED, EVERY_SCHEMA, binary, wait_until
+from conftest import BUNDLED, EVERY_SCHEMA, binary, wait_until
 
 
 def descriptor_names(schema_path):
@@ -29,16 +26,37 @@ def test_cpp_publisher_feeds_python_subscriber(schema_name, prefix, processes):
         assert list(second.data) == descriptor_names(BUNDLED[schema_name])  # layout order
         record = sub.latest_array()
         assert record.dtype.itemsize == sub.schema["size"]
-        # dict and numpy record are two views of the same copied bytes
+        # dict and numpy record are two decodings of the same copied snapshot
+        seq = sub.info.seq
         as_dict = sub.latest()
-        if sub.info.seq == second.info.seq:
-            for name in record.dtype.names:
-                value = record[name]
-                if record.dtype[name].kind in "f" and record.dtype[name].shape == ():
-                    assert math.isclose(float(value), float(as_dict[name]), rel_tol=0, abs_tol=0) or (
-                        math.isnan(value) and as_dict[name] == "NaN")
+        if sub.info.seq == seq:
+            assert_same_snapshot(record, as_dict)
         assert shmsnap.dump("feed", prefix=prefix)["schema"] == schema_name
         assert "feed" in shmsnap.topics(prefix)
+
+
+def assert_same_snapshot(record, as_dict, path=""):
+    """Every field of a numpy record equals the dict's (enums: the dict has names)."""
+    for name in record.dtype.names:
+        value, expected = record[name], as_dict[name]
+        field = record.dtype[name]
+        where = f"{path}{name}"
+        if field.names is not None and field.subdtype is None:
+            assert_same_snapshot(value, expected, where + ".")
+        elif field.base.names is not None:
+            for index, element in enumerate(value.reshape(-1)):
+                flat = expected
+                for _ in range(len(field.shape) - 1):
+                    flat = [item for row in flat for item in row]
+                assert_same_snapshot(element, flat[index], f"{where}[{index}].")
+        elif field.base.kind == "S":
+            decoded = value.astype(str).tolist() if field.shape else value.decode()
+            assert decoded == expected, where
+        elif isinstance(expected, str) or (isinstance(expected, list) and expected and isinstance(
+                expected[0], str)):
+            continue  # an enum by name
+        else:
+            assert value.tolist() == expected, where
 
 
 def test_cpp_all_types_reach_python_as_dict_and_record(prefix, processes):
@@ -73,6 +91,7 @@ def test_cpp_all_types_reach_python_as_dict_and_record(prefix, processes):
         assert record["mode"] == -1 and record["big"] == 9223372036854775807  # enums: underlying integers
         assert record["outer"]["inner"]["value"] == 3.5 and record["outers"][1]["id"] == 9
         assert record["tail"] == 255
+        assert_same_snapshot(record, data)
 
 
 def dtype_offset(dtype, path):
