@@ -224,3 +224,41 @@ def test_help_and_errors_are_documented():
     assert "GIL" in shmsnap.Subscriber.wait.__doc__
     assert "ValueError" in shmsnap.Publisher.publish.__doc__
     assert issubclass(shmsnap.TimedOut, TimeoutError) and issubclass(shmsnap.SchemaMismatch, shmsnap.Error)
+
+
+@pytest.mark.parametrize("mode", ["spin", "hybrid"])
+def test_spin_and_hybrid_modes_deliver(prefix, mode):
+    with shmsnap.Publisher("modes", schema=POSE, prefix=prefix) as pub, \
+            shmsnap.Subscriber("modes", prefix=prefix, mode=mode) as sub:
+        seq = pub.publish({"stamp": {"nanosec": 5}})
+        update = wait_until(lambda: sub.wait(timeout=0.5), what=f"an update in {mode} mode")
+        assert update.info.seq == seq and update.data["stamp"]["nanosec"] == 5
+
+
+def test_bad_mode_and_bad_topic_name_are_value_errors(prefix):
+    with shmsnap.Publisher("named", schema=POSE, prefix=prefix):
+        with pytest.raises(ValueError, match="mode"):
+            shmsnap.Subscriber("named", prefix=prefix, mode="sometimes")
+    with pytest.raises(ValueError, match="topic"):
+        shmsnap.Publisher("no/slash", schema=POSE, prefix=prefix)
+
+
+def test_dump_before_the_first_publish_has_no_data(prefix):
+    with shmsnap.Publisher("empty", schema=POSE, prefix=prefix) as pub:
+        dumped = shmsnap.dump("empty", prefix=prefix)
+        assert dumped["seq"] == 0 and dumped["data"] is None and dumped["schema"] == "robot.pose"
+        with shmsnap.Subscriber("empty", prefix=prefix) as sub:
+            assert sub.latest() is None and sub.latest_array() is None and not sub.has_value
+        pub.publish({"frame_id": "first"})
+        assert shmsnap.dump("empty", prefix=prefix)["data"]["frame_id"] == "first"
+
+
+def test_republish_from_a_subscribers_schema(prefix):
+    with shmsnap.Publisher("source", schema=ALL_TYPES, prefix=prefix) as pub, \
+            shmsnap.Subscriber("source", prefix=prefix) as sub:
+        pub.publish({"i32v": -5, "names": ["a", "b", "c"]})
+        update = sub.wait(timeout=10)
+        with shmsnap.Publisher("copy", schema=sub.schema, prefix=prefix) as copy, \
+                shmsnap.Subscriber("copy", prefix=prefix, schema=ALL_TYPES) as copy_sub:
+            copy.publish(sub.latest_array())
+            assert copy_sub.wait(timeout=10).data == update.data
