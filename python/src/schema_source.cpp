@@ -87,6 +87,9 @@ OwnedSchema schema_from_toml_file(const std::string& path) {
 
 std::uint64_t fingerprint_of_descriptor(std::string_view descriptor_json) {
   try {
+    // The codec's validation bounds nesting depth, sizes and offsets before the
+    // recursive walk below sees the text.
+    const SnapshotCodec codec(descriptor_json);
     const nlohmann::json descriptor = nlohmann::json::parse(descriptor_json);
     const std::string name = descriptor.at("name").get<std::string>();
     const std::size_t dot = name.rfind('.');
@@ -98,23 +101,22 @@ std::uint64_t fingerprint_of_descriptor(std::string_view descriptor_json) {
     throw Error(Errc::invalid_argument, std::string("schema descriptor: ") + error.what() +
                                             "; give a descriptor as shmsnap/schema.hpp describes, e.g. "
                                             "Subscriber.schema['descriptor']");
-  }
-}
-
-OwnedSchema schema_from_descriptor(std::string_view descriptor_json) {
-  try {
-    const SnapshotCodec codec(descriptor_json);  // validates offsets, sizes and nesting
-    return OwnedSchema{.name = codec.name(),
-                       .version = codec.version(),
-                       .fingerprint = fingerprint_of_descriptor(descriptor_json),
-                       .size = codec.size(),
-                       .descriptor = std::string(descriptor_json)};
   } catch (const Error& error) {
     if (error.code() == Errc::invalid_region) {
       throw Error(Errc::invalid_argument, std::string("schema descriptor is not valid: ") + error.what());
     }
     throw;
   }
+}
+
+OwnedSchema schema_from_descriptor(std::string_view descriptor_json) {
+  const std::uint64_t fingerprint = fingerprint_of_descriptor(descriptor_json);  // validates first
+  const SnapshotCodec codec(descriptor_json);
+  return OwnedSchema{.name = codec.name(),
+                     .version = codec.version(),
+                     .fingerprint = fingerprint,
+                     .size = codec.size(),
+                     .descriptor = std::string(descriptor_json)};
 }
 
 }  // namespace shmsnap::python

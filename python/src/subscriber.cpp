@@ -249,6 +249,7 @@ class PySubscriber {
   py::object dtype_locked(const SubscriberCore& core) {
     const std::string& descriptor = local_descriptor(core);
     if (!dtype_ || dtype_descriptor_ != descriptor) {
+      (void)codec(core);  // validates the region's descriptor (bounded nesting) before the dtype walk
       dtype_ = dtype_from_descriptor(descriptor);
       dtype_descriptor_ = descriptor;
     }
