@@ -92,6 +92,7 @@ def test_cpp_all_types_reach_python_as_dict_and_record(prefix, processes):
         assert record["outer"]["inner"]["value"] == 3.5 and record["outers"][1]["id"] == 9
         assert record["tail"] == 255
         assert_same_snapshot(record, data)
+        assert shmsnap.dump("all", prefix=prefix)["data"] == data
 
 
 def dtype_offset(dtype, path):
