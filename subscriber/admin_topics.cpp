@@ -22,34 +22,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr unsigned read_attempts = 1000;  // a reader lapped this often by the writer is very unlucky
-
-/// The newest snapshot of `reader`, or nullopt before the first publish.
-std::optional<std::vector<std::byte>> read_newest(const RegionReader& reader, SnapshotMeta& meta) {
-  std::vector<std::byte> bytes(reader.payload_size());
-  std::uint64_t retries = 0;
-  for (unsigned attempt = 0; attempt < read_attempts; ++attempt) {
-    switch (reader.try_read(bytes, meta, retries)) {
-      case ReadStatus::ok:
-        return bytes;
-      case ReadStatus::empty:
-        return std::nullopt;
-      case ReadStatus::corrupt:
-        throw Error(Errc::invalid_region, "region /dev/shm" + reader.name() + " publishes a slot outside the region");
-      case ReadStatus::inconsistent:
-        throw Error(Errc::invalid_region, "region /dev/shm" + reader.name() +
-                                              ": the published slot claims a publish that was never announced (the "
-                                              "region was written by someone other than its publisher)");
-      case ReadStatus::contended:
-        std::this_thread::yield();
-        break;
-    }
-  }
-  throw Error(Errc::timed_out, "region /dev/shm" + reader.name() +
-                                   ": the writer overtook every read attempt; the publisher writes faster than a "
-                                   "snapshot can be copied (give it more --slots)");
-}
-
 Json describe_topic(const std::string& prefix, const std::string& topic, const TrustedOwners& trusted) {
   const TopicNames names(prefix, topic);
   Json entry{{"topic", topic}, {"region", "/dev/shm" + names.region()}};
@@ -78,7 +50,7 @@ Json describe_topic(const std::string& prefix, const std::string& topic, const T
   SnapshotMeta meta;
   std::optional<std::vector<std::byte>> newest;
   try {
-    newest = read_newest(reader, meta);
+    newest = reader.read_newest(meta);
   } catch (const Error& error) {
     entry["problem"] = error.what();
   }
@@ -209,7 +181,7 @@ int dump_topic(const TopicCommand& command, Io& io) {
   const RegionReader reader =
       RegionReader::open(names.region(), TrustedOwners{.also = trusted_uids(command.trust_owners)});
   SnapshotMeta meta;
-  const std::optional<std::vector<std::byte>> newest = read_newest(reader, meta);
+  const std::optional<std::vector<std::byte>> newest = reader.read_newest(meta);
   Json data = nullptr;
   if (newest) {
     data = SnapshotCodec(reader.descriptor()).decode_ordered(*newest);

@@ -237,6 +237,32 @@ ReadStatus RegionReader::try_read(std::span<std::byte> destination, SnapshotMeta
   return ReadStatus::contended;
 }
 
+std::optional<std::vector<std::byte>> RegionReader::read_newest(SnapshotMeta& meta) const {
+  constexpr unsigned rounds = 1000;  // a reader lapped this often by the writer is very unlucky
+  std::vector<std::byte> bytes(geometry_.payload_size);
+  std::uint64_t retries = 0;
+  for (unsigned round = 0; round < rounds; ++round) {
+    switch (try_read(bytes, meta, retries)) {
+      case ReadStatus::ok:
+        return bytes;
+      case ReadStatus::empty:
+        return std::nullopt;
+      case ReadStatus::corrupt:
+        throw Error(Errc::invalid_region, "region /dev/shm" + name_ + " publishes a slot outside the region");
+      case ReadStatus::inconsistent:
+        throw Error(Errc::invalid_region, "region /dev/shm" + name_ +
+                                              ": the published slot claims a publish that was never announced (the "
+                                              "region was written by someone other than its publisher)");
+      case ReadStatus::contended:
+        std::this_thread::yield();
+        break;
+    }
+  }
+  throw Error(Errc::timed_out, "region /dev/shm" + name_ +
+                                   ": the writer overtook every read attempt; the publisher writes faster than a "
+                                   "snapshot can be copied (give it more slots)");
+}
+
 std::uint64_t RegionReader::latest_seq() const noexcept {
   return detail::published_seq(header_->published.load(std::memory_order_acquire));
 }

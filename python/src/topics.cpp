@@ -21,31 +21,6 @@
 namespace py = pybind11;
 
 namespace shmsnap::python {
-namespace {
-
-constexpr unsigned read_attempts = 1000;  // a reader lapped this often by the writer is very unlucky
-
-std::optional<std::vector<std::byte>> read_newest(const RegionReader& reader, SnapshotMeta& meta) {
-  std::vector<std::byte> bytes(reader.payload_size());
-  std::uint64_t retries = 0;
-  for (unsigned attempt = 0; attempt < read_attempts; ++attempt) {
-    switch (reader.try_read(bytes, meta, retries)) {
-      case ReadStatus::ok:
-        return bytes;
-      case ReadStatus::empty:
-        return std::nullopt;
-      case ReadStatus::corrupt:
-        throw Error(Errc::invalid_region, "region /dev/shm" + reader.name() + " publishes a slot outside the region");
-      case ReadStatus::contended:
-        std::this_thread::yield();
-        break;
-    }
-  }
-  throw Error(Errc::timed_out, "region /dev/shm" + reader.name() +
-                                   ": the writer overtook every read attempt; give the publisher more slots");
-}
-
-}  // namespace
 
 void register_topics(py::module_& module) {
   module.def(
@@ -59,7 +34,7 @@ void register_topics(py::module_& module) {
         const TopicNames names(resolve_prefix(prefix.value_or("")), topic);
         const RegionReader reader = RegionReader::open(names.region());
         SnapshotMeta meta;
-        const std::optional<std::vector<std::byte>> newest = read_newest(reader, meta);
+        const std::optional<std::vector<std::byte>> newest = reader.read_newest(meta);
         py::dict result;
         result["topic"] = topic;
         result["schema"] = std::string(reader.schema_name());

@@ -47,7 +47,7 @@ def leftovers(prefix):
     found = []
     for directory in ("/dev/shm", "/dev/mqueue"):
         if os.path.isdir(directory):
-            found += [f"{directory}/{name}" for name in os.listdir(directory) if name.startswith(prefix + ".")]
+            found += [f"{directory}/{name}" for name in os.listdir(directory) if name.startswith(prefix + ":")]
     return found
 
 

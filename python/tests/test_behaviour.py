@@ -188,13 +188,13 @@ def test_status_callbacks_report_publisher_lost_and_reattached(prefix):
 def test_nothing_left_after_del_or_with(prefix):
     pub = shmsnap.Publisher("clean", schema=POSE, prefix=prefix)
     sub = shmsnap.Subscriber("clean", prefix=prefix, id="gone")
-    assert f"/dev/mqueue/{prefix}.clean.sub.gone" in leftovers(prefix)
+    assert f"/dev/mqueue/{prefix}:clean:sub:gone" in leftovers(prefix)
     del sub
     gc.collect()
-    assert f"/dev/mqueue/{prefix}.clean.sub.gone" not in leftovers(prefix)
+    assert f"/dev/mqueue/{prefix}:clean:sub:gone" not in leftovers(prefix)
     with shmsnap.Subscriber("clean", prefix=prefix, id="scoped") as scoped:
         assert scoped.id == "scoped"
-    assert f"/dev/mqueue/{prefix}.clean.sub.scoped" not in leftovers(prefix)
+    assert f"/dev/mqueue/{prefix}:clean:sub:scoped" not in leftovers(prefix)
     with pytest.raises(ValueError):
         scoped.latest()  # closed
     del pub

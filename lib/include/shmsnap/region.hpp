@@ -103,6 +103,11 @@ class RegionReader {
   ReadStatus try_read(std::span<std::byte> destination, SnapshotMeta& meta, std::uint64_t& retries,
                       unsigned max_attempts = 64) const noexcept;
 
+  /// Setup-time convenience for tools: a copy of the newest snapshot (nullopt before
+  /// the first publish), retrying while the writer laps the read. Throws Error:
+  /// invalid_region (a corrupt or inconsistent slot), timed_out (lapped every time).
+  [[nodiscard]] std::optional<std::vector<std::byte>> read_newest(SnapshotMeta& meta) const;
+
   /// Sequence of the newest publish, 0 before the first. One acquire load.
   [[nodiscard]] std::uint64_t latest_seq() const noexcept;
   /// True while the publisher process named in the header runs.
