@@ -36,6 +36,7 @@ struct IdSlot {
 std::array<NameSlot, capacity> names;
 std::array<IdSlot, capacity> sysv_queues;
 std::array<IdSlot, capacity> children;
+std::array<IdSlot, capacity> services;
 
 void add_id(std::array<IdSlot, capacity>& slots, int value) noexcept {
   for (auto& slot : slots) {
@@ -99,6 +100,12 @@ void track_child(pid_t pid) noexcept {
 void untrack_child(pid_t pid) noexcept {
   remove_id(children, static_cast<int>(pid));
 }
+void track_service(pid_t pid) noexcept {
+  add_id(services, static_cast<int>(pid));
+}
+void untrack_service(pid_t pid) noexcept {
+  remove_id(services, static_cast<int>(pid));
+}
 
 void remove_everything() noexcept {
   // Children first: a subscriber that still holds a queue could otherwise recreate
@@ -106,6 +113,12 @@ void remove_everything() noexcept {
   for (auto& slot : children) {
     if (slot.state.load(std::memory_order_acquire) == live_slot) {
       kill(static_cast<pid_t>(slot.value), SIGKILL);
+      slot.state.store(free_slot, std::memory_order_release);
+    }
+  }
+  for (auto& slot : services) {
+    if (slot.state.load(std::memory_order_acquire) == live_slot) {
+      kill(static_cast<pid_t>(slot.value), SIGTERM);
       slot.state.store(free_slot, std::memory_order_release);
     }
   }

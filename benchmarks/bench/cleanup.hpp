@@ -25,6 +25,11 @@ void untrack_sysv_queue(int id) noexcept;
 void track_child(pid_t pid) noexcept;
 /// Forgets a reaped child.
 void untrack_child(pid_t pid) noexcept;
+/// Records a daemon the bench started (iox-roudi) to SIGTERM, not SIGKILL, if the run
+/// is interrupted, so that it removes its own shared memory on the way out.
+void track_service(pid_t pid) noexcept;
+/// Forgets a stopped daemon.
+void untrack_service(pid_t pid) noexcept;
 
 /// Kills tracked children and removes every tracked object. Async-signal-safe.
 void remove_everything() noexcept;

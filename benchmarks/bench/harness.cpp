@@ -191,7 +191,6 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
     const std::int64_t deadline = monotonic_ns() + budget_ns;
     const DeadlineAlarm alarm(deadline);
     Pacer pacer(settings.rate_hz);
-    const std::span<std::byte> message = publisher->buffer();
     std::int64_t measured_start = 0;
     std::int64_t measured_end = 0;
     // Max mode also runs for at least max_mode_min_ns: a latest-state transport
@@ -205,6 +204,8 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
       return max_rate && seq <= 100 * total && monotonic_ns() - run_start < max_mode_min_ns;
     };
     for (std::uint64_t seq = 1; keep_publishing(seq); ++seq) {
+      // Asked for every message: a zero-copy transport hands out a new chunk each time.
+      const std::span<std::byte> message = publisher->buffer();
       stamp_message(message, seq, 0);
       pacer.wait_next_tick();
       const std::int64_t publish_ns = monotonic_ns();
@@ -228,6 +229,7 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
       row.publish_hz = 1e9 * static_cast<double>(row.published) / static_cast<double>(measured_end - measured_start);
     }
     if (!row.failed) {
+      const std::span<std::byte> message = publisher->buffer();
       stamp_message(message, last_seq + 1, stop_flag);
       stamp_publish_time(message, monotonic_ns());
       if (!publisher->publish(std::max(deadline, monotonic_ns()) + 5'000 * ns_per_ms)) {

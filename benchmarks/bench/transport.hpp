@@ -44,6 +44,8 @@ class PublisherChannel {
   virtual ~PublisherChannel() = default;
   /// The message the harness stamps before each publish(). The transport owns it so
   /// that publishing needs no extra copy (e.g. SysV's mtype word sits just before it).
+  /// The harness asks again before every message: a zero-copy transport (iceoryx)
+  /// returns a freshly loaned chunk after each publish().
   [[nodiscard]] virtual std::span<std::byte> buffer() noexcept = 0;
   /// What subscriber `index` needs to attach (a name or an inherited fd number); it
   /// reaches the subscriber process on its command line.
@@ -84,6 +86,9 @@ class Transport {
   [[nodiscard]] virtual std::vector<std::string> modes(std::span<const std::string> requested) const = 0;
   /// Why `spec` cannot run here (a payload above a kernel limit, ...), or nullopt.
   [[nodiscard]] virtual std::optional<std::string> not_applicable(const ChannelSpec& spec) const = 0;
+  /// Called once before the first row with every payload size and the largest
+  /// subscriber count of the run (iceoryx sizes its RouDi mempools from them).
+  virtual void prepare_run(std::span<const std::size_t> /*payloads*/, int /*max_subscribers*/) {}
   /// True when a subscriber in `mode` keeps a core busy while it waits.
   [[nodiscard]] virtual bool busy_waits(std::string_view /*mode*/) const noexcept { return false; }
   /// Creates the OS objects of one configuration (publisher side).
@@ -108,5 +113,10 @@ class Transport {
 #if SHMSNAP_BENCH_HAVE_LIBRARY
 [[nodiscard]] std::unique_ptr<Transport> make_shmsnap_transport();
 #endif
+#if SHMSNAP_BENCH_HAVE_ICEORYX
+[[nodiscard]] std::unique_ptr<Transport> make_iceoryx_transport();
+#endif
+/// Transports this build left out and why (e.g. iceoryx without its package), to print.
+[[nodiscard]] std::vector<std::string> skipped_transports();
 
 }  // namespace shmsnap::bench
