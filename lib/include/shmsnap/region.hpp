@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "shmsnap/detail/region_layout.hpp"
@@ -30,6 +31,13 @@ enum class ReadStatus {
   empty,      ///< the publisher has not published yet
   contended,  ///< the writer lapped the reader on every attempt; try again
   corrupt,    ///< the published index points outside the region
+};
+
+/// A byte range of the payload, for RegionReader::read_fields (e.g. a schema field's
+/// offset and size).
+struct FieldRange {
+  std::size_t offset = 0;
+  std::size_t size = 0;
 };
 
 /// One row of the subscriber table the publisher mirrors into the region.
@@ -62,6 +70,41 @@ class RegionReader {
   ReadStatus try_read(std::span<std::byte> destination, SnapshotMeta& meta, std::uint64_t& retries,
                       unsigned max_attempts = 64) const noexcept;
 
+  /// Zero-copy read: calls `visitor(std::span<const std::byte> payload)` on the newest
+  /// snapshot where it lies in the shared mapping, then validates with the slot's
+  /// seqlock. ok: the visitor's last call saw a consistent snapshot (meta says which).
+  /// When a writer overlapped the call, the visit is void and is retried, up to
+  /// `max_attempts` calls in all (contended after that; pass 1 to be told instead of
+  /// retried). empty/corrupt: the visitor was not called.
+  ///
+  /// The rules for the visitor, because it may see a snapshot being overwritten:
+  /// - it may be called several times; each call must start from scratch (overwrite
+  ///   its outputs, never accumulate);
+  /// - nothing it computed may be acted on before read_in_place returns ok: no I/O,
+  ///   no messages, no shared state, no exceptions as control flow;
+  /// - it must keep no pointer or reference into `payload` past its return;
+  /// - a value read from the payload may be garbage until validated: bound-check any
+  ///   index or size before using it to address memory, and never follow a pointer;
+  /// - it should be short (a few fields): a writer that laps it makes it start over.
+  /// The visitor's reads race the writer's stores as a seqlock's always do; the
+  /// result of a racing call is discarded. TSan builds suppress race reports inside
+  /// the visitor only (the seqlock protocol around it is still checked).
+  template <class Visitor>
+  ReadStatus read_in_place(Visitor&& visitor, SnapshotMeta& meta, std::uint64_t& retries,
+                           unsigned max_attempts = 64) const {
+    auto call = [](void* context, std::span<const std::byte> payload) {
+      (*static_cast<std::remove_reference_t<Visitor>*>(context))(payload);
+    };
+    return visit_newest(call, static_cast<void*>(&visitor), meta, retries, max_attempts, true);
+  }
+
+  /// Copies only the byte ranges `fields` of the newest snapshot, back to back, into
+  /// `destination` under the slot's seqlock (as try_read, without copying the rest).
+  /// Throws Error(invalid_argument) when a range lies outside the payload or the
+  /// ranges do not fit `destination`; otherwise as try_read.
+  ReadStatus read_fields(std::span<const FieldRange> fields, std::span<std::byte> destination, SnapshotMeta& meta,
+                         std::uint64_t& retries, unsigned max_attempts = 64) const;
+
   /// Sequence of the newest publish, 0 before the first. One acquire load.
   [[nodiscard]] std::uint64_t latest_seq() const noexcept;
   /// True while the publisher process named in the header runs.
@@ -87,6 +130,13 @@ class RegionReader {
  private:
   struct Mapping;
   explicit RegionReader(std::unique_ptr<Mapping> mapping);
+
+  using VisitCall = void (*)(void* context, std::span<const std::byte> payload);
+  /// The seqlock loop of read_in_place and read_fields, type-erased so it lives in
+  /// region.cpp. `plain_reads`: the call reads the mapping with plain loads (TSan is
+  /// told to ignore them); false when it copies through copy_from_shared.
+  ReadStatus visit_newest(VisitCall call, void* context, SnapshotMeta& meta, std::uint64_t& retries,
+                          unsigned max_attempts, bool plain_reads) const;
 
   /// The validated sizes and offsets, copied once at open: the live header is
   /// never trusted again for bounds (a writer could change it under us).
