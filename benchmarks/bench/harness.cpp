@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <thread>
 
 #include "bench/clock.hpp"
@@ -114,6 +116,17 @@ void aggregate(RowResult& row, std::vector<SubscriberReport>& reports) {
   row.cdf = cdf_points(pooled, 200);
 }
 
+// One "Rss:"/"Pss:" line of /proc/<pid>/smaps_rollup in KiB; 0 when unreadable.
+double memory_kib(pid_t pid, const std::string& key) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string line;
+  while (std::getline(file, line)) {
+    if (line.starts_with(key))
+      return std::strtod(line.c_str() + key.size(), nullptr);
+  }
+  return 0;
+}
+
 }  // namespace
 
 RowResult run_configuration(const Transport& transport, const std::string& mode, std::size_t payload_bytes,
@@ -186,6 +199,8 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
 
   const std::uint64_t total = settings.warmup + settings.samples;
   std::uint64_t last_seq = 0;
+  std::vector<std::int64_t> publish_costs;
+  publish_costs.reserve(settings.samples);
   {
     const ScopedPin pin(settings.pin ? 0 : -1);
     const std::int64_t deadline = monotonic_ns() + budget_ns;
@@ -223,6 +238,14 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
       }
       last_seq = seq;
       measured_end = monotonic_ns();
+      if (seq > settings.warmup)
+        publish_costs.push_back(measured_end - publish_ns);
+    }
+    row.publish_cost = summarize(publish_costs);
+    // Memory per subscriber while attached and warm, before the stop message ends them.
+    for (const auto& child : children.children()) {
+      row.subscriber_rss_kib += memory_kib(child.pid, "Rss:") / static_cast<double>(subscribers);
+      row.subscriber_pss_kib += memory_kib(child.pid, "Pss:") / static_cast<double>(subscribers);
     }
     row.published = last_seq > settings.warmup ? last_seq - settings.warmup : 0;
     if (measured_end > measured_start && row.published > 0) {

@@ -138,11 +138,29 @@ class IceoryxSubscriber final : public SubscriberChannel {
   }
 
   ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
+    return take_next([&](std::span<const std::byte> chunk) { sink(chunk, monotonic_ns()); }, deadline);
+  }
+
+  // Zero-copy: the self-check reads the chunk in place, and the message counts as
+  // received once it has been read.
+  ReceiveStatus receive_inspected(const InspectedSink& sink, DeadlineNs deadline) override {
+    return take_next(
+        [&](std::span<const std::byte> chunk) {
+          const Inspection inspection = inspect_message(chunk);
+          sink(inspection, chunk.size(), monotonic_ns());
+        },
+        deadline);
+  }
+
+  std::string last_error() const override { return error_; }
+
+ private:
+  template <class Use>
+  ReceiveStatus take_next(Use&& use, DeadlineNs deadline) {
     for (;;) {
       auto chunk = subscriber_.take();
       if (!chunk.has_error()) {
-        const std::int64_t received_ns = monotonic_ns();
-        sink(std::span<const std::byte>(static_cast<const std::byte*>(chunk.value()), size_), received_ns);
+        use(std::span<const std::byte>(static_cast<const std::byte*>(chunk.value()), size_));
         subscriber_.release(chunk.value());
         return ReceiveStatus::delivered;
       }
@@ -163,9 +181,6 @@ class IceoryxSubscriber final : public SubscriberChannel {
     }
   }
 
-  std::string last_error() const override { return error_; }
-
- private:
   static iox::popo::SubscriberOptions options(const ChannelSpec& spec) {
     iox::popo::SubscriberOptions options;
     options.queueCapacity =

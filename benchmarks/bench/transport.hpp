@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/payload.hpp"
+
 namespace shmsnap::bench {
 
 /// One configuration as a transport sees it; identical in publisher and subscribers.
@@ -30,6 +32,10 @@ using DeadlineNs = std::int64_t;
 
 /// Receives one delivered message and the monotonic time at which its copy-out finished.
 using MessageSink = std::function<void(std::span<const std::byte> message, std::int64_t received_ns)>;
+
+/// Receives one delivered message already self-checked (payload.hpp's inspect_message):
+/// its inspection, its size and the monotonic time at which it had been read.
+using InspectedSink = std::function<void(const Inspection& inspection, std::size_t size, std::int64_t received_ns)>;
 
 /// Outcome of one SubscriberChannel::receive().
 enum class ReceiveStatus {
@@ -69,6 +75,14 @@ class SubscriberChannel {
   /// Waits for the next message (the newest one, for latest-state transports) and
   /// hands it to `sink` once, timestamped right after the copy-out.
   [[nodiscard]] virtual ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) = 0;
+  /// As receive(), then inspect_message() on the local copy (timestamp taken right
+  /// after the copy-out, before the check). Zero-copy transports override it: they
+  /// inspect the message where it lies and take the timestamp once it has been read.
+  [[nodiscard]] virtual ReceiveStatus receive_inspected(const InspectedSink& sink, DeadlineNs deadline) {
+    return receive([&sink](std::span<const std::byte> message,
+                           std::int64_t received_ns) { sink(inspect_message(message), message.size(), received_ns); },
+                   deadline);
+  }
   /// Seqlock read retries so far; 0 for transports without a seqlock.
   [[nodiscard]] virtual std::uint64_t retries() const noexcept { return 0; }
   /// Why the last receive() failed.
