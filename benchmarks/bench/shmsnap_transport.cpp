@@ -34,9 +34,10 @@ std::string subscriber_id(int index) {
 }
 
 // A mode is "<wait>[-thread][-zc]": the subscriber's WaitMode; "-thread" moves the
-// fan-out onto the publisher's notifier thread (FanOut::notifier_thread); "-zc" reads
-// in place (Subscriber::read_in_place) instead of copying, busy-polling the published
-// sequence, so it is spin only.
+// fan-out onto the publisher's notifier thread (FanOut::notifier_thread); "-zc" is
+// zero-copy on both sides, as iceoryx: the harness stamps the message straight into
+// the next slot (Publisher::loan) and the subscriber reads it in place
+// (Subscriber::read_in_place), busy-polling the published sequence, so spin only.
 struct ModeSpec {
   WaitMode wait = WaitMode::notify;
   FanOut fan_out = FanOut::caller;
@@ -88,7 +89,10 @@ class ShmsnapPublisher final : public PublisherChannel {
 
  public:
   explicit ShmsnapPublisher(const ChannelSpec& spec)
-      : names_(resource_names(spec)), storage_(sizeof(Payload)), value_(new (storage_.data()) Payload{}) {
+      : names_(resource_names(spec)),
+        storage_(sizeof(Payload)),
+        value_(new (storage_.data()) Payload{}),
+        zero_copy_(parse_mode(spec.mode).zero_copy) {
     for (const auto& [kind, name] : names_)
       cleanup::track(kind, name);
     PublisherOptions options;
@@ -104,13 +108,29 @@ class ShmsnapPublisher final : public PublisherChannel {
   }
 
   ~ShmsnapPublisher() override {
+    loan_.reset();
     publisher_.reset();
     forget_names();
   }
 
-  std::span<std::byte> buffer() noexcept override { return storage_.span(); }
+  // Zero-copy: the message is written into the loaned next slot, as an iceoryx
+  // producer writes into its loaned chunk; readers follow the published slot only.
+  std::span<std::byte> buffer() noexcept override {
+    if (!zero_copy_)
+      return storage_.span();
+    if (!loan_)
+      loan_.emplace(publisher_->loan());
+    return {reinterpret_cast<std::byte*>(&**loan_), sizeof(Payload)};
+  }
   std::string endpoint(int index) const override { return subscriber_id(index); }
   bool publish(DeadlineNs /*deadline*/) noexcept override {
+    if (zero_copy_) {
+      if (!loan_)
+        buffer();
+      loan_->publish();
+      loan_.reset();
+      return true;
+    }
     publisher_->publish(*value_);
     return true;
   }
@@ -132,7 +152,9 @@ class ShmsnapPublisher final : public PublisherChannel {
   std::vector<std::pair<cleanup::NameKind, std::string>> names_;
   AlignedBuffer storage_;
   Payload* value_;  // the harness stamps storage_ as bytes; this is the same object typed
+  bool zero_copy_;
   std::optional<Publisher<Payload>> publisher_;
+  std::optional<Loan<Payload>> loan_;  // zero-copy: the slot the next publish() publishes
 };
 
 template <std::size_t N>
