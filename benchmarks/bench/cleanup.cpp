@@ -58,6 +58,7 @@ void remove_id(std::array<IdSlot, capacity>& slots, int value) noexcept {
 }
 
 void on_fatal_signal(int signal_number) {
+  terminate_services();
   remove_everything();
   _exit(128 + signal_number);
 }
@@ -116,14 +117,8 @@ void remove_everything() noexcept {
       slot.state.store(free_slot, std::memory_order_release);
     }
   }
-  for (auto& slot : services) {
-    if (slot.state.load(std::memory_order_acquire) == live_slot) {
-      kill(static_cast<pid_t>(slot.value), SIGTERM);
-      slot.state.store(free_slot, std::memory_order_release);
-    }
-  }
   for (auto& slot : names) {
-    if (slot.state.load(std::memory_order_acquire) != live_slot)
+    if (slot.state.load(std::memory_order_acquire) != live_slot || slot.kind == NameKind::leftover)
       continue;
     if (slot.kind == NameKind::posix_mq) {
       mq_unlink(slot.name.data());
@@ -136,6 +131,24 @@ void remove_everything() noexcept {
     if (slot.state.load(std::memory_order_acquire) == live_slot) {
       msgctl(slot.value, IPC_RMID, nullptr);
       slot.state.store(free_slot, std::memory_order_release);
+    }
+  }
+}
+
+void terminate_services() noexcept {
+  for (auto& slot : services) {
+    if (slot.state.load(std::memory_order_acquire) == live_slot) {
+      kill(static_cast<pid_t>(slot.value), SIGTERM);
+      slot.state.store(free_slot, std::memory_order_release);
+    }
+  }
+  // Two passes: a directory can only go once the files in it are gone.
+  for (const bool directories : {false, true}) {
+    for (auto& slot : names) {
+      if (slot.state.load(std::memory_order_acquire) != live_slot || slot.kind != NameKind::leftover)
+        continue;
+      if (directories ? rmdir(slot.name.data()) == 0 : unlink(slot.name.data()) == 0)
+        slot.state.store(free_slot, std::memory_order_release);
     }
   }
 }

@@ -80,6 +80,8 @@ class Supervisor {
     directory_ = pattern;
     const auto config_path = directory_ / "roudi_config.toml";
     log_path_ = directory_ / "roudi.log";
+    for (const auto& path : {directory_, config_path, log_path_})
+      cleanup::track(cleanup::NameKind::leftover, path.string());
     std::ofstream(config_path) << roudi_config(plan);
 
     // Monitoring off: on a loaded 2-core machine a spinning subscriber can starve its
@@ -122,7 +124,11 @@ class Supervisor {
   }
 
   [[nodiscard]] bool running() const noexcept { return pid_ > 0; }
-  void track_runtime(const std::string& name) { runtime_names_.push_back(name); }
+  void track_runtime(const std::string& name) {
+    runtime_names_.push_back(name);
+    cleanup::track(cleanup::NameKind::leftover, "/tmp/" + name);
+    cleanup::track(cleanup::NameKind::leftover, "/tmp/" + name + ".lock");
+  }
 
  private:
   void stop() noexcept {
@@ -152,11 +158,15 @@ class Supervisor {
     }
     // Sockets and lock files of subscribers that were killed before they unregistered.
     for (const auto& name : runtime_names_) {
-      unlink(("/tmp/" + name).c_str());
-      unlink(("/tmp/" + name + ".lock").c_str());
+      for (const std::string& path : {"/tmp/" + name, "/tmp/" + name + ".lock"}) {
+        unlink(path.c_str());
+        cleanup::untrack(cleanup::NameKind::leftover, path);
+      }
     }
     runtime_names_.clear();
     if (!directory_.empty()) {
+      for (const auto& path : {directory_ / "roudi_config.toml", log_path_, directory_})
+        cleanup::untrack(cleanup::NameKind::leftover, path.string());
       std::error_code ignored;
       std::filesystem::remove_all(directory_, ignored);
       directory_.clear();

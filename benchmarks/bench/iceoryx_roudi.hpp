@@ -46,8 +46,9 @@ void ensure_roudi(const MempoolPlan& plan);
 /// True once ensure_roudi() started our own daemon.
 [[nodiscard]] bool roudi_started_here() noexcept;
 
-/// Records a runtime name a subscriber process registers under, so its socket and
-/// lock file in /tmp are removed at exit even if the subscriber was killed.
+/// Records a runtime name a process of this run registers under (this process and
+/// each subscriber), so that its socket and lock file in /tmp are removed at exit
+/// even if the process was killed, and on an interrupted run.
 void track_runtime_name(const std::string& name);
 
 }  // namespace shmsnap::bench::iceoryx

@@ -232,6 +232,9 @@ class IceoryxTransport final : public Transport {
       const std::string name = spec.run_name.substr(0, dot);
       init_runtime(name);
       runtime_initialized_ = true;
+      // Its socket and lock file in /tmp, removed by the runtime at exit, but left
+      // behind if a signal ends the run.
+      iceoryx::track_runtime_name(name);
     }
     return std::make_unique<IceoryxPublisher>(spec);
   }
