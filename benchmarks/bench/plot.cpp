@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -53,9 +54,16 @@ using SeriesPoints = std::map<std::string, std::map<double, std::pair<double, do
 // One colour per series across all three panels, in report order.
 using Colors = std::map<std::string, std::size_t>;
 
+// Sixteen distinguishable colours: gnuplot's default cycle repeats after eight, and a
+// full run has more series than that.
+constexpr const char* palette[] = {"#9400d3", "#009e73", "#56b4e9", "#e69f00", "#0072b2", "#d55e00",
+                                   "#cc79a7", "#000000", "#e51e10", "#7f7f00", "#00bfbf", "#8b4513",
+                                   "#ff69b4", "#2e8b57", "#4169e1", "#808080"};
+
 std::string color_of(const Colors& colors, const std::string& name) {
   const auto found = colors.find(name);
-  return "lc " + std::to_string(found == colors.end() ? 1 : found->second + 1);
+  const std::size_t index = found == colors.end() ? 0 : found->second;
+  return std::string("lc rgb '") + palette[index % std::size(palette)] + "'";
 }
 
 void emit_series(Panel& panel, const std::string& prefix, const SeriesPoints& series, const Colors& colors) {

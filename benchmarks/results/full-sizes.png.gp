@@ -5521,137 +5521,137 @@ set title 'latency CDF, 64 B, 1 subscriber(s)'
 set xlabel 'one-way latency (us, log)'
 set ylabel 'percentile'
 set ytics ('p0' 0, 'p90' 1, 'p99' 2, 'p99.9' 3, 'p99.99' 4, 'p99.999' 5)
-plot $cdf0 using 1:2 with lines lw 2 lc 1 title 'floor spin', \
-  $cdf1 using 1:2 with lines lw 2 lc 2 title 'shmsnap notify', \
-  $cdf2 using 1:2 with lines lw 2 lc 3 title 'shmsnap spin', \
-  $cdf3 using 1:2 with lines lw 2 lc 4 title 'shmsnap spin-zc', \
-  $cdf4 using 1:2 with lines lw 2 lc 5 title 'iceoryx polling', \
-  $cdf5 using 1:2 with lines lw 2 lc 6 title 'iceoryx waitset', \
-  $cdf6 using 1:2 with lines lw 2 lc 7 title 'posix_mq', \
-  $cdf7 using 1:2 with lines lw 2 lc 8 title 'uds', \
-  $cdf8 using 1:2 with lines lw 2 lc 9 title 'pipe', \
-  $cdf9 using 1:2 with lines lw 2 lc 10 title 'sysv_mq', \
-  $cdf10 using 1:2 with lines lw 2 lc 11 title 'boost_mq'
+plot $cdf0 using 1:2 with lines lw 2 lc rgb '#9400d3' title 'floor spin', \
+  $cdf1 using 1:2 with lines lw 2 lc rgb '#009e73' title 'shmsnap notify', \
+  $cdf2 using 1:2 with lines lw 2 lc rgb '#56b4e9' title 'shmsnap spin', \
+  $cdf3 using 1:2 with lines lw 2 lc rgb '#e69f00' title 'shmsnap spin-zc', \
+  $cdf4 using 1:2 with lines lw 2 lc rgb '#0072b2' title 'iceoryx polling', \
+  $cdf5 using 1:2 with lines lw 2 lc rgb '#d55e00' title 'iceoryx waitset', \
+  $cdf6 using 1:2 with lines lw 2 lc rgb '#cc79a7' title 'posix_mq', \
+  $cdf7 using 1:2 with lines lw 2 lc rgb '#000000' title 'uds', \
+  $cdf8 using 1:2 with lines lw 2 lc rgb '#e51e10' title 'pipe', \
+  $cdf9 using 1:2 with lines lw 2 lc rgb '#7f7f00' title 'sysv_mq', \
+  $cdf10 using 1:2 with lines lw 2 lc rgb '#00bfbf' title 'boost_mq'
 set logscale x
 unset logscale y
 set title 'latency CDF, 65536 B, 1 subscriber(s)'
 set xlabel 'one-way latency (us, log)'
 set ylabel 'percentile'
 set ytics ('p0' 0, 'p90' 1, 'p99' 2, 'p99.9' 3, 'p99.99' 4, 'p99.999' 5)
-plot $cdf11 using 1:2 with lines lw 2 lc 1 title 'floor spin', \
-  $cdf12 using 1:2 with lines lw 2 lc 2 title 'shmsnap notify', \
-  $cdf13 using 1:2 with lines lw 2 lc 3 title 'shmsnap spin', \
-  $cdf14 using 1:2 with lines lw 2 lc 4 title 'shmsnap spin-zc', \
-  $cdf15 using 1:2 with lines lw 2 lc 5 title 'iceoryx polling', \
-  $cdf16 using 1:2 with lines lw 2 lc 6 title 'iceoryx waitset', \
-  $cdf17 using 1:2 with lines lw 2 lc 8 title 'uds', \
-  $cdf18 using 1:2 with lines lw 2 lc 9 title 'pipe', \
-  $cdf19 using 1:2 with lines lw 2 lc 11 title 'boost_mq'
+plot $cdf11 using 1:2 with lines lw 2 lc rgb '#9400d3' title 'floor spin', \
+  $cdf12 using 1:2 with lines lw 2 lc rgb '#009e73' title 'shmsnap notify', \
+  $cdf13 using 1:2 with lines lw 2 lc rgb '#56b4e9' title 'shmsnap spin', \
+  $cdf14 using 1:2 with lines lw 2 lc rgb '#e69f00' title 'shmsnap spin-zc', \
+  $cdf15 using 1:2 with lines lw 2 lc rgb '#0072b2' title 'iceoryx polling', \
+  $cdf16 using 1:2 with lines lw 2 lc rgb '#d55e00' title 'iceoryx waitset', \
+  $cdf17 using 1:2 with lines lw 2 lc rgb '#000000' title 'uds', \
+  $cdf18 using 1:2 with lines lw 2 lc rgb '#e51e10' title 'pipe', \
+  $cdf19 using 1:2 with lines lw 2 lc rgb '#00bfbf' title 'boost_mq'
 set logscale x
 unset logscale y
 set title 'latency CDF, 1048576 B, 1 subscriber(s)'
 set xlabel 'one-way latency (us, log)'
 set ylabel 'percentile'
 set ytics ('p0' 0, 'p90' 1, 'p99' 2, 'p99.9' 3, 'p99.99' 4, 'p99.999' 5)
-plot $cdf20 using 1:2 with lines lw 2 lc 1 title 'floor spin', \
-  $cdf21 using 1:2 with lines lw 2 lc 2 title 'shmsnap notify', \
-  $cdf22 using 1:2 with lines lw 2 lc 3 title 'shmsnap spin', \
-  $cdf23 using 1:2 with lines lw 2 lc 4 title 'shmsnap spin-zc', \
-  $cdf24 using 1:2 with lines lw 2 lc 5 title 'iceoryx polling', \
-  $cdf25 using 1:2 with lines lw 2 lc 6 title 'iceoryx waitset', \
-  $cdf26 using 1:2 with lines lw 2 lc 8 title 'uds', \
-  $cdf27 using 1:2 with lines lw 2 lc 9 title 'pipe', \
-  $cdf28 using 1:2 with lines lw 2 lc 11 title 'boost_mq'
+plot $cdf20 using 1:2 with lines lw 2 lc rgb '#9400d3' title 'floor spin', \
+  $cdf21 using 1:2 with lines lw 2 lc rgb '#009e73' title 'shmsnap notify', \
+  $cdf22 using 1:2 with lines lw 2 lc rgb '#56b4e9' title 'shmsnap spin', \
+  $cdf23 using 1:2 with lines lw 2 lc rgb '#e69f00' title 'shmsnap spin-zc', \
+  $cdf24 using 1:2 with lines lw 2 lc rgb '#0072b2' title 'iceoryx polling', \
+  $cdf25 using 1:2 with lines lw 2 lc rgb '#d55e00' title 'iceoryx waitset', \
+  $cdf26 using 1:2 with lines lw 2 lc rgb '#000000' title 'uds', \
+  $cdf27 using 1:2 with lines lw 2 lc rgb '#e51e10' title 'pipe', \
+  $cdf28 using 1:2 with lines lw 2 lc rgb '#00bfbf' title 'boost_mq'
 set logscale x
 unset logscale y
 set title 'latency CDF, 4194304 B, 1 subscriber(s)'
 set xlabel 'one-way latency (us, log)'
 set ylabel 'percentile'
 set ytics ('p0' 0, 'p90' 1, 'p99' 2, 'p99.9' 3, 'p99.99' 4, 'p99.999' 5)
-plot $cdf29 using 1:2 with lines lw 2 lc 1 title 'floor spin', \
-  $cdf30 using 1:2 with lines lw 2 lc 2 title 'shmsnap notify', \
-  $cdf31 using 1:2 with lines lw 2 lc 3 title 'shmsnap spin', \
-  $cdf32 using 1:2 with lines lw 2 lc 4 title 'shmsnap spin-zc', \
-  $cdf33 using 1:2 with lines lw 2 lc 5 title 'iceoryx polling', \
-  $cdf34 using 1:2 with lines lw 2 lc 6 title 'iceoryx waitset', \
-  $cdf35 using 1:2 with lines lw 2 lc 8 title 'uds', \
-  $cdf36 using 1:2 with lines lw 2 lc 9 title 'pipe', \
-  $cdf37 using 1:2 with lines lw 2 lc 11 title 'boost_mq'
+plot $cdf29 using 1:2 with lines lw 2 lc rgb '#9400d3' title 'floor spin', \
+  $cdf30 using 1:2 with lines lw 2 lc rgb '#009e73' title 'shmsnap notify', \
+  $cdf31 using 1:2 with lines lw 2 lc rgb '#56b4e9' title 'shmsnap spin', \
+  $cdf32 using 1:2 with lines lw 2 lc rgb '#e69f00' title 'shmsnap spin-zc', \
+  $cdf33 using 1:2 with lines lw 2 lc rgb '#0072b2' title 'iceoryx polling', \
+  $cdf34 using 1:2 with lines lw 2 lc rgb '#d55e00' title 'iceoryx waitset', \
+  $cdf35 using 1:2 with lines lw 2 lc rgb '#000000' title 'uds', \
+  $cdf36 using 1:2 with lines lw 2 lc rgb '#e51e10' title 'pipe', \
+  $cdf37 using 1:2 with lines lw 2 lc rgb '#00bfbf' title 'boost_mq'
 set ytics auto
 set logscale x
 set logscale y
 set ylabel 'latency (us, log)'
 set title 'p50 (solid) and p99 (dashed) vs payload, 1 subscriber(s)'
 set xlabel 'payload bytes (log)'
-plot $pay0 using 1:2 with linespoints lw 2 lc 11 dt 1 title 'boost_mq p50', \
-  $pay0 using 1:3 with linespoints lw 1 lc 11 dt 2 title 'boost_mq p99', \
-  $pay1 using 1:2 with linespoints lw 2 lc 1 dt 1 title 'floor spin p50', \
-  $pay1 using 1:3 with linespoints lw 1 lc 1 dt 2 title 'floor spin p99', \
-  $pay2 using 1:2 with linespoints lw 2 lc 5 dt 1 title 'iceoryx polling p50', \
-  $pay2 using 1:3 with linespoints lw 1 lc 5 dt 2 title 'iceoryx polling p99', \
-  $pay3 using 1:2 with linespoints lw 2 lc 6 dt 1 title 'iceoryx waitset p50', \
-  $pay3 using 1:3 with linespoints lw 1 lc 6 dt 2 title 'iceoryx waitset p99', \
-  $pay4 using 1:2 with linespoints lw 2 lc 9 dt 1 title 'pipe p50', \
-  $pay4 using 1:3 with linespoints lw 1 lc 9 dt 2 title 'pipe p99', \
-  $pay5 using 1:2 with linespoints lw 2 lc 7 dt 1 title 'posix_mq p50', \
-  $pay5 using 1:3 with linespoints lw 1 lc 7 dt 2 title 'posix_mq p99', \
-  $pay6 using 1:2 with linespoints lw 2 lc 2 dt 1 title 'shmsnap notify p50', \
-  $pay6 using 1:3 with linespoints lw 1 lc 2 dt 2 title 'shmsnap notify p99', \
-  $pay7 using 1:2 with linespoints lw 2 lc 3 dt 1 title 'shmsnap spin p50', \
-  $pay7 using 1:3 with linespoints lw 1 lc 3 dt 2 title 'shmsnap spin p99', \
-  $pay8 using 1:2 with linespoints lw 2 lc 4 dt 1 title 'shmsnap spin-zc p50', \
-  $pay8 using 1:3 with linespoints lw 1 lc 4 dt 2 title 'shmsnap spin-zc p99', \
-  $pay9 using 1:2 with linespoints lw 2 lc 10 dt 1 title 'sysv_mq p50', \
-  $pay9 using 1:3 with linespoints lw 1 lc 10 dt 2 title 'sysv_mq p99', \
-  $pay10 using 1:2 with linespoints lw 2 lc 8 dt 1 title 'uds p50', \
-  $pay10 using 1:3 with linespoints lw 1 lc 8 dt 2 title 'uds p99'
+plot $pay0 using 1:2 with linespoints lw 2 lc rgb '#00bfbf' dt 1 title 'boost_mq p50', \
+  $pay0 using 1:3 with linespoints lw 1 lc rgb '#00bfbf' dt 2 title 'boost_mq p99', \
+  $pay1 using 1:2 with linespoints lw 2 lc rgb '#9400d3' dt 1 title 'floor spin p50', \
+  $pay1 using 1:3 with linespoints lw 1 lc rgb '#9400d3' dt 2 title 'floor spin p99', \
+  $pay2 using 1:2 with linespoints lw 2 lc rgb '#0072b2' dt 1 title 'iceoryx polling p50', \
+  $pay2 using 1:3 with linespoints lw 1 lc rgb '#0072b2' dt 2 title 'iceoryx polling p99', \
+  $pay3 using 1:2 with linespoints lw 2 lc rgb '#d55e00' dt 1 title 'iceoryx waitset p50', \
+  $pay3 using 1:3 with linespoints lw 1 lc rgb '#d55e00' dt 2 title 'iceoryx waitset p99', \
+  $pay4 using 1:2 with linespoints lw 2 lc rgb '#e51e10' dt 1 title 'pipe p50', \
+  $pay4 using 1:3 with linespoints lw 1 lc rgb '#e51e10' dt 2 title 'pipe p99', \
+  $pay5 using 1:2 with linespoints lw 2 lc rgb '#cc79a7' dt 1 title 'posix_mq p50', \
+  $pay5 using 1:3 with linespoints lw 1 lc rgb '#cc79a7' dt 2 title 'posix_mq p99', \
+  $pay6 using 1:2 with linespoints lw 2 lc rgb '#009e73' dt 1 title 'shmsnap notify p50', \
+  $pay6 using 1:3 with linespoints lw 1 lc rgb '#009e73' dt 2 title 'shmsnap notify p99', \
+  $pay7 using 1:2 with linespoints lw 2 lc rgb '#56b4e9' dt 1 title 'shmsnap spin p50', \
+  $pay7 using 1:3 with linespoints lw 1 lc rgb '#56b4e9' dt 2 title 'shmsnap spin p99', \
+  $pay8 using 1:2 with linespoints lw 2 lc rgb '#e69f00' dt 1 title 'shmsnap spin-zc p50', \
+  $pay8 using 1:3 with linespoints lw 1 lc rgb '#e69f00' dt 2 title 'shmsnap spin-zc p99', \
+  $pay9 using 1:2 with linespoints lw 2 lc rgb '#7f7f00' dt 1 title 'sysv_mq p50', \
+  $pay9 using 1:3 with linespoints lw 1 lc rgb '#7f7f00' dt 2 title 'sysv_mq p99', \
+  $pay10 using 1:2 with linespoints lw 2 lc rgb '#000000' dt 1 title 'uds p50', \
+  $pay10 using 1:3 with linespoints lw 1 lc rgb '#000000' dt 2 title 'uds p99'
 set logscale x 2
 set title 'p50 (solid) and p99 (dashed) vs subscribers, 64 B'
 set xlabel 'subscribers (log2)'
-plot $sub0 using 1:2 with linespoints lw 2 lc 11 dt 1 title 'boost_mq p50', \
-  $sub0 using 1:3 with linespoints lw 1 lc 11 dt 2 title 'boost_mq p99', \
-  $sub1 using 1:2 with linespoints lw 2 lc 1 dt 1 title 'floor spin p50', \
-  $sub1 using 1:3 with linespoints lw 1 lc 1 dt 2 title 'floor spin p99', \
-  $sub2 using 1:2 with linespoints lw 2 lc 5 dt 1 title 'iceoryx polling p50', \
-  $sub2 using 1:3 with linespoints lw 1 lc 5 dt 2 title 'iceoryx polling p99', \
-  $sub3 using 1:2 with linespoints lw 2 lc 6 dt 1 title 'iceoryx waitset p50', \
-  $sub3 using 1:3 with linespoints lw 1 lc 6 dt 2 title 'iceoryx waitset p99', \
-  $sub4 using 1:2 with linespoints lw 2 lc 9 dt 1 title 'pipe p50', \
-  $sub4 using 1:3 with linespoints lw 1 lc 9 dt 2 title 'pipe p99', \
-  $sub5 using 1:2 with linespoints lw 2 lc 7 dt 1 title 'posix_mq p50', \
-  $sub5 using 1:3 with linespoints lw 1 lc 7 dt 2 title 'posix_mq p99', \
-  $sub6 using 1:2 with linespoints lw 2 lc 2 dt 1 title 'shmsnap notify p50', \
-  $sub6 using 1:3 with linespoints lw 1 lc 2 dt 2 title 'shmsnap notify p99', \
-  $sub7 using 1:2 with linespoints lw 2 lc 3 dt 1 title 'shmsnap spin p50', \
-  $sub7 using 1:3 with linespoints lw 1 lc 3 dt 2 title 'shmsnap spin p99', \
-  $sub8 using 1:2 with linespoints lw 2 lc 4 dt 1 title 'shmsnap spin-zc p50', \
-  $sub8 using 1:3 with linespoints lw 1 lc 4 dt 2 title 'shmsnap spin-zc p99', \
-  $sub9 using 1:2 with linespoints lw 2 lc 10 dt 1 title 'sysv_mq p50', \
-  $sub9 using 1:3 with linespoints lw 1 lc 10 dt 2 title 'sysv_mq p99', \
-  $sub10 using 1:2 with linespoints lw 2 lc 8 dt 1 title 'uds p50', \
-  $sub10 using 1:3 with linespoints lw 1 lc 8 dt 2 title 'uds p99'
+plot $sub0 using 1:2 with linespoints lw 2 lc rgb '#00bfbf' dt 1 title 'boost_mq p50', \
+  $sub0 using 1:3 with linespoints lw 1 lc rgb '#00bfbf' dt 2 title 'boost_mq p99', \
+  $sub1 using 1:2 with linespoints lw 2 lc rgb '#9400d3' dt 1 title 'floor spin p50', \
+  $sub1 using 1:3 with linespoints lw 1 lc rgb '#9400d3' dt 2 title 'floor spin p99', \
+  $sub2 using 1:2 with linespoints lw 2 lc rgb '#0072b2' dt 1 title 'iceoryx polling p50', \
+  $sub2 using 1:3 with linespoints lw 1 lc rgb '#0072b2' dt 2 title 'iceoryx polling p99', \
+  $sub3 using 1:2 with linespoints lw 2 lc rgb '#d55e00' dt 1 title 'iceoryx waitset p50', \
+  $sub3 using 1:3 with linespoints lw 1 lc rgb '#d55e00' dt 2 title 'iceoryx waitset p99', \
+  $sub4 using 1:2 with linespoints lw 2 lc rgb '#e51e10' dt 1 title 'pipe p50', \
+  $sub4 using 1:3 with linespoints lw 1 lc rgb '#e51e10' dt 2 title 'pipe p99', \
+  $sub5 using 1:2 with linespoints lw 2 lc rgb '#cc79a7' dt 1 title 'posix_mq p50', \
+  $sub5 using 1:3 with linespoints lw 1 lc rgb '#cc79a7' dt 2 title 'posix_mq p99', \
+  $sub6 using 1:2 with linespoints lw 2 lc rgb '#009e73' dt 1 title 'shmsnap notify p50', \
+  $sub6 using 1:3 with linespoints lw 1 lc rgb '#009e73' dt 2 title 'shmsnap notify p99', \
+  $sub7 using 1:2 with linespoints lw 2 lc rgb '#56b4e9' dt 1 title 'shmsnap spin p50', \
+  $sub7 using 1:3 with linespoints lw 1 lc rgb '#56b4e9' dt 2 title 'shmsnap spin p99', \
+  $sub8 using 1:2 with linespoints lw 2 lc rgb '#e69f00' dt 1 title 'shmsnap spin-zc p50', \
+  $sub8 using 1:3 with linespoints lw 1 lc rgb '#e69f00' dt 2 title 'shmsnap spin-zc p99', \
+  $sub9 using 1:2 with linespoints lw 2 lc rgb '#7f7f00' dt 1 title 'sysv_mq p50', \
+  $sub9 using 1:3 with linespoints lw 1 lc rgb '#7f7f00' dt 2 title 'sysv_mq p99', \
+  $sub10 using 1:2 with linespoints lw 2 lc rgb '#000000' dt 1 title 'uds p50', \
+  $sub10 using 1:3 with linespoints lw 1 lc rgb '#000000' dt 2 title 'uds p99'
 set title 'publish() caller cost p50 (solid) and p99 (dashed) vs subscribers, 64 B'
 set ylabel 'publish() (us, log)'
-plot $pub0 using 1:2 with linespoints lw 2 lc 11 dt 1 title 'boost_mq p50', \
-  $pub0 using 1:3 with linespoints lw 1 lc 11 dt 2 title 'boost_mq p99', \
-  $pub1 using 1:2 with linespoints lw 2 lc 1 dt 1 title 'floor spin p50', \
-  $pub1 using 1:3 with linespoints lw 1 lc 1 dt 2 title 'floor spin p99', \
-  $pub2 using 1:2 with linespoints lw 2 lc 5 dt 1 title 'iceoryx polling p50', \
-  $pub2 using 1:3 with linespoints lw 1 lc 5 dt 2 title 'iceoryx polling p99', \
-  $pub3 using 1:2 with linespoints lw 2 lc 6 dt 1 title 'iceoryx waitset p50', \
-  $pub3 using 1:3 with linespoints lw 1 lc 6 dt 2 title 'iceoryx waitset p99', \
-  $pub4 using 1:2 with linespoints lw 2 lc 9 dt 1 title 'pipe p50', \
-  $pub4 using 1:3 with linespoints lw 1 lc 9 dt 2 title 'pipe p99', \
-  $pub5 using 1:2 with linespoints lw 2 lc 7 dt 1 title 'posix_mq p50', \
-  $pub5 using 1:3 with linespoints lw 1 lc 7 dt 2 title 'posix_mq p99', \
-  $pub6 using 1:2 with linespoints lw 2 lc 2 dt 1 title 'shmsnap notify p50', \
-  $pub6 using 1:3 with linespoints lw 1 lc 2 dt 2 title 'shmsnap notify p99', \
-  $pub7 using 1:2 with linespoints lw 2 lc 3 dt 1 title 'shmsnap spin p50', \
-  $pub7 using 1:3 with linespoints lw 1 lc 3 dt 2 title 'shmsnap spin p99', \
-  $pub8 using 1:2 with linespoints lw 2 lc 4 dt 1 title 'shmsnap spin-zc p50', \
-  $pub8 using 1:3 with linespoints lw 1 lc 4 dt 2 title 'shmsnap spin-zc p99', \
-  $pub9 using 1:2 with linespoints lw 2 lc 10 dt 1 title 'sysv_mq p50', \
-  $pub9 using 1:3 with linespoints lw 1 lc 10 dt 2 title 'sysv_mq p99', \
-  $pub10 using 1:2 with linespoints lw 2 lc 8 dt 1 title 'uds p50', \
-  $pub10 using 1:3 with linespoints lw 1 lc 8 dt 2 title 'uds p99'
+plot $pub0 using 1:2 with linespoints lw 2 lc rgb '#00bfbf' dt 1 title 'boost_mq p50', \
+  $pub0 using 1:3 with linespoints lw 1 lc rgb '#00bfbf' dt 2 title 'boost_mq p99', \
+  $pub1 using 1:2 with linespoints lw 2 lc rgb '#9400d3' dt 1 title 'floor spin p50', \
+  $pub1 using 1:3 with linespoints lw 1 lc rgb '#9400d3' dt 2 title 'floor spin p99', \
+  $pub2 using 1:2 with linespoints lw 2 lc rgb '#0072b2' dt 1 title 'iceoryx polling p50', \
+  $pub2 using 1:3 with linespoints lw 1 lc rgb '#0072b2' dt 2 title 'iceoryx polling p99', \
+  $pub3 using 1:2 with linespoints lw 2 lc rgb '#d55e00' dt 1 title 'iceoryx waitset p50', \
+  $pub3 using 1:3 with linespoints lw 1 lc rgb '#d55e00' dt 2 title 'iceoryx waitset p99', \
+  $pub4 using 1:2 with linespoints lw 2 lc rgb '#e51e10' dt 1 title 'pipe p50', \
+  $pub4 using 1:3 with linespoints lw 1 lc rgb '#e51e10' dt 2 title 'pipe p99', \
+  $pub5 using 1:2 with linespoints lw 2 lc rgb '#cc79a7' dt 1 title 'posix_mq p50', \
+  $pub5 using 1:3 with linespoints lw 1 lc rgb '#cc79a7' dt 2 title 'posix_mq p99', \
+  $pub6 using 1:2 with linespoints lw 2 lc rgb '#009e73' dt 1 title 'shmsnap notify p50', \
+  $pub6 using 1:3 with linespoints lw 1 lc rgb '#009e73' dt 2 title 'shmsnap notify p99', \
+  $pub7 using 1:2 with linespoints lw 2 lc rgb '#56b4e9' dt 1 title 'shmsnap spin p50', \
+  $pub7 using 1:3 with linespoints lw 1 lc rgb '#56b4e9' dt 2 title 'shmsnap spin p99', \
+  $pub8 using 1:2 with linespoints lw 2 lc rgb '#e69f00' dt 1 title 'shmsnap spin-zc p50', \
+  $pub8 using 1:3 with linespoints lw 1 lc rgb '#e69f00' dt 2 title 'shmsnap spin-zc p99', \
+  $pub9 using 1:2 with linespoints lw 2 lc rgb '#7f7f00' dt 1 title 'sysv_mq p50', \
+  $pub9 using 1:3 with linespoints lw 1 lc rgb '#7f7f00' dt 2 title 'sysv_mq p99', \
+  $pub10 using 1:2 with linespoints lw 2 lc rgb '#000000' dt 1 title 'uds p50', \
+  $pub10 using 1:3 with linespoints lw 1 lc rgb '#000000' dt 2 title 'uds p99'
 unset multiplot

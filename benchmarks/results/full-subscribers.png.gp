@@ -895,57 +895,57 @@ set title 'latency CDF, 64 B, 1 subscriber(s)'
 set xlabel 'one-way latency (us, log)'
 set ylabel 'percentile'
 set ytics ('p0' 0, 'p90' 1, 'p99' 2, 'p99.9' 3, 'p99.99' 4, 'p99.999' 5)
-plot $cdf0 using 1:2 with lines lw 2 lc 1 title 'shmsnap notify', \
-  $cdf1 using 1:2 with lines lw 2 lc 2 title 'shmsnap notify-thread', \
-  $cdf2 using 1:2 with lines lw 2 lc 3 title 'shmsnap spin', \
-  $cdf3 using 1:2 with lines lw 2 lc 4 title 'iceoryx polling', \
-  $cdf4 using 1:2 with lines lw 2 lc 5 title 'iceoryx waitset', \
-  $cdf5 using 1:2 with lines lw 2 lc 6 title 'posix_mq'
+plot $cdf0 using 1:2 with lines lw 2 lc rgb '#9400d3' title 'shmsnap notify', \
+  $cdf1 using 1:2 with lines lw 2 lc rgb '#009e73' title 'shmsnap notify-thread', \
+  $cdf2 using 1:2 with lines lw 2 lc rgb '#56b4e9' title 'shmsnap spin', \
+  $cdf3 using 1:2 with lines lw 2 lc rgb '#e69f00' title 'iceoryx polling', \
+  $cdf4 using 1:2 with lines lw 2 lc rgb '#0072b2' title 'iceoryx waitset', \
+  $cdf5 using 1:2 with lines lw 2 lc rgb '#d55e00' title 'posix_mq'
 set ytics auto
 set logscale x
 set logscale y
 set ylabel 'latency (us, log)'
 set title 'p50 (solid) and p99 (dashed) vs payload, 1 subscriber(s)'
 set xlabel 'payload bytes (log)'
-plot $pay0 using 1:2 with linespoints lw 2 lc 4 dt 1 title 'iceoryx polling p50', \
-  $pay0 using 1:3 with linespoints lw 1 lc 4 dt 2 title 'iceoryx polling p99', \
-  $pay1 using 1:2 with linespoints lw 2 lc 5 dt 1 title 'iceoryx waitset p50', \
-  $pay1 using 1:3 with linespoints lw 1 lc 5 dt 2 title 'iceoryx waitset p99', \
-  $pay2 using 1:2 with linespoints lw 2 lc 6 dt 1 title 'posix_mq p50', \
-  $pay2 using 1:3 with linespoints lw 1 lc 6 dt 2 title 'posix_mq p99', \
-  $pay3 using 1:2 with linespoints lw 2 lc 1 dt 1 title 'shmsnap notify p50', \
-  $pay3 using 1:3 with linespoints lw 1 lc 1 dt 2 title 'shmsnap notify p99', \
-  $pay4 using 1:2 with linespoints lw 2 lc 2 dt 1 title 'shmsnap notify-thread p50', \
-  $pay4 using 1:3 with linespoints lw 1 lc 2 dt 2 title 'shmsnap notify-thread p99', \
-  $pay5 using 1:2 with linespoints lw 2 lc 3 dt 1 title 'shmsnap spin p50', \
-  $pay5 using 1:3 with linespoints lw 1 lc 3 dt 2 title 'shmsnap spin p99'
+plot $pay0 using 1:2 with linespoints lw 2 lc rgb '#e69f00' dt 1 title 'iceoryx polling p50', \
+  $pay0 using 1:3 with linespoints lw 1 lc rgb '#e69f00' dt 2 title 'iceoryx polling p99', \
+  $pay1 using 1:2 with linespoints lw 2 lc rgb '#0072b2' dt 1 title 'iceoryx waitset p50', \
+  $pay1 using 1:3 with linespoints lw 1 lc rgb '#0072b2' dt 2 title 'iceoryx waitset p99', \
+  $pay2 using 1:2 with linespoints lw 2 lc rgb '#d55e00' dt 1 title 'posix_mq p50', \
+  $pay2 using 1:3 with linespoints lw 1 lc rgb '#d55e00' dt 2 title 'posix_mq p99', \
+  $pay3 using 1:2 with linespoints lw 2 lc rgb '#9400d3' dt 1 title 'shmsnap notify p50', \
+  $pay3 using 1:3 with linespoints lw 1 lc rgb '#9400d3' dt 2 title 'shmsnap notify p99', \
+  $pay4 using 1:2 with linespoints lw 2 lc rgb '#009e73' dt 1 title 'shmsnap notify-thread p50', \
+  $pay4 using 1:3 with linespoints lw 1 lc rgb '#009e73' dt 2 title 'shmsnap notify-thread p99', \
+  $pay5 using 1:2 with linespoints lw 2 lc rgb '#56b4e9' dt 1 title 'shmsnap spin p50', \
+  $pay5 using 1:3 with linespoints lw 1 lc rgb '#56b4e9' dt 2 title 'shmsnap spin p99'
 set logscale x 2
 set title 'p50 (solid) and p99 (dashed) vs subscribers, 64 B'
 set xlabel 'subscribers (log2)'
-plot $sub0 using 1:2 with linespoints lw 2 lc 4 dt 1 title 'iceoryx polling p50', \
-  $sub0 using 1:3 with linespoints lw 1 lc 4 dt 2 title 'iceoryx polling p99', \
-  $sub1 using 1:2 with linespoints lw 2 lc 5 dt 1 title 'iceoryx waitset p50', \
-  $sub1 using 1:3 with linespoints lw 1 lc 5 dt 2 title 'iceoryx waitset p99', \
-  $sub2 using 1:2 with linespoints lw 2 lc 6 dt 1 title 'posix_mq p50', \
-  $sub2 using 1:3 with linespoints lw 1 lc 6 dt 2 title 'posix_mq p99', \
-  $sub3 using 1:2 with linespoints lw 2 lc 1 dt 1 title 'shmsnap notify p50', \
-  $sub3 using 1:3 with linespoints lw 1 lc 1 dt 2 title 'shmsnap notify p99', \
-  $sub4 using 1:2 with linespoints lw 2 lc 2 dt 1 title 'shmsnap notify-thread p50', \
-  $sub4 using 1:3 with linespoints lw 1 lc 2 dt 2 title 'shmsnap notify-thread p99', \
-  $sub5 using 1:2 with linespoints lw 2 lc 3 dt 1 title 'shmsnap spin p50', \
-  $sub5 using 1:3 with linespoints lw 1 lc 3 dt 2 title 'shmsnap spin p99'
+plot $sub0 using 1:2 with linespoints lw 2 lc rgb '#e69f00' dt 1 title 'iceoryx polling p50', \
+  $sub0 using 1:3 with linespoints lw 1 lc rgb '#e69f00' dt 2 title 'iceoryx polling p99', \
+  $sub1 using 1:2 with linespoints lw 2 lc rgb '#0072b2' dt 1 title 'iceoryx waitset p50', \
+  $sub1 using 1:3 with linespoints lw 1 lc rgb '#0072b2' dt 2 title 'iceoryx waitset p99', \
+  $sub2 using 1:2 with linespoints lw 2 lc rgb '#d55e00' dt 1 title 'posix_mq p50', \
+  $sub2 using 1:3 with linespoints lw 1 lc rgb '#d55e00' dt 2 title 'posix_mq p99', \
+  $sub3 using 1:2 with linespoints lw 2 lc rgb '#9400d3' dt 1 title 'shmsnap notify p50', \
+  $sub3 using 1:3 with linespoints lw 1 lc rgb '#9400d3' dt 2 title 'shmsnap notify p99', \
+  $sub4 using 1:2 with linespoints lw 2 lc rgb '#009e73' dt 1 title 'shmsnap notify-thread p50', \
+  $sub4 using 1:3 with linespoints lw 1 lc rgb '#009e73' dt 2 title 'shmsnap notify-thread p99', \
+  $sub5 using 1:2 with linespoints lw 2 lc rgb '#56b4e9' dt 1 title 'shmsnap spin p50', \
+  $sub5 using 1:3 with linespoints lw 1 lc rgb '#56b4e9' dt 2 title 'shmsnap spin p99'
 set title 'publish() caller cost p50 (solid) and p99 (dashed) vs subscribers, 64 B'
 set ylabel 'publish() (us, log)'
-plot $pub0 using 1:2 with linespoints lw 2 lc 4 dt 1 title 'iceoryx polling p50', \
-  $pub0 using 1:3 with linespoints lw 1 lc 4 dt 2 title 'iceoryx polling p99', \
-  $pub1 using 1:2 with linespoints lw 2 lc 5 dt 1 title 'iceoryx waitset p50', \
-  $pub1 using 1:3 with linespoints lw 1 lc 5 dt 2 title 'iceoryx waitset p99', \
-  $pub2 using 1:2 with linespoints lw 2 lc 6 dt 1 title 'posix_mq p50', \
-  $pub2 using 1:3 with linespoints lw 1 lc 6 dt 2 title 'posix_mq p99', \
-  $pub3 using 1:2 with linespoints lw 2 lc 1 dt 1 title 'shmsnap notify p50', \
-  $pub3 using 1:3 with linespoints lw 1 lc 1 dt 2 title 'shmsnap notify p99', \
-  $pub4 using 1:2 with linespoints lw 2 lc 2 dt 1 title 'shmsnap notify-thread p50', \
-  $pub4 using 1:3 with linespoints lw 1 lc 2 dt 2 title 'shmsnap notify-thread p99', \
-  $pub5 using 1:2 with linespoints lw 2 lc 3 dt 1 title 'shmsnap spin p50', \
-  $pub5 using 1:3 with linespoints lw 1 lc 3 dt 2 title 'shmsnap spin p99'
+plot $pub0 using 1:2 with linespoints lw 2 lc rgb '#e69f00' dt 1 title 'iceoryx polling p50', \
+  $pub0 using 1:3 with linespoints lw 1 lc rgb '#e69f00' dt 2 title 'iceoryx polling p99', \
+  $pub1 using 1:2 with linespoints lw 2 lc rgb '#0072b2' dt 1 title 'iceoryx waitset p50', \
+  $pub1 using 1:3 with linespoints lw 1 lc rgb '#0072b2' dt 2 title 'iceoryx waitset p99', \
+  $pub2 using 1:2 with linespoints lw 2 lc rgb '#d55e00' dt 1 title 'posix_mq p50', \
+  $pub2 using 1:3 with linespoints lw 1 lc rgb '#d55e00' dt 2 title 'posix_mq p99', \
+  $pub3 using 1:2 with linespoints lw 2 lc rgb '#9400d3' dt 1 title 'shmsnap notify p50', \
+  $pub3 using 1:3 with linespoints lw 1 lc rgb '#9400d3' dt 2 title 'shmsnap notify p99', \
+  $pub4 using 1:2 with linespoints lw 2 lc rgb '#009e73' dt 1 title 'shmsnap notify-thread p50', \
+  $pub4 using 1:3 with linespoints lw 1 lc rgb '#009e73' dt 2 title 'shmsnap notify-thread p99', \
+  $pub5 using 1:2 with linespoints lw 2 lc rgb '#56b4e9' dt 1 title 'shmsnap spin p50', \
+  $pub5 using 1:3 with linespoints lw 1 lc rgb '#56b4e9' dt 2 title 'shmsnap spin p99'
 unset multiplot
