@@ -96,7 +96,8 @@ inline void string_copy(void* destination, const void* source, std::size_t size)
 // atomic_store_per_byte_memcpy: a memcpy whose racing bytes are merely unspecified),
 // not yet available. Until then:
 // - the portable path uses what C++20 has, relaxed atomics per word: defined, but the
-//   compiler cannot vectorise them (about 5-7 GB/s against memcpy's 30-40 GB/s);
+//   compiler cannot vectorise them (22 GB/s against memcpy's 45 GB/s at 64 KiB on the
+//   development VM, BM_SharedWordsRead vs BM_Memcpy; 7-14 GB/s in unoptimised runs);
 // - on x86-64 the copy is one `rep movsb` in inline assembly. The compiler treats the
 //   asm as an opaque instruction with the memory effects its clobber declares, so the
 //   C++ abstract machine contains no racing access for the optimiser to exploit, and
