@@ -9,6 +9,11 @@ shift
 out=$(mktemp -d "${TMPDIR:-/tmp}/shmsnap-bench-smoke.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
+# The iceoryx rows start and stop their own iox-roudi: afterwards its shared memory and
+# the bench's config directory must be gone (unless a RouDi was running before).
+roudi_before=$(ls /dev/shm/iceoryx_mgmt 2>/dev/null || true)
+configs_before=$(ls -d /tmp/shmsnap-bench-roudi.* 2>/dev/null | wc -l)
+
 status=0
 "$bench" --quick --samples 1000 --warmup 200 --json "$out/bench.json" --csv "$out/bench.csv" "$@" \
   >"$out/table.txt" || status=$?
@@ -18,11 +23,20 @@ if [ "$status" -ne 0 ]; then
   exit 1
 fi
 
+if [ -z "$roudi_before" ] && [ -e /dev/shm/iceoryx_mgmt ]; then
+  echo "smoke: /dev/shm/iceoryx_mgmt left behind after the iceoryx rows" >&2
+  exit 1
+fi
+if [ "$(ls -d /tmp/shmsnap-bench-roudi.* 2>/dev/null | wc -l)" -gt "$configs_before" ]; then
+  echo "smoke: a /tmp/shmsnap-bench-roudi.* config directory was left behind" >&2
+  exit 1
+fi
+
 python3 - "$out/bench.json" <<'PY'
 import json, sys
 keys = ["transport", "mode", "payload_bytes", "subscribers", "p50_ns", "p90_ns", "p99_ns", "p999_ns",
         "max_ns", "mean_ns", "samples", "throughput_hz", "skipped", "retries", "torn"]
-transports = {"shmsnap", "posix_mq", "uds", "pipe", "sysv_mq", "boost_mq", "floor"}
+transports = {"shmsnap", "iceoryx", "posix_mq", "uds", "pipe", "sysv_mq", "boost_mq", "floor"}
 try:
     records = json.load(open(sys.argv[1]))
 except ValueError as error:

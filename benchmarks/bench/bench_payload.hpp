@@ -110,7 +110,8 @@ static_assert(offsetof(BenchPayload<64>, publish_ns) == offsetof(MessageHeader, 
 static_assert(offsetof(BenchPayload<64>, filler) == header_bytes);
 
 /// Payload sizes the shmsnap transport is compiled for (one instantiation each).
-inline constexpr std::array<std::size_t, 8> bench_payload_sizes{64, 256, 1024, 4096, 16384, 65536, 262144, 1048576};
+inline constexpr std::array<std::size_t, 9> bench_payload_sizes{64,    256,    1024,    4096,   16384,
+                                                                65536, 262144, 1048576, 4194304};
 
 /// Calls `visit.template operator()<N>()` for the N equal to `size`; false when
 /// `size` is not one of bench_payload_sizes.

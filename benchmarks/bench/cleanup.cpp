@@ -36,6 +36,7 @@ struct IdSlot {
 std::array<NameSlot, capacity> names;
 std::array<IdSlot, capacity> sysv_queues;
 std::array<IdSlot, capacity> children;
+std::array<IdSlot, capacity> services;
 
 void add_id(std::array<IdSlot, capacity>& slots, int value) noexcept {
   for (auto& slot : slots) {
@@ -57,6 +58,7 @@ void remove_id(std::array<IdSlot, capacity>& slots, int value) noexcept {
 }
 
 void on_fatal_signal(int signal_number) {
+  terminate_services();
   remove_everything();
   _exit(128 + signal_number);
 }
@@ -99,6 +101,12 @@ void track_child(pid_t pid) noexcept {
 void untrack_child(pid_t pid) noexcept {
   remove_id(children, static_cast<int>(pid));
 }
+void track_service(pid_t pid) noexcept {
+  add_id(services, static_cast<int>(pid));
+}
+void untrack_service(pid_t pid) noexcept {
+  remove_id(services, static_cast<int>(pid));
+}
 
 void remove_everything() noexcept {
   // Children first: a subscriber that still holds a queue could otherwise recreate
@@ -110,7 +118,7 @@ void remove_everything() noexcept {
     }
   }
   for (auto& slot : names) {
-    if (slot.state.load(std::memory_order_acquire) != live_slot)
+    if (slot.state.load(std::memory_order_acquire) != live_slot || slot.kind == NameKind::leftover)
       continue;
     if (slot.kind == NameKind::posix_mq) {
       mq_unlink(slot.name.data());
@@ -123,6 +131,24 @@ void remove_everything() noexcept {
     if (slot.state.load(std::memory_order_acquire) == live_slot) {
       msgctl(slot.value, IPC_RMID, nullptr);
       slot.state.store(free_slot, std::memory_order_release);
+    }
+  }
+}
+
+void terminate_services() noexcept {
+  for (auto& slot : services) {
+    if (slot.state.load(std::memory_order_acquire) == live_slot) {
+      kill(static_cast<pid_t>(slot.value), SIGTERM);
+      slot.state.store(free_slot, std::memory_order_release);
+    }
+  }
+  // Two passes: a directory can only go once the files in it are gone.
+  for (const bool directories : {false, true}) {
+    for (auto& slot : names) {
+      if (slot.state.load(std::memory_order_acquire) != live_slot || slot.kind != NameKind::leftover)
+        continue;
+      if (directories ? rmdir(slot.name.data()) == 0 : unlink(slot.name.data()) == 0)
+        slot.state.store(free_slot, std::memory_order_release);
     }
   }
 }

@@ -94,6 +94,12 @@ int run_matrix(const Options& options) {
       return 2;
     }
   }
+  for (const auto& why : skipped_transports())
+    std::cerr << "shmsnap-bench: transport " << why << '\n';
+  const int max_subscribers =
+      options.subscribers.empty() ? 1 : *std::max_element(options.subscribers.begin(), options.subscribers.end());
+  for (auto& transport : transports)
+    transport->prepare_run(options.payloads, max_subscribers);
   std::vector<Row> matrix;
   for (std::size_t payload : options.payloads) {
     for (int subscribers : options.subscribers) {

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <thread>
 
 #include "bench/clock.hpp"
@@ -114,6 +116,17 @@ void aggregate(RowResult& row, std::vector<SubscriberReport>& reports) {
   row.cdf = cdf_points(pooled, 200);
 }
 
+// One "Rss:"/"Pss:" line of /proc/<pid>/smaps_rollup in KiB; 0 when unreadable.
+double memory_kib(pid_t pid, const std::string& key) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string line;
+  while (std::getline(file, line)) {
+    if (line.starts_with(key))
+      return std::strtod(line.c_str() + key.size(), nullptr);
+  }
+  return 0;
+}
+
 }  // namespace
 
 RowResult run_configuration(const Transport& transport, const std::string& mode, std::size_t payload_bytes,
@@ -186,12 +199,13 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
 
   const std::uint64_t total = settings.warmup + settings.samples;
   std::uint64_t last_seq = 0;
+  std::vector<std::int64_t> publish_costs;
+  publish_costs.reserve(settings.samples);
   {
     const ScopedPin pin(settings.pin ? 0 : -1);
     const std::int64_t deadline = monotonic_ns() + budget_ns;
     const DeadlineAlarm alarm(deadline);
     Pacer pacer(settings.rate_hz);
-    const std::span<std::byte> message = publisher->buffer();
     std::int64_t measured_start = 0;
     std::int64_t measured_end = 0;
     // Max mode also runs for at least max_mode_min_ns: a latest-state transport
@@ -205,6 +219,8 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
       return max_rate && seq <= 100 * total && monotonic_ns() - run_start < max_mode_min_ns;
     };
     for (std::uint64_t seq = 1; keep_publishing(seq); ++seq) {
+      // Asked for every message: a zero-copy transport hands out a new chunk each time.
+      const std::span<std::byte> message = publisher->buffer();
       stamp_message(message, seq, 0);
       pacer.wait_next_tick();
       const std::int64_t publish_ns = monotonic_ns();
@@ -222,12 +238,21 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
       }
       last_seq = seq;
       measured_end = monotonic_ns();
+      if (seq > settings.warmup)
+        publish_costs.push_back(measured_end - publish_ns);
+    }
+    row.publish_cost = summarize(publish_costs);
+    // Memory per subscriber while attached and warm, before the stop message ends them.
+    for (const auto& child : children.children()) {
+      row.subscriber_rss_kib += memory_kib(child.pid, "Rss:") / static_cast<double>(subscribers);
+      row.subscriber_pss_kib += memory_kib(child.pid, "Pss:") / static_cast<double>(subscribers);
     }
     row.published = last_seq > settings.warmup ? last_seq - settings.warmup : 0;
     if (measured_end > measured_start && row.published > 0) {
       row.publish_hz = 1e9 * static_cast<double>(row.published) / static_cast<double>(measured_end - measured_start);
     }
     if (!row.failed) {
+      const std::span<std::byte> message = publisher->buffer();
       stamp_message(message, last_seq + 1, stop_flag);
       stamp_publish_time(message, monotonic_ns());
       if (!publisher->publish(std::max(deadline, monotonic_ns()) + 5'000 * ns_per_ms)) {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -53,9 +54,16 @@ using SeriesPoints = std::map<std::string, std::map<double, std::pair<double, do
 // One colour per series across all three panels, in report order.
 using Colors = std::map<std::string, std::size_t>;
 
+// Sixteen distinguishable colours: gnuplot's default cycle repeats after eight, and a
+// full run has more series than that.
+constexpr const char* palette[] = {"#9400d3", "#009e73", "#56b4e9", "#e69f00", "#0072b2", "#d55e00",
+                                   "#cc79a7", "#000000", "#e51e10", "#7f7f00", "#00bfbf", "#8b4513",
+                                   "#ff69b4", "#2e8b57", "#4169e1", "#808080"};
+
 std::string color_of(const Colors& colors, const std::string& name) {
   const auto found = colors.find(name);
-  return "lc " + std::to_string(found == colors.end() ? 1 : found->second + 1);
+  const std::size_t index = found == colors.end() ? 0 : found->second;
+  return std::string("lc rgb '") + palette[index % std::size(palette)] + "'";
 }
 
 void emit_series(Panel& panel, const std::string& prefix, const SeriesPoints& series, const Colors& colors) {
@@ -78,6 +86,14 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
   for (const auto& part : parts)
     joined += (joined.empty() ? "" : separator) + part;
   return joined;
+}
+
+// The gnuplot command for one panel: its plots, or an empty cell when it has none
+// (a bare `plot` with no series is an error).
+std::string plot_command(const std::vector<std::string>& plots) {
+  if (plots.empty())
+    return "set multiplot next\n";
+  return "plot " + join(plots, ", \\\n  ") + "\n";
 }
 
 int run_gnuplot(const std::string& script_path) {
@@ -114,60 +130,85 @@ PlotOutcome write_plot(const std::string& png_path, const std::vector<RowResult>
   for (const auto* row : good)
     colors.emplace(series_name(*row), colors.size());
 
-  // Panel 1: CDFs at the smallest payload and subscriber count.
-  Panel cdf;
-  std::size_t index = 0;
+  // One CDF panel per payload size, at the smallest subscriber count.
+  std::vector<std::size_t> payloads;
   for (const auto* row : good) {
-    if (row->payload_bytes != min_payload || row->subscribers != min_subscribers)
-      continue;
-    const std::string block = block_name("cdf", index);
-    cdf.data << block << " << EOD\n";
-    for (const auto& point : row->cdf)
-      cdf.data << micros(point.latency_ns) << ' ' << nines(point.fraction, row->pooled.samples) << '\n';
-    cdf.data << "EOD\n";
-    cdf.plots.push_back(block + " using 1:2 with lines lw 2 " + color_of(colors, series_name(*row)) + " title '" +
-                        series_name(*row) + "'");
-    ++index;
+    if (std::find(payloads.begin(), payloads.end(), row->payload_bytes) == payloads.end())
+      payloads.push_back(row->payload_bytes);
+  }
+  std::sort(payloads.begin(), payloads.end());
+  std::vector<Panel> cdfs(payloads.size());
+  std::size_t index = 0;
+  for (std::size_t panel = 0; panel < payloads.size(); ++panel) {
+    for (const auto* row : good) {
+      if (row->payload_bytes != payloads[panel] || row->subscribers != min_subscribers)
+        continue;
+      const std::string block = block_name("cdf", index++);
+      cdfs[panel].data << block << " << EOD\n";
+      for (const auto& point : row->cdf)
+        cdfs[panel].data << micros(point.latency_ns) << ' ' << nines(point.fraction, row->pooled.samples) << '\n';
+      cdfs[panel].data << "EOD\n";
+      cdfs[panel].plots.push_back(block + " using 1:2 with lines lw 2 " + color_of(colors, series_name(*row)) +
+                                  " title '" + series_name(*row) + "'");
+    }
   }
 
-  // Panels 2 and 3: p50/p99 against payload size (fewest subscribers) and against
-  // subscriber count (smallest payload).
+  // p50/p99 against payload size (fewest subscribers) and against subscriber count
+  // (smallest payload); publish() caller cost against subscriber count.
   SeriesPoints by_payload;
   SeriesPoints by_subscribers;
+  SeriesPoints publish_by_subscribers;
   for (const auto* row : good) {
     const auto latency = std::make_pair(micros(row->pooled.p50_ns), micros(row->pooled.p99_ns));
     if (row->subscribers == min_subscribers)
       by_payload[series_name(*row)][static_cast<double>(row->payload_bytes)] = latency;
-    if (row->payload_bytes == min_payload)
+    if (row->payload_bytes == min_payload) {
       by_subscribers[series_name(*row)][row->subscribers] = latency;
+      if (row->publish_cost.samples > 0) {
+        publish_by_subscribers[series_name(*row)][row->subscribers] =
+            std::make_pair(micros(row->publish_cost.p50_ns), micros(row->publish_cost.p99_ns));
+      }
+    }
   }
   Panel payload_panel;
   emit_series(payload_panel, "pay", by_payload, colors);
   Panel subscriber_panel;
   emit_series(subscriber_panel, "sub", by_subscribers, colors);
+  Panel publish_panel;
+  emit_series(publish_panel, "pub", publish_by_subscribers, colors);
 
   const std::string script_path = png_path + ".gp";
   std::ofstream script(script_path);
   if (!script)
     return {false, "plot skipped: cannot write " + script_path};
+  const std::size_t panels = payloads.size() + 3;
+  const std::size_t columns = 3;
+  const std::size_t rows_of_panels = (panels + columns - 1) / columns;
   script << "# generated by shmsnap-bench; run `gnuplot " << script_path << "` to redraw\n"
-         << "set terminal pngcairo size 2100,700 font 'sans,10' noenhanced\n"
-         << "set output '" << png_path << "'\n"
-         << cdf.data.str() << payload_panel.data.str() << subscriber_panel.data.str() << "set multiplot layout 1,3\n"
-         << "set grid\nset key top left font ',8'\nset logscale x\n"
-         << "set title 'latency CDF, " << min_payload << " B, " << min_subscribers << " subscriber(s)'\n"
-         << "set xlabel 'one-way latency (us, log)'\nset ylabel 'percentile'\n"
-         << "set ytics ('p0' 0, 'p90' 1, 'p99' 2, 'p99.9' 3, 'p99.99' 4, 'p99.999' 5)\n"
-         << "plot " << join(cdf.plots, ", \\\n  ") << "\n"
-         << "set ytics auto\nset logscale y\nset ylabel 'latency (us, log)'\n"
+         << "set terminal pngcairo size 2100," << 700 * rows_of_panels << " font 'sans,10' noenhanced\n"
+         << "set output '" << png_path << "'\n";
+  for (const auto& panel : cdfs)
+    script << panel.data.str();
+  script << payload_panel.data.str() << subscriber_panel.data.str() << publish_panel.data.str()
+         << "set multiplot layout " << rows_of_panels << "," << columns << "\n"
+         << "set grid\nset key top left font ',8'\n";
+  for (std::size_t panel = 0; panel < payloads.size(); ++panel) {
+    script << "set logscale x\nunset logscale y\n"
+           << "set title 'latency CDF, " << payloads[panel] << " B, " << min_subscribers << " subscriber(s)'\n"
+           << "set xlabel 'one-way latency (us, log)'\nset ylabel 'percentile'\n"
+           << "set ytics ('p0' 0, 'p90' 1, 'p99' 2, 'p99.9' 3, 'p99.99' 4, 'p99.999' 5)\n"
+           << plot_command(cdfs[panel].plots);
+  }
+  script << "set ytics auto\nset logscale x\nset logscale y\nset ylabel 'latency (us, log)'\n"
          << "set title 'p50 (solid) and p99 (dashed) vs payload, " << min_subscribers << " subscriber(s)'\n"
          << "set xlabel 'payload bytes (log)'\n"
-         << "plot " << join(payload_panel.plots, ", \\\n  ") << "\n"
-         << "set logscale x 2\n"
+         << plot_command(payload_panel.plots) << "set logscale x 2\n"
          << "set title 'p50 (solid) and p99 (dashed) vs subscribers, " << min_payload << " B'\n"
          << "set xlabel 'subscribers (log2)'\n"
-         << "plot " << join(subscriber_panel.plots, ", \\\n  ") << "\n"
-         << "unset multiplot\n";
+         << plot_command(subscriber_panel.plots)
+         << "set title 'publish() caller cost p50 (solid) and p99 (dashed) vs subscribers, " << min_payload
+         << " B'\nset ylabel 'publish() (us, log)'\n"
+         << plot_command(publish_panel.plots) << "unset multiplot\n";
   script.close();
   if (!script)
     return {false, "plot skipped: error writing " + script_path};

@@ -110,9 +110,10 @@ void attach_ratios(std::vector<RowResult>& rows) {
 }
 
 void print_table(std::ostream& out, const std::vector<RowResult>& rows, const RunSettings& settings) {
-  const std::vector<std::string> header{"transport", "mode",    "payload", "subs",   "p50us",   "p90us",
-                                        "p99us",     "p99.9us", "maxus",   "meanus", "samples", "thr_hz",
-                                        "skipped",   "retries", "torn",    "x_mq",   "x_floor", "flags"};
+  const std::vector<std::string> header{"transport", "mode",    "payload", "subs",    "p50us",   "p90us",
+                                        "p99us",     "p99.9us", "maxus",   "meanus",  "samples", "thr_hz",
+                                        "skipped",   "retries", "torn",    "pub50us", "pub99us", "sub_pss_kib",
+                                        "x_mq",      "x_floor", "flags"};
   std::vector<std::vector<std::string>> cells{header};
   for (const auto& row : rows) {
     std::vector<std::string> line{row.transport, row.mode, human_bytes(row.payload_bytes),
@@ -127,10 +128,13 @@ void print_table(std::ostream& out, const std::vector<RowResult>& rows, const Ru
       line.push_back(std::to_string(row.skipped));
       line.push_back(std::to_string(row.retries));
       line.push_back(std::to_string(row.torn));
+      line.push_back(micros(row.publish_cost.p50_ns));
+      line.push_back(micros(row.publish_cost.p99_ns));
+      line.push_back(fixed(row.subscriber_pss_kib, 0));
       line.push_back(ratio_text(row.p50_vs_posix_mq, row.p99_vs_posix_mq));
       line.push_back(ratio_text(row.p50_vs_floor, row.p99_vs_floor));
     } else {
-      line.insert(line.end(), 13, "-");
+      line.insert(line.end(), 16, "-");
     }
     line.push_back(flags_text(row));
     cells.push_back(std::move(line));
@@ -180,6 +184,10 @@ void write_json(const std::string& path, const std::vector<RowResult>& rows, con
                           {"skipped", row.skipped},
                           {"retries", row.retries},
                           {"torn", row.torn},
+                          {"publish_p50_ns", value(row.publish_cost.p50_ns)},
+                          {"publish_p99_ns", value(row.publish_cost.p99_ns)},
+                          {"subscriber_rss_kib", value(row.subscriber_rss_kib)},
+                          {"subscriber_pss_kib", value(row.subscriber_pss_kib)},
                           {"applicable", row.applicable},
                           {"failed", row.failed},
                           {"truncated", row.truncated},
@@ -208,7 +216,7 @@ void write_csv(const std::string& path, const std::vector<RowResult>& rows) {
   open_or_throw(file, path);
   file << "transport,mode,payload_bytes,subscribers,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,mean_ns,samples,"
           "throughput_hz,skipped,retries,torn,applicable,failed,truncated,oversubscribed,p50_vs_posix_mq,"
-          "p99_vs_posix_mq,p50_vs_floor,p99_vs_floor,note\n";
+          "p99_vs_posix_mq,p50_vs_floor,p99_vs_floor,publish_p50_ns,publish_p99_ns,subscriber_pss_kib,note\n";
   auto opt = [](const std::optional<double>& v) { return v ? fixed(*v, 4) : std::string(); };
   for (const auto& row : rows) {
     const bool ok = usable(row);
@@ -225,7 +233,8 @@ void write_csv(const std::string& path, const std::vector<RowResult>& rows) {
          << (ok ? fixed(row.throughput_hz, 1) : "") << ',' << row.skipped << ',' << row.retries << ',' << row.torn
          << ',' << row.applicable << ',' << row.failed << ',' << row.truncated << ',' << row.oversubscribed << ','
          << opt(row.p50_vs_posix_mq) << ',' << opt(row.p99_vs_posix_mq) << ',' << opt(row.p50_vs_floor) << ','
-         << opt(row.p99_vs_floor) << ",\"" << note << "\"\n";
+         << opt(row.p99_vs_floor) << ',' << num(row.publish_cost.p50_ns) << ',' << num(row.publish_cost.p99_ns) << ','
+         << (ok ? fixed(row.subscriber_pss_kib, 0) : "") << ",\"" << note << "\"\n";
   }
   if (!file)
     throw std::runtime_error("error writing " + path);

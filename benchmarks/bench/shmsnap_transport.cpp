@@ -14,6 +14,7 @@
 #include "bench/bench_payload.hpp"
 #include "bench/cleanup.hpp"
 #include "bench/clock.hpp"
+#include "bench/payload.hpp"
 #include "bench/transport.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
@@ -32,14 +33,42 @@ std::string subscriber_id(int index) {
   return id;
 }
 
-WaitMode parse_mode(const std::string& mode) {
-  if (mode == "notify")
-    return WaitMode::notify;
-  if (mode == "spin")
-    return WaitMode::spin;
-  if (mode == "hybrid")
-    return WaitMode::hybrid;
-  throw std::invalid_argument("shmsnap mode must be notify, spin or hybrid, not '" + mode + "'");
+// A mode is "<wait>[-thread][-zc]": the subscriber's WaitMode; "-thread" moves the
+// fan-out onto the publisher's notifier thread (FanOut::notifier_thread); "-zc" is
+// zero-copy on both sides, as iceoryx: the harness stamps the message straight into
+// the next slot (Publisher::loan) and the subscriber reads it in place
+// (Subscriber::read_in_place), busy-polling the published sequence, so spin only.
+struct ModeSpec {
+  WaitMode wait = WaitMode::notify;
+  FanOut fan_out = FanOut::caller;
+  bool zero_copy = false;
+};
+
+ModeSpec parse_mode(std::string mode) {
+  const std::string full = mode;
+  ModeSpec spec;
+  auto strip = [&](std::string_view suffix) {
+    if (!mode.ends_with(suffix))
+      return false;
+    mode.resize(mode.size() - suffix.size());
+    return true;
+  };
+  spec.zero_copy = strip("-zc");
+  if (strip("-thread"))
+    spec.fan_out = FanOut::notifier_thread;
+  if (mode == "notify") {
+    spec.wait = WaitMode::notify;
+  } else if (mode == "spin") {
+    spec.wait = WaitMode::spin;
+  } else if (mode == "hybrid") {
+    spec.wait = WaitMode::hybrid;
+  } else {
+    throw std::invalid_argument("shmsnap mode must be notify, spin or hybrid, optionally with -thread and -zc, not '" +
+                                full + "'");
+  }
+  if (spec.zero_copy && spec.wait != WaitMode::spin)
+    throw std::invalid_argument("shmsnap mode '" + full + "': zero-copy (-zc) reads busy-poll, so only spin-zc exists");
+  return spec;
 }
 
 // Every name the library will create for this configuration, so an interrupted run
@@ -60,12 +89,16 @@ class ShmsnapPublisher final : public PublisherChannel {
 
  public:
   explicit ShmsnapPublisher(const ChannelSpec& spec)
-      : names_(resource_names(spec)), storage_(sizeof(Payload)), value_(new (storage_.data()) Payload{}) {
+      : names_(resource_names(spec)),
+        storage_(sizeof(Payload)),
+        value_(new (storage_.data()) Payload{}),
+        zero_copy_(parse_mode(spec.mode).zero_copy) {
     for (const auto& [kind, name] : names_)
       cleanup::track(kind, name);
     PublisherOptions options;
     options.prefix = spec.run_name;
     options.max_subscribers = static_cast<std::uint32_t>(std::max(64, spec.subscribers));
+    options.fan_out = parse_mode(spec.mode).fan_out;
     try {
       publisher_.emplace(Publisher<Payload>::create(topic, options));
     } catch (const Error& error) {
@@ -75,13 +108,29 @@ class ShmsnapPublisher final : public PublisherChannel {
   }
 
   ~ShmsnapPublisher() override {
+    loan_.reset();
     publisher_.reset();
     forget_names();
   }
 
-  std::span<std::byte> buffer() noexcept override { return storage_.span(); }
+  // Zero-copy: the message is written into the loaned next slot, as an iceoryx
+  // producer writes into its loaned chunk; readers follow the published slot only.
+  std::span<std::byte> buffer() noexcept override {
+    if (!zero_copy_)
+      return storage_.span();
+    if (!loan_)
+      loan_.emplace(publisher_->loan());
+    return {reinterpret_cast<std::byte*>(&**loan_), sizeof(Payload)};
+  }
   std::string endpoint(int index) const override { return subscriber_id(index); }
   bool publish(DeadlineNs /*deadline*/) noexcept override {
+    if (zero_copy_) {
+      if (!loan_)
+        buffer();
+      loan_->publish();
+      loan_.reset();
+      return true;
+    }
     publisher_->publish(*value_);
     return true;
   }
@@ -103,7 +152,9 @@ class ShmsnapPublisher final : public PublisherChannel {
   std::vector<std::pair<cleanup::NameKind, std::string>> names_;
   AlignedBuffer storage_;
   Payload* value_;  // the harness stamps storage_ as bytes; this is the same object typed
+  bool zero_copy_;
   std::optional<Publisher<Payload>> publisher_;
+  std::optional<Loan<Payload>> loan_;  // zero-copy: the slot the next publish() publishes
 };
 
 template <std::size_t N>
@@ -111,7 +162,10 @@ class ShmsnapSubscriber final : public SubscriberChannel {
   using Payload = BenchPayload<N>;
 
  public:
-  ShmsnapSubscriber(const ChannelSpec& spec, const std::string& id) : subscriber_(open(spec, id)) {
+  ShmsnapSubscriber(const ChannelSpec& spec, const std::string& id)
+      : subscriber_(open(spec, id)), zero_copy_(parse_mode(spec.mode).zero_copy) {
+    if (zero_copy_)
+      last_seq_ = subscriber_.core().region() != nullptr ? subscriber_.core().region()->latest_seq() : 0;
     // Captures `this`: the channel lives behind a unique_ptr and never moves.
     subscriber_.on_update([this](const Payload& value, const UpdateInfo& /*info*/) {
       const std::int64_t received_ns = monotonic_ns();
@@ -124,6 +178,10 @@ class ShmsnapSubscriber final : public SubscriberChannel {
   }
 
   ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
+    if (zero_copy_)
+      return receive_inspected(
+          [&](const Inspection&, std::size_t, std::int64_t) { error_ = "zero-copy mode delivers inspections only"; },
+          deadline);
     sink_ = &sink;
     delivered_ = false;
     while (!delivered_) {
@@ -136,14 +194,51 @@ class ShmsnapSubscriber final : public SubscriberChannel {
     return ReceiveStatus::delivered;
   }
 
+  // Zero-copy: busy-polls the published sequence, then runs the self-check on the
+  // slot in place under the seqlock; the message counts as received once the check
+  // has read it and the seqlock has validated that read.
+  ReceiveStatus receive_inspected(const InspectedSink& sink, DeadlineNs deadline) override {
+    if (!zero_copy_)
+      return SubscriberChannel::receive_inspected(sink, deadline);
+    const RegionReader* region = subscriber_.core().region();
+    if (region == nullptr) {
+      error_ = "not attached";
+      return ReceiveStatus::failed;
+    }
+    for (;;) {
+      while (region->latest_seq() == last_seq_) {
+        if (monotonic_ns() > deadline)
+          return ReceiveStatus::timed_out;
+        cpu_relax();
+      }
+      Inspection inspection;
+      SnapshotMeta meta;
+      const ReadStatus status = subscriber_.read_in_place(
+          [&inspection](const Payload& value) {
+            inspection = inspect_message(std::span<const std::byte>(reinterpret_cast<const std::byte*>(&value), N));
+          },
+          meta);
+      if (status != ReadStatus::ok)
+        continue;  // lapped on every attempt: try again with the newest
+      const std::int64_t received_ns = monotonic_ns();
+      last_seq_ = meta.seq;
+      // A zero snapshot is the state before the first publish, not a bench message.
+      if (inspection.header.seq == 0 && inspection.intact)
+        continue;
+      sink(inspection, N, received_ns);
+      return ReceiveStatus::delivered;
+    }
+  }
+
   std::uint64_t retries() const noexcept override { return subscriber_.stats().retries; }
+  std::string last_error() const override { return error_; }
 
  private:
   static Subscriber<Payload> open(const ChannelSpec& spec, const std::string& id) {
     SubscriberOptions options;
     options.prefix = spec.run_name;
     options.id = id;
-    options.mode = parse_mode(spec.mode);
+    options.mode = parse_mode(spec.mode).wait;
     try {
       return Subscriber<Payload>::open(topic, options);
     } catch (const Error& error) {
@@ -154,6 +249,9 @@ class ShmsnapSubscriber final : public SubscriberChannel {
   Subscriber<Payload> subscriber_;
   const MessageSink* sink_ = nullptr;
   bool delivered_ = false;
+  bool zero_copy_ = false;
+  std::uint64_t last_seq_ = 0;
+  std::string error_;
 };
 
 std::string supported_sizes() {
@@ -185,7 +283,7 @@ class ShmsnapTransport final : public Transport {
   }
   // Hybrid spins up to SubscriberOptions::hybrid_spin per wait, which at bench rates is
   // a large share of a core: it is flagged like spin.
-  bool busy_waits(std::string_view mode) const noexcept override { return mode != "notify"; }
+  bool busy_waits(std::string_view mode) const noexcept override { return !mode.starts_with("notify"); }
 
   std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
     std::unique_ptr<PublisherChannel> channel;

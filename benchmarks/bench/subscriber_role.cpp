@@ -38,9 +38,8 @@ int run_subscriber_role(const SubscriberRoleArgs& args) {
   SubscriberReport report;
   std::uint64_t last_seq = 0;
   bool stopped = false;
-  const MessageSink sink = [&](std::span<const std::byte> message, std::int64_t received_ns) {
-    const Inspection inspection = inspect_message(message);
-    if (!inspection.intact || message.size() != expected_size) {
+  const InspectedSink sink = [&](const Inspection& inspection, std::size_t size, std::int64_t received_ns) {
+    if (!inspection.intact || size != expected_size) {
       ++report.torn;
       return;
     }
@@ -62,7 +61,7 @@ int run_subscriber_role(const SubscriberRoleArgs& args) {
 
   report.latencies_ns.reserve(1U << 16U);
   while (!stopped) {
-    const ReceiveStatus status = channel->receive(sink, deadline);
+    const ReceiveStatus status = channel->receive_inspected(sink, deadline);
     if (status == ReceiveStatus::timed_out) {
       report.status =
           "timeout after " + std::to_string(args.budget_ms) + " ms (last seq " + std::to_string(last_seq) + ")";

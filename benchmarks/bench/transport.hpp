@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/payload.hpp"
+
 namespace shmsnap::bench {
 
 /// One configuration as a transport sees it; identical in publisher and subscribers.
@@ -31,6 +33,10 @@ using DeadlineNs = std::int64_t;
 /// Receives one delivered message and the monotonic time at which its copy-out finished.
 using MessageSink = std::function<void(std::span<const std::byte> message, std::int64_t received_ns)>;
 
+/// Receives one delivered message already self-checked (payload.hpp's inspect_message):
+/// its inspection, its size and the monotonic time at which it had been read.
+using InspectedSink = std::function<void(const Inspection& inspection, std::size_t size, std::int64_t received_ns)>;
+
 /// Outcome of one SubscriberChannel::receive().
 enum class ReceiveStatus {
   delivered,  ///< the sink was called once
@@ -44,6 +50,8 @@ class PublisherChannel {
   virtual ~PublisherChannel() = default;
   /// The message the harness stamps before each publish(). The transport owns it so
   /// that publishing needs no extra copy (e.g. SysV's mtype word sits just before it).
+  /// The harness asks again before every message: a zero-copy transport (iceoryx)
+  /// returns a freshly loaned chunk after each publish().
   [[nodiscard]] virtual std::span<std::byte> buffer() noexcept = 0;
   /// What subscriber `index` needs to attach (a name or an inherited fd number); it
   /// reaches the subscriber process on its command line.
@@ -67,6 +75,14 @@ class SubscriberChannel {
   /// Waits for the next message (the newest one, for latest-state transports) and
   /// hands it to `sink` once, timestamped right after the copy-out.
   [[nodiscard]] virtual ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) = 0;
+  /// As receive(), then inspect_message() on the local copy (timestamp taken right
+  /// after the copy-out, before the check). Zero-copy transports override it: they
+  /// inspect the message where it lies and take the timestamp once it has been read.
+  [[nodiscard]] virtual ReceiveStatus receive_inspected(const InspectedSink& sink, DeadlineNs deadline) {
+    return receive([&sink](std::span<const std::byte> message,
+                           std::int64_t received_ns) { sink(inspect_message(message), message.size(), received_ns); },
+                   deadline);
+  }
   /// Seqlock read retries so far; 0 for transports without a seqlock.
   [[nodiscard]] virtual std::uint64_t retries() const noexcept { return 0; }
   /// Why the last receive() failed.
@@ -84,6 +100,9 @@ class Transport {
   [[nodiscard]] virtual std::vector<std::string> modes(std::span<const std::string> requested) const = 0;
   /// Why `spec` cannot run here (a payload above a kernel limit, ...), or nullopt.
   [[nodiscard]] virtual std::optional<std::string> not_applicable(const ChannelSpec& spec) const = 0;
+  /// Called once before the first row with every payload size and the largest
+  /// subscriber count of the run (iceoryx sizes its RouDi mempools from them).
+  virtual void prepare_run(std::span<const std::size_t> /*payloads*/, int /*max_subscribers*/) {}
   /// True when a subscriber in `mode` keeps a core busy while it waits.
   [[nodiscard]] virtual bool busy_waits(std::string_view /*mode*/) const noexcept { return false; }
   /// Creates the OS objects of one configuration (publisher side).
@@ -108,5 +127,10 @@ class Transport {
 #if SHMSNAP_BENCH_HAVE_LIBRARY
 [[nodiscard]] std::unique_ptr<Transport> make_shmsnap_transport();
 #endif
+#if SHMSNAP_BENCH_HAVE_ICEORYX
+[[nodiscard]] std::unique_ptr<Transport> make_iceoryx_transport();
+#endif
+/// Transports this build left out and why (e.g. iceoryx without its package), to print.
+[[nodiscard]] std::vector<std::string> skipped_transports();
 
 }  // namespace shmsnap::bench

@@ -1,5 +1,6 @@
 // Name -> transport lookup. The shmsnap transport is present only when the library's
-// Publisher/Subscriber headers were available at configure time.
+// Publisher/Subscriber headers were available at configure time, iceoryx only when
+// CMake found iceoryx_posh (Debian: libiceoryx-posh-dev).
 #include <stdexcept>
 
 #include "bench/transport.hpp"
@@ -11,7 +12,23 @@ std::vector<std::string> available_transports() {
 #if SHMSNAP_BENCH_HAVE_LIBRARY
   names.insert(names.begin() + 1, "shmsnap");
 #endif
+#if SHMSNAP_BENCH_HAVE_ICEORYX
+  names.insert(names.begin() + (SHMSNAP_BENCH_HAVE_LIBRARY ? 2 : 1), "iceoryx");
+#endif
   return names;
+}
+
+std::vector<std::string> skipped_transports() {
+  std::vector<std::string> skipped;
+#if !SHMSNAP_BENCH_HAVE_ICEORYX
+  skipped.emplace_back(
+      "iceoryx: skipped, this build found no iceoryx_posh at configure time "
+      "(apt install libiceoryx-posh-dev iceoryx, then reconfigure)");
+#endif
+#if !SHMSNAP_BENCH_HAVE_LIBRARY
+  skipped.emplace_back("shmsnap: skipped, the library API was not available at configure time");
+#endif
+  return skipped;
 }
 
 std::unique_ptr<Transport> make_transport(std::string_view name) {
@@ -31,6 +48,14 @@ std::unique_ptr<Transport> make_transport(std::string_view name) {
   if (name == "shmsnap")
     return make_shmsnap_transport();
 #endif
+#if SHMSNAP_BENCH_HAVE_ICEORYX
+  if (name == "iceoryx")
+    return make_iceoryx_transport();
+#endif
+  for (const auto& why : skipped_transports()) {
+    if (why.starts_with(std::string(name) + ":"))
+      throw std::invalid_argument("transport " + why);
+  }
   std::string known;
   for (const auto& candidate : available_transports())
     known += (known.empty() ? "" : ", ") + candidate;

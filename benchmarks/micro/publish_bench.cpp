@@ -70,7 +70,7 @@ void BM_PublishCallerCost(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(stats.coalesced), benchmark::Counter::kAvgIterations);
 }
 BENCHMARK(BM_PublishCallerCost)
-    ->ArgsProduct({{0, 1, 2, 4, 8, 16}, {0, 1}})
+    ->ArgsProduct({{0, 1, 2, 4, 8, 16, 64}, {0, 1}})
     ->ArgNames({"subscribers", "notifier_thread"})
     ->UseRealTime();
 

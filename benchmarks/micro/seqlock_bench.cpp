@@ -1,10 +1,13 @@
 // Seqlock micro-benchmarks: one write and one read of a slot by payload size, and a
 // read racing a writer on another thread, with the retry rate as a counter. Uses the
-// library's Seqlock and word-wise atomic copies exactly as the region does.
+// library's Seqlock and copies exactly as the region does, beside a plain memcpy of
+// the same size (the bandwidth the copies are measured against) and the portable
+// relaxed-atomic word copies (what TSan and non-x86 builds use).
 #include <benchmark/benchmark.h>
 
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include "bench/aligned_buffer.hpp"
@@ -58,6 +61,44 @@ void BM_SeqlockWrite(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
 BENCHMARK(BM_SeqlockWrite)->Apply(payload_sizes);
+
+// The reference: memcpy between two buffers of the slot's size.
+void BM_Memcpy(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  AlignedBuffer source(size);
+  AlignedBuffer destination(size);
+  for (auto _ : state) {
+    std::memcpy(destination.data(), source.span().data(), size);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_Memcpy)->Apply(payload_sizes);
+
+// The portable copies (relaxed atomic words), outside the seqlock.
+void BM_SharedWordsWrite(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  AlignedBuffer source(size);
+  AlignedBuffer destination(size);
+  for (auto _ : state) {
+    shmsnap::copy_to_shared_words(destination.data(), source.span().data(), size);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_SharedWordsWrite)->Apply(payload_sizes);
+
+void BM_SharedWordsRead(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  AlignedBuffer source(size);
+  AlignedBuffer destination(size);
+  for (auto _ : state) {
+    shmsnap::copy_from_shared_words(destination.data(), source.span().data(), size);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_SharedWordsRead)->Apply(payload_sizes);
 
 void BM_SeqlockRead(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));

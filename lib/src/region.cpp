@@ -14,6 +14,21 @@
 #include "shmsnap/error.hpp"
 #include "shmsnap/printable.hpp"
 
+// TSan's interface for the zero-copy visitor (see IgnoreRacesInVisitor below).
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SHMSNAP_REGION_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define SHMSNAP_REGION_TSAN 1
+#endif
+
+#if defined(SHMSNAP_REGION_TSAN)
+extern "C" void __tsan_ignore_thread_begin();
+extern "C" void __tsan_ignore_thread_end();
+#endif
+
 namespace shmsnap {
 namespace {
 
@@ -194,47 +209,11 @@ RegionReader RegionReader::open(const std::string& shm_name, const TrustedOwners
 ReadStatus RegionReader::try_read(std::span<std::byte> destination, SnapshotMeta& meta, std::uint64_t& retries,
                                   unsigned max_attempts) const noexcept {
   const std::size_t size = std::min<std::size_t>(destination.size(), geometry_.payload_size);
-  for (unsigned attempt = 0; attempt < max_attempts; ++attempt) {
-    // Pairs with the publisher's release store of `published` after write_end.
-    const std::uint64_t word = header_->published.load(std::memory_order_acquire);
-    if (word == 0) {
-      return ReadStatus::empty;
-    }
-    const std::uint32_t slot = detail::published_slot(word);
-    if (slot >= geometry_.slot_count) {
-      return ReadStatus::corrupt;
-    }
-    const std::byte* slot_base = base_ + geometry_.header_size + std::uint64_t{slot} * geometry_.slot_stride;
-    const auto& slot_header = *reinterpret_cast<const SlotHeader*>(slot_base);
-    const std::uint64_t begin = slot_header.lock.read_begin();
-    if ((begin & 1U) != 0) {
-      ++retries;
-      continue;
-    }
-    copy_from_shared(destination.data(), slot_base + sizeof(SlotHeader), size);
-    const std::uint64_t seq = slot_header.publish_seq.load(std::memory_order_relaxed);
-    const std::int64_t publish_ts = slot_header.publish_ts_ns.load(std::memory_order_relaxed);
-    if (slot_header.lock.read_retry(begin)) {
-      ++retries;
-      continue;
-    }
-    // The copy is consistent; is it a publish the writer announced? The slot may
-    // hold an older one (recycled; an abandoned Loan leaves sequence 0), or a newer
-    // one when the writer reused it between our two loads: then re-read. A slot
-    // beyond the next publish was never written by the publisher: refuse it.
-    if (seq != detail::published_seq(word)) {
-      const std::uint64_t newest = detail::published_seq(header_->published.load(std::memory_order_acquire));
-      if (seq > newest + 1) {
-        return ReadStatus::inconsistent;
-      }
-      ++retries;
-      continue;
-    }
-    meta.seq = seq;
-    meta.publish_ts_ns = publish_ts;
-    return ReadStatus::ok;
-  }
-  return ReadStatus::contended;
+  auto copy = [&](std::span<const std::byte> payload) { copy_from_shared(destination.data(), payload.data(), size); };
+  auto call = [](void* context, std::span<const std::byte> payload) {
+    (*static_cast<decltype(copy)*>(context))(payload);
+  };
+  return visit_newest(call, &copy, meta, retries, max_attempts, false);
 }
 
 std::optional<std::vector<std::byte>> RegionReader::read_newest(SnapshotMeta& meta) const {
@@ -261,6 +240,133 @@ std::optional<std::vector<std::byte>> RegionReader::read_newest(SnapshotMeta& me
   throw Error(Errc::timed_out, "region /dev/shm" + name_ +
                                    ": the writer overtook every read attempt; the publisher writes faster than a "
                                    "snapshot can be copied (give it more slots)");
+}
+
+namespace {
+
+// Around a zero-copy visitor under TSan: its plain loads race the writer by design
+// (the seqlock discards what a racing call saw), so TSan is told to ignore this
+// thread's accesses for exactly the duration of the call. No-op otherwise.
+class IgnoreRacesInVisitor {
+ public:
+  explicit IgnoreRacesInVisitor(bool active) noexcept : active_(active) {
+#if defined(SHMSNAP_REGION_TSAN)
+    if (active_)
+      __tsan_ignore_thread_begin();
+#endif
+  }
+  ~IgnoreRacesInVisitor() {
+#if defined(SHMSNAP_REGION_TSAN)
+    if (active_)
+      __tsan_ignore_thread_end();
+#endif
+  }
+  IgnoreRacesInVisitor(const IgnoreRacesInVisitor&) = delete;
+  IgnoreRacesInVisitor& operator=(const IgnoreRacesInVisitor&) = delete;
+
+ private:
+  [[maybe_unused]] bool active_;
+};
+
+// Copies payload bytes [offset, offset + size) of a slot whose payload starts 8-byte
+// aligned: the unaligned head through its covering word, the rest with the seqlock copy.
+void copy_range_from_shared(std::byte* out, const std::byte* payload, std::size_t offset, std::size_t size) noexcept {
+  while (size > 0 && offset % 8 != 0) {
+    std::byte word[8];
+    copy_from_shared_words(word, payload + offset / 8 * 8, 8);
+    const std::size_t count = std::min<std::size_t>(8 - offset % 8, size);
+    std::memcpy(out, word + offset % 8, count);
+    out += count;
+    offset += count;
+    size -= count;
+  }
+  if (size > 0)
+    copy_from_shared(out, payload + offset, size);
+}
+
+}  // namespace
+
+ReadStatus RegionReader::visit_newest(VisitCall call, void* context, SnapshotMeta& meta, std::uint64_t& retries,
+                                      unsigned max_attempts, bool plain_reads) const {
+  for (unsigned attempt = 0; attempt < max_attempts; ++attempt) {
+    // Pairs with the publisher's release store of `published` after write_end.
+    const std::uint64_t word = header_->published.load(std::memory_order_acquire);
+    if (word == 0) {
+      return ReadStatus::empty;
+    }
+    const std::uint32_t slot = detail::published_slot(word);
+    if (slot >= geometry_.slot_count) {
+      return ReadStatus::corrupt;
+    }
+    const std::byte* slot_base = base_ + geometry_.header_size + std::uint64_t{slot} * geometry_.slot_stride;
+    const auto& slot_header = *reinterpret_cast<const SlotHeader*>(slot_base);
+    const std::uint64_t begin = slot_header.lock.read_begin();
+    if ((begin & 1U) != 0) {
+      ++retries;
+      continue;
+    }
+    {
+      const IgnoreRacesInVisitor ignore(plain_reads);
+      call(context, std::span<const std::byte>(slot_base + sizeof(SlotHeader), geometry_.payload_size));
+    }
+#if SHMSNAP_SEQLOCK_ASM_COPY
+    // The visitor may itself copy with string instructions (memcpy): order its loads
+    // before the re-check as copy_from_shared does (see seqlock.hpp).
+    asm volatile("lfence" ::: "memory");
+#endif
+    const std::uint64_t seq = slot_header.publish_seq.load(std::memory_order_relaxed);
+    const std::int64_t publish_ts = slot_header.publish_ts_ns.load(std::memory_order_relaxed);
+    if (slot_header.lock.read_retry(begin)) {
+      ++retries;
+      continue;
+    }
+    // The copy is consistent; is it a publish the writer announced? The slot may
+    // hold an older one (recycled; an abandoned Loan leaves sequence 0), or a newer
+    // one when the writer reused it between our two loads: then re-read. A slot
+    // beyond the next publish was never written by the publisher: refuse it.
+    if (seq != detail::published_seq(word)) {
+      const std::uint64_t newest = detail::published_seq(header_->published.load(std::memory_order_acquire));
+      if (seq > newest + 1) {
+        return ReadStatus::inconsistent;
+      }
+      ++retries;
+      continue;
+    }
+    meta.seq = seq;
+    meta.publish_ts_ns = publish_ts;
+    return ReadStatus::ok;
+  }
+  return ReadStatus::contended;
+}
+
+ReadStatus RegionReader::read_fields(std::span<const FieldRange> fields, std::span<std::byte> destination,
+                                     SnapshotMeta& meta, std::uint64_t& retries, unsigned max_attempts) const {
+  std::size_t total = 0;
+  for (const auto& field : fields) {
+    if (field.offset > geometry_.payload_size || field.size > geometry_.payload_size - field.offset) {
+      throw Error(Errc::invalid_argument, "read_fields on " + name_ + ": range [" + std::to_string(field.offset) +
+                                              ", +" + std::to_string(field.size) + ") lies outside the " +
+                                              std::to_string(geometry_.payload_size) +
+                                              "-byte payload; take offsets and sizes from the topic's descriptor");
+    }
+    total += field.size;
+  }
+  if (total > destination.size()) {
+    throw Error(Errc::invalid_argument, "read_fields on " + name_ + ": the ranges need " + std::to_string(total) +
+                                            " bytes but the destination holds " + std::to_string(destination.size()) +
+                                            "; pass a larger buffer");
+  }
+  auto copy_fields = [&](std::span<const std::byte> payload) {
+    std::byte* out = destination.data();
+    for (const auto& field : fields) {
+      copy_range_from_shared(out, payload.data(), field.offset, field.size);
+      out += field.size;
+    }
+  };
+  auto call = [](void* context, std::span<const std::byte> payload) {
+    (*static_cast<decltype(copy_fields)*>(context))(payload);
+  };
+  return visit_newest(call, &copy_fields, meta, retries, max_attempts, false);
 }
 
 std::uint64_t RegionReader::latest_seq() const noexcept {

@@ -733,4 +733,14 @@ pid_t SubscriberCore::publisher_pid() const noexcept {
   return state_->region ? state_->region->publisher_pid() : 0;
 }
 
+// Zero-copy read support (subscriber.hpp): the region followed now, and the retry
+// count of reads made through it.
+const RegionReader* SubscriberCore::region() const noexcept {
+  return state_->region ? &*state_->region : nullptr;
+}
+
+void SubscriberCore::count_retries(std::uint64_t retries) noexcept {
+  state_->stats.retries += retries;
+}
+
 }  // namespace shmsnap

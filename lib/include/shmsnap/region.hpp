@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "shmsnap/detail/region_layout.hpp"
@@ -32,6 +33,13 @@ enum class ReadStatus {
   contended,     ///< the writer lapped the reader on every attempt; try again
   corrupt,       ///< the published index points outside the region
   inconsistent,  ///< the slot claims a publish the published word never announced: refused
+};
+
+/// A byte range of the payload, for RegionReader::read_fields (e.g. a schema field's
+/// offset and size).
+struct FieldRange {
+  std::size_t offset = 0;
+  std::size_t size = 0;
 };
 
 /// One row of the subscriber table the publisher mirrors into the region.
@@ -108,6 +116,41 @@ class RegionReader {
   /// invalid_region (a corrupt or inconsistent slot), timed_out (lapped every time).
   [[nodiscard]] std::optional<std::vector<std::byte>> read_newest(SnapshotMeta& meta) const;
 
+  /// Zero-copy read: calls `visitor(std::span<const std::byte> payload)` on the newest
+  /// snapshot where it lies in the shared mapping, then validates with the slot's
+  /// seqlock. ok: the visitor's last call saw a consistent snapshot (meta says which).
+  /// When a writer overlapped the call, the visit is void and is retried, up to
+  /// `max_attempts` calls in all (contended after that; pass 1 to be told instead of
+  /// retried). empty/corrupt: the visitor was not called.
+  ///
+  /// The rules for the visitor, because it may see a snapshot being overwritten:
+  /// - it may be called several times; each call must start from scratch (overwrite
+  ///   its outputs, never accumulate);
+  /// - nothing it computed may be acted on before read_in_place returns ok: no I/O,
+  ///   no messages, no shared state, no exceptions as control flow;
+  /// - it must keep no pointer or reference into `payload` past its return;
+  /// - a value read from the payload may be garbage until validated: bound-check any
+  ///   index or size before using it to address memory, and never follow a pointer;
+  /// - it should be short (a few fields): a writer that laps it makes it start over.
+  /// The visitor's reads race the writer's stores as a seqlock's always do; the
+  /// result of a racing call is discarded. TSan builds suppress race reports inside
+  /// the visitor only (the seqlock protocol around it is still checked).
+  template <class Visitor>
+  ReadStatus read_in_place(Visitor&& visitor, SnapshotMeta& meta, std::uint64_t& retries,
+                           unsigned max_attempts = 64) const {
+    auto call = [](void* context, std::span<const std::byte> payload) {
+      (*static_cast<std::remove_reference_t<Visitor>*>(context))(payload);
+    };
+    return visit_newest(call, static_cast<void*>(&visitor), meta, retries, max_attempts, true);
+  }
+
+  /// Copies only the byte ranges `fields` of the newest snapshot, back to back, into
+  /// `destination` under the slot's seqlock (as try_read, without copying the rest).
+  /// Throws Error(invalid_argument) when a range lies outside the payload or the
+  /// ranges do not fit `destination`; otherwise as try_read.
+  ReadStatus read_fields(std::span<const FieldRange> fields, std::span<std::byte> destination, SnapshotMeta& meta,
+                         std::uint64_t& retries, unsigned max_attempts = 64) const;
+
   /// Sequence of the newest publish, 0 before the first. One acquire load.
   [[nodiscard]] std::uint64_t latest_seq() const noexcept;
   /// True while the publisher process named in the header runs.
@@ -134,6 +177,13 @@ class RegionReader {
  private:
   struct Mapping;
   explicit RegionReader(std::unique_ptr<Mapping> mapping);
+
+  using VisitCall = void (*)(void* context, std::span<const std::byte> payload);
+  /// The seqlock loop of read_in_place and read_fields, type-erased so it lives in
+  /// region.cpp. `plain_reads`: the call reads the mapping with plain loads (TSan is
+  /// told to ignore them); false when it copies through copy_from_shared.
+  ReadStatus visit_newest(VisitCall call, void* context, SnapshotMeta& meta, std::uint64_t& retries,
+                          unsigned max_attempts, bool plain_reads) const;
 
   std::unique_ptr<Mapping> mapping_;
   RegionGeometry geometry_;  // from validation; the live header is never trusted for bounds

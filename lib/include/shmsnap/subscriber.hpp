@@ -16,8 +16,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "shmsnap/region.hpp"
 #include "shmsnap/schema.hpp"
 
 namespace shmsnap {
@@ -119,7 +121,39 @@ class SubscriberCore {
   [[nodiscard]] const SchemaInfo& schema() const noexcept;
   [[nodiscard]] pid_t publisher_pid() const noexcept;
 
+  /// The region followed now, or nullptr while detached (stale). Valid until the next
+  /// wait()/poll(), which may re-attach to a successor.
+  [[nodiscard]] const RegionReader* region() const noexcept;
+  /// Zero-copy read of the newest snapshot in place: RegionReader::read_in_place, with
+  /// its rules for the visitor (called possibly several times; nothing acted on and no
+  /// reference kept before it returns ok). Retries count into stats().retries.
+  /// ReadStatus::empty while detached. Does not touch bytes(), info() or the handlers.
+  template <class Visitor>
+  ReadStatus read_in_place(Visitor&& visitor, SnapshotMeta& meta, unsigned max_attempts = 64) {
+    const RegionReader* reader = region();
+    if (reader == nullptr)
+      return ReadStatus::empty;
+    std::uint64_t retries = 0;
+    const ReadStatus status = reader->read_in_place(std::forward<Visitor>(visitor), meta, retries, max_attempts);
+    count_retries(retries);
+    return status;
+  }
+  /// Copies only the byte ranges `fields` of the newest snapshot into `destination`
+  /// (RegionReader::read_fields). ReadStatus::empty while detached.
+  ReadStatus read_fields(std::span<const FieldRange> fields, std::span<std::byte> destination, SnapshotMeta& meta,
+                         unsigned max_attempts = 64) {
+    const RegionReader* reader = region();
+    if (reader == nullptr)
+      return ReadStatus::empty;
+    std::uint64_t retries = 0;
+    const ReadStatus status = reader->read_fields(fields, destination, meta, retries, max_attempts);
+    count_retries(retries);
+    return status;
+  }
+
  private:
+  void count_retries(std::uint64_t retries) noexcept;
+
   struct State;
   // The handlers are declared (so constructed) before state_: attaching inside
   // the State constructor already consults them.
@@ -165,6 +199,25 @@ class Subscriber {
   [[nodiscard]] const UpdateInfo& info() const noexcept { return core_->info(); }
   [[nodiscard]] SubscriberStats stats() const noexcept { return core_->stats(); }
   [[nodiscard]] SubscriberCore& core() noexcept { return *core_; }
+
+  /// Zero-copy read: calls `visitor(const T&)` on the newest snapshot where it lies in
+  /// the shared mapping, validated by the seqlock after the visitor returns; for large
+  /// snapshots of which the caller needs a few fields. ok: the visitor's last call saw
+  /// a consistent snapshot. The rules of SubscriberCore::read_in_place apply: copy
+  /// what you need into your own variables, overwrite them on every call, act on them
+  /// only after ok, keep no reference to the T, bound-check indices read from it.
+  template <class Visitor>
+  ReadStatus read_in_place(Visitor&& visitor, SnapshotMeta& meta, unsigned max_attempts = 64) {
+    return core_->read_in_place(
+        [&visitor](std::span<const std::byte> payload) { visitor(*reinterpret_cast<const T*>(payload.data())); }, meta,
+        max_attempts);
+  }
+  /// Copies only the byte ranges `fields` (e.g. offsetof/sizeof of members of T) of the
+  /// newest snapshot into `destination`, back to back, under the seqlock.
+  ReadStatus read_fields(std::span<const FieldRange> fields, std::span<std::byte> destination, SnapshotMeta& meta,
+                         unsigned max_attempts = 64) {
+    return core_->read_fields(fields, destination, meta, max_attempts);
+  }
 
  private:
   explicit Subscriber(std::unique_ptr<SubscriberCore> core) : core_(std::move(core)) {}
