@@ -259,17 +259,17 @@ uid_t MessageQueue::owner() const noexcept {
   return fstat(descriptor_, &status) == 0 ? status.st_uid : static_cast<uid_t>(-1);
 }
 
-ino_t MessageQueue::inode_of(std::string_view name) noexcept {
+std::optional<ino_t> MessageQueue::inode_of(std::string_view name) noexcept {
   const std::string owned_name(name);
   // O_WRONLY|O_NONBLOCK opens never consume a message and never block.
   const mqd_t descriptor = mq_open(owned_name.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (descriptor == static_cast<mqd_t>(-1)) {
-    return errno == ENOENT ? 0 : static_cast<ino_t>(-1);
+    return std::nullopt;
   }
   struct stat status {};
-  const ino_t inode = fstat(descriptor, &status) == 0 ? status.st_ino : static_cast<ino_t>(-1);
+  const bool known = fstat(descriptor, &status) == 0;
   mq_close(descriptor);
-  return inode;
+  return known ? std::optional<ino_t>(status.st_ino) : std::nullopt;
 }
 
 bool MessageQueue::unlink_if_same(std::string_view name, ino_t inode) noexcept {

@@ -1,58 +1,53 @@
 #include "shmsnap/protocol.hpp"
 
 #include <cstring>
+#include <utility>
 
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
 
 namespace shmsnap {
 
-std::optional<NotifyMessage> parse_notify(std::span<const std::byte> bytes, std::string& why) {
+Parsed<NotifyMessage> parse_notify(std::span<const std::byte> bytes) {
+  const auto invalid = [](std::string problem) { return Parsed<NotifyMessage>{std::nullopt, std::move(problem)}; };
   if (bytes.size() != sizeof(NotifyMessage)) {
-    why = "notify message of " + std::to_string(bytes.size()) + " bytes, expected " +
-          std::to_string(sizeof(NotifyMessage));
-    return std::nullopt;
+    return invalid("notify message of " + std::to_string(bytes.size()) + " bytes, expected " +
+                   std::to_string(sizeof(NotifyMessage)));
   }
   NotifyMessage message;
   std::memcpy(&message, bytes.data(), sizeof message);
   if (message.magic != protocol_magic || message.version != protocol_version) {
-    why = "notify message with wrong magic or version " + std::to_string(message.version);
-    return std::nullopt;
+    return invalid("notify message with wrong magic or version " + std::to_string(message.version));
   }
   const auto kind = static_cast<std::uint8_t>(message.kind);
   if (kind < static_cast<std::uint8_t>(NotifyKind::update) || kind > static_cast<std::uint8_t>(NotifyKind::rejected)) {
-    why = "notify message of unknown kind " + std::to_string(kind);
-    return std::nullopt;
+    return invalid("notify message of unknown kind " + std::to_string(kind));
   }
-  return message;
+  return {message, {}};
 }
 
-std::optional<ControlMessage> parse_control(std::span<const std::byte> bytes, std::string& why) {
+Parsed<ControlMessage> parse_control(std::span<const std::byte> bytes) {
+  const auto invalid = [](std::string problem) { return Parsed<ControlMessage>{std::nullopt, std::move(problem)}; };
   if (bytes.size() != sizeof(ControlMessage)) {
-    why = "control message of " + std::to_string(bytes.size()) + " bytes, expected " +
-          std::to_string(sizeof(ControlMessage));
-    return std::nullopt;
+    return invalid("control message of " + std::to_string(bytes.size()) + " bytes, expected " +
+                   std::to_string(sizeof(ControlMessage)));
   }
   ControlMessage message;
   std::memcpy(&message, bytes.data(), sizeof message);
   if (message.magic != protocol_magic || message.version != protocol_version) {
-    why = "control message with wrong magic or version " + std::to_string(message.version);
-    return std::nullopt;
+    return invalid("control message with wrong magic or version " + std::to_string(message.version));
   }
   if (message.kind != ControlKind::hello && message.kind != ControlKind::bye) {
-    why = "control message of unknown kind " + std::to_string(static_cast<unsigned>(message.kind));
-    return std::nullopt;
+    return invalid("control message of unknown kind " + std::to_string(static_cast<unsigned>(message.kind)));
   }
   if (message.pid <= 0) {
-    why = "control message with pid " + std::to_string(message.pid);
-    return std::nullopt;
+    return invalid("control message with pid " + std::to_string(message.pid));
   }
   const void* terminator = std::memchr(message.id, 0, sizeof message.id);
   if (terminator == nullptr || !is_valid_name(id_of(message), max_subscriber_id_length)) {
-    why = "control message with an invalid subscriber id";
-    return std::nullopt;
+    return invalid("control message with an invalid subscriber id");
   }
-  return message;
+  return {message, {}};
 }
 
 ControlMessage make_control(ControlKind kind, std::string_view id, pid_t pid, std::uint64_t epoch,

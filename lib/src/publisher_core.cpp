@@ -323,10 +323,10 @@ void PublisherCore::State::drain_control() noexcept {
     if (received.status != QueueStatus::ok) {
       return;
     }
-    std::string why;
-    const auto message = parse_control(std::span(buffer.data(), received.size), why);
+    const Parsed<ControlMessage> parsed = parse_control(std::span(buffer.data(), received.size));
+    const std::optional<ControlMessage>& message = parsed.message;
     if (!message) {
-      drop_control(why);
+      drop_control(parsed.problem);
       continue;
     }
     if (message->kind == ControlKind::hello) {
@@ -353,7 +353,8 @@ void PublisherCore::State::reply(const ControlMessage& hello, MessageQueue queue
   pending.queue = std::move(queue);
   pending.message.kind = kind;
   pending.message.detail = static_cast<std::uint32_t>(reason);
-  pending.message.seq = static_cast<std::uint64_t>(holder);
+  pending.message.holder_pid = holder;
+  pending.message.limit = reason == RejectReason::table_full ? options.max_subscribers : 0;
   pending.message.epoch = epoch;
   pending.message.nonce = hello.nonce;
   pending.deadline_ns = monotonic_ns() + reply_retry_window_ns;

@@ -103,8 +103,8 @@ RegionValidation RegionReader::validate(const std::byte* bytes, std::uint64_t fi
   const auto header_size = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, header_size));
   const auto table_offset = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, subscriber_table_offset));
   const auto descriptor_offset = field_at<std::uint64_t>(bytes, offsetof(RegionHeader, descriptor_offset));
-  if (slot_count < 1 || slot_count > detail::max_slot_count) {
-    return invalid("slot count " + std::to_string(slot_count) + " is outside 1.." +
+  if (slot_count < 2 || slot_count > detail::max_slot_count) {
+    return invalid("slot count " + std::to_string(slot_count) + " is outside 2.." +
                    std::to_string(detail::max_slot_count));
   }
   if (payload_size < 1 || payload_size > detail::max_payload_size) {

@@ -286,8 +286,7 @@ void SubscriberCore::State::register_with_publisher(const RegionReader& candidat
       }
       continue;
     }
-    std::string why;
-    const auto message = parse_notify(std::span(buffer.data(), received.size), why);
+    const auto message = parse_notify(std::span(buffer.data(), received.size)).message;
     // Only an answer echoing our nonce counts: anyone in the topic's group may
     // write to our queue, but only the publisher read the HELLO.
     if (!message || message->kind == NotifyKind::update || message->epoch != candidate.epoch() ||
@@ -300,11 +299,15 @@ void SubscriberCore::State::register_with_publisher(const RegionReader& candidat
     if (message->kind == NotifyKind::rejected) {
       switch (static_cast<RejectReason>(message->detail)) {
         case RejectReason::table_full:
-          throw Error(Errc::limit_exceeded, "topic '" + names.topic + "' has reached its max_subscribers; " +
-                                                "raise it in the publisher's options or stop unused subscribers");
+          throw Error(Errc::limit_exceeded,
+                      "topic '" + names.topic + "' has reached its limit of " + std::to_string(message->limit) +
+                          " subscribers (max_subscribers); raise it where the publisher is created "
+                          "(PublisherOptions::max_subscribers, shmsnap-publisher --max-subscribers) or stop unused "
+                          "subscribers ('shmsnap list' shows them)");
         case RejectReason::id_in_use:
           throw Error(Errc::busy, "subscriber id '" + id + "' on topic '" + names.topic + "' is in use by pid " +
-                                      std::to_string(message->seq) + "; pick another id or stop that subscriber");
+                                      std::to_string(message->holder_pid) +
+                                      "; pick another id or stop that subscriber");
         default:
           throw Error(Errc::protocol,
                       "topic '" + names.topic + "': the publisher refused HELLO (epoch changed); retry");
@@ -466,10 +469,10 @@ bool SubscriberCore::State::try_reattach(std::int64_t deadline) noexcept {
 
 SubscriberCore::State::Drained SubscriberCore::State::handle_message(std::span<const std::byte> bytes) noexcept {
   ++stats.wakeups;
-  std::string why;
-  const auto message = parse_notify(bytes, why);
+  const Parsed<NotifyMessage> parsed = parse_notify(bytes);
+  const std::optional<NotifyMessage>& message = parsed.message;
   if (!message) {
-    log().warn("subscriber '{}': ignored a malformed notification ({})", id, why);
+    log().warn("subscriber '{}': ignored a malformed notification ({})", id, parsed.problem);
     return Drained::message;
   }
   if (message->kind == NotifyKind::shutdown) {

@@ -26,10 +26,10 @@ void require(bool condition) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(data),
                                      reinterpret_cast<const std::byte*>(data) + size);
-  std::string why;
-  const auto message = shmsnap::parse_control(std::span(bytes.data(), bytes.size()), why);
+  const auto parsed = shmsnap::parse_control(std::span(bytes.data(), bytes.size()));
+  const auto& message = parsed.message;
+  require(parsed.valid() == parsed.problem.empty());  // exactly one of the two
   if (!message) {
-    require(!why.empty());
     return 0;
   }
   require(size == sizeof(shmsnap::ControlMessage));
@@ -49,8 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Round trip: what the publisher would build for this id parses back the same.
   const shmsnap::ControlMessage rebuilt =
       shmsnap::make_control(message->kind, id, message->pid, message->epoch, message->fingerprint, message->flags);
-  std::string why_again;
-  const auto again = shmsnap::parse_control(shmsnap::as_bytes(rebuilt), why_again);
+  const auto again = shmsnap::parse_control(shmsnap::as_bytes(rebuilt)).message;
   require(again.has_value() && shmsnap::id_of(*again) == id);
   return 0;
 }

@@ -22,10 +22,10 @@ void require(bool condition) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(data),
                                      reinterpret_cast<const std::byte*>(data) + size);
-  std::string why;
-  const auto message = shmsnap::parse_notify(std::span(bytes.data(), bytes.size()), why);
+  const auto parsed = shmsnap::parse_notify(std::span(bytes.data(), bytes.size()));
+  const auto& message = parsed.message;
+  require(parsed.valid() == parsed.problem.empty());  // exactly one of the two
   if (!message) {
-    require(!why.empty());
     return 0;
   }
   require(size == sizeof(shmsnap::NotifyMessage));

@@ -324,8 +324,7 @@ TEST_F(Reliability, ControlQueueDropsEveryMessageTheProtocolDoesNotAllowAndLogsA
     add(as_bytes(*message));
   }
   for (const auto& bytes : garbage) {
-    std::string why;
-    EXPECT_FALSE(parse_control(bytes, why).has_value()) << "accepted " << bytes.size() << " bytes";
+    EXPECT_FALSE(parse_control(bytes).valid()) << "accepted " << bytes.size() << " bytes";
   }
 
   // Oversized messages never reach the publisher: the kernel refuses them.
@@ -439,9 +438,9 @@ TEST_F(Reliability, IdsThatWouldEscapeTheTopicNamespaceNeverOpenAQueue) {
                                                           TestSnapshot::shmsnap_schema.fingerprint)),
                                control_priority, patience),
               QueueStatus::ok);
-    std::string why;
-    EXPECT_FALSE(parse_control(as_bytes(hello_with_raw_id(id, getpid(), 1, 1)), why).has_value()) << id;
-    EXPECT_NE(why.find("invalid subscriber id"), std::string::npos) << id << ": " << why;
+    const Parsed<ControlMessage> parsed = parse_control(as_bytes(hello_with_raw_id(id, getpid(), 1, 1)));
+    EXPECT_FALSE(parsed.valid()) << id;
+    EXPECT_NE(parsed.problem.find("invalid subscriber id"), std::string::npos) << id << ": " << parsed.problem;
   }
   ASSERT_TRUE(eventually([&] { return publisher.stats().dropped_control >= hostile.size(); }));
   const TestSnapshot snapshot{TestSnapshot::make(1)};

@@ -97,52 +97,51 @@ TEST(Names, LongestNamesStillFitNameMax) {
 
 TEST(Protocol, RoundTripsAHello) {
   const ControlMessage hello = make_control(ControlKind::hello, "sub-1", 42, 3, 0xABCD, hello_wants_notify);
-  std::string why;
-  const auto parsed = parse_control(as_bytes(hello), why);
-  ASSERT_TRUE(parsed) << why;
-  EXPECT_EQ(id_of(*parsed), "sub-1");
-  EXPECT_EQ(parsed->pid, 42);
-  EXPECT_EQ(parsed->epoch, 3U);
+  const Parsed<ControlMessage> parsed = parse_control(as_bytes(hello));
+  ASSERT_TRUE(parsed.valid()) << parsed.problem;
+  EXPECT_TRUE(parsed.problem.empty());
+  EXPECT_EQ(id_of(*parsed.message), "sub-1");
+  EXPECT_EQ(parsed.message->pid, 42);
+  EXPECT_EQ(parsed.message->epoch, 3U);
 }
 
 TEST(Protocol, RejectsTruncatedOversizedAndForgedControlMessages) {
   const ControlMessage hello = make_control(ControlKind::hello, "ok", 42, 1, 1, 0);
-  std::string why;
   const auto bytes = as_bytes(hello);
-  EXPECT_FALSE(parse_control(bytes.first(bytes.size() - 1), why));
+  EXPECT_FALSE(parse_control(bytes.first(bytes.size() - 1)).valid());
   std::vector<std::byte> oversized(bytes.begin(), bytes.end());
   oversized.push_back(std::byte{0});
-  EXPECT_FALSE(parse_control(oversized, why));
+  EXPECT_FALSE(parse_control(oversized).valid());
 
   ControlMessage escaping = hello;
   std::memcpy(escaping.id, "../evil", 8);
-  EXPECT_FALSE(parse_control(as_bytes(escaping), why));
-  EXPECT_NE(why.find("id"), std::string::npos);
+  const Parsed<ControlMessage> escaped = parse_control(as_bytes(escaping));
+  EXPECT_FALSE(escaped.valid());
+  EXPECT_NE(escaped.problem.find("id"), std::string::npos);
 
   ControlMessage unterminated = hello;
   std::memset(unterminated.id, 'a', sizeof unterminated.id);
-  EXPECT_FALSE(parse_control(as_bytes(unterminated), why));
+  EXPECT_FALSE(parse_control(as_bytes(unterminated)).valid());
 
   ControlMessage wrong_kind = hello;
   wrong_kind.kind = static_cast<ControlKind>(9);
-  EXPECT_FALSE(parse_control(as_bytes(wrong_kind), why));
+  EXPECT_FALSE(parse_control(as_bytes(wrong_kind)).valid());
 
   ControlMessage bad_pid = hello;
   bad_pid.pid = -1;
-  EXPECT_FALSE(parse_control(as_bytes(bad_pid), why));
+  EXPECT_FALSE(parse_control(as_bytes(bad_pid)).valid());
 
   ControlMessage bad_version = hello;
   bad_version.version = 99;
-  EXPECT_FALSE(parse_control(as_bytes(bad_version), why));
+  EXPECT_FALSE(parse_control(as_bytes(bad_version)).valid());
 }
 
 TEST(Protocol, RejectsUnknownNotifyKinds) {
   NotifyMessage message;
   message.kind = static_cast<NotifyKind>(0);
-  std::string why;
-  EXPECT_FALSE(parse_notify(as_bytes(message), why));
+  EXPECT_FALSE(parse_notify(as_bytes(message)).valid());
   message.kind = NotifyKind::update;
-  EXPECT_TRUE(parse_notify(as_bytes(message), why));
+  EXPECT_TRUE(parse_notify(as_bytes(message)).valid());
 }
 
 }  // namespace

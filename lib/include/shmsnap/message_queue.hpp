@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -108,8 +109,9 @@ class MessageQueue {
   [[nodiscard]] ino_t inode() const noexcept;
   /// Owner of the open queue, or (uid_t)-1 on error.
   [[nodiscard]] uid_t owner() const noexcept;
-  /// Inode the name refers to now, or 0 when it does not exist.
-  [[nodiscard]] static ino_t inode_of(std::string_view name) noexcept;
+  /// Inode the name refers to now, or nullopt when it names no queue this process
+  /// can open (absent, or not ours to see).
+  [[nodiscard]] static std::optional<ino_t> inode_of(std::string_view name) noexcept;
   /// Removes `name` only if it still refers to the queue with `inode`: a holder
   /// that reclaims a name never removes its successor's queue. True when removed.
   static bool unlink_if_same(std::string_view name, ino_t inode) noexcept;

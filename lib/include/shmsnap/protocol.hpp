@@ -16,7 +16,7 @@
 namespace shmsnap {
 
 inline constexpr std::uint16_t protocol_magic = 0x5353;  // "SS"
-inline constexpr std::uint8_t protocol_version = 1;
+inline constexpr std::uint8_t protocol_version = 2;      // 2: NotifyMessage carries holder_pid and limit
 
 /// mq priorities: control kinds are dequeued before a pending UPDATE.
 inline constexpr unsigned update_priority = 0;
@@ -37,12 +37,16 @@ struct NotifyMessage {
   std::uint8_t version = protocol_version;
   NotifyKind kind = NotifyKind::update;
   std::uint32_t detail = 0;        ///< RejectReason, for rejected
-  std::uint64_t seq = 0;           ///< update: the sequence; rejected id_in_use: the holder pid
+  std::uint64_t seq = 0;           ///< update/shutdown: the newest publish sequence
   std::int64_t publish_ts_ns = 0;  ///< CLOCK_MONOTONIC
   std::uint64_t epoch = 0;
-  std::uint64_t nonce = 0;  ///< welcome/rejected: the nonce of the HELLO answered
+  std::uint64_t nonce = 0;      ///< welcome/rejected: the nonce of the HELLO answered
+  std::int32_t holder_pid = 0;  ///< rejected id_in_use: the pid that holds the id
+  std::uint32_t limit = 0;      ///< rejected table_full: the publisher's max_subscribers
 };
-static_assert(sizeof(NotifyMessage) == 40);
+static_assert(sizeof(NotifyMessage) == 48);
+static_assert(offsetof(NotifyMessage, seq) == 8);
+static_assert(offsetof(NotifyMessage, holder_pid) == 40);
 
 enum class ControlKind : std::uint8_t { hello = 1, bye = 2 };
 
@@ -68,12 +72,21 @@ struct ControlMessage {
 };
 static_assert(sizeof(ControlMessage) == 88);
 
-/// Validates a received notify message. On failure returns nullopt and sets `why`.
-[[nodiscard]] std::optional<NotifyMessage> parse_notify(std::span<const std::byte> bytes, std::string& why);
+/// A received message that passed validation, or why the bytes are not one.
+template <class Message>
+struct Parsed {
+  std::optional<Message> message;  ///< set exactly when the bytes are a valid message
+  std::string problem;             ///< the reason, when message is empty
+
+  [[nodiscard]] bool valid() const noexcept { return message.has_value(); }
+};
+
+/// Validates a received notify message: size, magic, version, kind.
+[[nodiscard]] Parsed<NotifyMessage> parse_notify(std::span<const std::byte> bytes);
 
 /// Validates a received control message: size, magic, version, kind, pid, id
-/// charset and termination. On failure returns nullopt and sets `why`.
-[[nodiscard]] std::optional<ControlMessage> parse_control(std::span<const std::byte> bytes, std::string& why);
+/// charset and termination.
+[[nodiscard]] Parsed<ControlMessage> parse_control(std::span<const std::byte> bytes);
 
 /// The id of a validated control message.
 [[nodiscard]] inline std::string_view id_of(const ControlMessage& message) noexcept {

@@ -1,39 +1,82 @@
-// Byte layout of a snapshot region (/<prefix>:<topic>). Written by exactly one
-// publisher (mapped read-write); read by subscribers and tools (PROT_READ) that
-// validate every field below before touching a payload (region.cpp).
+// Byte layout of a snapshot region (/<prefix>:<topic> in /dev/shm). Written by
+// exactly one publisher (mapped read-write); read by subscribers and tools
+// (PROT_READ) that validate every field before touching a payload (region.cpp).
+// This comment is the whole format: a reader in another language needs nothing else
+// (the descriptor JSON is specified in schemas/README.md).
 //
+// Byte order and clocks: every integer is the host's byte order (little-endian on
+// x86-64 and arm64; regions never leave the host). Timestamps named *_ns are
+// CLOCK_MONOTONIC nanoseconds (comparable across processes of one boot), except
+// *_realtime_ns (CLOCK_REALTIME, for display). Atomic fields are naturally aligned
+// 32/64-bit words; read them with atomic loads.
+//
+// HEADER (offsets from the start of the file)
 //  offset  size  field
 //  ------  ----  ---------------------------------------------------------------
-//       0     4  magic "SNP1"            stored last at creation (release)
-//       4     4  layout_version          read first after magic
-//       8     8  header_size             bytes before slot 0, multiple of 64
-//      16     8  region_size             must equal the file size
-//      24     4  slot_count              1..max_slot_count
-//      28     4  slot_stride             64 + payload rounded up to 64
-//      32     4  payload_size            sizeof the writer's snapshot type
-//      36     4  max_subscribers         entries in the subscriber table
-//      40     8  schema_fingerprint
+//       0     4  magic "SNP1"            0x31504e53; stored last at creation (release)
+//       4     4  layout_version          1; read first after magic
+//       8     8  header_size             bytes before slot 0 = round64(descriptor_offset + descriptor_size)
+//      16     8  region_size             = header_size + slot_count * slot_stride = the file size
+//      24     4  slot_count              2..255
+//      28     4  slot_stride             64 + round64(payload_size)
+//      32     4  payload_size            sizeof the writer's snapshot type, 1..2^30
+//      36     4  max_subscribers         entries in the subscriber table, 1..4096
+//      40     8  schema_fingerprint      64-bit hash of the canonical layout
 //      48     4  schema_version
-//      52     4  descriptor_size         bytes of JSON at descriptor_offset
-//      56    64  schema_name             NUL-terminated
+//      52     4  descriptor_size         bytes of JSON at descriptor_offset, <= 256 KiB
+//      56    64  schema_name             NUL-terminated (outside input: escape before printing)
 //     120     4  publisher_pid
-//     124     4  (reserved)
-//     128     8  publisher_start_time    /proc/<pid>/stat starttime: pid-reuse guard
+//     124     4  (reserved, 0)
+//     128     8  publisher_start_time    /proc/<pid>/stat field 22: guards against pid reuse
 //     136     8  epoch                   +1 each time a dead publisher's topic is taken over
 //     144     8  created_realtime_ns
-//     152     8  subscriber_table_offset
-//     160     8  descriptor_offset
-//     168    24  (reserved)
-//     192    64  liveness line: heartbeat_ns (atomic), state (atomic), counters
-//     256    64  published line: (latest seq << 8 | slot index), atomic, 0 = none yet
-//     320    64  table line: table_version, a seqlock over the subscriber table
-//     384     .  subscriber table: max_subscribers x 128 bytes
-//       .     .  descriptor JSON, padded to 64
-//  header_size   slot 0: [seqlock | publish seq | publish ts | pad] 64 B, payload
-//       .        slot 1 .. slot_count-1
+//     152     8  subscriber_table_offset = 384
+//     160     8  descriptor_offset       = 384 + max_subscribers * 128
+//     168    24  (reserved, 0)
+//     192     8  heartbeat_ns            atomic; the publisher's control thread stores it
+//                                        every heartbeat_interval (100 ms by default)
+//     200     4  state                   atomic; 1 live, 2 closed (shut down cleanly)
+//     204     4  (reserved)
+//     208     8  published_count         atomic totals mirrored for tools
+//     216     8  coalesced_count
+//     224     8  reclaimed_count
+//     232    24  (reserved)
+//     256     8  published               atomic word: (seq << 8) | slot index; 0 = nothing yet
+//     264    56  (reserved: the word has its cache line to itself)
+//     320     8  table_version           a seqlock over the subscriber table (odd while edited)
+//     328    56  (reserved)
+//     384     .  subscriber table: max_subscribers entries of 128 bytes (below)
+//       .     .  descriptor JSON (descriptor_size bytes), zero padding to header_size
 //
-// The published word sits in the header at a fixed offset (DESIGN.md puts it after
-// the slots): a reader finds it without trusting any size from the header.
+// SUBSCRIBER TABLE ENTRY (128 bytes; mirrored by the publisher for tools)
+//       0    48  id                      NUL-terminated [A-Za-z0-9_.-]
+//      48     4  pid                     atomic
+//      52     4  state                   atomic; 0 free, 1 active
+//      56     8  attached_realtime_ns    atomic
+//      64     8  notified                atomic; UPDATEs enqueued
+//      72     8  coalesced               atomic; UPDATEs folded into a pending one
+//      80     4  flags                   atomic; HelloFlags
+//      84    44  (reserved)
+//
+// SLOT i starts at header_size + i * slot_stride:
+//       0     8  sequence                the slot's seqlock: odd while written, even at rest
+//       8     8  publish_seq             the publish it holds (0: none)
+//      16     8  publish_ts_ns           CLOCK_MONOTONIC at publish
+//      24    40  (reserved)
+//      64     .  payload (payload_size bytes, then padding to slot_stride)
+//
+// READING the newest snapshot:
+//   1. w = load_acquire(published); w == 0: nothing published yet.
+//   2. slot = w & 0xff (>= slot_count: corrupt); s = load_acquire(slot.sequence);
+//      s odd: retry from 1.
+//   3. copy the payload; load publish_seq and publish_ts_ns; acquire fence;
+//      reload slot.sequence: != s means the writer lapped the copy: retry from 1.
+//   4. publish_seq must equal w >> 8: the writer may have reused the slot for a newer
+//      publish between the loads of steps 1 and 2 (retry from 1); a publish_seq above
+//      the newest announced one + 1 was never written by the publisher (refuse it).
+// (epoch, seq) orders snapshots across takeovers: seq restarts at 1 in each epoch.
+// The writer keeps each slot's sequence and the geometry in its own memory and
+// never reads them back from the region.
 #pragma once
 
 #include <atomic>
@@ -68,6 +111,13 @@ struct alignas(8) SubscriberEntry {
   std::uint64_t reserved[5];
 };
 static_assert(sizeof(SubscriberEntry) == 128);
+static_assert(offsetof(SubscriberEntry, id) == 0);
+static_assert(offsetof(SubscriberEntry, pid) == 48);
+static_assert(offsetof(SubscriberEntry, state) == 52);
+static_assert(offsetof(SubscriberEntry, attached_realtime_ns) == 56);
+static_assert(offsetof(SubscriberEntry, notified) == 64);
+static_assert(offsetof(SubscriberEntry, coalesced) == 72);
+static_assert(offsetof(SubscriberEntry, flags) == 80);
 
 /// Per-slot line: the seqlock and the metadata written inside its critical section.
 struct alignas(cache_line) SlotHeader {
@@ -76,6 +126,9 @@ struct alignas(cache_line) SlotHeader {
   std::atomic<std::int64_t> publish_ts_ns;
 };
 static_assert(sizeof(SlotHeader) == cache_line);
+static_assert(offsetof(SlotHeader, lock) == 0);
+static_assert(offsetof(SlotHeader, publish_seq) == 8);
+static_assert(offsetof(SlotHeader, publish_ts_ns) == 16);
 
 struct RegionHeader {
   std::atomic<std::uint32_t> magic;
@@ -135,6 +188,9 @@ static_assert(offsetof(RegionHeader, subscriber_table_offset) == 152);
 static_assert(offsetof(RegionHeader, descriptor_offset) == 160);
 static_assert(offsetof(RegionHeader, heartbeat_ns) == 192);
 static_assert(offsetof(RegionHeader, state) == 200);
+static_assert(offsetof(RegionHeader, published_count) == 208);
+static_assert(offsetof(RegionHeader, coalesced_count) == 216);
+static_assert(offsetof(RegionHeader, reclaimed_count) == 224);
 static_assert(offsetof(RegionHeader, published) == 256);
 static_assert(offsetof(RegionHeader, table_version) == 320);
 static_assert(sizeof(RegionHeader) == 384);
