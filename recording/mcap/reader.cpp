@@ -49,7 +49,7 @@ class Scanner {
   }
 
   struct Record {
-    Opcode opcode;
+    Opcode opcode = Opcode::header;
     std::string_view content;
   };
 
@@ -77,12 +77,17 @@ class Scanner {
     if (bytes_.size() < magic.size()) {
       if (bytes_.empty() || magic.substr(0, bytes_.size()) != bytes_)
         malformed("the file is too short to be MCAP (" + std::to_string(bytes_.size()) + " bytes)");
-      throw Truncated{"the file ends inside the leading magic"};
+      malformed("the file ends inside the leading magic: there is nothing to read");
     }
     if (bytes_.substr(0, magic.size()) != magic)
       malformed("it does not start with the MCAP magic bytes");
     position_ = magic.size();
-    const Record first = next_record();
+    Record first{};
+    try {
+      first = next_record();
+    } catch (const Truncated&) {
+      malformed("the file ends inside its Header record: there is nothing to read");
+    }
     if (first.opcode != Opcode::header)
       malformed("the first record is not a Header (opcode " + std::to_string(static_cast<int>(first.opcode)) + ")");
     result_.header = parse_header(first.content);
