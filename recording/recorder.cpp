@@ -202,15 +202,10 @@ class Recorder {
     }
     if (!failure_)
       writer_.add_metadata(mcap::Metadata{std::string(metadata_end), std::move(end)});
-    try {
-      writer_.finish();
-    } catch (const Error&) {
-      if (!failure_)
-        throw;
-    }
+    writer_.finish();  // throws the write error, if any, saying how far the file got
     if (failure_)
       throw *failure_;
-    report.messages = writer_.statistics().message_count;
+    report.messages = writer_.written_statistics().message_count;
     report.file_size = writer_.file_size();
     return report;
   }

@@ -2,6 +2,7 @@
 // replayer.cpp, info.cpp and recover.cpp.
 #include "recording_cli.hpp"
 
+#include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ int run_record(Options& options, app::Io& io) {
     return app::exit_ok;
   }
   options.record.encoding = options.encoding == "json" ? Encoding::json : Encoding::raw;
+  // A file size limit (ulimit -f) must end in a clear error and a finished file, not
+  // in death by SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   const RecordReport report = record(options.record, io.stop, io.out);
   io.out << "recorded messages=" << report.messages << " bytes=" << report.file_size
          << " file=" << options.record.output << "\n";

@@ -148,6 +148,8 @@ void Writer::process(Job& job) {
       return;
   }
   std::string out;
+  std::optional<ChunkIndex> chunk_index;
+  std::optional<MetadataIndex> metadata_index;
   if (job.has_chunk) {
     ChunkIndex index;
     index.message_start_time = job.start_time;
@@ -166,22 +168,39 @@ void Writer::process(Job& job) {
     Chunk chunk{job.start_time, job.end_time, job.records.size(), crc32(job.records), index.compression, compressed};
     append_chunk(out, chunk);
     index.chunk_length = out.size();
-    for (auto& [channel, entries] : job.indexes) {
+    for (const auto& [channel, entries] : job.indexes) {
       index.message_index_offsets[channel] = file_offset_ + out.size();
-      append_record(out, Opcode::message_index, encode(MessageIndex{channel, std::move(entries)}));
+      append_record(out, Opcode::message_index, encode(MessageIndex{channel, entries}));
     }
     index.message_index_length = out.size() - index.chunk_length;
-    chunk_indexes_.push_back(std::move(index));
+    chunk_index = std::move(index);
   }
   if (job.metadata) {
     const std::uint64_t offset = file_offset_ + out.size();
     append_record(out, Opcode::metadata, encode(*job.metadata));
-    metadata_indexes_.push_back(MetadataIndex{offset, file_offset_ + out.size() - offset, job.metadata->name});
+    metadata_index = MetadataIndex{offset, file_offset_ + out.size() - offset, job.metadata->name};
   }
   write_all(out);
   const std::lock_guard lock(mutex_);
-  if (!error_)
-    good_offset_ = file_offset_;
+  if (error_)
+    return;
+  good_offset_ = file_offset_;
+  // Only what reached the file counts: the summary must describe the file.
+  if (chunk_index) {
+    chunk_indexes_.push_back(std::move(*chunk_index));
+    ++written_.chunk_count;
+    for (const auto& [channel, entries] : job.indexes) {
+      written_.channel_message_counts[channel] += entries.size();
+      written_.message_count += entries.size();
+    }
+    if (written_.chunk_count == 1 || job.start_time < written_.message_start_time)
+      written_.message_start_time = job.start_time;
+    written_.message_end_time = std::max(written_.message_end_time, job.end_time);
+  }
+  if (metadata_index) {
+    metadata_indexes_.push_back(std::move(*metadata_index));
+    ++written_.metadata_count;
+  }
 }
 
 void Writer::write_all(std::string_view bytes) {
@@ -222,9 +241,7 @@ void Writer::throw_if_failed() {
   if (error_) {
     throw Error(
         error_errno_ == ENOSPC || error_errno_ == EDQUOT || error_errno_ == EFBIG ? Errc::out_of_space : Errc::system,
-        *error_ + "; the file ends after its last complete chunk: run 'shmsnap record --recover " + path_ +
-            " OUT.mcap' to add a summary",
-        error_errno_);
+        *error_, error_errno_);
   }
 }
 
@@ -247,7 +264,12 @@ void Writer::write_summary() {
   };
   group(Opcode::schema, schemas_);
   group(Opcode::channel, channels_);
-  group(Opcode::statistics, std::vector<Statistics>{statistics_});
+  Statistics statistics = written_;
+  statistics.schema_count = statistics_.schema_count;
+  statistics.channel_count = statistics_.channel_count;
+  for (const auto& channel : channels_)
+    statistics.channel_message_counts.try_emplace(channel.id, 0);
+  group(Opcode::statistics, std::vector<Statistics>{statistics});
   group(Opcode::chunk_index, chunk_indexes_);
   group(Opcode::metadata_index, metadata_indexes_);
   const std::uint64_t summary_offset_start = file_offset_ + out.size();
@@ -282,16 +304,29 @@ void Writer::finish() {
     changed_.notify_all();
     worker_.join();
   }
-  bool failed = false;
+  std::optional<std::string> failure;
   {
     const std::lock_guard lock(mutex_);
-    failed = error_.has_value();
+    failure = std::exchange(error_, std::nullopt);
   }
-  if (!failed) {
-    write_summary();
-    if (::fdatasync(fd_) != 0 && errno != EINVAL && errno != EROFS)
-      fail(std::string("cannot flush ") + path_ + ": " + std::strerror(errno), errno);
+  // Also after a failed write (a full disk): the file was cut back to its last
+  // complete chunk, and the small summary often still fits there.
+  const int failure_errno = error_errno_;
+  write_summary();
+  bool summary_written = false;
+  {
+    const std::lock_guard lock(mutex_);
+    summary_written = !error_.has_value();
+    if (failure) {
+      error_ = *failure + (summary_written ? "; the file was finished after its last complete chunk"
+                                           : "; the file ends after its last complete chunk: run 'shmsnap record "
+                                             "--recover " +
+                                                 path_ + " OUT.mcap' to add a summary");
+      error_errno_ = failure_errno;
+    }
   }
+  if (summary_written && ::fdatasync(fd_) != 0 && errno != EINVAL && errno != EROFS)
+    fail(std::string("cannot flush ") + path_ + ": " + std::strerror(errno), errno);
   ::close(fd_);
   fd_ = -1;
   throw_if_failed();

@@ -58,8 +58,10 @@ class Writer {
   /// `shmsnap record --recover` can add the summary. Idempotent.
   void finish();
 
-  /// Counts so far (what the summary's Statistics record will say).
+  /// Counts of what was added so far (producer thread).
   [[nodiscard]] const Statistics& statistics() const noexcept { return statistics_; }
+  /// Counts of what reached the file, as its summary says (valid after finish()).
+  [[nodiscard]] const Statistics& written_statistics() const noexcept { return written_; }
   /// Bytes in the file (valid after finish()).
   [[nodiscard]] std::uint64_t file_size() const noexcept { return file_offset_; }
   /// Uncompressed bytes of all chunk records so far.
@@ -103,6 +105,7 @@ class Writer {
   std::uint32_t data_crc_ = 0;
   std::vector<ChunkIndex> chunk_indexes_;
   std::vector<MetadataIndex> metadata_indexes_;
+  Statistics written_;  ///< messages, chunks, metadata that reached the file
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -301,6 +301,41 @@ TEST_F(RecordingTest, KilledRecorderReadsToLastCompleteChunkAndRecovers) {
   EXPECT_EQ(decoded(scan_file(recovered), "pose"), decoded(ours, "pose"));
 }
 
+// A full disk, simulated by a file size limit (RLIMIT_FSIZE): writes fail with EFBIG
+// exactly as they would with ENOSPC. The recorder must stop with a clear error and
+// leave a file that readers accept up to its last complete chunk.
+TEST_F(RecordingTest, FullDiskGivesClearErrorAndAFileFinishedAtItsLastCompleteChunk) {
+  const std::string path = dir_.file("full.mcap");
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "500"});
+  ASSERT_TRUE(pose.wait_for_line("ready", patience));
+  children_.emplace_back(std::make_unique<ChildProcess>(std::vector<std::string>{
+      "/bin/sh", "-c", "exec /usr/bin/prlimit --fsize=120000 -- \"$0\" \"$@\" 2>&1", bin_dir() + "/shmsnap", "record",
+      "-o", path, "--prefix", prefix_, "--chunk-size", "16384", "pose"}));
+  ChildProcess& rec = *children_.back();
+  const auto code = rec.wait_exit(patience);
+  pose.signal(SIGINT);
+  ASSERT_EQ(pose.wait_exit(patience), 0);
+  ASSERT_TRUE(code.has_value()) << "the recorder did not stop at the size limit";
+  while (rec.read_line(1s)) {
+  }
+  EXPECT_EQ(*code, 1) << rec.output();
+  EXPECT_NE(rec.output().find("cannot write " + path), std::string::npos) << rec.output();
+  EXPECT_NE(rec.output().find("last complete chunk"), std::string::npos) << rec.output();
+  EXPECT_LE(std::filesystem::file_size(path), 120000U);
+
+  const Scanned ours = scan_file(path);
+  ASSERT_GT(ours.result.counted.message_count, 0U);
+  const Json partial = node_check(path, {"--partial"});
+  ASSERT_TRUE(partial.is_object());
+  EXPECT_EQ(partial["messages"], ours.result.counted.message_count);
+  if (ours.result.complete) {  // the summary fitted after the last complete chunk
+    const Json node = node_check(path);
+    ASSERT_TRUE(node.is_object());
+    EXPECT_EQ(node["statistics"]["messageCount"], ours.result.counted.message_count);
+    EXPECT_EQ(node["indexedMessages"], ours.result.counted.message_count);
+  }
+}
+
 TEST_F(RecordingTest, FilesCutAtRandomOffsetsReadUpToTheirLastCompleteChunk) {
   const std::string path = dir_.file("whole.mcap");
   ChildProcess& rec = recorder(path, {"pose", "--chunk-size", "8192"});
