@@ -258,7 +258,9 @@ TEST_F(RecordingTest, AllFollowsTopicsThatAppearWhileRecording) {
   ChildProcess& late = publisher("late", "robot.pose", {"--rate", "100"});
   ASSERT_TRUE(late.wait_for_line("ready", patience));
   ASSERT_TRUE(rec.wait_for_line("shmsnap record: following 'late'", patience));
-  // Wait for a few refreshes to be recorded: the recorder's file grows past its header.
+  // The publisher's first stats line comes a second (about 100 publishes) after it
+  // started, so the recorder has had refreshes to record.
+  ASSERT_TRUE(late.wait_for_line("stats", patience));
   late.signal(SIGINT);
   ASSERT_EQ(late.wait_exit(patience), 0);
   const auto counts = stop_recorder(rec);
@@ -420,6 +422,25 @@ TEST_F(RecordingTest, MalformedFilesGiveClearErrorsInInfoReplayAndRecover) {
       EXPECT_NE(child.output().find("shmsnap: "), std::string::npos) << name << ": " << child.output();
     }
   }
+}
+
+TEST_F(RecordingTest, ReplayRefusesATopicWithALivePublisher) {
+  const std::string path = dir_.file("busy.mcap");
+  ChildProcess& rec = recorder(path, {"pose"});
+  ChildProcess& first = publisher("pose", "robot.pose", {"--rate", "200", "--count", "50"});
+  ASSERT_TRUE(first.wait_for_line("done", patience));
+  ASSERT_EQ(first.wait_exit(patience), 0);
+  (void)stop_recorder(rec);
+  ChildProcess& live = publisher("pose", "robot.pose", {"--rate", "20"});
+  ASSERT_TRUE(live.wait_for_line("ready", patience));
+  ChildProcess& replay = launch("shmsnap", {"replay", path, "--prefix", prefix_, "--max"}, true);
+  const auto code = replay.wait_exit(patience);
+  while (replay.read_line(1s)) {
+  }
+  EXPECT_EQ(code, 3) << replay.output();
+  EXPECT_NE(replay.output().find("live publisher"), std::string::npos) << replay.output();
+  live.signal(SIGINT);
+  EXPECT_EQ(live.wait_exit(patience), 0);
 }
 
 }  // namespace
