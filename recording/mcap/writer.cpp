@@ -101,7 +101,9 @@ void Writer::add_metadata(Metadata metadata) {
 
 void Writer::close_chunk(std::optional<Metadata> metadata) {
   Job job;
-  if (!open_.records.empty()) {
+  // Schema and Channel records wait for the first message of their chunk: a chunk
+  // without messages would carry no times, and the summary repeats them anyway.
+  if (!open_.indexes.empty()) {
     std::swap(job, open_);
     job.has_chunk = true;
     ++statistics_.chunk_count;
@@ -189,13 +191,13 @@ void Writer::process(Job& job) {
   if (chunk_index) {
     chunk_indexes_.push_back(std::move(*chunk_index));
     ++written_.chunk_count;
+    if (written_.message_count == 0 || job.start_time < written_.message_start_time)
+      written_.message_start_time = job.start_time;
+    written_.message_end_time = std::max(written_.message_end_time, job.end_time);
     for (const auto& [channel, entries] : job.indexes) {
       written_.channel_message_counts[channel] += entries.size();
       written_.message_count += entries.size();
     }
-    if (written_.chunk_count == 1 || job.start_time < written_.message_start_time)
-      written_.message_start_time = job.start_time;
-    written_.message_end_time = std::max(written_.message_end_time, job.end_time);
   }
   if (metadata_index) {
     metadata_indexes_.push_back(std::move(*metadata_index));
