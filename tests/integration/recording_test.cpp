@@ -424,6 +424,46 @@ TEST_F(RecordingTest, MalformedFilesGiveClearErrorsInInfoReplayAndRecover) {
   }
 }
 
+// --topic, --start and --end select exactly the messages they name.
+TEST_F(RecordingTest, ReplaySelectsTopicsAndTimeRanges) {
+  const std::string path = dir_.file("select.mcap");
+  ChildProcess& rec = recorder(path, {"pose", "health"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "300"});
+  ChildProcess& health = publisher("health", "service.health", {"--rate", "50", "--count", "60"});
+  ASSERT_TRUE(pose.wait_for_line("done", patience));
+  ASSERT_TRUE(health.wait_for_line("done", patience));
+  ASSERT_EQ(pose.wait_exit(patience), 0);
+  ASSERT_EQ(health.wait_exit(patience), 0);
+  const auto counts = stop_recorder(rec);
+
+  std::vector<std::uint64_t> log_times;
+  const mcap::MappedFile file(path);
+  (void)mcap::scan(file.bytes(), path, [&](const mcap::Schema*, const mcap::Channel&, const mcap::Message& message) {
+    log_times.push_back(message.log_time);
+    return true;
+  });
+  ASSERT_FALSE(log_times.empty());
+  const auto replayed = [&](std::vector<std::string> extra) {
+    std::vector<std::string> arguments{"replay", path, "--prefix", prefix_, "--max"};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    const CliResult result = admin(arguments);
+    EXPECT_EQ(result.code, 0) << result.err;
+    const auto at = result.out.find("replayed ");
+    return at == std::string::npos ? -1 : field(result.out.substr(at), "published").value_or(-1);
+  };
+  EXPECT_EQ(replayed({"--topic", "health"}), counts.at("health"));
+  EXPECT_EQ(replayed({"--topic", "pose", "--topic", "health"}), counts.at("*"));
+  const double start = 0.3;
+  const double end = 0.9;
+  long long in_range = 0;
+  for (const std::uint64_t time : log_times) {
+    const double offset = static_cast<double>(time - log_times.front()) / 1e9;
+    in_range += offset >= start && offset <= end ? 1 : 0;
+  }
+  ASSERT_GT(in_range, 0);
+  EXPECT_EQ(replayed({"--start", "0.3", "--end", "0.9"}), in_range);
+}
+
 TEST_F(RecordingTest, ReplayRefusesATopicWithALivePublisher) {
   const std::string path = dir_.file("busy.mcap");
   ChildProcess& rec = recorder(path, {"pose"});
