@@ -464,6 +464,51 @@ TEST_F(RecordingTest, ReplaySelectsTopicsAndTimeRanges) {
   EXPECT_EQ(replayed({"--start", "0.3", "--end", "0.9"}), in_range);
 }
 
+// A topic whose publisher comes back with another schema continues on a new
+// channel; replay switches its publisher at the same point.
+TEST_F(RecordingTest, APublisherRestartedWithAnotherSchemaGetsANewChannel) {
+  const std::string path = dir_.file("switch.mcap");
+  ChildProcess& rec = recorder(path, {"t"});
+  // Each publisher runs until its stats line shows the recorder attached, so both
+  // schemas are recorded however slowly the recorder re-attaches.
+  const auto run_until_recorded = [&](const std::string& schema) {
+    ChildProcess& child = publisher("t", schema, {"--rate", "100"});
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    bool attached = false;
+    while (!attached && std::chrono::steady_clock::now() < deadline) {
+      const auto line = child.wait_for_line("stats", patience);
+      ASSERT_TRUE(line.has_value());
+      attached = field(*line, "subscribers").value_or(0) >= 1;
+    }
+    ASSERT_TRUE(attached);
+    child.signal(SIGINT);
+    ASSERT_EQ(child.wait_exit(patience), 0);
+  };
+  run_until_recorded("robot.pose");
+  run_until_recorded("service.health");
+  const auto counts = stop_recorder(rec);
+
+  const Json node = node_check(path);
+  ASSERT_TRUE(node.is_object());
+  std::vector<std::string> schemas;
+  long long total = 0;
+  for (const auto& [id, channel] : node["channels"].items()) {
+    EXPECT_EQ(channel["topic"], "t");
+    schemas.push_back(node["schemas"][std::to_string(channel["schemaId"].get<int>())]["name"]);
+    total += channel["count"].get<long long>();
+  }
+  EXPECT_EQ(schemas, (std::vector<std::string>{"robot.pose", "service.health"}));
+  EXPECT_EQ(total, counts.at("t"));
+  EXPECT_EQ(node["statistics"]["messageCount"], counts.at("*"));
+
+  const CliResult replayed = admin({"replay", path, "--prefix", prefix_, "--max"});
+  ASSERT_EQ(replayed.code, 0) << replayed.err;
+  EXPECT_NE(replayed.out.find("publishing 't' (robot.pose"), std::string::npos) << replayed.out;
+  EXPECT_NE(replayed.out.find("publishing 't' (service.health"), std::string::npos) << replayed.out;
+  EXPECT_NE(replayed.out.find("replayed published=" + std::to_string(counts.at("*"))), std::string::npos)
+      << replayed.out;
+}
+
 TEST_F(RecordingTest, ReplayRefusesATopicWithALivePublisher) {
   const std::string path = dir_.file("busy.mcap");
   ChildProcess& rec = recorder(path, {"pose"});
