@@ -1,0 +1,532 @@
+// shmsnap record / replay / info end to end with real processes. Every file a test
+// writes is also read by the MCAP reference library (@mcap/core under node), whose
+// counts must equal the recorder's and `shmsnap info`'s; json channels validate
+// against their JSON Schema; killed recorders, cut files and hostile files read up
+// to their last complete chunk or fail with a clear error.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_test_support.hpp"
+#include "mcap/reader.hpp"
+#include "shmsnap/schema_json.hpp"
+
+namespace shmsnap::test {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// One recorded message as the in-process reader sees it.
+struct Recorded {
+  std::string topic;
+  std::uint32_t sequence = 0;
+  std::string data;
+  std::string descriptor;
+  std::string encoding;
+};
+
+struct Scanned {
+  mcap::ScanResult result;
+  std::vector<Recorded> messages;
+};
+
+Scanned scan_file(const std::string& path) {
+  const mcap::MappedFile file(path);
+  Scanned out;
+  out.result = mcap::scan(
+      file.bytes(), path, [&](const mcap::Schema*, const mcap::Channel& channel, const mcap::Message& message) {
+        out.messages.push_back(Recorded{channel.topic, message.sequence, std::string(message.data),
+                                        channel.metadata.at("shmsnap.descriptor"), channel.message_encoding});
+        return true;
+      });
+  return out;
+}
+
+// The decoded JSON of every recorded message of `topic`, in file order.
+std::vector<Json> decoded(const Scanned& scanned, const std::string& topic) {
+  std::vector<Json> out;
+  for (const Recorded& message : scanned.messages) {
+    if (message.topic != topic)
+      continue;
+    if (message.encoding == "json") {
+      out.push_back(Json::parse(message.data));
+    } else {
+      const SnapshotCodec codec(message.descriptor);
+      out.push_back(codec.decode(std::as_bytes(std::span(message.data.data(), message.data.size()))));
+    }
+  }
+  return out;
+}
+
+class TempDir {
+ public:
+  TempDir() : path_(std::filesystem::temp_directory_path() / ("shmsnap_recording_" + unique_prefix())) {
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+class RecordingTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    ASSERT_TRUE(std::filesystem::exists(SHMSNAP_MCAP_NODE_MODULES))
+        << "the @mcap npm packages are missing: mkdir -p build/node/mcap && cp tests/node/mcap/package*.json "
+           "build/node/mcap/ && (cd build/node/mcap && npm install) (cmake/run.sh does this)";
+  }
+
+  // `shmsnap record` as a process, stdout captured.
+  ChildProcess& recorder(const std::string& output, std::vector<std::string> extra) {
+    std::vector<std::string> arguments{"record", "-o", output, "--prefix", prefix_};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    return launch("shmsnap", std::move(arguments));
+  }
+
+  // Stops a recorder with SIGINT and returns its per-topic recorded counts.
+  std::map<std::string, long long> stop_recorder(ChildProcess& child) {
+    child.signal(SIGINT);
+    std::map<std::string, long long> counts;
+    for (;;) {
+      const auto line = child.read_line(patience);
+      if (!line)
+        break;
+      if (line->rfind("recorded ", 0) == 0)
+        counts["*"] = field(*line, "messages").value_or(-1);
+      if (line->rfind("topic=", 0) == 0) {
+        const std::string topic = line->substr(6, line->find(' ') - 6);
+        counts[topic] = field(*line, "recorded").value_or(-1);
+      }
+    }
+    EXPECT_EQ(child.wait_exit(patience), 0) << child.output();
+    return counts;
+  }
+
+  // The reference reader's view of `path`.
+  static Json node_check(const std::string& path, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{"/usr/bin/env", std::string("NODE_PATH=") + SHMSNAP_MCAP_NODE_MODULES, "node",
+                                  SHMSNAP_MCAP_CHECK_SCRIPT, path};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    ChildProcess node(argv);
+    const auto line = node.read_line(patience);
+    EXPECT_EQ(node.wait_exit(patience), 0) << "@mcap/core could not read " << path;
+    if (!line)
+      return Json();
+    return Json::parse(*line);
+  }
+
+  // Checks a complete file three ways: recorder counts, `shmsnap info`, @mcap/core.
+  void expect_consistent(const std::string& path, const std::map<std::string, long long>& recorder_counts) {
+    const CliResult info = admin({"info", path, "--json"});
+    ASSERT_EQ(info.code, 0) << info.err;
+    const Json described = Json::parse(info.out);
+    EXPECT_TRUE(described["complete"].get<bool>());
+    const Json node = node_check(path);
+    ASSERT_TRUE(node.is_object());
+    EXPECT_TRUE(node["leadingMagic"].get<bool>());
+    EXPECT_TRUE(node["trailingMagic"].get<bool>());
+    EXPECT_TRUE(node["complete"].get<bool>());
+    EXPECT_FALSE(node.contains("logTimeDecreases"));
+    EXPECT_EQ(node["messages"], recorder_counts.at("*"));
+    EXPECT_EQ(node["messages"], described["messages"]);
+    EXPECT_EQ(node["indexedMessages"], node["messages"]);
+    EXPECT_EQ(node["statistics"]["messageCount"], node["messages"]);
+    EXPECT_EQ(node["statistics"]["chunkCount"], described["chunks"]);
+    EXPECT_EQ(node["indexedChunks"], described["chunks"]);
+    EXPECT_EQ(node["statistics"]["channelCount"], described["channels"].size());
+    EXPECT_EQ(node["statistics"]["metadataCount"], 2);
+    for (const Json& channel : described["channels"]) {
+      const std::string id = std::to_string(channel["id"].get<int>());
+      const std::string topic = channel["topic"];
+      EXPECT_EQ(node["channels"][id]["topic"], topic);
+      EXPECT_EQ(node["channels"][id]["count"], channel["messages"]) << topic;
+      EXPECT_EQ(node["statistics"]["channelMessageCounts"][id], channel["messages"]) << topic;
+      EXPECT_EQ(channel["messages"], recorder_counts.at(topic)) << topic;
+      EXPECT_GT(channel["messages"].get<long long>(), 0) << topic;
+    }
+  }
+
+  // Replays `path` in a loop into shmsnap-subscriber --json and checks that every
+  // refresh of each topic equals the recorded message its sequence names (seq n of
+  // the replay is recorded message (n-1) mod N), through two full passes.
+  void expect_replay_identical(const std::string& path, const std::vector<std::string>& topics,
+                               std::vector<std::string> replay_extra) {
+    const Scanned scanned = scan_file(path);
+    std::map<std::string, std::vector<Json>> recorded;
+    for (const std::string& topic : topics) {
+      recorded[topic] = decoded(scanned, topic);
+      ASSERT_FALSE(recorded[topic].empty()) << topic;
+    }
+    ChildProcess& subscriber = daemon(topics, "check");
+    std::vector<std::string> arguments{"replay", path, "--prefix", prefix_, "--loop"};
+    arguments.insert(arguments.end(), replay_extra.begin(), replay_extra.end());
+    ChildProcess& replay = launch("shmsnap", arguments);
+    std::map<std::string, std::uint64_t> last_seq;
+    std::map<std::string, bool> second_pass_end_seen;
+    std::size_t done = 0;
+    while (done < topics.size()) {
+      const auto line = next_json(subscriber, is_refresh);
+      ASSERT_TRUE(line.has_value()) << "no refresh from the replay; replay said: " << replay.output();
+      const std::string topic = (*line)["topic"];
+      const auto seq = (*line)["seq"].get<std::uint64_t>();
+      const auto& messages = recorded.at(topic);
+      ASSERT_GT(seq, last_seq[topic]) << "refreshes out of order on " << topic;
+      last_seq[topic] = seq;
+      ASSERT_EQ((*line)["data"], messages[(seq - 1) % messages.size()]) << topic << " seq " << seq;
+      if (seq >= 2 * messages.size() && !second_pass_end_seen[topic]) {
+        second_pass_end_seen[topic] = true;
+        ++done;
+      }
+    }
+    replay.signal(SIGINT);
+    EXPECT_EQ(replay.wait_exit(patience), 0);
+    subscriber.signal(SIGTERM);
+    EXPECT_EQ(subscriber.wait_exit(patience), 0);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(RecordingTest, RawRecordingReadsEverywhereAndReplaysIdentically) {
+  const std::string path = dir_.file("raw.mcap");
+  ChildProcess& rec = recorder(path, {"pose", "health"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "300"});
+  ChildProcess& health = publisher("health", "service.health", {"--rate", "50", "--count", "60"});
+  ASSERT_TRUE(pose.wait_for_line("done", patience));
+  ASSERT_TRUE(health.wait_for_line("done", patience));
+  ASSERT_EQ(pose.wait_exit(patience), 0);
+  ASSERT_EQ(health.wait_exit(patience), 0);
+  const auto counts = stop_recorder(rec);
+  expect_consistent(path, counts);
+  expect_replay_identical(path, {"pose", "health"}, {"--speed", "4"});
+}
+
+TEST_F(RecordingTest, JsonRecordingValidatesAgainstItsJsonSchemaAndReplays) {
+  const std::string path = dir_.file("json.mcap");
+  ChildProcess& rec = recorder(path, {"book", "--encoding", "json", "--compression", "lz4"});
+  ChildProcess& book = publisher("book", "market.quote_book", {"--rate", "200", "--count", "200"});
+  ASSERT_TRUE(book.wait_for_line("done", patience));
+  ASSERT_EQ(book.wait_exit(patience), 0);
+  const auto counts = stop_recorder(rec);
+  expect_consistent(path, counts);
+
+  // Every message against its channel's schema, both as @mcap/core read them.
+  const std::string dump = dir_.file("dump");
+  std::filesystem::create_directories(dump);
+  const Json node = node_check(path, {"--dump-json", dump});
+  ASSERT_TRUE(node.is_object());
+  const std::string script =
+      "import json, sys, jsonschema\n"
+      "schema = json.load(open(sys.argv[1]))\n"
+      "jsonschema.validators.validator_for(schema).check_schema(schema)\n"
+      "validator = jsonschema.validators.validator_for(schema)(schema)\n"
+      "instances = json.load(open(sys.argv[2]))\n"
+      "bad = [e.message for i in instances for e in validator.iter_errors(i)]\n"
+      "print('checked', len(instances), 'invalid', len(bad), bad[:3])\n";
+  ChildProcess python({SHMSNAP_SYSTEM_PYTHON, "-c", script, dump + "/0.schema.json", dump + "/0.instances.json"});
+  const auto verdict = python.read_line(patience);
+  ASSERT_TRUE(verdict.has_value());
+  EXPECT_EQ(python.wait_exit(patience), 0);
+  EXPECT_EQ(*verdict, "checked " + std::to_string(counts.at("book")) + " invalid 0 []");
+
+  expect_replay_identical(path, {"book"}, {"--max"});
+}
+
+TEST_F(RecordingTest, AllFollowsTopicsThatAppearWhileRecording) {
+  const std::string path = dir_.file("all.mcap");
+  ChildProcess& rec = recorder(path, {"--all", "--compression", "none"});
+  ChildProcess& late = publisher("late", "robot.pose", {"--rate", "100"});
+  ASSERT_TRUE(late.wait_for_line("ready", patience));
+  ASSERT_TRUE(rec.wait_for_line("shmsnap record: following 'late'", patience));
+  // The publisher's first stats line comes a second (about 100 publishes) after it
+  // started, so the recorder has had refreshes to record.
+  ASSERT_TRUE(late.wait_for_line("stats", patience));
+  late.signal(SIGINT);
+  ASSERT_EQ(late.wait_exit(patience), 0);
+  const auto counts = stop_recorder(rec);
+  ASSERT_GT(counts.at("late"), 0);
+  expect_consistent(path, counts);
+}
+
+TEST_F(RecordingTest, KilledRecorderReadsToLastCompleteChunkAndRecovers) {
+  const std::string path = dir_.file("killed.mcap");
+  ChildProcess& rec = recorder(path, {"pose", "--chunk-size", "4096"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "500"});
+  ASSERT_TRUE(rec.wait_for_line("shmsnap record: following 'pose'", patience));
+  // Wait until several chunks are on disk, then kill without warning.
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (std::filesystem::file_size(path) < 40'000 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  rec.signal(SIGKILL);
+  ASSERT_TRUE(rec.wait_exit(patience).has_value());
+  pose.signal(SIGINT);
+  ASSERT_EQ(pose.wait_exit(patience), 0);
+
+  const Scanned ours = scan_file(path);
+  EXPECT_FALSE(ours.result.complete);
+  EXPECT_FALSE(ours.result.truncation.empty());
+  ASSERT_GT(ours.result.counted.message_count, 0U);
+  const Json node = node_check(path, {"--partial"});
+  ASSERT_TRUE(node.is_object());
+  EXPECT_FALSE(node["complete"].get<bool>());
+  EXPECT_EQ(node["messages"], ours.result.counted.message_count);
+
+  const std::string recovered = dir_.file("recovered.mcap");
+  const CliResult result = admin({"record", "--recover", path, recovered});
+  ASSERT_EQ(result.code, 0) << result.err;
+  const Json fixed = node_check(recovered);
+  ASSERT_TRUE(fixed.is_object());
+  EXPECT_TRUE(fixed["complete"].get<bool>());
+  EXPECT_EQ(fixed["messages"], ours.result.counted.message_count);
+  EXPECT_EQ(fixed["statistics"]["messageCount"], ours.result.counted.message_count);
+  EXPECT_EQ(fixed["indexedMessages"], ours.result.counted.message_count);
+  EXPECT_EQ(decoded(scan_file(recovered), "pose"), decoded(ours, "pose"));
+}
+
+// A full disk, simulated by a file size limit (RLIMIT_FSIZE): writes fail with EFBIG
+// exactly as they would with ENOSPC. The recorder must stop with a clear error and
+// leave a file that readers accept up to its last complete chunk.
+TEST_F(RecordingTest, FullDiskGivesClearErrorAndAFileFinishedAtItsLastCompleteChunk) {
+  const std::string path = dir_.file("full.mcap");
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "500"});
+  ASSERT_TRUE(pose.wait_for_line("ready", patience));
+  children_.emplace_back(std::make_unique<ChildProcess>(std::vector<std::string>{
+      "/bin/sh", "-c", "exec /usr/bin/prlimit --fsize=120000 -- \"$0\" \"$@\" 2>&1", bin_dir() + "/shmsnap", "record",
+      "-o", path, "--prefix", prefix_, "--chunk-size", "16384", "pose"}));
+  ChildProcess& rec = *children_.back();
+  const auto code = rec.wait_exit(patience);
+  pose.signal(SIGINT);
+  ASSERT_EQ(pose.wait_exit(patience), 0);
+  ASSERT_TRUE(code.has_value()) << "the recorder did not stop at the size limit";
+  while (rec.read_line(1s)) {
+  }
+  EXPECT_EQ(*code, 1) << rec.output();
+  EXPECT_NE(rec.output().find("cannot write " + path), std::string::npos) << rec.output();
+  EXPECT_NE(rec.output().find("last complete chunk"), std::string::npos) << rec.output();
+  EXPECT_LE(std::filesystem::file_size(path), 120000U);
+
+  const Scanned ours = scan_file(path);
+  ASSERT_GT(ours.result.counted.message_count, 0U);
+  const Json partial = node_check(path, {"--partial"});
+  ASSERT_TRUE(partial.is_object());
+  EXPECT_EQ(partial["messages"], ours.result.counted.message_count);
+  if (ours.result.complete) {  // the summary fitted after the last complete chunk
+    const Json node = node_check(path);
+    ASSERT_TRUE(node.is_object());
+    EXPECT_EQ(node["statistics"]["messageCount"], ours.result.counted.message_count);
+    EXPECT_EQ(node["indexedMessages"], ours.result.counted.message_count);
+  }
+}
+
+TEST_F(RecordingTest, FilesCutAtRandomOffsetsReadUpToTheirLastCompleteChunk) {
+  const std::string path = dir_.file("whole.mcap");
+  ChildProcess& rec = recorder(path, {"pose", "--chunk-size", "8192"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "500", "--count", "400"});
+  ASSERT_TRUE(pose.wait_for_line("done", patience));
+  ASSERT_EQ(pose.wait_exit(patience), 0);
+  const auto counts = stop_recorder(rec);
+  const std::string whole = [&] {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  const Scanned full = scan_file(path);
+  ASSERT_TRUE(full.result.complete);
+  ASSERT_GT(full.result.counted.chunk_count, 3U);
+
+  std::mt19937 random(7);
+  std::uniform_int_distribution<std::size_t> offset(8, whole.size() - 1);
+  std::uint64_t previous_best = 0;
+  std::vector<std::size_t> cuts;
+  for (int i = 0; i < 60; ++i)
+    cuts.push_back(offset(random));
+  std::sort(cuts.begin(), cuts.end());
+  for (std::size_t i = 0; i < cuts.size(); ++i) {
+    const std::string cut_path = dir_.file("cut.mcap");
+    std::ofstream(cut_path, std::ios::binary | std::ios::trunc)
+        .write(whole.data(), static_cast<std::streamsize>(cuts[i]));
+    const Scanned cut = scan_file(cut_path);
+    EXPECT_FALSE(cut.result.complete) << cuts[i];
+    // A longer prefix never yields fewer messages, and never more than the whole.
+    EXPECT_GE(cut.result.counted.message_count, previous_best) << cuts[i];
+    EXPECT_LE(cut.result.counted.message_count, full.result.counted.message_count);
+    previous_best = cut.result.counted.message_count;
+    // The messages are a prefix of the whole file's, whole chunks at a time.
+    for (std::size_t m = 0; m < cut.messages.size(); ++m)
+      ASSERT_EQ(cut.messages[m].data, full.messages[m].data);
+    if (i % 6 == 0) {  // the reference reader on a sample (each run starts node)
+      const Json node = node_check(cut_path, {"--partial"});
+      ASSERT_TRUE(node.is_object());
+      EXPECT_EQ(node["messages"], cut.result.counted.message_count) << "cut at " << cuts[i];
+    }
+  }
+  EXPECT_EQ(counts.at("*"), static_cast<long long>(full.result.counted.message_count));
+}
+
+TEST_F(RecordingTest, MalformedFilesGiveClearErrorsInInfoReplayAndRecover) {
+  const std::string good = dir_.file("good.mcap");
+  ChildProcess& rec = recorder(good, {"pose"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "100"});
+  ASSERT_TRUE(pose.wait_for_line("done", patience));
+  ASSERT_EQ(pose.wait_exit(patience), 0);
+  (void)stop_recorder(rec);
+  const std::string bytes = [&] {
+    std::ifstream in(good, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+
+  std::map<std::string, std::string> files;
+  files["empty"] = "";
+  files["text"] = "this is not an mcap file at all\n";
+  files["bad_header"] = std::string(mcap::magic) + std::string(40, '\x07');
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] = static_cast<char>(flipped[bytes.size() / 2] ^ 0x5a);  // inside the chunk
+  files["flipped_chunk_byte"] = flipped;
+  std::string huge = std::string(mcap::magic);
+  huge += '\x01';
+  huge += std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8);
+  files["huge_length"] = huge + std::string(64, '\0');
+
+  for (const auto& [name, content] : files) {
+    const std::string path = dir_.file(name + ".mcap");
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(content.data(), static_cast<std::streamsize>(content.size()));
+    for (const std::vector<std::string>& command :
+         std::vector<std::vector<std::string>>{{"info", path},
+                                               {"replay", path, "--prefix", prefix_, "--max"},
+                                               {"record", "--recover", path, dir_.file("out.mcap")}}) {
+      ChildProcess& child = launch("shmsnap", command, true);
+      const auto code = child.wait_exit(patience);
+      ASSERT_TRUE(code.has_value()) << name << ": " << command[0] << " hangs";
+      EXPECT_TRUE(*code == 1 || *code == 2) << name << ": " << command[0] << " exited " << *code << "\n"
+                                            << child.output();
+      EXPECT_NE(child.output().find("shmsnap: "), std::string::npos) << name << ": " << child.output();
+    }
+  }
+}
+
+// --topic, --start and --end select exactly the messages they name.
+TEST_F(RecordingTest, ReplaySelectsTopicsAndTimeRanges) {
+  const std::string path = dir_.file("select.mcap");
+  ChildProcess& rec = recorder(path, {"pose", "health"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "300"});
+  ChildProcess& health = publisher("health", "service.health", {"--rate", "50", "--count", "60"});
+  ASSERT_TRUE(pose.wait_for_line("done", patience));
+  ASSERT_TRUE(health.wait_for_line("done", patience));
+  ASSERT_EQ(pose.wait_exit(patience), 0);
+  ASSERT_EQ(health.wait_exit(patience), 0);
+  const auto counts = stop_recorder(rec);
+
+  std::vector<std::uint64_t> log_times;
+  const mcap::MappedFile file(path);
+  (void)mcap::scan(file.bytes(), path, [&](const mcap::Schema*, const mcap::Channel&, const mcap::Message& message) {
+    log_times.push_back(message.log_time);
+    return true;
+  });
+  ASSERT_FALSE(log_times.empty());
+  const auto replayed = [&](std::vector<std::string> extra) {
+    std::vector<std::string> arguments{"replay", path, "--prefix", prefix_, "--max"};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    const CliResult result = admin(arguments);
+    EXPECT_EQ(result.code, 0) << result.err;
+    const auto at = result.out.find("replayed ");
+    return at == std::string::npos ? -1 : field(result.out.substr(at), "published").value_or(-1);
+  };
+  EXPECT_EQ(replayed({"--topic", "health"}), counts.at("health"));
+  EXPECT_EQ(replayed({"--topic", "pose", "--topic", "health"}), counts.at("*"));
+  const double start = 0.3;
+  const double end = 0.9;
+  long long in_range = 0;
+  for (const std::uint64_t time : log_times) {
+    const double offset = static_cast<double>(time - log_times.front()) / 1e9;
+    in_range += offset >= start && offset <= end ? 1 : 0;
+  }
+  ASSERT_GT(in_range, 0);
+  EXPECT_EQ(replayed({"--start", "0.3", "--end", "0.9"}), in_range);
+}
+
+// A topic whose publisher comes back with another schema continues on a new
+// channel; replay switches its publisher at the same point.
+TEST_F(RecordingTest, APublisherRestartedWithAnotherSchemaGetsANewChannel) {
+  const std::string path = dir_.file("switch.mcap");
+  ChildProcess& rec = recorder(path, {"t"});
+  // Each publisher runs until its stats line shows the recorder attached, so both
+  // schemas are recorded however slowly the recorder re-attaches.
+  const auto run_until_recorded = [&](const std::string& schema) {
+    ChildProcess& child = publisher("t", schema, {"--rate", "100"});
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    bool attached = false;
+    while (!attached && std::chrono::steady_clock::now() < deadline) {
+      const auto line = child.wait_for_line("stats", patience);
+      ASSERT_TRUE(line.has_value());
+      attached = field(*line, "subscribers").value_or(0) >= 1;
+    }
+    ASSERT_TRUE(attached);
+    child.signal(SIGINT);
+    ASSERT_EQ(child.wait_exit(patience), 0);
+  };
+  run_until_recorded("robot.pose");
+  run_until_recorded("service.health");
+  const auto counts = stop_recorder(rec);
+
+  const Json node = node_check(path);
+  ASSERT_TRUE(node.is_object());
+  std::vector<std::string> schemas;
+  long long total = 0;
+  for (const auto& [id, channel] : node["channels"].items()) {
+    EXPECT_EQ(channel["topic"], "t");
+    schemas.push_back(node["schemas"][std::to_string(channel["schemaId"].get<int>())]["name"]);
+    total += channel["count"].get<long long>();
+  }
+  EXPECT_EQ(schemas, (std::vector<std::string>{"robot.pose", "service.health"}));
+  EXPECT_EQ(total, counts.at("t"));
+  EXPECT_EQ(node["statistics"]["messageCount"], counts.at("*"));
+
+  const CliResult replayed = admin({"replay", path, "--prefix", prefix_, "--max"});
+  ASSERT_EQ(replayed.code, 0) << replayed.err;
+  EXPECT_NE(replayed.out.find("publishing 't' (robot.pose"), std::string::npos) << replayed.out;
+  EXPECT_NE(replayed.out.find("publishing 't' (service.health"), std::string::npos) << replayed.out;
+  EXPECT_NE(replayed.out.find("replayed published=" + std::to_string(counts.at("*"))), std::string::npos)
+      << replayed.out;
+}
+
+TEST_F(RecordingTest, ReplayRefusesATopicWithALivePublisher) {
+  const std::string path = dir_.file("busy.mcap");
+  ChildProcess& rec = recorder(path, {"pose"});
+  ChildProcess& first = publisher("pose", "robot.pose", {"--rate", "200", "--count", "50"});
+  ASSERT_TRUE(first.wait_for_line("done", patience));
+  ASSERT_EQ(first.wait_exit(patience), 0);
+  (void)stop_recorder(rec);
+  ChildProcess& live = publisher("pose", "robot.pose", {"--rate", "20"});
+  ASSERT_TRUE(live.wait_for_line("ready", patience));
+  ChildProcess& replay = launch("shmsnap", {"replay", path, "--prefix", prefix_, "--max"}, true);
+  const auto code = replay.wait_exit(patience);
+  while (replay.read_line(1s)) {
+  }
+  EXPECT_EQ(code, 3) << replay.output();
+  EXPECT_NE(replay.output().find("live publisher"), std::string::npos) << replay.output();
+  live.signal(SIGINT);
+  EXPECT_EQ(live.wait_exit(patience), 0);
+}
+
+}  // namespace
+}  // namespace shmsnap::test
