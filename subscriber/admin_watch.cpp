@@ -119,7 +119,8 @@ class Watch {
     std::vector<std::byte> bytes(reader_->payload_size());
     SnapshotMeta meta;
     std::uint64_t retries = 0;
-    if (reader_->try_read(bytes, meta, retries) != ReadStatus::ok) {
+    // A truncated file would fault on its lost pages: stop reading it.
+    if (!reader_->file_intact() || reader_->try_read(bytes, meta, retries) != ReadStatus::ok) {
       return false;
     }
     const std::int64_t now = monotonic_ns();

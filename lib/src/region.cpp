@@ -216,8 +216,18 @@ ReadStatus RegionReader::try_read(std::span<std::byte> destination, SnapshotMeta
   return visit_newest(call, &copy, meta, retries, max_attempts, false);
 }
 
+bool RegionReader::file_intact() const {
+  return mapping_->memory.file_size() >= geometry_.region_size;
+}
+
 std::optional<std::vector<std::byte>> RegionReader::read_newest(SnapshotMeta& meta) const {
   constexpr unsigned rounds = 1000;  // a reader lapped this often by the writer is very unlucky
+  if (!file_intact()) {
+    throw Error(Errc::invalid_region, "region /dev/shm" + name_ +
+                                          " was truncated below the size it was created with (" +
+                                          std::to_string(geometry_.region_size) +
+                                          " bytes) by a process with write access; restart its publisher");
+  }
   std::vector<std::byte> bytes(geometry_.payload_size);
   std::uint64_t retries = 0;
   for (unsigned round = 0; round < rounds; ++round) {

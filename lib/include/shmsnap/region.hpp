@@ -113,7 +113,8 @@ class RegionReader {
 
   /// Setup-time convenience for tools: a copy of the newest snapshot (nullopt before
   /// the first publish), retrying while the writer laps the read. Throws Error:
-  /// invalid_region (a corrupt or inconsistent slot), timed_out (lapped every time).
+  /// invalid_region (a corrupt or inconsistent slot, or a file truncated below the
+  /// validated size), timed_out (lapped every time).
   [[nodiscard]] std::optional<std::vector<std::byte>> read_newest(SnapshotMeta& meta) const;
 
   /// Zero-copy read: calls `visitor(std::span<const std::byte> payload)` on the newest
@@ -150,6 +151,11 @@ class RegionReader {
   /// ranges do not fit `destination`; otherwise as try_read.
   ReadStatus read_fields(std::span<const FieldRange> fields, std::span<std::byte> destination, SnapshotMeta& meta,
                          std::uint64_t& retries, unsigned max_attempts = 64) const;
+
+  /// True while the file still has the size validated at open (one fstat): a
+  /// truncated region would fault (SIGBUS) on the pages it lost. Tools ask before
+  /// they read; the hot path does not.
+  [[nodiscard]] bool file_intact() const;
 
   /// Sequence of the newest publish, 0 before the first. One acquire load.
   [[nodiscard]] std::uint64_t latest_seq() const noexcept;
