@@ -1,0 +1,404 @@
+// shmsnap-bridge against real nats-server processes: export -> import round trips
+// through the real binaries, late importers, refusal of bad values put straight
+// into the bucket, NATS restarts, staleness across the wire, loops, limits and
+// the TOML configuration. Every server, publisher and bridge a test starts is
+// stopped in teardown, also when the test fails.
+#include <signal.h>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "bridge.hpp"
+#include "envelope.hpp"
+#include "nats_server.hpp"
+#include "shmsnap/clock.hpp"
+#include "shmsnap/error.hpp"
+#include "shmsnap/publisher.hpp"
+#include "shmsnap/subscriber.hpp"
+#include "support/fixture.hpp"
+#include "support/test_snapshot.hpp"
+
+namespace shmsnap::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class BridgeTest : public ProcessTest {
+ protected:
+  void SetUp() override {
+    ProcessTest::SetUp();
+    if (nats_server_path().empty()) {
+      GTEST_SKIP() << "nats-server is not installed (Debian: apt-get install nats-server)";
+    }
+    server_ = std::make_unique<NatsServer>(NatsServer::Options{});
+    server_->start();
+  }
+
+  void TearDown() override {
+    bridges_.clear();
+    // Bridges and publishers stop before the server they talk to, cleanly (so they
+    // remove what they created); ~ChildProcess SIGKILLs whatever does not stop.
+    for (auto& child : children_) {
+      child->signal(SIGTERM);
+    }
+    for (auto& child : children_) {
+      (void)child->wait_exit(patience);
+    }
+    children_.clear();
+    server_.reset();
+    const std::vector<std::string> left = remove_leftovers(remote_prefix_);
+    EXPECT_TRUE(left.empty()) << "left behind: " << ::testing::PrintToString(left);
+    ProcessTest::TearDown();
+  }
+
+  /// A real binary from the build, started with `arguments`.
+  ChildProcess& run(const std::string& binary, std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), bin_dir() + "/" + binary);
+    children_.emplace_back(std::make_unique<ChildProcess>(std::move(arguments)));
+    return *children_.back();
+  }
+
+  ChildProcess& run_bridge(const std::string& mode, std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), {mode, "--nats", server_->url(), "--log-level", "warn"});
+    ChildProcess& bridge = run("shmsnap-bridge", std::move(arguments));
+    EXPECT_TRUE(bridge.wait_for_line("ready", patience)) << bridge.output();
+    return bridge;
+  }
+
+  /// An in-process bridge exporting `topic` from prefix_ to `key`.
+  bridge::Bridge& exporter(const std::string& topic, const std::string& key, std::chrono::milliseconds heartbeat = 1s) {
+    bridge::BridgeConfig config;
+    config.nats.urls = {server_->url()};
+    config.exporter = {.prefix = prefix_, .routes = {{.topic = topic, .key = key}}, .heartbeat = heartbeat};
+    bridges_.push_back(std::make_unique<bridge::Bridge>(config));
+    return *bridges_.back();
+  }
+
+  /// An in-process bridge importing `key` as `topic` under remote_prefix_.
+  bridge::Bridge& importer(const std::string& key, const std::string& topic) {
+    bridge::BridgeConfig config;
+    config.nats.urls = {server_->url()};
+    config.importer.routes = {{.key = key, .topic = topic}};
+    config.importer.publisher.prefix = remote_prefix_;
+    bridges_.push_back(std::make_unique<bridge::Bridge>(config));
+    return *bridges_.back();
+  }
+
+  /// Opens a subscriber of `topic` under remote_prefix_ once the importer created it.
+  std::unique_ptr<SubscriberCore> remote_subscriber(const std::string& topic) {
+    std::unique_ptr<SubscriberCore> subscriber;
+    eventually(
+        [&] {
+          try {
+            subscriber = std::make_unique<SubscriberCore>(topic, &TestSnapshot::shmsnap_schema,
+                                                          SubscriberOptions{.prefix = remote_prefix_});
+            return true;
+          } catch (const Error&) {
+            return false;
+          }
+        },
+        patience);
+    return subscriber;
+  }
+
+  static const TestSnapshot& as_snapshot(const SubscriberCore& subscriber) {
+    return *reinterpret_cast<const TestSnapshot*>(subscriber.bytes().data());
+  }
+
+  std::unique_ptr<PublisherCore> local_publisher(const std::string& topic) {
+    return std::make_unique<PublisherCore>(topic, TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                                           PublisherOptions{.prefix = prefix_});
+  }
+
+  static void publish(PublisherCore& publisher, std::uint64_t value) {
+    const auto snapshot = TestSnapshot::make(value);
+    publisher.publish(&snapshot, sizeof snapshot);
+  }
+
+  /// A separate NATS client: what another program (or an attacker) puts into the bucket.
+  bridge::NatsLink& raw_client() {
+    if (!raw_) {
+      bridge::NatsSettings settings;
+      settings.urls = {server_->url()};
+      raw_ = std::make_unique<bridge::NatsLink>(settings);
+    }
+    return *raw_;
+  }
+
+  const std::string remote_prefix_ = prefix_ + "b";
+  std::unique_ptr<NatsServer> server_;
+  std::unique_ptr<bridge::NatsLink> raw_;
+  std::vector<std::unique_ptr<bridge::Bridge>> bridges_;
+};
+
+std::optional<json> next_refresh(ChildProcess& subscriber) {
+  while (auto line = subscriber.read_line(patience)) {
+    const json parsed = json::parse(*line, nullptr, false);
+    if (parsed.is_object() && parsed.contains("seq") && parsed.contains("data")) {
+      return parsed;
+    }
+  }
+  return std::nullopt;
+}
+
+TEST_F(BridgeTest, RoundTripThroughRealProcessesDeliversStrictlyIncreasingDecodedQuoteBooks) {
+  ChildProcess& feed = run("shmsnap-publisher", {"--prefix", prefix_, "--topic", "quotes", "--schema",
+                                                 "market.quote_book", "--rate", "1000"});
+  ASSERT_TRUE(feed.wait_for_line("ready", patience)) << feed.output();
+  run_bridge("export", {"--prefix", prefix_, "--topic", "quotes", "--key", "host1.quotes"});
+  run_bridge("import", {"--prefix", remote_prefix_, "--key", "host1.quotes", "--as", "quotes"});
+  ChildProcess& follower = run("shmsnap-subscriber", {"--prefix", remote_prefix_, "--topic", "quotes", "--id", "remote",
+                                                      "--json", "--count", "100"});
+  std::uint64_t last_seq = 0;
+  for (int refreshes = 0; refreshes < 100; ++refreshes) {
+    const auto line = next_refresh(follower);
+    ASSERT_TRUE(line) << follower.output();
+    const auto seq = (*line)["seq"].get<std::uint64_t>();
+    EXPECT_GT(seq, last_seq) << *line;
+    last_seq = seq;
+    EXPECT_FALSE((*line)["stale"].get<bool>());
+    const json& data = (*line)["data"];
+    ASSERT_TRUE(data.is_object()) << *line;
+    EXPECT_EQ(data["symbol"], "QUOTES") << *line;
+    EXPECT_EQ(data["bid_price"].size(), 10U) << *line;
+  }
+  EXPECT_EQ(follower.wait_exit(patience), 0) << follower.output();
+}
+
+TEST_F(BridgeTest, LateImporterGetsTheCurrentValueAtOnce) {
+  auto publisher = local_publisher("state");
+  publish(*publisher, 41);
+  publish(*publisher, 42);
+  bridge::Bridge& exporting = exporter("state", "site.state");
+  ASSERT_TRUE(eventually([&] { return exporting.counters().exported.load() >= 1; }, patience));
+
+  bridge::Bridge& importing = importer("site.state", "state");
+  auto subscriber = remote_subscriber("state");
+  ASSERT_TRUE(subscriber);
+  ASSERT_TRUE(subscriber->has_value());
+  EXPECT_EQ(as_snapshot(*subscriber).seq, 42U);
+  EXPECT_TRUE(as_snapshot(*subscriber).intact());
+  EXPECT_EQ(importing.import_state("site.state").seq, 2U);
+  EXPECT_FALSE(subscriber->stale());
+}
+
+TEST_F(BridgeTest, RefusesGarbageWrongFingerprintAndWrongSizeValuesAndLeavesTheRegionUntouched) {
+  auto publisher = local_publisher("guarded");
+  publish(*publisher, 7);
+  bridge::Bridge& exporting = exporter("guarded", "guarded");
+  ASSERT_TRUE(eventually([&] { return exporting.counters().exported.load() >= 1; }, patience));
+  bridge::Bridge& importing = importer("guarded", "guarded");
+  auto subscriber = remote_subscriber("guarded");
+  ASSERT_TRUE(subscriber && subscriber->has_value());
+  ASSERT_EQ(as_snapshot(*subscriber).seq, 7U);
+  const std::uint64_t held_seq = subscriber->info().seq;
+
+  const auto forged = TestSnapshot::make(666);
+  const auto envelope = [&](std::uint64_t fingerprint, std::size_t payload_size) {
+    std::vector<std::byte> payload(payload_size);
+    std::memcpy(payload.data(), &forged, std::min(payload_size, sizeof forged));
+    std::vector<std::byte> value;
+    bridge::encode_envelope({.epoch = 1,
+                             .seq = 1000,
+                             .fingerprint = fingerprint,
+                             .heartbeat_ms = 1000,
+                             .origin_host = "forger",
+                             .payload = payload},
+                            value);
+    return value;
+  };
+  std::vector<std::vector<std::byte>> bad_values;
+  const std::string garbage = "definitely not an envelope";
+  bad_values.emplace_back(reinterpret_cast<const std::byte*>(garbage.data()),
+                          reinterpret_cast<const std::byte*>(garbage.data()) + garbage.size());
+  auto truncated = envelope(TestSnapshot::shmsnap_schema.fingerprint, sizeof forged);
+  truncated.resize(truncated.size() - 3);
+  bad_values.push_back(truncated);
+  bad_values.push_back(envelope(0xbad0'f1a9'0000'0001ULL, sizeof forged));
+  bad_values.push_back(envelope(TestSnapshot::shmsnap_schema.fingerprint, sizeof forged + 64));
+  std::string error;
+  for (const auto& value : bad_values) {
+    ASSERT_TRUE(raw_client().put("guarded", value, error)) << error;
+  }
+  const bridge::BridgeCounters& counters = importing.counters();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return counters.refused_malformed.load() >= 2 && counters.refused_fingerprint.load() >= 1 &&
+               counters.refused_size.load() >= 1;
+      },
+      patience))
+      << counters.summary();
+  EXPECT_FALSE(subscriber->poll());  // nothing was republished
+  EXPECT_EQ(subscriber->info().seq, held_seq);
+  EXPECT_EQ(as_snapshot(*subscriber).seq, 7U);
+  EXPECT_TRUE(as_snapshot(*subscriber).intact());
+  EXPECT_EQ(importing.import_state("guarded").seq, 1U);
+
+  // The importer is still healthy: the next genuine refresh goes through.
+  publish(*publisher, 8);
+  ASSERT_TRUE(eventually([&] { return subscriber->poll() || as_snapshot(*subscriber).seq == 8U; }, patience));
+  EXPECT_EQ(as_snapshot(*subscriber).seq, 8U);
+}
+
+TEST_F(BridgeTest, ImporterKeepsLocalStateReadableAcrossANatsRestartAndResumes) {
+  auto publisher = local_publisher("steady");
+  publish(*publisher, 1);
+  bridge::Bridge& exporting = exporter("steady", "steady", 200ms);
+  bridge::Bridge& importing = importer("steady", "steady");
+  auto subscriber = remote_subscriber("steady");
+  ASSERT_TRUE(subscriber && subscriber->has_value());
+
+  server_->stop();
+  // Publishes while NATS is away: the exporter keeps the latest and retries.
+  for (std::uint64_t value = 2; value <= 5; ++value) {
+    publish(*publisher, value);
+  }
+  EXPECT_TRUE(subscriber->has_value());  // the local state stays readable
+  EXPECT_TRUE(as_snapshot(*subscriber).intact());
+  server_->start();
+
+  ASSERT_TRUE(eventually(
+      [&] {
+        subscriber->poll();
+        return as_snapshot(*subscriber).seq == 5U && !subscriber->stale();
+      },
+      patience))
+      << "held seq " << as_snapshot(*subscriber).seq << "; " << importing.counters().summary();
+  EXPECT_GE(exporting.counters().reconnects.load() + importing.counters().reconnects.load(), 1U);
+}
+
+TEST_F(BridgeTest, OriginLossMarksTheImportedTopicStaleAndTheNextEpochResumes) {
+  auto publisher = local_publisher("origin");
+  publish(*publisher, 10);
+  exporter("origin", "origin", 200ms);
+  importer("origin", "origin");
+  auto subscriber = remote_subscriber("origin");
+  ASSERT_TRUE(subscriber && subscriber->has_value());
+  std::vector<StatusEvent> events;
+  subscriber->on_status([&](StatusEvent event, const UpdateInfo&) { events.push_back(event); });
+
+  publisher->shutdown();
+  ASSERT_TRUE(eventually(
+      [&] {
+        subscriber->poll();
+        return subscriber->stale();
+      },
+      patience));
+  EXPECT_EQ(as_snapshot(*subscriber).seq, 10U);  // the last state, kept
+  EXPECT_TRUE(as_snapshot(*subscriber).intact());
+
+  publisher = local_publisher("origin");  // the origin returns
+  publish(*publisher, 11);
+  ASSERT_TRUE(eventually(
+      [&] {
+        subscriber->poll();
+        return !subscriber->stale() && as_snapshot(*subscriber).seq == 11U;
+      },
+      patience));
+  ASSERT_GE(events.size(), 2U);
+  EXPECT_EQ(events.front(), StatusEvent::publisher_lost);
+  EXPECT_EQ(events.back(), StatusEvent::reattached);
+}
+
+TEST_F(BridgeTest, AKilledExporterMakesTheImportedTopicStaleAfterItsHeartbeatStops) {
+  ChildProcess& feed = run("shmsnap-publisher",
+                           {"--prefix", prefix_, "--topic", "beat", "--schema", "market.quote_book", "--rate", "50"});
+  ASSERT_TRUE(feed.wait_for_line("ready", patience)) << feed.output();
+  ChildProcess& exporting = run_bridge("export", {"--prefix", prefix_, "--topic", "beat", "--heartbeat-ms", "100"});
+  bridge::Bridge& importing = importer("beat", "beat");
+  ASSERT_TRUE(eventually([&] { return importing.import_state("beat").local_live; }, patience));
+  exporting.signal(SIGKILL);
+  ASSERT_TRUE(eventually([&] { return importing.import_state("beat").stale; }, patience));
+  EXPECT_FALSE(importing.import_state("beat").local_live);
+  EXPECT_GE(importing.counters().stale_events.load(), 1U);
+}
+
+TEST_F(BridgeTest, LateImporterAfterTheOriginStoppedHoldsTheLastStateMarkedStale) {
+  auto publisher = local_publisher("gone");
+  publish(*publisher, 99);
+  bridge::Bridge& exporting = exporter("gone", "gone", 200ms);
+  ASSERT_TRUE(eventually([&] { return exporting.counters().exported.load() >= 1; }, patience));
+  publisher->shutdown();
+  // The exporter tells the bucket that the origin is gone (a flagged re-put).
+  ASSERT_TRUE(eventually([&] { return exporting.counters().exported.load() >= 2; }, patience));
+
+  bridge::Bridge& importing = importer("gone", "gone");
+  ASSERT_TRUE(eventually([&] { return importing.import_state("gone").has_value; }, patience));
+  const bridge::ImportState state = importing.import_state("gone");
+  EXPECT_TRUE(state.stale);
+  EXPECT_FALSE(state.local_live);
+  EXPECT_EQ(state.seq, 1U);
+}
+
+TEST_F(BridgeTest, ExportingAnImportedTopicBackIsRefusedUnlessForced) {
+  auto publisher = local_publisher("looped");
+  publish(*publisher, 3);
+  exporter("looped", "looped");
+  run_bridge("import", {"--prefix", remote_prefix_, "--key", "looped"});
+  auto subscriber = remote_subscriber("looped");
+  ASSERT_TRUE(subscriber);
+  ChildProcess& refused = run("shmsnap-bridge", {"export", "--nats", server_->url(), "--prefix", remote_prefix_,
+                                                 "--topic", "looped", "--key", "looped.back"});
+  EXPECT_EQ(refused.wait_exit(patience), 2);
+  run_bridge("export", {"--prefix", remote_prefix_, "--topic", "looped", "--key", "looped.back", "--force"});
+}
+
+TEST_F(BridgeTest, SnapshotAboveTheServersMaxPayloadIsRefusedAtStart) {
+  NatsServer small(NatsServer::Options{.name = "small", .extra_config = "max_payload: 256"});
+  small.start();
+  auto publisher = local_publisher("large");  // 504 bytes
+  publish(*publisher, 1);
+  bridge::BridgeConfig config;
+  config.nats.urls = {small.url()};
+  config.exporter = {.prefix = prefix_, .routes = {{.topic = "large"}}};
+  try {
+    bridge::Bridge refused(config);
+    ADD_FAILURE() << "a 504-byte snapshot was accepted by a server with max_payload 256";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), Errc::limit_exceeded);
+    EXPECT_NE(std::string(error.what()).find("max_payload of 256"), std::string::npos) << error.what();
+  }
+  ChildProcess& binary = run("shmsnap-bridge", {"export", "--nats", small.url(), "--prefix", prefix_, "--topic",
+                                                "large", "--log-level", "warn"});
+  EXPECT_EQ(binary.wait_exit(patience), 1);
+}
+
+TEST_F(BridgeTest, TomlConfigurationRunsExportAndImportInOneProcess) {
+  auto publisher = local_publisher("configured");
+  publish(*publisher, 5);
+  const std::string path = ::testing::TempDir() + "/bridge-" + prefix_ + ".toml";
+  std::ofstream(path) << "nats = [\"" << server_->url() << "\"]\n"
+                      << "heartbeat_ms = 200\n"
+                      << "[[export]]\ntopic = \"configured\"\nkey = \"cfg.out\"\n";
+  ChildProcess& exporting =
+      run("shmsnap-bridge", {"run", "--config", path, "--prefix", prefix_, "--log-level", "warn"});
+  ASSERT_TRUE(exporting.wait_for_line("ready exports=1 imports=0", patience)) << exporting.output();
+  const std::string import_path = ::testing::TempDir() + "/bridge-" + prefix_ + "-in.toml";
+  std::ofstream(import_path) << "nats = \"" << server_->url() << "\"\nprefix = \"" << remote_prefix_ << "\"\n"
+                             << "[[import]]\nkey = \"cfg.out\"\nas = \"configured\"\n";
+  ChildProcess& importing = run("shmsnap-bridge", {"run", "--config", import_path, "--log-level", "warn"});
+  ASSERT_TRUE(importing.wait_for_line("ready exports=0 imports=1", patience)) << importing.output();
+  auto subscriber = remote_subscriber("configured");
+  ASSERT_TRUE(subscriber && subscriber->has_value());
+  EXPECT_EQ(as_snapshot(*subscriber).seq, 5U);
+  importing.signal(SIGUSR1);
+  const auto counters = importing.wait_for_line("counters", patience);
+  ASSERT_TRUE(counters) << importing.output();
+  EXPECT_EQ(field(*counters, "imported"), 1);
+  EXPECT_EQ(field(*counters, "refused"), 0);
+
+  std::ofstream(path) << "nats = \"" << server_->url() << "\"\n[[export]]\ntopic = \"x\"\nmax_rat = 3\n";
+  ChildProcess& typo = run("shmsnap-bridge", {"run", "--config", path});
+  EXPECT_EQ(typo.wait_exit(patience), 2);
+  std::remove(path.c_str());
+  std::remove(import_path.c_str());
+}
+
+}  // namespace
+}  // namespace shmsnap::test
