@@ -350,7 +350,7 @@ TEST_F(BridgeTest, ExportingAnImportedTopicBackIsRefusedUnlessForced) {
 }
 
 TEST_F(BridgeTest, SnapshotAboveTheServersMaxPayloadIsRefusedAtStart) {
-  NatsServer small(NatsServer::Options{.name = "small", .extra_config = "max_payload: 256"});
+  NatsServer small(NatsServer::Options{.name = "small", .extra_config = "max_payload: 400"});
   small.start();
   auto publisher = local_publisher("large");  // 504 bytes
   publish(*publisher, 1);
@@ -359,10 +359,10 @@ TEST_F(BridgeTest, SnapshotAboveTheServersMaxPayloadIsRefusedAtStart) {
   config.exporter = {.prefix = prefix_, .routes = {{.topic = "large"}}};
   try {
     bridge::Bridge refused(config);
-    ADD_FAILURE() << "a 504-byte snapshot was accepted by a server with max_payload 256";
+    ADD_FAILURE() << "a 504-byte snapshot was accepted by a server with max_payload 400";
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), Errc::limit_exceeded);
-    EXPECT_NE(std::string(error.what()).find("max_payload of 256"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("max_payload of 400"), std::string::npos) << error.what();
   }
   ChildProcess& binary = run("shmsnap-bridge", {"export", "--nats", small.url(), "--prefix", prefix_, "--topic",
                                                 "large", "--log-level", "warn"});
