@@ -4,6 +4,9 @@
 // the TOML configuration. Every server, publisher and bridge a test starts is
 // stopped in teardown, also when the test fails.
 #include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include <cstring>
 #include <fstream>
@@ -42,6 +45,9 @@ class BridgeTest : public ProcessTest {
 
   void TearDown() override {
     bridges_.clear();
+    // A namespace "host" goes with its unshare process: SIGKILL (unshare --fork
+    // ignores SIGTERM) kills the namespace's init and so every process in it.
+    hosts_.clear();
     // Bridges and publishers stop before the server they talk to, cleanly (so they
     // remove what they created); ~ChildProcess SIGKILLs whatever does not stop.
     for (auto& child : children_) {
@@ -135,6 +141,7 @@ class BridgeTest : public ProcessTest {
   std::unique_ptr<NatsServer> server_;
   std::unique_ptr<bridge::NatsLink> raw_;
   std::vector<std::unique_ptr<bridge::Bridge>> bridges_;
+  std::vector<std::unique_ptr<ChildProcess>> hosts_;
 };
 
 std::optional<json> next_refresh(ChildProcess& subscriber) {
@@ -398,6 +405,60 @@ TEST_F(BridgeTest, TomlConfigurationRunsExportAndImportInOneProcess) {
   EXPECT_EQ(typo.wait_exit(patience), 2);
   std::remove(path.c_str());
   std::remove(import_path.c_str());
+}
+
+/// A command line that runs `script` as a separate "host": its own IPC, mount and
+/// PID namespaces with a private /dev/shm tmpfs and its own mqueue mount, sharing
+/// only the network (loopback) with the test. When the unshare process dies, its
+/// child (the namespace's init) is SIGKILLed and the whole tree with it.
+std::vector<std::string> as_host(const std::string& script) {
+  return {"/usr/bin/unshare",
+          "--ipc",
+          "--pid",
+          "--fork",
+          "--kill-child",
+          "--mount-proc",
+          "--propagation",
+          "private",
+          "/bin/sh",
+          "-c",
+          "mount -t tmpfs -o size=64m tmpfs /dev/shm && mount -t mqueue mqueue /dev/mqueue && " + script};
+}
+
+TEST_F(BridgeTest, TwoHostsInSeparateNamespacesShareTheTopicThroughNatsOnly) {
+  if (geteuid() != 0 || ::access("/usr/bin/unshare", X_OK) != 0) {
+    GTEST_SKIP() << "needs root and unshare(1) for IPC/mount/PID namespaces";
+  }
+  const std::string bin = bin_dir();
+  const std::string nats = server_->url();
+  const std::string prefix = " --prefix " + prefix_;
+  // Host A: publisher and exporter. Host B: importer and a JSON subscriber.
+  hosts_.emplace_back(std::make_unique<ChildProcess>(as_host(
+      bin + "/shmsnap-publisher" + prefix +
+      " --topic quotes --schema market.quote_book --rate 1000 >/dev/null & exec " + bin + "/shmsnap-bridge export" +
+      prefix + " --nats " + nats + " --topic quotes --key hosta.quotes --log-level warn")));
+  ChildProcess& host_a = *hosts_.back();
+  hosts_.emplace_back(std::make_unique<ChildProcess>(
+      as_host(bin + "/shmsnap-bridge import" + prefix + " --nats " + nats +
+              " --key hosta.quotes --as quotes --log-level warn "
+              ">/dev/null & exec " +
+              bin + "/shmsnap-subscriber" + prefix + " --topic quotes --id b --json --count 200 --log-level warn")));
+  ChildProcess& host_b = *hosts_.back();
+
+  std::uint64_t last_seq = 0;
+  for (int refreshes = 0; refreshes < 200; ++refreshes) {
+    const auto line = next_refresh(host_b);
+    ASSERT_TRUE(line) << host_b.output();
+    const auto seq = (*line)["seq"].get<std::uint64_t>();
+    EXPECT_GT(seq, last_seq) << *line;
+    last_seq = seq;
+    EXPECT_EQ((*line)["data"]["symbol"], "QUOTES") << *line;
+  }
+  EXPECT_EQ(host_b.wait_exit(patience), 0) << host_b.output();
+  // Nothing of either host is visible here: the state crossed through NATS only.
+  EXPECT_FALSE(std::filesystem::exists("/dev/shm/" + prefix_ + ".quotes"));
+  EXPECT_FALSE(std::filesystem::exists("/dev/mqueue/" + prefix_ + ".quotes.sub.b"));
+  EXPECT_FALSE(host_a.wait_exit(0ms)) << "host A stopped early: " << host_a.output();
 }
 
 }  // namespace
