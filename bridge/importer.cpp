@@ -1,6 +1,7 @@
 // Importer: one thread per key, KeyWatch -> envelope checks -> PublisherCore.
 #include "importer.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -18,7 +19,9 @@ namespace {
 
 constexpr std::chrono::milliseconds watch_tick{100};  // how often a quiet key checks stop and liveness
 constexpr std::int64_t refusal_log_interval_ns = 1'000'000'000;
-constexpr std::int64_t staleness_factor = 3;  // heartbeats missed before the origin counts as lost
+constexpr std::int64_t staleness_factor = 3;
+constexpr std::int64_t rewatch_floor_ns = 1'000'000'000;  // never re-create a watch more often than this  // heartbeats
+                                                          // missed before the origin counts as lost
 
 }  // namespace
 
@@ -245,6 +248,7 @@ void Importer::run(Route& route) {
   std::unique_ptr<KeyWatch> watch;
   std::int64_t next_watch_ns = 0;
   std::int64_t backoff_ns = 100'000'000;
+  std::int64_t last_entry_ns = 0;
   std::vector<std::byte> value;
   while (!stop_.load()) {
     if (!watch) {
@@ -254,6 +258,7 @@ void Importer::run(Route& route) {
       }
       try {
         watch = link_.watch(key);
+        last_entry_ns = monotonic_ns();
         backoff_ns = 100'000'000;
       } catch (const Error& error) {
         spdlog::warn("import '{}': {}; retrying", key, error.what());
@@ -262,7 +267,11 @@ void Importer::run(Route& route) {
         continue;
       }
     }
-    switch (watch->next(value, watch_tick)) {
+    const KeyWatch::Status status = watch->next(value, watch_tick);
+    if (status == KeyWatch::Status::value || status == KeyWatch::Status::deleted) {
+      last_entry_ns = monotonic_ns();
+    }
+    switch (status) {
       case KeyWatch::Status::value:
         handle(value);
         break;
@@ -280,6 +289,15 @@ void Importer::run(Route& route) {
         break;
     }
     counters_.reconnects.store(link_.reconnects(), std::memory_order_relaxed);
+    // A watch whose consumer lived on a server that died may stay silent without
+    // an error: when an exporter's heartbeats stop arriving, watch again (the
+    // current value comes first, so a live origin revives the topic at once).
+    if (watch && route.heartbeat_ms > 0 &&
+        monotonic_ns() - last_entry_ns >
+            std::max<std::int64_t>(rewatch_floor_ns, staleness_factor * std::int64_t{route.heartbeat_ms} * 1'000'000)) {
+      watch.reset();
+      next_watch_ns = 0;
+    }
     if (route.state.has_value && !route.state.stale && route.heartbeat_ms > 0 &&
         monotonic_ns() - route.last_arrival_ns > staleness_factor * std::int64_t{route.heartbeat_ms} * 1'000'000) {
       go_stale("silent (no value or heartbeat for 3 heartbeat periods)");
