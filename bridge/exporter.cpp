@@ -36,7 +36,7 @@ bool published_by_bridge(pid_t pid) {
   std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
   std::string name;
   std::getline(comm, name);
-  return name.rfind("shmsnap-bridge", 0) == 0;
+  return name == "shmsnap-bridge";  // comm is cut to 15 characters: exact match
 }
 
 }  // namespace
@@ -153,8 +153,13 @@ void Exporter::try_attach(Route& route, bool at_start) {
     target->has_value = true;
   });
   core.on_status([this, target](StatusEvent event, const UpdateInfo& info) {
-    target->stale = event == StatusEvent::publisher_lost;
-    if (target->stale && target->has_value) {
+    // A re-attach alone clears nothing: until the new epoch publishes, the value
+    // we hold is still the lost publisher's, and heartbeats must keep saying so.
+    if (event != StatusEvent::publisher_lost) {
+      return;
+    }
+    target->stale = true;
+    if (target->has_value) {
       spdlog::warn("export '{}': publisher lost; telling importers (epoch {}, seq {})", target->config.topic,
                    info.epoch, info.seq);
       target->dirty = true;  // put the last state again, flagged stale

@@ -40,6 +40,7 @@ struct Importer::Route {
   std::uint32_t heartbeat_ms = 0;
   std::int64_t last_refusal_log_ns = 0;
   std::uint64_t unlogged_refusals = 0;
+  bool origin_gone = false;  // the held value carried the origin-gone flag
 
   void publish_state() {
     state.local_live = publisher != nullptr;
@@ -172,9 +173,10 @@ void Importer::run(Route& route) {
       const bool same_incarnation = envelope->epoch == state.epoch;
       const bool older = envelope->epoch < state.epoch || (same_incarnation && envelope->seq < state.seq);
       const bool equal = same_incarnation && envelope->seq == state.seq;
-      // A stale state may be followed by a new origin incarnation whose epoch
-      // restarted (a clean restart begins at 1): only within one epoch is older refused.
-      if ((older && !(state.stale && !same_incarnation)) || (equal && state.stale && envelope->origin_gone())) {
+      // After the exporter said the origin is gone, the next incarnation may
+      // restart its epoch (a clean restart begins at 1): order starts over. A state
+      // that is stale only because NATS went quiet keeps its order.
+      if ((older && !route.origin_gone) || (equal && state.stale && envelope->origin_gone())) {
         if (!equal) {
           counters_.ignored_older.fetch_add(1, std::memory_order_relaxed);
         }
@@ -184,11 +186,13 @@ void Importer::run(Route& route) {
         route.last_arrival_ns = now;  // a heartbeat: the origin is alive
         route.heartbeat_ms = envelope->heartbeat_ms;
         if (envelope->origin_gone()) {
+          route.origin_gone = true;
           go_stale((envelope->flags & flag_exporter_stopped) != 0 ? "exporter stopped" : "publisher lost");
         }
         return;
       }
     }
+    route.origin_gone = envelope->origin_gone();
     route.held.assign(envelope->payload.begin(), envelope->payload.end());
     route.last_arrival_ns = now;
     route.heartbeat_ms = envelope->heartbeat_ms;

@@ -283,7 +283,9 @@ TEST_F(BridgeTest, ImporterKeepsLocalStateReadableAcrossANatsRestartAndResumes) 
 
 TEST_F(BridgeTest, OriginLossMarksTheImportedTopicStaleAndTheNextEpochResumes) {
   auto publisher = local_publisher("origin");
-  publish(*publisher, 10);
+  for (std::uint64_t value = 8; value <= 10; ++value) {
+    publish(*publisher, value);  // seq 3: the successor's seq 1 is lower, yet newer
+  }
   exporter("origin", "origin", 200ms);
   importer("origin", "origin");
   auto subscriber = remote_subscriber("origin");
