@@ -196,6 +196,31 @@ TEST_F(BridgeTest, LateImporterGetsTheCurrentValueAtOnce) {
   EXPECT_FALSE(subscriber->stale());
 }
 
+TEST_F(BridgeTest, MaxRateConflatesAndTheLatestValueWins) {
+  auto publisher = local_publisher("fast");
+  publish(*publisher, 1);
+  bridge::BridgeConfig config;
+  config.nats.urls = {server_->url()};
+  config.exporter = {.prefix = prefix_, .routes = {{.topic = "fast", .key = "fast", .max_rate_hz = 5}}};
+  bridges_.push_back(std::make_unique<bridge::Bridge>(config));
+  const bridge::Bridge& exporting = *bridges_.back();
+  importer("fast", "fast");
+  auto subscriber = remote_subscriber("fast");
+  ASSERT_TRUE(subscriber && subscriber->has_value());
+  for (std::uint64_t value = 2; value <= 200; ++value) {
+    publish(*publisher, value);  // far faster than 5 Hz
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        subscriber->poll();
+        return as_snapshot(*subscriber).seq == 200U;
+      },
+      patience))
+      << exporting.counters().summary();
+  EXPECT_GT(exporting.counters().conflated.load(), 0U);
+  EXPECT_LT(exporting.counters().exported.load(), 100U) << exporting.counters().summary();
+}
+
 TEST_F(BridgeTest, RefusesGarbageWrongFingerprintAndWrongSizeValuesAndLeavesTheRegionUntouched) {
   auto publisher = local_publisher("guarded");
   publish(*publisher, 7);
