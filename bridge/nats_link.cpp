@@ -25,10 +25,25 @@ std::string status_text(natsStatus status) {
   return natsStatus_GetText(status);
 }
 
+}  // namespace
+
+std::string redact_url(std::string_view url) {
+  // nats://user:password@host:port or nats://token@host: keep scheme and host only.
+  const std::size_t scheme = url.find("://");
+  const std::size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const std::size_t at = url.find('@', start);
+  if (at == std::string_view::npos) {
+    return std::string(url);
+  }
+  return std::string(url.substr(0, start)) + "***@" + std::string(url.substr(at + 1));
+}
+
+namespace {
+
 std::string joined(const std::vector<std::string>& urls) {
   std::string text;
   for (const auto& url : urls) {
-    text += (text.empty() ? "" : ",") + url;
+    text += (text.empty() ? "" : ",") + redact_url(url);
   }
   return text;
 }
@@ -134,7 +149,7 @@ NatsLink::NatsLink(const NatsSettings& settings) : handles_(std::make_unique<Han
               self->logged_disconnect_.store(false);
               char url[256] = {};
               natsConnection_GetConnectedUrl(connection, url, sizeof url);
-              spdlog::info("NATS: reconnected to {}", url);
+              spdlog::info("NATS: reconnected to {}", redact_url(url));
             },
             this),
         "reconnected callback");
@@ -255,7 +270,7 @@ std::string NatsLink::connected_url() const {
   if (natsConnection_GetConnectedUrl(handles_->connection, url, sizeof url) != NATS_OK) {
     return "";
   }
-  return url;
+  return redact_url(url);
 }
 
 }  // namespace shmsnap::bridge

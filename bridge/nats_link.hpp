@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace shmsnap::bridge {
@@ -36,6 +37,9 @@ struct NatsSettings {
   std::chrono::milliseconds reconnect_max{2000};    ///< backoff cap
   std::string name = "shmsnap-bridge";              ///< client name shown by the server
 };
+
+/// `url` with any credentials (user:password@, token@) replaced by "***@", for logs.
+[[nodiscard]] std::string redact_url(std::string_view url);
 
 /// Outcome of a get.
 enum class GetStatus { ok, not_found, failed };

@@ -13,8 +13,11 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "bridge.hpp"
@@ -402,6 +405,46 @@ TEST_F(BridgeTest, SnapshotAboveTheServersMaxPayloadIsRefusedAtStart) {
   ChildProcess& binary = run("shmsnap-bridge", {"export", "--nats", small.url(), "--prefix", prefix_, "--topic",
                                                 "large", "--log-level", "warn"});
   EXPECT_EQ(binary.wait_exit(patience), 1);
+}
+
+TEST_F(BridgeTest, CredentialsReachNatsAndAreNeverLogged) {
+  NatsServer guarded(
+      NatsServer::Options{.name = "guarded", .extra_config = "authorization { user: bridge, password: s3cret-pw }"});
+  guarded.start();
+  std::ostringstream logs;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(logs);
+  spdlog::default_logger()->sinks().push_back(sink);
+  const auto previous_level = spdlog::default_logger()->level();
+  spdlog::default_logger()->set_level(spdlog::level::trace);
+  auto publisher = local_publisher("secret");
+  publish(*publisher, 1);
+  bridge::BridgeConfig config;
+  config.nats.urls = {guarded.url()};
+  config.exporter = {.prefix = prefix_, .routes = {{.topic = "secret"}}};
+  config.nats.user = "bridge";
+  config.nats.password = "wrong-pw";
+  try {
+    bridge::Bridge refused(config);
+    ADD_FAILURE() << "a wrong password was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(std::string(error.what()).find("wrong-pw"), std::string::npos) << error.what();
+  }
+  config.nats.password = "s3cret-pw";
+  {
+    bridge::Bridge accepted(config);
+    EXPECT_TRUE(eventually([&] { return accepted.counters().exported.load() >= 1; }, patience));
+  }
+  config.nats.user.clear();
+  config.nats.password.clear();
+  config.nats.urls = {"nats://bridge:s3cret-pw@127.0.0.1:" + std::to_string(guarded.port())};
+  {
+    bridge::Bridge in_url(config);
+    EXPECT_EQ(in_url.link().connected_url().find("s3cret"), std::string::npos) << in_url.link().connected_url();
+  }
+  spdlog::default_logger()->sinks().pop_back();
+  spdlog::default_logger()->set_level(previous_level);
+  EXPECT_EQ(logs.str().find("s3cret"), std::string::npos) << logs.str();
+  EXPECT_NE(logs.str().find("export 'secret'"), std::string::npos) << "the capture saw no logs at all";
 }
 
 TEST_F(BridgeTest, TomlConfigurationRunsExportAndImportInOneProcess) {
