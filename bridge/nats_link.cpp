@@ -56,7 +56,16 @@ void check(natsStatus status, const char* what) {
 
 }  // namespace
 
+struct NatsLink::CallbackState {
+  std::atomic<std::uint64_t> reconnects{0};
+  std::atomic<bool> logged_disconnect{false};
+  std::atomic<bool> closing{false};
+  std::int64_t reconnect_min_ms = 100;
+  std::int64_t reconnect_max_ms = 2000;
+};
+
 struct NatsLink::Handles {
+  void* callback_closure = nullptr;  // the closed callback frees it; freed here when never connected
   natsOptions* options = nullptr;
   natsConnection* connection = nullptr;
   jsCtx* jetstream = nullptr;
@@ -69,6 +78,8 @@ struct NatsLink::Handles {
     if (connection != nullptr) {
       natsConnection_Close(connection);
       natsConnection_Destroy(connection);
+    } else {
+      delete static_cast<std::shared_ptr<CallbackState>*>(callback_closure);  // no callback will ever run
     }
     natsOptions_Destroy(options);
   }
@@ -104,7 +115,10 @@ KeyWatch::Status KeyWatch::next(std::vector<std::byte>& value, std::chrono::mill
   return result;
 }
 
-NatsLink::NatsLink(const NatsSettings& settings) : handles_(std::make_unique<Handles>()), settings_(settings) {
+NatsLink::NatsLink(const NatsSettings& settings)
+    : callback_state_(std::make_shared<CallbackState>()), handles_(std::make_unique<Handles>()), settings_(settings) {
+  callback_state_->reconnect_min_ms = settings.reconnect_min.count();
+  callback_state_->reconnect_max_ms = settings.reconnect_max.count();
   Handles& handles = *handles_;
   const std::string servers = joined(settings.urls);
   check(natsOptions_Create(&handles.options), "create");
@@ -117,15 +131,18 @@ NatsLink::NatsLink(const NatsSettings& settings) : handles_(std::make_unique<Han
   check(natsOptions_SetTimeout(handles.options, settings.request_timeout.count()), "timeout");
   // Reconnect forever with exponential backoff: a bridge outlives any NATS outage.
   check(natsOptions_SetMaxReconnect(handles.options, -1), "max reconnect");
+  // Each callback gets the shared state through a heap-held shared_ptr that the
+  // closed callback (always the last one nats.c issues) releases.
+  auto* shared = new std::shared_ptr<CallbackState>(callback_state_);
+  handles.callback_closure = shared;
   check(natsOptions_SetCustomReconnectDelay(
             handles.options,
             [](natsConnection*, int attempts, void* closure) -> int64_t {
-              const auto* self = static_cast<const NatsLink*>(closure);
+              const CallbackState& state = **static_cast<std::shared_ptr<CallbackState>*>(closure);
               const int shift = std::min(attempts, 16);
-              const auto delay = self->settings_.reconnect_min.count() << shift;
-              return std::min<int64_t>(delay, self->settings_.reconnect_max.count());
+              return std::min<int64_t>(state.reconnect_min_ms << shift, state.reconnect_max_ms);
             },
-            this),
+            shared),
         "reconnect delay");
   // Buffer puts made while reconnecting up to 8 MiB, then fail them (counted).
   check(natsOptions_SetReconnectBufSize(handles.options, 8 * 1024 * 1024), "reconnect buffer");
@@ -134,25 +151,30 @@ NatsLink::NatsLink(const NatsSettings& settings) : handles_(std::make_unique<Han
   check(natsOptions_SetDisconnectedCB(
             handles.options,
             [](natsConnection*, void* closure) {
-              auto* self = static_cast<NatsLink*>(closure);
-              if (!self->logged_disconnect_.exchange(true)) {
+              CallbackState& state = **static_cast<std::shared_ptr<CallbackState>*>(closure);
+              if (!state.closing.load() && !state.logged_disconnect.exchange(true)) {
                 spdlog::warn("NATS: disconnected; reconnecting with backoff (local state stays readable)");
               }
             },
-            this),
+            shared),
         "disconnected callback");
   check(natsOptions_SetReconnectedCB(
             handles.options,
             [](natsConnection* connection, void* closure) {
-              auto* self = static_cast<NatsLink*>(closure);
-              self->reconnects_.fetch_add(1, std::memory_order_relaxed);
-              self->logged_disconnect_.store(false);
+              CallbackState& state = **static_cast<std::shared_ptr<CallbackState>*>(closure);
+              state.reconnects.fetch_add(1, std::memory_order_relaxed);
+              state.logged_disconnect.store(false);
               char url[256] = {};
               natsConnection_GetConnectedUrl(connection, url, sizeof url);
               spdlog::info("NATS: reconnected to {}", redact_url(url));
             },
-            this),
+            shared),
         "reconnected callback");
+  check(
+      natsOptions_SetClosedCB(
+          handles.options,
+          [](natsConnection*, void* closure) { delete static_cast<std::shared_ptr<CallbackState>*>(closure); }, shared),
+      "closed callback");
   if (!settings.user.empty()) {
     check(natsOptions_SetUserInfo(handles.options, settings.user.c_str(), settings.password.c_str()), "user");
   }
@@ -213,7 +235,7 @@ NatsLink::NatsLink(const NatsSettings& settings) : handles_(std::make_unique<Han
 }
 
 NatsLink::~NatsLink() {
-  logged_disconnect_.store(true);  // closing is no outage: no "disconnected" warning
+  callback_state_->closing.store(true);  // closing is no outage: no "disconnected" warning
   handles_.reset();
 }
 
@@ -255,6 +277,10 @@ std::unique_ptr<KeyWatch> NatsLink::watch(const std::string& key) {
                                           status_text(status)));
   }
   return std::unique_ptr<KeyWatch>(new KeyWatch(watcher));
+}
+
+std::uint64_t NatsLink::reconnects() const noexcept {
+  return callback_state_->reconnects.load(std::memory_order_relaxed);
 }
 
 std::int64_t NatsLink::max_payload() const noexcept {

@@ -86,7 +86,7 @@ class NatsLink {
   /// The server's max_payload (bytes): the largest value a put can carry.
   [[nodiscard]] std::int64_t max_payload() const noexcept;
   /// Completed reconnects since construction.
-  [[nodiscard]] std::uint64_t reconnects() const noexcept { return reconnects_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t reconnects() const noexcept;
   /// True while connected.
   [[nodiscard]] bool connected() const noexcept;
   /// The URL of the server in use (no credentials), or "" while disconnected.
@@ -94,9 +94,11 @@ class NatsLink {
 
  private:
   struct Handles;
+  /// What nats.c's callbacks touch. They run on nats.c's threads and may run after
+  /// this object is gone (a disconnect reported while closing), so they share it.
+  struct CallbackState;
+  std::shared_ptr<CallbackState> callback_state_;
   std::unique_ptr<Handles> handles_;
-  std::atomic<std::uint64_t> reconnects_{0};
-  std::atomic<bool> logged_disconnect_{false};
   NatsSettings settings_;
 };
 
