@@ -357,6 +357,28 @@ TEST_F(BridgeTest, AKilledExporterMakesTheImportedTopicStaleAfterItsHeartbeatSto
   EXPECT_GE(importing.counters().stale_events.load(), 1U);
 }
 
+TEST_F(BridgeTest, ACleanlyStoppedExporterMakesTheImportedTopicStaleAtOnce) {
+  auto publisher = local_publisher("polite");
+  publish(*publisher, 1);
+  // A heartbeat so long that only the exporter's last "stopped" put can explain
+  // staleness within the test's patience.
+  ChildProcess& exporting =
+      run_bridge("export", {"--prefix", prefix_, "--topic", "polite", "--heartbeat-ms", "600000"});
+  bridge::Bridge& importing = importer("polite", "polite");
+  auto subscriber = remote_subscriber("polite");
+  ASSERT_TRUE(subscriber && subscriber->has_value());
+  exporting.signal(SIGTERM);
+  EXPECT_EQ(exporting.wait_exit(patience), 0);
+  ASSERT_TRUE(eventually(
+      [&] {
+        subscriber->poll();
+        return subscriber->stale();
+      },
+      patience));
+  EXPECT_TRUE(importing.import_state("polite").stale);
+  EXPECT_EQ(as_snapshot(*subscriber).seq, 1U);
+}
+
 TEST_F(BridgeTest, LateImporterAfterTheOriginStoppedHoldsTheLastStateMarkedStale) {
   auto publisher = local_publisher("gone");
   publish(*publisher, 99);
@@ -445,6 +467,23 @@ TEST_F(BridgeTest, CredentialsReachNatsAndAreNeverLogged) {
   spdlog::default_logger()->set_level(previous_level);
   EXPECT_EQ(logs.str().find("s3cret"), std::string::npos) << logs.str();
   EXPECT_NE(logs.str().find("export 'secret'"), std::string::npos) << "the capture saw no logs at all";
+}
+
+TEST_F(BridgeTest, TokenAuthenticationIsPassedToNats) {
+  NatsServer guarded(NatsServer::Options{.name = "token", .extra_config = "authorization { token: t0k3n-value }"});
+  guarded.start();
+  auto publisher = local_publisher("tokened");
+  publish(*publisher, 1);
+  ChildProcess& refused = run("shmsnap-bridge", {"export", "--nats", guarded.url(), "--prefix", prefix_, "--topic",
+                                                 "tokened", "--token", "wrong", "--log-level", "off"});
+  EXPECT_EQ(refused.wait_exit(patience), 1);
+  ChildProcess& accepted = run("shmsnap-bridge", {"export", "--nats", guarded.url(), "--prefix", prefix_, "--topic",
+                                                  "tokened", "--token", "t0k3n-value", "--log-level", "warn"});
+  const auto ready = accepted.wait_for_line("ready", patience);
+  ASSERT_TRUE(ready) << accepted.output();
+  EXPECT_EQ(ready->find("t0k3n"), std::string::npos) << *ready;
+  accepted.signal(SIGTERM);
+  EXPECT_EQ(accepted.wait_exit(patience), 0);
 }
 
 TEST_F(BridgeTest, TomlConfigurationRunsExportAndImportInOneProcess) {
