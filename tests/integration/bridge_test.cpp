@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -484,6 +485,48 @@ TEST_F(BridgeTest, TokenAuthenticationIsPassedToNats) {
   EXPECT_EQ(ready->find("t0k3n"), std::string::npos) << *ready;
   accepted.signal(SIGTERM);
   EXPECT_EQ(accepted.wait_exit(patience), 0);
+}
+
+TEST_F(BridgeTest, TlsWithClientCertificatesIsPassedToNats) {
+  if (::access("/usr/bin/openssl", X_OK) != 0) {
+    GTEST_SKIP() << "needs openssl(1) to make test certificates";
+  }
+  const std::filesystem::path dir = ::testing::TempDir() + "/bridge-tls-" + prefix_;
+  std::filesystem::create_directories(dir);
+  // A throwaway CA, a server certificate for 127.0.0.1 and a client certificate.
+  const std::string make_certificates =
+      "cd '" + dir.string() +
+      "' && set -e && k='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'"
+      " && openssl req -x509 $k -keyout ca.key -out ca.pem -days 1 -subj /CN=test-ca"
+      " && openssl req $k -keyout server.key -out server.csr -subj /CN=127.0.0.1"
+      " && printf 'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1\\n' > san.ext"
+      " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1"
+      " -extfile san.ext"
+      " && openssl req $k -keyout client.key -out client.csr -subj /CN=bridge"
+      " && openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 1"
+      " 2>/dev/null >/dev/null";
+  ASSERT_EQ(std::system(make_certificates.c_str()), 0);
+  const auto file = [&](const char* name) { return (dir / name).string(); };
+  NatsServer secured(NatsServer::Options{.name = "tls",
+                                         .extra_config = "tls { cert_file: \"" + file("server.pem") +
+                                                         "\", key_file: \"" + file("server.key") + "\", ca_file: \"" +
+                                                         file("ca.pem") + "\", verify: true }"});
+  secured.start();
+  auto publisher = local_publisher("sealed");
+  publish(*publisher, 1);
+  bridge::BridgeConfig config;
+  config.nats.urls = {secured.url()};
+  config.nats.tls_ca_file = file("ca.pem");
+  config.exporter = {.prefix = prefix_, .routes = {{.topic = "sealed"}}};
+  // The server verifies clients: without a client certificate the handshake fails.
+  EXPECT_THROW(bridge::Bridge without_certificate(config), Error);
+  config.nats.tls_cert_file = file("client.pem");
+  config.nats.tls_key_file = file("client.key");
+  {
+    bridge::Bridge with_certificate(config);
+    EXPECT_TRUE(eventually([&] { return with_certificate.counters().exported.load() >= 1; }, patience));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(BridgeTest, TomlConfigurationRunsExportAndImportInOneProcess) {
