@@ -52,7 +52,7 @@ std::string nats_server_path() {
   return "";
 }
 
-NatsServer::NatsServer(Options options) : options_(std::move(options)) {
+NatsServer::NatsServer(Options options) : options_(std::move(options)), auto_port_(options_.port == 0) {
   if (options_.port == 0) {
     options_.port = free_tcp_port();
   }
@@ -70,6 +70,21 @@ NatsServer::~NatsServer() {
 }
 
 void NatsServer::start() {
+  // A port picked by free_tcp_port() may be taken by a parallel test before the
+  // server binds it: a server that never ran yet retries on another free port.
+  for (int attempt = 0;; ++attempt) {
+    if (launch()) {
+      started_once_ = true;
+      return;
+    }
+    if (started_once_ || !auto_port_ || attempt == 3) {
+      throw std::runtime_error("nats-server exited at start; see " + (directory_ / (options_.name + ".log")).string());
+    }
+    options_.port = free_tcp_port();
+  }
+}
+
+bool NatsServer::launch() {
   std::vector<std::string> argv{nats_server_path(),
                                 "-js",
                                 "-a",
@@ -100,13 +115,14 @@ void NatsServer::start() {
   while (!accepts(options_.port)) {
     if (process_->wait_exit(std::chrono::milliseconds(0))) {
       process_.reset();
-      throw std::runtime_error("nats-server exited at start; see " + (directory_ / (options_.name + ".log")).string());
+      return false;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       throw std::runtime_error("nats-server did not accept connections within 30 s");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  return true;
 }
 
 void NatsServer::stop() {

@@ -46,7 +46,11 @@ class NatsServer {
   [[nodiscard]] int port() const noexcept { return options_.port; }
 
  private:
+  bool launch();
+
   Options options_;
+  bool auto_port_ = false;     // the port was picked here, so another one will do
+  bool started_once_ = false;  // clients know the port now: a restart must keep it
   std::filesystem::path directory_;
   std::unique_ptr<ChildProcess> process_;
 };
