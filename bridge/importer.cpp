@@ -169,6 +169,12 @@ void Importer::run(Route& route) {
     }
     const std::int64_t now = monotonic_ns();
     ImportState& state = route.state;
+    // A value put longer than 3 heartbeats ago (a late importer, or a re-created
+    // watch replaying the current value while the exporter is silent) proves
+    // nothing about the origin being alive now. Wall clocks: hosts need NTP.
+    const std::int64_t age_ns = realtime_ns() - envelope->sent_time_ns;
+    const bool silent =
+        envelope->heartbeat_ms > 0 && age_ns > staleness_factor * std::int64_t{envelope->heartbeat_ms} * 1'000'000;
     if (state.has_value) {
       const bool same_incarnation = envelope->epoch == state.epoch;
       const bool older = envelope->epoch < state.epoch || (same_incarnation && envelope->seq < state.seq);
@@ -176,15 +182,17 @@ void Importer::run(Route& route) {
       // After the exporter said the origin is gone, the next incarnation may
       // restart its epoch (a clean restart begins at 1): order starts over. A state
       // that is stale only because NATS went quiet keeps its order.
-      if ((older && !route.origin_gone) || (equal && state.stale && envelope->origin_gone())) {
+      if ((older && !route.origin_gone) || (equal && state.stale && (envelope->origin_gone() || silent))) {
         if (!equal) {
           counters_.ignored_older.fetch_add(1, std::memory_order_relaxed);
         }
         return;
       }
       if (equal && !state.stale) {
-        route.last_arrival_ns = now;  // a heartbeat: the origin is alive
-        route.heartbeat_ms = envelope->heartbeat_ms;
+        if (!silent) {
+          route.last_arrival_ns = now;  // a heartbeat: the origin is alive
+          route.heartbeat_ms = envelope->heartbeat_ms;
+        }
         if (envelope->origin_gone()) {
           route.origin_gone = true;
           go_stale((envelope->flags & flag_exporter_stopped) != 0 ? "exporter stopped" : "publisher lost");
@@ -200,11 +208,7 @@ void Importer::run(Route& route) {
     state.has_value = true;
     state.epoch = envelope->epoch;
     state.seq = envelope->seq;
-    // A late importer may find a value the origin stopped refreshing long ago.
-    const std::int64_t age_ns = realtime_ns() - envelope->sent_time_ns;
-    const bool silent =
-        envelope->heartbeat_ms > 0 && age_ns > staleness_factor * std::int64_t{envelope->heartbeat_ms} * 1'000'000;
-    if (envelope->origin_gone() || (first && silent)) {
+    if (envelope->origin_gone() || silent) {
       if (first) {
         state.stale = false;  // so go_stale reports it
       }

@@ -356,6 +356,12 @@ TEST_F(BridgeTest, AKilledExporterMakesTheImportedTopicStaleAfterItsHeartbeatSto
   ASSERT_TRUE(eventually([&] { return importing.import_state("beat").stale; }, patience));
   EXPECT_FALSE(importing.import_state("beat").local_live);
   EXPECT_GE(importing.counters().stale_events.load(), 1U);
+
+  // A late importer finds the dead exporter's last value: held, marked stale, not served.
+  bridge::Bridge& late = importer("beat", "beat.late");
+  ASSERT_TRUE(eventually([&] { return late.import_state("beat").has_value; }, patience));
+  EXPECT_TRUE(late.import_state("beat").stale);
+  EXPECT_FALSE(late.import_state("beat").local_live);
 }
 
 TEST_F(BridgeTest, ACleanlyStoppedExporterMakesTheImportedTopicStaleAtOnce) {
