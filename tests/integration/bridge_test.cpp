@@ -345,6 +345,58 @@ TEST_F(BridgeTest, OriginLossMarksTheImportedTopicStaleAndTheNextEpochResumes) {
   EXPECT_EQ(events.back(), StatusEvent::reattached);
 }
 
+TEST_F(BridgeTest, ASchemaChangeAtTheOriginRewritesTheSchemaRecordAndTheLocalTopic) {
+  auto publisher = local_publisher("evolving");
+  publish(*publisher, 1);
+  exporter("evolving", "evolving", 200ms);
+  importer("evolving", "evolving");
+  auto subscriber = remote_subscriber("evolving");
+  ASSERT_TRUE(subscriber && subscriber->has_value());
+  publisher->shutdown();
+  ASSERT_TRUE(eventually(
+      [&] {
+        subscriber->poll();
+        return subscriber->stale();
+      },
+      patience));
+  subscriber.reset();
+
+  // The origin comes back with another schema (another type, size and fingerprint).
+  static constexpr std::string_view pair_descriptor =
+      R"({"name":"test.pair","version":2,"size":16,"align":8,"fields":[)"
+      R"({"name":"a","offset":0,"size":8,"type":"u64"},{"name":"b","offset":8,"size":8,"type":"u64"}]})";
+  const SchemaInfo pair{"test.pair", 2, 0x7e57'0002'0000'0002ULL, 16, pair_descriptor};
+  publisher = std::make_unique<PublisherCore>("evolving", pair, 16, PublisherOptions{.prefix = prefix_});
+  const std::uint64_t values[2] = {77, 78};
+  publisher->publish(values, sizeof values);
+
+  std::unique_ptr<SubscriberCore> follower;
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          follower = std::make_unique<SubscriberCore>("evolving", nullptr, SubscriberOptions{.prefix = remote_prefix_});
+          return follower->schema().fingerprint == pair.fingerprint && follower->has_value();
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      patience));
+  EXPECT_EQ(follower->schema().name, "test.pair");
+  EXPECT_EQ(follower->schema().version, 2U);
+  ASSERT_EQ(follower->bytes().size(), 16U);
+  std::uint64_t received[2] = {};
+  std::memcpy(received, follower->bytes().data(), sizeof received);
+  EXPECT_EQ(received[0], 77U);
+  EXPECT_EQ(received[1], 78U);
+
+  std::vector<std::byte> record;
+  std::string error;
+  ASSERT_EQ(raw_client().get("evolving/schema", record, error), bridge::GetStatus::ok) << error;
+  const auto decoded = bridge::decode_schema_record(record, error);
+  ASSERT_TRUE(decoded) << error;
+  EXPECT_EQ(decoded->fingerprint, pair.fingerprint);
+}
+
 TEST_F(BridgeTest, AKilledExporterMakesTheImportedTopicStaleAfterItsHeartbeatStops) {
   ChildProcess& feed = run("shmsnap-publisher",
                            {"--prefix", prefix_, "--topic", "beat", "--schema", "market.quote_book", "--rate", "50"});
