@@ -125,7 +125,8 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
       "Each exported refresh is one value under its key (an envelope: epoch, seq, times, schema fingerprint, "
       "origin, then the raw snapshot); the schema record is under '<key>/schema'. Importers republish into a "
       "local topic with the same schema and mark it stale when the origin is lost or silent for 3 heartbeats. "
-      "stdout: 'ready ...' once running, 'counters ...' on SIGUSR1 and at exit. " +
+      "stdout: 'ready ...' once running; on SIGUSR1 'counters ...' and one 'import key=K ... stale=0|1 ...' line "
+      "per imported key; 'counters ...' again at exit. " +
       std::string(exit_code_help));
   app.require_subcommand(1);
   Flags flags;
@@ -198,6 +199,13 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       if (counters_requested.exchange(false)) {
         io.out << "counters " << running.counters().summary() << std::endl;
+        for (const auto& route : config.importer.routes) {
+          const bridge::ImportState state = running.import_state(route.key);
+          io.out << fmt::format("import key={} topic={} has_value={} stale={} live={} epoch={} seq={}", route.key,
+                                route.topic.empty() ? route.key : route.topic, int{state.has_value}, int{state.stale},
+                                int{state.local_live}, state.epoch, state.seq)
+                 << std::endl;
+        }
       }
     }
     io.out << "counters " << running.counters().summary() << std::endl;

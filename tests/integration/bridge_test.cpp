@@ -610,6 +610,10 @@ TEST_F(BridgeTest, TomlConfigurationRunsExportAndImportInOneProcess) {
   ASSERT_TRUE(counters) << importing.output();
   EXPECT_EQ(field(*counters, "imported"), 1);
   EXPECT_EQ(field(*counters, "refused"), 0);
+  const auto status = importing.wait_for_line("import key=cfg.out", patience);
+  ASSERT_TRUE(status) << importing.output();
+  EXPECT_EQ(field(*status, "stale"), 0);
+  EXPECT_EQ(field(*status, "seq"), 1);
 
   std::ofstream(path) << "nats = \"" << server_->url() << "\"\n[[export]]\ntopic = \"x\"\nmax_rat = 3\n";
   ChildProcess& typo = run("shmsnap-bridge", {"run", "--config", path});
