@@ -1,0 +1,161 @@
+// shmsnap-bridge-bench: the bridge path end to end on one machine, as two hosts
+// would see it through NATS on loopback: a publish on "host A" (prefix A), the
+// exporter, NATS JetStream KV, the importer, and a subscriber on "host B" (prefix
+// B), with separate NATS connections for the two sides. Reports p50/p99 of
+// publish -> payload in B's subscriber at a paced rate, and the throughput limit
+// (values/s imported while A publishes flat out). Needs a running nats-server -js.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include "bridge.hpp"
+#include "shmsnap/clock.hpp"
+#include "shmsnap/error.hpp"
+#include "shmsnap/publisher.hpp"
+#include "shmsnap/subscriber.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using shmsnap::monotonic_ns;
+
+struct Settings {
+  std::string nats = "nats://127.0.0.1:4222";
+  std::vector<std::size_t> payloads{64, 65536};
+  int samples = 2000;
+  double rate = 500;
+  double throughput_seconds = 3;
+};
+
+std::string descriptor_for(std::size_t size) {
+  return fmt::format(R"({{"name":"bench.blob","version":1,"size":{},"align":8,"fields":[)"
+                     R"({{"name":"sent_ns","offset":0,"size":8,"type":"i64"}},)"
+                     R"({{"name":"fill","offset":8,"size":{},"type":"u8","count":{}}}]}})",
+                     size, size - 8, size - 8);
+}
+
+double percentile(std::vector<std::int64_t> values, double fraction) {
+  if (values.empty()) {
+    return 0;
+  }
+  std::sort(values.begin(), values.end());
+  const auto index = static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1));
+  return static_cast<double>(values[index]) / 1e3;
+}
+
+void run_one(const Settings& settings, std::size_t payload) {
+  const std::string tag = fmt::format("b{}x{}", payload, getpid());
+  const std::string descriptor = descriptor_for(payload);
+  const shmsnap::SchemaInfo schema{.name = "bench.blob",
+                                   .version = 1,
+                                   .fingerprint = 0xb1e5'0000'0000'0000ULL + payload,
+                                   .size = payload,
+                                   .descriptor = descriptor};
+  shmsnap::PublisherCore publisher("blob", schema, payload, {.prefix = tag + "a"});
+  std::vector<std::byte> buffer(payload);
+  const auto publish = [&] {
+    const std::int64_t now = monotonic_ns();
+    std::memcpy(buffer.data(), &now, sizeof now);
+    publisher.publish(buffer.data(), buffer.size());
+  };
+  publish();
+
+  shmsnap::bridge::BridgeConfig host_a;
+  host_a.nats.urls = {settings.nats};
+  host_a.nats.bucket = "shmsnap_bench";
+  host_a.exporter = {.prefix = tag + "a", .routes = {{.topic = "blob", .key = tag}}};
+  shmsnap::bridge::BridgeConfig host_b;
+  host_b.nats = host_a.nats;
+  host_b.importer.routes = {{.key = tag, .topic = "blob"}};
+  host_b.importer.publisher.prefix = tag + "b";
+  shmsnap::bridge::Bridge exporter(host_a);
+  shmsnap::bridge::Bridge importer(host_b);
+
+  std::unique_ptr<shmsnap::SubscriberCore> subscriber;
+  const auto deadline = monotonic_ns() + 30'000'000'000LL;
+  while (!subscriber) {
+    try {
+      subscriber =
+          std::make_unique<shmsnap::SubscriberCore>("blob", nullptr, shmsnap::SubscriberOptions{.prefix = tag + "b"});
+    } catch (const shmsnap::Error&) {
+      if (monotonic_ns() > deadline) {
+        throw;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  std::vector<std::int64_t> latencies;
+  latencies.reserve(static_cast<std::size_t>(settings.samples));
+  subscriber->on_update([&](const shmsnap::UpdateInfo&) {
+    std::int64_t sent = 0;
+    std::memcpy(&sent, subscriber->bytes().data(), sizeof sent);
+    latencies.push_back(monotonic_ns() - sent);
+  });
+
+  // Latency: paced publishes (no conflation), each waited for on B.
+  const auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / settings.rate));
+  latencies.clear();
+  for (int sample = 0; sample < settings.samples; ++sample) {
+    const auto next = std::chrono::steady_clock::now() + period;
+    const std::size_t before = latencies.size();
+    publish();
+    while (latencies.size() == before && subscriber->wait(100ms)) {
+    }
+    std::this_thread::sleep_until(next);
+  }
+  const std::size_t delivered = latencies.size();
+  fmt::print(
+      "payload {:>6} B: latency publish(A) -> subscriber(B) over {} samples at {} Hz: p50 {:.1f} us, p99 {:.1f} us"
+      " ({} delivered)\n",
+      payload, settings.samples, settings.rate, percentile(latencies, 0.5), percentile(latencies, 0.99), delivered);
+
+  // Throughput: A publishes flat out; count what the exporter puts and B imports.
+  const std::uint64_t exported_before = exporter.counters().exported.load();
+  const std::uint64_t imported_before = importer.counters().imported.load();
+  const std::int64_t start = monotonic_ns();
+  const std::int64_t stop = start + static_cast<std::int64_t>(settings.throughput_seconds * 1e9);
+  std::uint64_t published = 0;
+  while (monotonic_ns() < stop) {
+    publish();
+    ++published;
+    subscriber->poll();
+  }
+  const double seconds = static_cast<double>(monotonic_ns() - start) / 1e9;
+  fmt::print(
+      "payload {:>6} B: throughput over {:.1f} s: published {:.0f}/s, exported {:.0f} values/s, imported {:.0f} "
+      "values/s (the rest conflated: latest wins)\n",
+      payload, seconds, static_cast<double>(published) / seconds,
+      static_cast<double>(exporter.counters().exported.load() - exported_before) / seconds,
+      static_cast<double>(importer.counters().imported.load() - imported_before) / seconds);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("End-to-end latency and throughput of shmsnap-bridge through a running nats-server -js",
+               "shmsnap-bridge-bench");
+  Settings settings;
+  app.add_option("--nats", settings.nats, "NATS URL");
+  app.add_option("--payload", settings.payloads, "snapshot sizes in bytes (>= 16)")->check(CLI::Range(16, 1 << 20));
+  app.add_option("--samples", settings.samples, "latency samples per size")->check(CLI::PositiveNumber);
+  app.add_option("--rate", settings.rate, "paced publishes per second for latency")->check(CLI::PositiveNumber);
+  app.add_option("--seconds", settings.throughput_seconds, "throughput run per size")->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  try {
+    for (const std::size_t payload : settings.payloads) {
+      run_one(settings, payload);
+    }
+  } catch (const shmsnap::Error& error) {
+    std::cerr << "shmsnap-bridge-bench: " << error.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

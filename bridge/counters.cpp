@@ -1,0 +1,17 @@
+// BridgeCounters::summary.
+#include "counters.hpp"
+
+#include <fmt/format.h>
+
+namespace shmsnap::bridge {
+
+std::string BridgeCounters::summary() const {
+  return fmt::format(
+      "exported={} conflated={} heartbeats={} put_errors={} imported={} refused={} refused_malformed={} "
+      "refused_fingerprint={} refused_size={} ignored_older={} stale_events={} reconnects={}",
+      exported.load(), conflated.load(), heartbeats.load(), put_errors.load(), imported.load(), refused(),
+      refused_malformed.load(), refused_fingerprint.load(), refused_size.load(), ignored_older.load(),
+      stale_events.load(), reconnects.load());
+}
+
+}  // namespace shmsnap::bridge

@@ -1,0 +1,33 @@
+// BridgeCounters: what one bridge process has done, for the SIGUSR1 report and
+// for tests. Written by the exporter and importer threads with relaxed atomics,
+// read from any thread (each counter is exact; a report is not one instant).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace shmsnap::bridge {
+
+struct BridgeCounters {
+  std::atomic<std::uint64_t> exported{0};             ///< refreshes put to NATS
+  std::atomic<std::uint64_t> conflated{0};            ///< refreshes replaced by a newer one (--max-rate)
+  std::atomic<std::uint64_t> heartbeats{0};           ///< liveness re-puts
+  std::atomic<std::uint64_t> put_errors{0};           ///< puts NATS did not take (retried with the latest)
+  std::atomic<std::uint64_t> imported{0};             ///< values republished locally
+  std::atomic<std::uint64_t> refused_malformed{0};    ///< not an envelope (or a broken one)
+  std::atomic<std::uint64_t> refused_fingerprint{0};  ///< fingerprint differs from the schema record
+  std::atomic<std::uint64_t> refused_size{0};         ///< payload size differs from the schema's
+  std::atomic<std::uint64_t> ignored_older{0};        ///< (epoch, seq) not newer than the state held
+  std::atomic<std::uint64_t> stale_events{0};         ///< imported topics marked stale (origin lost)
+  std::atomic<std::uint64_t> reconnects{0};           ///< NATS reconnects (copied from the link)
+
+  /// "exported=N conflated=N ... reconnects=N" on one line.
+  [[nodiscard]] std::string summary() const;
+  /// Every refusal together.
+  [[nodiscard]] std::uint64_t refused() const noexcept {
+    return refused_malformed.load() + refused_fingerprint.load() + refused_size.load();
+  }
+};
+
+}  // namespace shmsnap::bridge

@@ -1,0 +1,272 @@
+// Exporter: SubscriberCore per topic in one Poller; puts under NatsLink.
+#include "exporter.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "envelope.hpp"
+#include "shmsnap/clock.hpp"
+#include "shmsnap/error.hpp"
+#include "shmsnap/names.hpp"
+#include "shmsnap/poller.hpp"
+#include "shmsnap/subscriber.hpp"
+
+namespace shmsnap::bridge {
+namespace {
+
+constexpr std::int64_t attach_retry_ns = 200'000'000;
+constexpr std::int64_t put_retry_ns = 100'000'000;  // after a failed put: no busy loop while NATS is away
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) {
+    return "unknown";
+  }
+  return name;
+}
+
+// The importer's publishers run inside shmsnap-bridge: a topic whose publisher is
+// a bridge process was imported, and exporting it again would loop.
+bool published_by_bridge(pid_t pid) {
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name == "shmsnap-bridge";  // comm is cut to 15 characters: exact match
+}
+
+}  // namespace
+
+struct Exporter::Route {
+  ExportRoute config;
+  std::unique_ptr<SubscriberCore> core;
+  bool disabled = false;
+  bool announced_wait = false;
+  std::int64_t next_attach_ns = 0;
+  bool dirty = false;  // a refresh not put yet
+  bool stale = false;
+  bool has_value = false;
+  std::int64_t next_allowed_ns = 0;
+  std::int64_t last_put_ns = 0;
+  std::uint64_t schema_fingerprint_put = 0;
+  std::string schema_descriptor_put;
+  std::vector<std::byte> buffer;
+};
+
+struct Exporter::Loop {
+  Poller poller;
+};
+
+Exporter::Exporter(NatsLink& link, ExporterOptions options, BridgeCounters& counters)
+    : link_(link),
+      options_(std::move(options)),
+      counters_(counters),
+      host_(host_name()),
+      loop_(std::make_unique<Loop>()) {
+  for (auto& config : options_.routes) {
+    validate_name("topic", config.topic, max_topic_length);
+    if (config.key.empty()) {
+      config.key = config.topic;
+    }
+    // The key charset is shmsnap's name charset: valid as a NATS subject token
+    // sequence and free of '/', which schema keys use.
+    validate_key(config.key);
+    if (config.max_rate_hz < 0) {
+      throw Error(Errc::invalid_argument, fmt::format("topic '{}': --max-rate must be >= 0", config.topic));
+    }
+    auto route = std::make_unique<Route>();
+    route->config = config;
+    routes_.push_back(std::move(route));
+  }
+  for (auto& route : routes_) {
+    try_attach(*route, true);
+  }
+}
+
+Exporter::~Exporter() {
+  for (auto& route : routes_) {
+    if (route->has_value && route->core) {
+      put_value(*route, flag_exporter_stopped | (route->stale ? flag_origin_stale : 0));
+    }
+    if (route->core) {
+      loop_->poller.remove(*route->core);
+    }
+  }
+}
+
+void Exporter::try_attach(Route& route, bool at_start) {
+  const std::string& topic = route.config.topic;
+  try {
+    route.core = std::make_unique<SubscriberCore>(topic, nullptr, SubscriberOptions{.prefix = options_.prefix});
+  } catch (const Error& error) {
+    if (error.code() != Errc::not_found) {
+      throw;
+    }
+    if (!route.announced_wait) {
+      route.announced_wait = true;
+      spdlog::info("export '{}': waiting for a publisher ({})", topic, error.what());
+    }
+    route.next_attach_ns = monotonic_ns() + attach_retry_ns;
+    return;
+  }
+  SubscriberCore& core = *route.core;
+  const std::string why = [&]() -> std::string {
+    if (!options_.force && published_by_bridge(core.publisher_pid())) {
+      return fmt::format(
+          "topic '{}' is published by shmsnap-bridge pid {} (it was imported); exporting it back would loop. "
+          "Pass --force to export it anyway",
+          topic, core.publisher_pid());
+    }
+    const std::uint64_t value_size =
+        envelope_header_size + std::min(host_.size(), max_host_length) + core.bytes().size();
+    const std::int64_t limit = link_.max_payload();
+    if (limit > 0 && value_size > static_cast<std::uint64_t>(limit)) {
+      return fmt::format(
+          "topic '{}': a snapshot of {} bytes makes a {}-byte value, above the NATS server's max_payload of {} "
+          "bytes; raise max_payload in the nats-server configuration (e.g. 'max_payload: 8MB', at most 64MB) "
+          "or export a smaller topic",
+          topic, core.bytes().size(), value_size, limit);
+    }
+    return "";
+  }();
+  if (!why.empty()) {
+    route.core.reset();
+    if (at_start) {
+      throw Error(why.find("max_payload") != std::string::npos ? Errc::limit_exceeded : Errc::invalid_argument, why);
+    }
+    spdlog::error("export '{}' disabled: {}", topic, why);
+    route.disabled = true;
+    return;
+  }
+  Route* target = &route;
+  core.on_update([this, target](const UpdateInfo& info) {
+    if (target->dirty) {
+      counters_.conflated.fetch_add(1, std::memory_order_relaxed);
+    }
+    counters_.conflated.fetch_add(info.skipped, std::memory_order_relaxed);
+    target->dirty = true;
+    target->stale = info.stale;
+    target->has_value = true;
+  });
+  core.on_status([this, target](StatusEvent event, const UpdateInfo& info) {
+    // A re-attach alone clears nothing: until the new epoch publishes, the value
+    // we hold is still the lost publisher's, and heartbeats must keep saying so.
+    if (event != StatusEvent::publisher_lost) {
+      return;
+    }
+    target->stale = true;
+    if (target->has_value) {
+      spdlog::warn("export '{}': publisher lost; telling importers (epoch {}, seq {})", target->config.topic,
+                   info.epoch, info.seq);
+      target->dirty = true;  // put the last state again, flagged stale
+    }
+  });
+  loop_->poller.add(core);
+  spdlog::info("export '{}' -> key '{}' (publisher pid {}, epoch {}, schema {} v{}, {} bytes)", topic, route.config.key,
+               core.publisher_pid(), core.info().epoch, core.schema().name, core.schema().version, core.bytes().size());
+  if (core.has_value()) {
+    route.dirty = true;
+    route.has_value = true;
+  }
+}
+
+bool Exporter::put_schema(Route& route) {
+  const SchemaInfo& schema = route.core->schema();
+  if (schema.fingerprint == route.schema_fingerprint_put && schema.descriptor == route.schema_descriptor_put) {
+    return true;
+  }
+  const std::string record = encode_schema_record(SchemaRecord{.name = std::string(schema.name),
+                                                               .version = schema.version,
+                                                               .fingerprint = schema.fingerprint,
+                                                               .size = schema.size,
+                                                               .descriptor = std::string(schema.descriptor)});
+  std::string error;
+  if (!link_.put(schema_key(route.config.key),
+                 std::span(reinterpret_cast<const std::byte*>(record.data()), record.size()), error)) {
+    counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("export '{}': schema put failed: {}", route.config.topic, error);
+    route.dirty = true;
+    route.next_allowed_ns = monotonic_ns() + put_retry_ns;
+    return false;
+  }
+  route.schema_fingerprint_put = schema.fingerprint;
+  route.schema_descriptor_put.assign(schema.descriptor);
+  return true;
+}
+
+void Exporter::put_value(Route& route, std::uint16_t flags) {
+  if (!put_schema(route)) {
+    return;
+  }
+  const SubscriberCore& core = *route.core;
+  const UpdateInfo& info = core.info();
+  const std::int64_t now = monotonic_ns();
+  // Monotonic clocks are per host: the wire carries wall-clock times.
+  const std::int64_t realtime_offset = realtime_ns() - now;
+  const Envelope envelope{.flags = flags,
+                          .epoch = info.epoch,
+                          .seq = info.seq,
+                          .publish_time_ns = info.publish_ts_ns + realtime_offset,
+                          .sent_time_ns = now + realtime_offset,
+                          .fingerprint = core.schema().fingerprint,
+                          .heartbeat_ms = static_cast<std::uint32_t>(options_.heartbeat.count()),
+                          .origin_pid = static_cast<std::uint32_t>(core.publisher_pid()),
+                          .origin_host = host_,
+                          .payload = core.bytes()};
+  encode_envelope(envelope, route.buffer);
+  std::string error;
+  if (!link_.put(route.config.key, route.buffer, error)) {
+    counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("export '{}': put failed (kept for a retry): {}", route.config.topic, error);
+    route.dirty = true;  // the latest state goes out once NATS takes puts again
+    route.next_allowed_ns = now + put_retry_ns;
+    return;
+  }
+  route.last_put_ns = now;
+  route.dirty = false;
+  if ((flags & flag_heartbeat) != 0) {
+    counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    counters_.exported.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Exporter::run_once(std::chrono::milliseconds max_wait) {
+  std::int64_t now = monotonic_ns();
+  std::int64_t wake = now + std::chrono::nanoseconds(max_wait).count();
+  for (const auto& route : routes_) {
+    if (route->dirty) {
+      wake = std::min(wake, route->next_allowed_ns);
+    }
+  }
+  loop_->poller.wait(std::chrono::nanoseconds(std::max<std::int64_t>(0, wake - now)));
+  now = monotonic_ns();
+  const std::int64_t heartbeat_ns = std::chrono::nanoseconds(options_.heartbeat).count();
+  for (auto& route : routes_) {
+    if (route->disabled) {
+      continue;
+    }
+    if (!route->core) {
+      if (now >= route->next_attach_ns) {
+        try_attach(*route, false);
+      }
+      continue;
+    }
+    const std::uint16_t stale_flag = route->stale ? flag_origin_stale : 0;
+    if (route->dirty && now >= route->next_allowed_ns) {
+      put_value(*route, stale_flag);
+      if (route->config.max_rate_hz > 0) {
+        route->next_allowed_ns = now + static_cast<std::int64_t>(1e9 / route->config.max_rate_hz);
+      }
+    } else if (route->has_value && !route->dirty && now - route->last_put_ns >= heartbeat_ns) {
+      put_value(*route, flag_heartbeat | stale_flag);
+    }
+  }
+  counters_.reconnects.store(link_.reconnects(), std::memory_order_relaxed);
+}
+
+}  // namespace shmsnap::bridge

@@ -1,0 +1,63 @@
+// Exporter: follows local topics of any schema (untyped SubscriberCore) and puts
+// each refresh, wrapped in an envelope, to its NATS Key-Value key; the schema
+// record goes to the topic's schema key first. Conflates to --max-rate, re-puts
+// the last value as a heartbeat, and flags origin loss. All calls on one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "counters.hpp"
+#include "nats_link.hpp"
+
+namespace shmsnap::bridge {
+
+/// One local topic and the key it is exported to.
+struct ExportRoute {
+  std::string topic;
+  std::string key;         ///< "" = the topic name; use e.g. "host1.quotes" to keep hosts apart
+  double max_rate_hz = 0;  ///< 0 = every refresh; else at most this many puts per second (latest wins)
+};
+
+struct ExporterOptions {
+  std::string prefix;  ///< local namespace; "" = $SHMSNAP_PREFIX or "shmsnap"
+  std::vector<ExportRoute> routes;
+  std::chrono::milliseconds heartbeat{1000};  ///< re-put period while idle; importers go stale after 3x
+  bool force = false;                         ///< export topics that are themselves imported (a loop) anyway
+};
+
+class Exporter {
+ public:
+  /// Attaches to every topic that exists now (others are attached when they
+  /// appear). Throws shmsnap::Error: invalid_argument (bad key/topic, an imported
+  /// topic without force) or limit_exceeded (a snapshot above NATS max_payload).
+  Exporter(NatsLink& link, ExporterOptions options, BridgeCounters& counters);
+  /// Puts every exported value once more flagged "exporter stopped", so importers
+  /// mark it stale at once instead of after the heartbeat timeout.
+  ~Exporter();
+  Exporter(const Exporter&) = delete;
+  Exporter& operator=(const Exporter&) = delete;
+
+  /// Waits up to `max_wait` for refreshes and does what is due: puts, heartbeats,
+  /// attaching topics that appeared.
+  void run_once(std::chrono::milliseconds max_wait);
+
+ private:
+  struct Route;
+  void try_attach(Route& route, bool at_start);
+  void put_value(Route& route, std::uint16_t flags);
+  bool put_schema(Route& route);
+
+  NatsLink& link_;
+  ExporterOptions options_;
+  BridgeCounters& counters_;
+  std::string host_;
+  struct Loop;
+  std::unique_ptr<Loop> loop_;
+  std::vector<std::unique_ptr<Route>> routes_;
+};
+
+}  // namespace shmsnap::bridge

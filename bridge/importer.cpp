@@ -1,0 +1,320 @@
+// Importer: one thread per key, KeyWatch -> envelope checks -> PublisherCore.
+#include "importer.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "envelope.hpp"
+#include "shmsnap/clock.hpp"
+#include "shmsnap/error.hpp"
+#include "shmsnap/names.hpp"
+
+namespace shmsnap::bridge {
+namespace {
+
+constexpr std::chrono::milliseconds watch_tick{100};  // how often a quiet key checks stop and liveness
+constexpr std::int64_t refusal_log_interval_ns = 1'000'000'000;
+constexpr std::int64_t staleness_factor = 3;
+constexpr std::int64_t rewatch_floor_ns = 1'000'000'000;  // never re-create a watch more often than this  // heartbeats
+                                                          // missed before the origin counts as lost
+
+}  // namespace
+
+struct Importer::Route {
+  ImportRoute config;
+  std::thread thread;
+  mutable std::mutex state_mutex;  // guards `shared` only
+  ImportState shared;
+
+  // Owned by the route's thread.
+  std::unique_ptr<PublisherCore> publisher;
+  std::optional<SchemaRecord> schema;
+  std::vector<std::byte> held;  // payload of the held value
+  ImportState state;
+  std::int64_t last_arrival_ns = 0;
+  std::uint32_t heartbeat_ms = 0;
+  std::int64_t last_refusal_log_ns = 0;
+  std::uint64_t unlogged_refusals = 0;
+  bool origin_gone = false;  // the held value carried the origin-gone flag
+
+  void publish_state() {
+    state.local_live = publisher != nullptr;
+    const std::lock_guard lock(state_mutex);
+    shared = state;
+  }
+};
+
+Importer::Importer(NatsLink& link, ImporterOptions options, BridgeCounters& counters)
+    : link_(link), options_(std::move(options)), counters_(counters) {
+  for (auto& config : options_.routes) {
+    validate_key(config.key);
+    if (config.topic.empty()) {
+      config.topic = config.key;
+    }
+    validate_name("topic", config.topic, max_topic_length);
+    auto route = std::make_unique<Route>();
+    route->config = config;
+    routes_.push_back(std::move(route));
+  }
+  for (auto& route : routes_) {
+    route->thread = std::thread([this, target = route.get()] { run(*target); });
+  }
+}
+
+Importer::~Importer() {
+  stop_.store(true);
+  for (auto& route : routes_) {
+    if (route->thread.joinable()) {
+      route->thread.join();
+    }
+  }
+}
+
+ImportState Importer::state(const std::string& key) const {
+  for (const auto& route : routes_) {
+    if (route->config.key == key) {
+      const std::lock_guard lock(route->state_mutex);
+      return route->shared;
+    }
+  }
+  return {};
+}
+
+void Importer::run(Route& route) {
+  const std::string& key = route.config.key;
+  const std::string& topic = route.config.topic;
+
+  const auto refuse = [&](std::atomic<std::uint64_t>& counter, const std::string& why) {
+    counter.fetch_add(1, std::memory_order_relaxed);
+    const std::int64_t now = monotonic_ns();
+    if (now - route.last_refusal_log_ns < refusal_log_interval_ns) {
+      ++route.unlogged_refusals;  // rate-limited: a flood of garbage must not flood the log
+      return;
+    }
+    spdlog::warn("import '{}': refused a value ({}); the local topic is untouched{}", key, why,
+                 route.unlogged_refusals > 0
+                     ? fmt::format(" ({} more refused since the last report)", route.unlogged_refusals)
+                     : "");
+    route.last_refusal_log_ns = now;
+    route.unlogged_refusals = 0;
+  };
+
+  const auto go_stale = [&](const char* why) {
+    if (route.state.stale) {
+      return;
+    }
+    route.state.stale = true;
+    counters_.stale_events.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("import '{}': origin {}; local topic '{}' keeps the last state (epoch {}, seq {}) as stale", key, why,
+                 topic, route.state.epoch, route.state.seq);
+    if (route.publisher) {
+      route.publisher->shutdown();  // local subscribers see stale, exactly as on a local publisher loss
+      route.publisher.reset();
+    }
+    route.publish_state();
+  };
+
+  // The schema record for `fingerprint`: the held one, or fetched (the exporter
+  // writes it before the first value of a new schema).
+  const auto schema_for = [&](std::uint64_t fingerprint, std::string& why) -> std::optional<SchemaRecord> {
+    if (route.schema && route.schema->fingerprint == fingerprint) {
+      return route.schema;
+    }
+    std::vector<std::byte> bytes;
+    std::string error;
+    switch (link_.get(schema_key(key), bytes, error)) {
+      case GetStatus::not_found:
+        why = fmt::format("no schema record under '{}'", schema_key(key));
+        return std::nullopt;
+      case GetStatus::failed:
+        why = fmt::format("cannot read '{}': {}", schema_key(key), error);
+        return std::nullopt;
+      case GetStatus::ok:
+        break;
+    }
+    auto record = decode_schema_record(bytes, why);
+    if (record && record->fingerprint != fingerprint) {
+      why = fmt::format("fingerprint {:016x} differs from the schema record's {:016x} ({} v{})", fingerprint,
+                        record->fingerprint, record->name, record->version);
+      return std::nullopt;
+    }
+    return record;
+  };
+
+  const auto handle = [&](std::span<const std::byte> value) {
+    std::string why;
+    const std::optional<Envelope> envelope = decode_envelope(value, why);
+    if (!envelope) {
+      refuse(counters_.refused_malformed, "malformed envelope: " + why);
+      return;
+    }
+    std::optional<SchemaRecord> record = schema_for(envelope->fingerprint, why);
+    if (!record) {
+      refuse(why.find("fingerprint") != std::string::npos || why.find("no schema") != std::string::npos
+                 ? counters_.refused_fingerprint
+                 : counters_.refused_malformed,
+             why);
+      return;
+    }
+    if (envelope->payload.size() != record->size) {
+      refuse(counters_.refused_size,
+             fmt::format("payload of {} bytes, but {} v{} is {} bytes", envelope->payload.size(), record->name,
+                         record->version, record->size));
+      return;
+    }
+    const std::int64_t now = monotonic_ns();
+    ImportState& state = route.state;
+    // A value put longer than 3 heartbeats ago (a late importer, or a re-created
+    // watch replaying the current value while the exporter is silent) proves
+    // nothing about the origin being alive now. Wall clocks: hosts need NTP.
+    const std::int64_t age_ns = realtime_ns() - envelope->sent_time_ns;
+    const bool silent =
+        envelope->heartbeat_ms > 0 && age_ns > staleness_factor * std::int64_t{envelope->heartbeat_ms} * 1'000'000;
+    if (state.has_value) {
+      const bool same_incarnation = envelope->epoch == state.epoch;
+      const bool older = envelope->epoch < state.epoch || (same_incarnation && envelope->seq < state.seq);
+      const bool equal = same_incarnation && envelope->seq == state.seq;
+      // After the exporter said the origin is gone, the next incarnation may
+      // restart its epoch (a clean restart begins at 1): order starts over. A state
+      // that is stale only because NATS went quiet keeps its order.
+      if ((older && !route.origin_gone) || (equal && state.stale && (envelope->origin_gone() || silent))) {
+        if (!equal) {
+          counters_.ignored_older.fetch_add(1, std::memory_order_relaxed);
+        }
+        return;
+      }
+      if (equal && !state.stale) {
+        if (!silent) {
+          route.last_arrival_ns = now;  // a heartbeat: the origin is alive
+          route.heartbeat_ms = envelope->heartbeat_ms;
+        }
+        if (envelope->origin_gone()) {
+          route.origin_gone = true;
+          go_stale((envelope->flags & flag_exporter_stopped) != 0 ? "exporter stopped" : "publisher lost");
+        }
+        return;
+      }
+    }
+    route.origin_gone = envelope->origin_gone();
+    route.held.assign(envelope->payload.begin(), envelope->payload.end());
+    route.last_arrival_ns = now;
+    route.heartbeat_ms = envelope->heartbeat_ms;
+    const bool first = !state.has_value;
+    state.has_value = true;
+    state.epoch = envelope->epoch;
+    state.seq = envelope->seq;
+    if (envelope->origin_gone() || silent) {
+      if (first) {
+        state.stale = false;  // so go_stale reports it
+      }
+      if (route.publisher) {
+        route.publisher->publish(route.held.data(), route.held.size());
+      }
+      go_stale(envelope->origin_gone() ? "is gone" : "stopped refreshing");
+      route.schema = std::move(record);
+      route.publish_state();
+      return;
+    }
+    const bool schema_changed = !route.schema || route.schema->fingerprint != record->fingerprint ||
+                                route.schema->descriptor != record->descriptor;
+    if (schema_changed && route.publisher) {
+      route.publisher->shutdown();
+      route.publisher.reset();
+    }
+    route.schema = std::move(record);
+    if (!route.publisher) {
+      const SchemaRecord& schema = *route.schema;
+      try {
+        route.publisher = std::make_unique<PublisherCore>(topic,
+                                                          SchemaInfo{.name = schema.name,
+                                                                     .version = schema.version,
+                                                                     .fingerprint = schema.fingerprint,
+                                                                     .size = schema.size,
+                                                                     .descriptor = schema.descriptor},
+                                                          schema.size, options_.publisher);
+      } catch (const Error& error) {
+        refuse(counters_.refused_malformed, fmt::format("cannot create local topic '{}': {}", topic, error.what()));
+        state.has_value = !first;
+        route.publish_state();
+        return;
+      }
+      spdlog::info("import '{}' -> local topic '{}' (schema {} v{}, {} bytes, origin {} pid {}, epoch {})", key, topic,
+                   schema.name, schema.version, schema.size, envelope->origin_host, envelope->origin_pid,
+                   envelope->epoch);
+    }
+    route.publisher->publish(route.held.data(), route.held.size());
+    state.stale = false;
+    counters_.imported.fetch_add(1, std::memory_order_relaxed);
+    route.publish_state();
+  };
+
+  std::unique_ptr<KeyWatch> watch;
+  std::int64_t next_watch_ns = 0;
+  std::int64_t backoff_ns = 100'000'000;
+  std::int64_t last_entry_ns = 0;
+  std::vector<std::byte> value;
+  while (!stop_.load()) {
+    if (!watch) {
+      if (monotonic_ns() < next_watch_ns) {
+        std::this_thread::sleep_for(watch_tick);
+        continue;
+      }
+      try {
+        watch = link_.watch(key);
+        last_entry_ns = monotonic_ns();
+        backoff_ns = 100'000'000;
+      } catch (const Error& error) {
+        spdlog::warn("import '{}': {}; retrying", key, error.what());
+        next_watch_ns = monotonic_ns() + backoff_ns;
+        backoff_ns = std::min<std::int64_t>(backoff_ns * 2, 2'000'000'000);
+        continue;
+      }
+    }
+    const KeyWatch::Status status = watch->next(value, watch_tick);
+    if (status == KeyWatch::Status::value || status == KeyWatch::Status::deleted) {
+      last_entry_ns = monotonic_ns();
+    }
+    switch (status) {
+      case KeyWatch::Status::value:
+        handle(value);
+        break;
+      case KeyWatch::Status::deleted:
+        if (route.state.has_value) {
+          go_stale("key deleted");
+        }
+        break;
+      case KeyWatch::Status::timed_out:
+        break;
+      case KeyWatch::Status::failed:
+        spdlog::warn("import '{}': watch failed ({}); watching again", key, watch->error());
+        watch.reset();
+        next_watch_ns = monotonic_ns() + backoff_ns;
+        break;
+    }
+    counters_.reconnects.store(link_.reconnects(), std::memory_order_relaxed);
+    // A watch whose consumer lived on a server that died may stay silent without
+    // an error: when an exporter's heartbeats stop arriving, watch again (the
+    // current value comes first, so a live origin revives the topic at once).
+    if (watch && route.heartbeat_ms > 0 &&
+        monotonic_ns() - last_entry_ns >
+            std::max<std::int64_t>(rewatch_floor_ns, staleness_factor * std::int64_t{route.heartbeat_ms} * 1'000'000)) {
+      watch.reset();
+      next_watch_ns = 0;
+    }
+    if (route.state.has_value && !route.state.stale && route.heartbeat_ms > 0 &&
+        monotonic_ns() - route.last_arrival_ns > staleness_factor * std::int64_t{route.heartbeat_ms} * 1'000'000) {
+      go_stale("silent (no value or heartbeat for 3 heartbeat periods)");
+    }
+  }
+  if (route.publisher) {
+    route.publisher->shutdown();
+    route.publisher.reset();
+  }
+}
+
+}  // namespace shmsnap::bridge

@@ -1,0 +1,65 @@
+// Importer: watches Key-Value keys and republishes each accepted value into a local
+// topic created from the remote schema record, so local subscribers cannot tell.
+// Refuses malformed, wrong-fingerprint and wrong-size values; never goes back in
+// (epoch, seq); marks the topic stale (local publisher shut down) when the origin
+// is lost or its heartbeat stops. One thread per key; state() from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "counters.hpp"
+#include "nats_link.hpp"
+#include "shmsnap/publisher.hpp"
+
+namespace shmsnap::bridge {
+
+/// One key and the local topic it is imported as.
+struct ImportRoute {
+  std::string key;
+  std::string topic;  ///< "" = the key
+};
+
+struct ImporterOptions {
+  std::vector<ImportRoute> routes;
+  PublisherOptions publisher;  ///< prefix, mode, slots of the local topics
+};
+
+/// What an importer holds for one key.
+struct ImportState {
+  bool has_value = false;   ///< a value was accepted (maybe held stale)
+  bool stale = false;       ///< the origin is lost (or silent): last state only
+  bool local_live = false;  ///< a local publisher serves the topic now
+  std::uint64_t epoch = 0;  ///< origin epoch of the held value
+  std::uint64_t seq = 0;    ///< origin sequence of the held value
+};
+
+class Importer {
+ public:
+  /// Validates the routes and starts one watching thread per key. Throws
+  /// shmsnap::Error (invalid_argument) for a bad key or topic name.
+  Importer(NatsLink& link, ImporterOptions options, BridgeCounters& counters);
+  /// Stops the threads and shuts the local topics down (subscribers see stale).
+  ~Importer();
+  Importer(const Importer&) = delete;
+  Importer& operator=(const Importer&) = delete;
+
+  /// The state of `key` now (default-constructed for an unknown key).
+  [[nodiscard]] ImportState state(const std::string& key) const;
+
+ private:
+  struct Route;
+  void run(Route& route);
+
+  NatsLink& link_;
+  ImporterOptions options_;
+  BridgeCounters& counters_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::unique_ptr<Route>> routes_;
+};
+
+}  // namespace shmsnap::bridge

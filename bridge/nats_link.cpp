@@ -1,0 +1,302 @@
+// NatsLink over nats.c: connection options, bucket bind-or-create, put/get/watch.
+#include "nats_link.hpp"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "shmsnap/error.hpp"
+
+namespace shmsnap::bridge {
+namespace {
+
+std::string status_text(natsStatus status) {
+  // nats_GetLastError carries the server's reason (e.g. "stream not found"); fall
+  // back to the generic text of the status.
+  natsStatus last = NATS_OK;
+  const char* detail = nats_GetLastError(&last);
+  if (detail != nullptr && *detail != '\0' && last == status) {
+    return detail;
+  }
+  return natsStatus_GetText(status);
+}
+
+}  // namespace
+
+std::string redact_url(std::string_view url) {
+  // nats://user:password@host:port or nats://token@host: keep scheme and host only.
+  const std::size_t scheme = url.find("://");
+  const std::size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const std::size_t at = url.find('@', start);
+  if (at == std::string_view::npos) {
+    return std::string(url);
+  }
+  return std::string(url.substr(0, start)) + "***@" + std::string(url.substr(at + 1));
+}
+
+namespace {
+
+std::string joined(const std::vector<std::string>& urls) {
+  std::string text;
+  for (const auto& url : urls) {
+    text += (text.empty() ? "" : ",") + redact_url(url);
+  }
+  return text;
+}
+
+void check(natsStatus status, const char* what) {
+  if (status != NATS_OK) {
+    throw Error(Errc::invalid_argument, fmt::format("NATS option {}: {}", what, status_text(status)));
+  }
+}
+
+}  // namespace
+
+struct NatsLink::CallbackState {
+  std::atomic<std::uint64_t> reconnects{0};
+  std::atomic<bool> logged_disconnect{false};
+  std::atomic<bool> closing{false};
+  std::int64_t reconnect_min_ms = 100;
+  std::int64_t reconnect_max_ms = 2000;
+};
+
+struct NatsLink::Handles {
+  void* callback_closure = nullptr;  // the closed callback frees it; freed here when never connected
+  natsOptions* options = nullptr;
+  natsConnection* connection = nullptr;
+  jsCtx* jetstream = nullptr;
+  kvStore* store = nullptr;
+  NatsSettings settings;
+
+  ~Handles() {
+    kvStore_Destroy(store);
+    jsCtx_Destroy(jetstream);
+    if (connection != nullptr) {
+      natsConnection_Close(connection);
+      natsConnection_Destroy(connection);
+    } else {
+      delete static_cast<std::shared_ptr<CallbackState>*>(callback_closure);  // no callback will ever run
+    }
+    natsOptions_Destroy(options);
+  }
+};
+
+KeyWatch::~KeyWatch() {
+  auto* watcher = static_cast<kvWatcher*>(watcher_);
+  kvWatcher_Stop(watcher);
+  kvWatcher_Destroy(watcher);
+}
+
+KeyWatch::Status KeyWatch::next(std::vector<std::byte>& value, std::chrono::milliseconds timeout) {
+  kvEntry* entry = nullptr;
+  const natsStatus status = kvWatcher_Next(&entry, static_cast<kvWatcher*>(watcher_), timeout.count());
+  if (status == NATS_TIMEOUT) {
+    return Status::timed_out;
+  }
+  if (status != NATS_OK) {
+    error_ = status_text(status);
+    return Status::failed;
+  }
+  if (entry == nullptr) {
+    return Status::timed_out;  // "initial values delivered": nothing to hand over
+  }
+  Status result = Status::value;
+  if (kvEntry_Operation(entry) != kvOp_Put) {
+    result = Status::deleted;
+  } else {
+    const auto* data = static_cast<const std::byte*>(kvEntry_Value(entry));
+    value.assign(data, data + kvEntry_ValueLen(entry));
+  }
+  kvEntry_Destroy(entry);
+  return result;
+}
+
+NatsLink::NatsLink(const NatsSettings& settings)
+    : callback_state_(std::make_shared<CallbackState>()), handles_(std::make_unique<Handles>()), settings_(settings) {
+  callback_state_->reconnect_min_ms = settings.reconnect_min.count();
+  callback_state_->reconnect_max_ms = settings.reconnect_max.count();
+  Handles& handles = *handles_;
+  const std::string servers = joined(settings.urls);
+  check(natsOptions_Create(&handles.options), "create");
+  std::vector<const char*> urls;
+  for (const auto& url : settings.urls) {
+    urls.push_back(url.c_str());
+  }
+  check(natsOptions_SetServers(handles.options, urls.data(), static_cast<int>(urls.size())), "servers");
+  check(natsOptions_SetName(handles.options, settings.name.c_str()), "name");
+  check(natsOptions_SetTimeout(handles.options, settings.request_timeout.count()), "timeout");
+  // Reconnect forever with exponential backoff: a bridge outlives any NATS outage.
+  check(natsOptions_SetMaxReconnect(handles.options, -1), "max reconnect");
+  // Each callback gets the shared state through a heap-held shared_ptr that the
+  // closed callback (always the last one nats.c issues) releases.
+  auto* shared = new std::shared_ptr<CallbackState>(callback_state_);
+  handles.callback_closure = shared;
+  check(natsOptions_SetCustomReconnectDelay(
+            handles.options,
+            [](natsConnection*, int attempts, void* closure) -> int64_t {
+              const CallbackState& state = **static_cast<std::shared_ptr<CallbackState>*>(closure);
+              const int shift = std::min(attempts, 16);
+              return std::min<int64_t>(state.reconnect_min_ms << shift, state.reconnect_max_ms);
+            },
+            shared),
+        "reconnect delay");
+  // Buffer puts made while reconnecting up to 8 MiB, then fail them (counted).
+  check(natsOptions_SetReconnectBufSize(handles.options, 8 * 1024 * 1024), "reconnect buffer");
+  check(natsOptions_SetPingInterval(handles.options, 2000), "ping interval");
+  check(natsOptions_SetMaxPingsOut(handles.options, 2), "max pings out");
+  check(natsOptions_SetDisconnectedCB(
+            handles.options,
+            [](natsConnection*, void* closure) {
+              CallbackState& state = **static_cast<std::shared_ptr<CallbackState>*>(closure);
+              if (!state.closing.load() && !state.logged_disconnect.exchange(true)) {
+                spdlog::warn("NATS: disconnected; reconnecting with backoff (local state stays readable)");
+              }
+            },
+            shared),
+        "disconnected callback");
+  check(natsOptions_SetReconnectedCB(
+            handles.options,
+            [](natsConnection* connection, void* closure) {
+              CallbackState& state = **static_cast<std::shared_ptr<CallbackState>*>(closure);
+              state.reconnects.fetch_add(1, std::memory_order_relaxed);
+              state.logged_disconnect.store(false);
+              char url[256] = {};
+              natsConnection_GetConnectedUrl(connection, url, sizeof url);
+              spdlog::info("NATS: reconnected to {}", redact_url(url));
+            },
+            shared),
+        "reconnected callback");
+  check(
+      natsOptions_SetClosedCB(
+          handles.options,
+          [](natsConnection*, void* closure) { delete static_cast<std::shared_ptr<CallbackState>*>(closure); }, shared),
+      "closed callback");
+  if (!settings.user.empty()) {
+    check(natsOptions_SetUserInfo(handles.options, settings.user.c_str(), settings.password.c_str()), "user");
+  }
+  if (!settings.token.empty()) {
+    check(natsOptions_SetToken(handles.options, settings.token.c_str()), "token");
+  }
+  if (!settings.nkey_seed_file.empty()) {
+    check(natsOptions_SetNKeyFromSeed(handles.options, settings.nkey_public.c_str(), settings.nkey_seed_file.c_str()),
+          "nkey seed file");
+  }
+  if (!settings.creds_file.empty()) {
+    check(natsOptions_SetUserCredentialsFromFiles(handles.options, settings.creds_file.c_str(), nullptr), "creds file");
+  }
+  if (!settings.tls_ca_file.empty() || !settings.tls_cert_file.empty()) {
+    check(natsOptions_SetSecure(handles.options, true), "TLS");
+  }
+  if (!settings.tls_ca_file.empty()) {
+    check(natsOptions_LoadCATrustedCertificates(handles.options, settings.tls_ca_file.c_str()), "TLS CA file");
+  }
+  if (!settings.tls_cert_file.empty()) {
+    check(natsOptions_LoadCertificatesChain(handles.options, settings.tls_cert_file.c_str(),
+                                            settings.tls_key_file.c_str()),
+          "TLS certificate/key");
+  }
+
+  natsStatus status = natsConnection_Connect(&handles.connection, handles.options);
+  if (status != NATS_OK) {
+    throw Error(Errc::not_found, fmt::format("cannot connect to NATS at {}: {}; start nats-server (with -js) there, "
+                                             "or check --nats, the credentials and the TLS files",
+                                             servers, status_text(status)));
+  }
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = settings.request_timeout.count();
+  status = natsConnection_JetStream(&handles.jetstream, handles.connection, &js_options);
+  if (status != NATS_OK) {
+    throw Error(Errc::system, fmt::format("NATS at {}: cannot use JetStream: {}", servers, status_text(status)));
+  }
+  // Bind first: an existing bucket keeps its configuration (an operator may have
+  // tuned it); create it only when missing.
+  status = js_KeyValue(&handles.store, handles.jetstream, settings.bucket.c_str());
+  if (status != NATS_OK) {
+    kvConfig config;
+    kvConfig_Init(&config);
+    config.Bucket = settings.bucket.c_str();
+    config.History = 1;
+    config.Replicas = settings.replicas;
+    status = js_CreateKeyValue(&handles.store, handles.jetstream, &config);
+    if (status != NATS_OK) {
+      throw Error(Errc::system,
+                  fmt::format("NATS at {}: cannot create Key-Value bucket '{}' (history 1, {} replicas): {}; is the "
+                              "server started with -js (JetStream), and are there enough cluster nodes for the "
+                              "replicas?",
+                              servers, settings.bucket, settings.replicas, status_text(status)));
+    }
+    spdlog::info("NATS: created Key-Value bucket '{}' (history 1, {} replicas)", settings.bucket, settings.replicas);
+  }
+}
+
+NatsLink::~NatsLink() {
+  callback_state_->closing.store(true);  // closing is no outage: no "disconnected" warning
+  handles_.reset();
+}
+
+bool NatsLink::put(const std::string& key, std::span<const std::byte> value, std::string& error) noexcept {
+  std::uint64_t revision = 0;
+  const natsStatus status =
+      kvStore_Put(&revision, handles_->store, key.c_str(), value.data(), static_cast<int>(value.size()));
+  if (status != NATS_OK) {
+    error = status_text(status);
+    return false;
+  }
+  return true;
+}
+
+GetStatus NatsLink::get(const std::string& key, std::vector<std::byte>& value, std::string& error) noexcept {
+  kvEntry* entry = nullptr;
+  const natsStatus status = kvStore_Get(&entry, handles_->store, key.c_str());
+  if (status == NATS_NOT_FOUND) {
+    return GetStatus::not_found;
+  }
+  if (status != NATS_OK) {
+    error = status_text(status);
+    return GetStatus::failed;
+  }
+  const auto* data = static_cast<const std::byte*>(kvEntry_Value(entry));
+  value.assign(data, data + kvEntry_ValueLen(entry));
+  kvEntry_Destroy(entry);
+  return GetStatus::ok;
+}
+
+std::unique_ptr<KeyWatch> NatsLink::watch(const std::string& key) {
+  kvWatcher* watcher = nullptr;
+  kvWatchOptions options;
+  kvWatchOptions_Init(&options);
+  options.Timeout = settings_.request_timeout.count();
+  const natsStatus status = kvStore_Watch(&watcher, handles_->store, key.c_str(), &options);
+  if (status != NATS_OK) {
+    throw Error(Errc::system, fmt::format("NATS: cannot watch key '{}' of bucket '{}': {}", key, settings_.bucket,
+                                          status_text(status)));
+  }
+  return std::unique_ptr<KeyWatch>(new KeyWatch(watcher));
+}
+
+std::uint64_t NatsLink::reconnects() const noexcept {
+  return callback_state_->reconnects.load(std::memory_order_relaxed);
+}
+
+std::int64_t NatsLink::max_payload() const noexcept {
+  return natsConnection_GetMaxPayload(handles_->connection);
+}
+
+bool NatsLink::connected() const noexcept {
+  return natsConnection_Status(handles_->connection) == NATS_CONN_STATUS_CONNECTED;
+}
+
+std::string NatsLink::connected_url() const {
+  char url[256] = {};
+  if (natsConnection_GetConnectedUrl(handles_->connection, url, sizeof url) != NATS_OK) {
+    return "";
+  }
+  return redact_url(url);
+}
+
+}  // namespace shmsnap::bridge

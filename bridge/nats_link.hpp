@@ -1,0 +1,105 @@
+// NatsLink: the bridge's one connection to NATS and its Key-Value bucket (nats.c).
+// Connects with reconnects forever (exponential backoff), binds or creates the
+// bucket (history 1), and offers put/get/watch. Constructed and destroyed on one
+// thread; put/get/watch may be called from any thread (nats.c is thread-safe).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shmsnap::bridge {
+
+/// How to reach NATS. Secrets (password, token, seed and creds files' contents) are
+/// handed to nats.c and never logged.
+struct NatsSettings {
+  std::vector<std::string> urls{"nats://127.0.0.1:4222"};  ///< several for a cluster
+  std::string bucket = "shmsnap";
+  int replicas = 1;  ///< copies of the bucket in a JetStream cluster (1..5)
+  std::string user;
+  std::string password;
+  std::string token;
+  std::string nkey_public;     ///< with nkey_seed_file
+  std::string nkey_seed_file;  ///< file holding the user's NKey seed
+  std::string creds_file;      ///< a .creds file (JWT + seed)
+  std::string tls_ca_file;
+  std::string tls_cert_file;  ///< with tls_key_file: client certificate
+  std::string tls_key_file;
+  std::chrono::milliseconds request_timeout{2000};  ///< each put/get round trip
+  std::chrono::milliseconds reconnect_min{100};     ///< first reconnect delay
+  std::chrono::milliseconds reconnect_max{2000};    ///< backoff cap
+  std::string name = "shmsnap-bridge";              ///< client name shown by the server
+};
+
+/// `url` with any credentials (user:password@, token@) replaced by "***@", for logs.
+[[nodiscard]] std::string redact_url(std::string_view url);
+
+/// Outcome of a get.
+enum class GetStatus { ok, not_found, failed };
+
+/// One watched key: blocking next() with a timeout.
+class KeyWatch {
+ public:
+  /// What next() found.
+  enum class Status { value, deleted, timed_out, failed };
+  ~KeyWatch();
+  KeyWatch(const KeyWatch&) = delete;
+  KeyWatch& operator=(const KeyWatch&) = delete;
+
+  /// Waits up to `timeout` for the next change of the key; the initial value comes
+  /// first. `value` receives the bytes when Status::value.
+  Status next(std::vector<std::byte>& value, std::chrono::milliseconds timeout);
+  /// The nats.c text of the last failure.
+  [[nodiscard]] const std::string& error() const noexcept { return error_; }
+
+ private:
+  friend class NatsLink;
+  explicit KeyWatch(void* watcher) : watcher_(watcher) {}
+  void* watcher_;
+  std::string error_;
+};
+
+class NatsLink {
+ public:
+  /// Connects and binds (or creates) the bucket. Throws shmsnap::Error naming the
+  /// servers and what to check (server running with -js, credentials, TLS files).
+  explicit NatsLink(const NatsSettings& settings);
+  ~NatsLink();
+  NatsLink(const NatsLink&) = delete;
+  NatsLink& operator=(const NatsLink&) = delete;
+
+  /// Puts `value` under `key`. False (and `error`) on failure: disconnected,
+  /// timed out, or refused by the server.
+  bool put(const std::string& key, std::span<const std::byte> value, std::string& error) noexcept;
+  /// Reads the current value of `key`.
+  GetStatus get(const std::string& key, std::vector<std::byte>& value, std::string& error) noexcept;
+  /// Watches one key. Throws shmsnap::Error when the server refuses.
+  [[nodiscard]] std::unique_ptr<KeyWatch> watch(const std::string& key);
+
+  /// The server's max_payload (bytes): the largest value a put can carry.
+  [[nodiscard]] std::int64_t max_payload() const noexcept;
+  /// Completed reconnects since construction.
+  [[nodiscard]] std::uint64_t reconnects() const noexcept;
+  /// True while connected.
+  [[nodiscard]] bool connected() const noexcept;
+  /// The URL of the server in use (no credentials), or "" while disconnected.
+  [[nodiscard]] std::string connected_url() const;
+
+ private:
+  struct Handles;
+  /// What nats.c's callbacks touch. They run on nats.c's threads and may run after
+  /// this object is gone (a disconnect reported while closing), so they share it.
+  struct CallbackState;
+  std::shared_ptr<CallbackState> callback_state_;
+  std::unique_ptr<Handles> handles_;
+  NatsSettings settings_;
+};
+
+}  // namespace shmsnap::bridge
