@@ -1,0 +1,108 @@
+// Following the publisher's liveness: its exit or shutdown (the state goes stale),
+// its heartbeat (stalled and resumed), and re-attaching to a successor (new epoch).
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "../log.hpp"
+#include "../process.hpp"
+#include "shmsnap/clock.hpp"
+#include "subscriber_state.hpp"
+
+namespace shmsnap {
+namespace {
+
+using detail::log;
+
+// A re-attach inside wait()/poll() may take at least this long, whatever the
+// caller's deadline: the HELLO/WELCOME exchange with the new publisher.
+constexpr std::int64_t min_reattach_budget_ns = 100'000'000;
+
+}  // namespace
+
+void SubscriberCore::State::report(StatusEvent event) noexcept {
+  if (owner.status_handler_) {
+    owner.status_handler_(event, info);
+  }
+}
+
+void SubscriberCore::State::go_stale(const char* why) noexcept {
+  if (stale) {
+    return;
+  }
+  log().info("subscriber '{}' on topic '{}': publisher pid {} {}; keeping the last state (seq {}) as stale", id,
+             names.topic, region ? region->publisher_pid() : 0, why, last_seq);
+  detach(false);
+  stale = true;
+  stalled = false;
+  info.stale = true;
+  next_reattach_ns = 0;
+  arm_timer(options.reattach_interval);
+  report(StatusEvent::publisher_lost);
+}
+
+bool SubscriberCore::State::try_reattach(std::int64_t deadline) noexcept {
+  const std::int64_t now = monotonic_ns();
+  if (!reattach_now && now < next_reattach_ns) {
+    return false;
+  }
+  reattach_now = false;
+  next_reattach_ns = now + std::chrono::nanoseconds(options.reattach_interval).count();
+  try {
+    // Cheap look first: the same dead region, or none at all, is the common case.
+    RegionReader candidate = RegionReader::open(names.region(), TrustedOwners{.also = options.trusted_owners});
+    if ((candidate.inode() == attached_inode && candidate.epoch() == attached_epoch) || candidate.closed() ||
+        !candidate.publisher_alive()) {
+      return false;
+    }
+  } catch (const Error&) {
+    return false;
+  }
+  const std::uint64_t previous_epoch = attached_epoch;
+  if (MessageQueue::inode_of(names.notify_queue(id)) != notify.inode()) {
+    // Someone removed (or replaced) our queue while we were away: make a new one.
+    log().warn("subscriber '{}': its queue {} was removed or replaced; creating it again", id, names.notify_queue(id));
+    notify.close();
+  }
+  try {
+    // A re-attach happens inside wait()/poll(): it may not outlast the caller's
+    // deadline by more than a short exchange with the new publisher.
+    attach(std::min(monotonic_deadline(options.attach_timeout), std::max(deadline, now + min_reattach_budget_ns)));
+  } catch (const Error& failure) {
+    log().debug("subscriber '{}': re-attach to topic '{}' failed: {}", id, names.topic, failure.what());
+    detach(false);
+    return false;
+  }
+  ++stats.reattached;
+  log().info("subscriber '{}': re-attached to topic '{}' (epoch {} -> {})", id, names.topic, previous_epoch,
+             attached_epoch);
+  // Reported before the new epoch's first snapshot, so the caller can reset first.
+  report(StatusEvent::reattached);
+  return deliver_newest(deadline);
+}
+
+bool SubscriberCore::State::publisher_gone() const noexcept {
+  return pidfd >= 0 ? detail::pidfd_exited(pidfd) : !region->publisher_alive();
+}
+
+void SubscriberCore::State::watch_heartbeat() noexcept {
+  const std::int64_t age_ns = monotonic_ns() - region->header().heartbeat_ns.load(std::memory_order_relaxed);
+  const bool frozen = age_ns > std::chrono::nanoseconds(options.stall_timeout).count();
+  if (frozen == stalled) {
+    return;
+  }
+  stalled = frozen;
+  info.stale = frozen;
+  if (frozen) {
+    log().warn(
+        "subscriber '{}' on topic '{}': publisher pid {} has not beaten for {:.1f} s (stopped or hung); "
+        "the state (seq {}) is stale until it moves again",
+        id, names.topic, region->publisher_pid(), static_cast<double>(age_ns) / 1e9, last_seq);
+  } else {
+    log().info("subscriber '{}' on topic '{}': publisher pid {} beats again", id, names.topic, region->publisher_pid());
+  }
+  report(frozen ? StatusEvent::publisher_stalled : StatusEvent::publisher_resumed);
+}
+
+}  // namespace shmsnap
