@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "admin_commands.hpp"
+#include "serve_command.hpp"
 #include "shmsnap/admin.hpp"
 
 namespace shmsnap::app {
@@ -159,6 +160,8 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   shm_rm_command->add_option("name", shm.name, "object name, '/' + name")->required();
   shm_rm_command->add_flag("--force", shm.force, "remove even a region whose publisher is alive");
   shm_rm_command->callback([&] { action = [&] { return shm_rm(shm, io); }; });
+
+  serve::register_serve_command(app, action, io);
 
   if (const std::string unknown = unknown_command(app, args); !unknown.empty()) {
     io.err << "shmsnap: " << unknown << "\nRun with --help for more information." << std::endl;
