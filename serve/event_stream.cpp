@@ -28,6 +28,10 @@ class EventStream : public PushClient, public std::enable_shared_from_this<Event
       : stream_(std::move(stream)), slot_(std::move(slot)), context_(context), topic_(std::move(topic)) {}
 
   void start() {
+    // A small kernel buffer too: what a stalled client costs stays near the
+    // configured limit instead of the megabytes loopback autotuning allows.
+    boost::system::error_code ignored;
+    stream_.socket().set_option(net::socket_base::send_buffer_size(64 * 1024), ignored);
     enqueue(
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
         "X-Content-Type-Options: nosniff\r\nConnection: keep-alive\r\n\r\n"

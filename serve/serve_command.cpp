@@ -12,6 +12,8 @@ void register_serve_command(CLI::App& app, std::function<int()>& action, app::Io
     std::string foxglove;
     Options options;
     unsigned sample_ms = 100;
+    std::size_t max_send_kib = 1024;
+    unsigned header_timeout_s = 10;
   };
   auto flags = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
@@ -29,6 +31,19 @@ void register_serve_command(CLI::App& app, std::function<int()>& action, app::Io
   command->add_option("--sample-ms", flags->sample_ms, "how often topics are read and pushed, in milliseconds")
       ->capture_default_str()
       ->check(CLI::Range(10U, 10000U));
+  command
+      ->add_option("--max-connections", flags->options.limits.max_connections,
+                   "clients per listener; more are answered 503 and closed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  command
+      ->add_option("--max-send-kib", flags->max_send_kib,
+                   "push data queued per client, in KiB; a client further behind is dropped")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  command->add_option("--header-timeout", flags->header_timeout_s, "seconds a request's headers may take to arrive")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   command->callback([flags, &action, &io] {
     action = [flags, &io] {
       Options options = flags->options;
@@ -38,6 +53,8 @@ void register_serve_command(CLI::App& app, std::function<int()>& action, app::Io
         options.foxglove_listen = parse_endpoint(flags->foxglove);
       }
       options.sample_period = std::chrono::milliseconds(flags->sample_ms);
+      options.limits.max_send_buffer_bytes = flags->max_send_kib * 1024;
+      options.limits.header_timeout = std::chrono::seconds(flags->header_timeout_s);
       Server server(options);
       const Endpoint http = server.http_endpoint();
       io.out << "serving http=" << http.host << ":" << http.port;
