@@ -30,6 +30,7 @@ void register_serve_command(CLI::App& app, std::function<int()>& action, app::Io
                       "require 'Authorization: Bearer TOKEN' (or ?token=TOKEN) for data, metrics and Foxglove");
   command->add_option("--sample-ms", flags->sample_ms, "how often topics are read and pushed, in milliseconds")
       ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->check(CLI::Range(10U, 10000U));
   command
       ->add_option("--max-connections", flags->options.limits.max_connections,

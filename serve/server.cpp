@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "foxglove_channels.hpp"
+#include "foxglove_session.hpp"
 #include "http_session.hpp"
 #include "listener.hpp"
 #include "server_context.hpp"
@@ -24,6 +26,7 @@ Endpoint to_endpoint(const net::ip::tcp::endpoint& endpoint) {
 // into io) stops first, the context outlives every session the io_context holds.
 struct Server::State {
   ServerContext context;
+  FoxgloveChannels channels;
   net::io_context io{1};
   std::shared_ptr<Listener> http;
   std::shared_ptr<Listener> foxglove;
@@ -39,10 +42,20 @@ Server::Server(const Options& options) : state_(std::make_unique<State>()) {
                                           [&context = state.context](net::ip::tcp::socket socket, ConnectionSlot slot) {
                                             start_http_session(std::move(socket), std::move(slot), context);
                                           });
-  state.sampler = std::make_unique<TopicSampler>(
-      options.prefix, options.sample_period, [&state](std::shared_ptr<const ModelSnapshot> snapshot) {
-        net::post(state.io, [&state, snapshot = std::move(snapshot)] { state.context.hub.broadcast(snapshot); });
-      });
+  if (options.foxglove) {
+    state.foxglove = std::make_shared<Listener>(state.io, options.foxglove_listen, state.context, "--foxglove",
+                                                [&state](net::ip::tcp::socket socket, ConnectionSlot slot) {
+                                                  start_foxglove_session(std::move(socket), std::move(slot),
+                                                                         state.context, state.channels);
+                                                });
+  }
+  state.sampler = std::make_unique<TopicSampler>(options.prefix, options.sample_period,
+                                                 [&state](std::shared_ptr<const ModelSnapshot> snapshot) {
+                                                   net::post(state.io, [&state, snapshot = std::move(snapshot)] {
+                                                     state.channels.update(*snapshot);
+                                                     state.context.hub.broadcast(snapshot);
+                                                   });
+                                                 });
   state.context.latest = [sampler = state.sampler.get()] { return sampler->latest(); };
 }
 

@@ -25,3 +25,9 @@ else()
   message(STATUS "serve: node tests not registered (need node and ${serve_node_modules}; "
                  "see tests/node/web/package.json)")
 endif()
+if(SHMSNAP_NODE AND EXISTS ${serve_node_modules}/@foxglove/ws-protocol)
+  add_test(NAME serve.foxglove_client
+    COMMAND ${SHMSNAP_NODE} ${PROJECT_SOURCE_DIR}/tests/node/web/foxglove_test.cjs)
+  set_tests_properties(serve.foxglove_client PROPERTIES LABELS serve TIMEOUT 180
+    ENVIRONMENT "${serve_node_environment}")
+endif()

@@ -55,6 +55,18 @@ class Socket {
     }
     return true;
   }
+  /// Reads until `marker` arrived (true) or the peer closes / 10 s of silence.
+  bool receive_until(std::string_view marker) {
+    std::string text;
+    char byte = 0;
+    while (text.find(marker) == std::string::npos) {
+      if (::recv(fd_, &byte, 1, 0) != 1) {
+        return false;
+      }
+      text.push_back(byte);
+    }
+    return true;
+  }
   /// Everything until the peer closes (or 10 s of silence).
   std::string receive_all() {
     std::string text;
@@ -141,7 +153,9 @@ class ServeTest : public ProcessTest {
     if (!line) {
       return 0;
     }
-    return std::stoi(line->substr(line->rfind(':') + 1));
+    const std::size_t start = line->find("http=");
+    const std::string http = line->substr(start, line->find(' ', start) - start);
+    return std::stoi(http.substr(http.rfind(':') + 1));
   }
 
   std::uint64_t published(const std::string& topic) {
@@ -278,6 +292,51 @@ TEST_F(ServeTest, HostileClientsStayBoundedAndThePublisherKeepsPublishing) {
     }));
   }
   EXPECT_TRUE(eventually([&] { return http_get(port, "/api/topics").status == 200; }));
+  EXPECT_TRUE(eventually([&] { return published("pose") > published_before + 100; }));
+  EXPECT_FALSE(serve_->wait_exit(1ms).has_value()) << "serve exited";
+}
+
+/// A masked client text frame (RFC 6455 5.2), as a browser would send it.
+std::string websocket_text_frame(const std::string& payload) {
+  std::string frame = "\x81";
+  if (payload.size() < 126) {
+    frame.push_back(static_cast<char>(0x80 | payload.size()));
+  } else {
+    frame.push_back(static_cast<char>(0x80 | 126));
+    frame.push_back(static_cast<char>(payload.size() >> 8));
+    frame.push_back(static_cast<char>(payload.size() & 0xFF));
+  }
+  const char mask[4] = {0x12, 0x34, 0x56, 0x78};
+  frame.append(mask, 4);
+  for (std::size_t index = 0; index < payload.size(); ++index) {
+    frame.push_back(static_cast<char>(payload[index] ^ mask[index % 4]));
+  }
+  return frame;
+}
+
+TEST_F(ServeTest, FoxgloveClientThatStopsReadingIsDropped) {
+  start_publisher("pose", "500");
+  start_publisher("other", "500");
+  const int port = start_serve({"--foxglove", "127.0.0.1:0", "--max-send-kib", "16", "--sample-ms", "10"});
+  const std::string& line = serve_->output();
+  const int foxglove_port = std::stoi(line.substr(line.rfind(':') + 1));
+  ASSERT_TRUE(eventually([&] { return http_get(port, "/api/topics/other").status == 200; }));
+  const std::uint64_t published_before = published("pose");
+
+  Socket stalled(foxglove_port, 4096);  // a tiny receive window fills quickly
+  ASSERT_TRUE(stalled.connected());
+  ASSERT_TRUE(
+      stalled.send("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                   "Sec-WebSocket-Protocol: foxglove.websocket.v1\r\n\r\n"));
+  ASSERT_TRUE(stalled.receive_until("\r\n\r\n"));  // 101 Switching Protocols
+  // Channels are numbered from 1; subscribe to both topics' ids, then never read.
+  ASSERT_TRUE(stalled.send(
+      websocket_text_frame(R"({"op":"subscribe","subscriptions":[{"id":1,"channelId":1},{"id":2,"channelId":2}]})")));
+  EXPECT_TRUE(eventually([&] {
+    const std::string body = http_get(port, "/metrics").body;
+    return body.find("shmsnap_serve_slow_clients_dropped_total 1") != std::string::npos;
+  }));
   EXPECT_TRUE(eventually([&] { return published("pose") > published_before + 100; }));
   EXPECT_FALSE(serve_->wait_exit(1ms).has_value()) << "serve exited";
 }
