@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "metrics.hpp"
+#include "request_query.hpp"
 #include "topic_model.hpp"
 
 namespace shmsnap::serve {
@@ -48,11 +49,5 @@ struct RouteContext {
 
 /// Routes one request. Never throws for any input.
 [[nodiscard]] Route route(const Request& request, const RouteContext& context);
-
-/// The query parameters of `target` (after '?'), percent-decoded; later keys win.
-[[nodiscard]] std::map<std::string, std::string> query_parameters(std::string_view target);
-
-/// True when `supplied` equals `token`, in time independent of where they differ.
-[[nodiscard]] bool token_matches(std::string_view supplied, std::string_view token) noexcept;
 
 }  // namespace shmsnap::serve
