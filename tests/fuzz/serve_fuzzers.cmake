@@ -8,3 +8,4 @@ add_shmsnap_fuzzer(fuzz_serve_input
   LIBS nlohmann_json::nlohmann_json Boost::headers
   CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/fuzz_serve_input)
 target_include_directories(fuzz_serve_input PRIVATE ${PROJECT_SOURCE_DIR}/serve)
+target_compile_features(fuzz_serve_input PRIVATE cxx_std_20)
