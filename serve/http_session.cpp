@@ -68,13 +68,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const auto& request = parser_->get();
     const auto authorization = request[http::field::authorization];
     const std::string method(request.method_string());
-    Route routed = route(Request{method, std::string_view(request.target().data(), request.target().size()),
-                                 std::string_view(authorization.data(), authorization.size())},
-                         RouteContext{context_.latest(), &context_.stats, context_.token});
-    if (routed.event_stream) {
+    Route routed = context_.handle(Request{method, std::string_view(request.target().data(), request.target().size()),
+                                           std::string_view(authorization.data(), authorization.size())});
+    if (routed.event_stream && context_.latest) {
       stream_.expires_never();
       start_event_stream(std::move(stream_), std::move(slot_), context_, std::move(routed.selected_topic));
       return;
+    }
+    if (!routed.reply) {
+      routed.reply = Reply{.status = 404, .body = "not found\n"};
     }
     if (routed.reply->status == 401) {
       context_.stats.unauthorized.fetch_add(1, std::memory_order_relaxed);

@@ -57,6 +57,9 @@ Server::Server(const Options& options) : state_(std::make_unique<State>()) {
                                                    });
                                                  });
   state.context.latest = [sampler = state.sampler.get()] { return sampler->latest(); };
+  state.context.handle = [&context = state.context](const Request& request) {
+    return route(request, RouteContext{context.latest(), &context.stats, context.token});
+  };
 }
 
 Server::~Server() {

@@ -11,6 +11,7 @@
 
 #include "metrics.hpp"
 #include "push_hub.hpp"
+#include "router.hpp"
 #include "serve_options.hpp"
 #include "topic_model.hpp"
 
@@ -23,6 +24,8 @@ struct ServerContext {
   PushHub hub;
   /// The newest sample (never null).
   std::function<std::shared_ptr<const ModelSnapshot>()> latest;
+  /// Answers one HTTP request (the dashboard's router, or a metrics-only one).
+  std::function<Route(const Request&)> handle;
 };
 
 /// Holds one of a listener's connection places for as long as a session lives.

@@ -6,7 +6,7 @@ shmsnap_add_test(shmsnap_serve_test
   LIBS nlohmann_json::nlohmann_json
   LABELS serve
   TIMEOUT 180)
-add_dependencies(shmsnap_serve_test shmsnap-publisher shmsnap-admin)
+add_dependencies(shmsnap_serve_test shmsnap-publisher shmsnap-admin shmsnap-subscriber)
 
 # Node clients: registered when their npm packages are installed (cmake/run.sh
 # install_node_packages puts tests/node/web's into build/node/web before configuring).

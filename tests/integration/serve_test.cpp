@@ -296,6 +296,36 @@ TEST_F(ServeTest, HostileClientsStayBoundedAndThePublisherKeepsPublishing) {
   EXPECT_FALSE(serve_->wait_exit(1ms).has_value()) << "serve exited";
 }
 
+TEST_F(ServeTest, SubscriberDaemonExportsItsCountersAndLatencyHistogram) {
+  start_publisher("pose");
+  children_.emplace_back(std::make_unique<ChildProcess>(
+      std::vector<std::string>{bin_dir() + "/shmsnap-subscriber", "--topic", "pose", "--id", "metered", "--prefix",
+                               prefix_, "--metrics", "127.0.0.1:0", "--log-level", "warn"}));
+  const auto line = children_.back()->wait_for_line("metrics http=", patience);
+  ASSERT_TRUE(line.has_value()) << children_.back()->output();
+  const int port = std::stoi(line->substr(line->rfind(':') + 1));
+  Response metrics;
+  ASSERT_TRUE(eventually([&] {
+    metrics = http_get(port, "/metrics");
+    return metrics.body.find("shmsnap_subscriber_latency_seconds_bucket{subscriber=\"metered\",topic=\"pose\",le=") !=
+               std::string::npos &&
+           metrics.body.find("shmsnap_subscriber_latency_seconds_count{subscriber=\"metered\",topic=\"pose\"} 0") ==
+               std::string::npos &&
+           metrics.body.find("shmsnap_subscriber_attached{subscriber=\"metered\",topic=\"pose\"} 1") !=
+               std::string::npos;
+  })) << metrics.body;
+  EXPECT_NE(metrics.body.find("shmsnap_subscriber_refreshes_total{"), std::string::npos);
+  EXPECT_EQ(http_get(port, "/other").status, 404);
+  const std::string path = ::testing::TempDir() + "/subscriber_metrics_" + prefix_ + ".txt";
+  std::ofstream(path) << metrics.body;
+  ChildProcess promtool({"/bin/sh", "-c", "promtool check metrics < '" + path + "' 2>&1"});
+  const auto code = promtool.wait_exit(patience);
+  while (promtool.read_line(1s)) {
+  }
+  std::remove(path.c_str());
+  EXPECT_EQ(code, 0) << promtool.output();
+}
+
 /// A masked client text frame (RFC 6455 5.2), as a browser would send it.
 std::string websocket_text_frame(const std::string& payload) {
   std::string frame = "\x81";
