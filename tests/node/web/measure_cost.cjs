@@ -22,6 +22,12 @@ function memory(pid) {
   return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
 }
 
+async function publishRate(address) {
+  const response = await fetch(`http://${address}/api/topics`);
+  const topics = (await response.json()).topics;
+  return topics.reduce((sum, topic) => sum + topic.publish_rate_hz, 0);
+}
+
 async function window(pid, label) {
   const cpu0 = cpuSeconds(pid);
   const t0 = Date.now();
@@ -39,6 +45,7 @@ async function main() {
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     console.log(`10 topics at 1 kHz, sampling every 100 ms, ${seconds} s windows, load average ${load}`);
     await new Promise((resolve) => setTimeout(resolve, 2000));  // let all subscribers attach
+    console.log(`publishers together: ${(await publishRate(serve.http)).toFixed(0)} publishes/s`);
     await window(serve.child.pid, 'serve, no clients');
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -51,6 +58,7 @@ async function main() {
       await page.waitForSelector('td[data-field="position.x"]', { timeout: 60000 });
     }
     await window(serve.child.pid, 'serve, 3 dashboard pages');
+    console.log(`publishers together: ${(await publishRate(serve.http)).toFixed(0)} publishes/s`);
   } finally {
     if (browser) await browser.close();
     await cleanUp();
