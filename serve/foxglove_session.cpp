@@ -154,6 +154,12 @@ class FoxgloveSession : public PushClient, public std::enable_shared_from_this<F
       refuse("400 Bad Request", "offer the WebSocket subprotocol foxglove.websocket.v1\n");
       return;
     }
+    const auto host = request[http::field::host];
+    if (!context_.allow_remote && !host_is_loopback(std::string_view(host.data(), host.size()))) {
+      context_.stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
+      refuse("403 Forbidden", "the Host header must name a loopback address (or start with --allow-remote)\n");
+      return;
+    }
     if (!context_.token.empty()) {
       const auto authorization = request[http::field::authorization];
       const std::string_view header(authorization.data(), authorization.size());

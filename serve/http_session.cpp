@@ -67,9 +67,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     context_.stats.requests.fetch_add(1, std::memory_order_relaxed);
     const auto& request = parser_->get();
     const auto authorization = request[http::field::authorization];
+    const auto host = request[http::field::host];
     const std::string method(request.method_string());
     Route routed = context_.handle(Request{method, std::string_view(request.target().data(), request.target().size()),
-                                           std::string_view(authorization.data(), authorization.size())});
+                                           std::string_view(authorization.data(), authorization.size()),
+                                           std::string_view(host.data(), host.size())});
     if (routed.event_stream && context_.latest) {
       stream_.expires_never();
       start_event_stream(std::move(stream_), std::move(slot_), context_, std::move(routed.selected_topic));

@@ -66,4 +66,27 @@ bool token_matches(std::string_view supplied, std::string_view token) noexcept {
   return difference == 0 && !token.empty();
 }
 
+bool host_is_loopback(std::string_view host) noexcept {
+  if (host.substr(0, 5) == "[::1]") {
+    return host.size() == 5 || host[5] == ':';
+  }
+  const std::string_view name = host.substr(0, host.find(':'));
+  if (name == "localhost") {
+    return true;
+  }
+  // 127.0.0.0/8 as a dotted quad of digits.
+  if (name.substr(0, 4) != "127.") {
+    return false;
+  }
+  int dots = 0;
+  for (const char character : name) {
+    if (character == '.') {
+      ++dots;
+    } else if (character < '0' || character > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
 }  // namespace shmsnap::serve

@@ -18,4 +18,8 @@ namespace shmsnap::serve {
 /// True when `supplied` equals `token`, in time independent of where they differ.
 [[nodiscard]] bool token_matches(std::string_view supplied, std::string_view token) noexcept;
 
+/// True when a Host header names a loopback address: "127.x.y.z", "localhost" or
+/// "[::1]", with or without ":port".
+[[nodiscard]] bool host_is_loopback(std::string_view host) noexcept;
+
 }  // namespace shmsnap::serve

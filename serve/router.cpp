@@ -47,6 +47,12 @@ Route route(const Request& request, const RouteContext& context) {
     result.reply = std::move(reply);
     return result;
   }
+  if (context.loopback_only && !host_is_loopback(request.host)) {
+    result.reply = text_reply(403, "Host '" + std::string(request.host) +
+                                       "' is not a loopback address; open http://127.0.0.1:PORT/ (or start the "
+                                       "server with --allow-remote)\n");
+    return result;
+  }
   const std::string_view path = request.target.substr(0, request.target.find('?'));
   if (const Asset* asset = find_asset(path == "/index.html" ? "/" : path)) {
     Reply reply;

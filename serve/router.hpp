@@ -23,6 +23,7 @@ struct Request {
   std::string_view method;         ///< "GET", ...
   std::string_view target;         ///< path and query, e.g. "/events?topic=a"
   std::string_view authorization;  ///< the Authorization header, "" when absent
+  std::string_view host;           ///< the Host header, "" when absent
 };
 
 /// A complete HTTP response.
@@ -45,6 +46,9 @@ struct RouteContext {
   std::shared_ptr<const ModelSnapshot> model;
   const ServerStats* stats = nullptr;
   std::string_view token;  ///< "" = no token required
+  /// Answer only requests addressed to a loopback name: a web page the user visits
+  /// cannot then reach the server through a DNS name rebound to 127.0.0.1.
+  bool loopback_only = true;
 };
 
 /// Routes one request. Never throws for any input.

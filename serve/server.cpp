@@ -38,6 +38,7 @@ Server::Server(const Options& options) : state_(std::make_unique<State>()) {
   State& state = *state_;
   state.context.limits = options.limits;
   state.context.token = options.token;
+  state.context.allow_remote = options.allow_remote;
   state.http = std::make_shared<Listener>(state.io, options.listen, state.context, "--listen",
                                           [&context = state.context](net::ip::tcp::socket socket, ConnectionSlot slot) {
                                             start_http_session(std::move(socket), std::move(slot), context);
@@ -58,7 +59,7 @@ Server::Server(const Options& options) : state_(std::make_unique<State>()) {
                                                  });
   state.context.latest = [sampler = state.sampler.get()] { return sampler->latest(); };
   state.context.handle = [&context = state.context](const Request& request) {
-    return route(request, RouteContext{context.latest(), &context.stats, context.token});
+    return route(request, RouteContext{context.latest(), &context.stats, context.token, !context.allow_remote});
   };
 }
 

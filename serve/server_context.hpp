@@ -20,6 +20,7 @@ namespace shmsnap::serve {
 struct ServerContext {
   Limits limits;
   std::string token;
+  bool allow_remote = false;  ///< false: requests must name a loopback host (DNS rebinding guard)
   ServerStats stats;
   PushHub hub;
   /// The newest sample (never null).

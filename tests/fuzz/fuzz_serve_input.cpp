@@ -53,6 +53,8 @@ void fuzz_http(std::string_view bytes) {
   for (const auto& [key, value] : shmsnap::serve::query_parameters(text)) {
     require(key.size() <= text.size() && value.size() <= text.size());
   }
+  const auto host = parser.get()[http::field::host];
+  (void)shmsnap::serve::host_is_loopback(std::string_view(host.data(), host.size()));
   const auto authorization = parser.get()[http::field::authorization];
   (void)shmsnap::serve::token_matches(std::string_view(authorization.data(), authorization.size()), "token");
 }

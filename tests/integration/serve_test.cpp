@@ -246,6 +246,23 @@ TEST_F(ServeTest, TokenGuardsTheDataButNotThePage) {
   EXPECT_EQ(http_get(port, "/nothing").status, 404);
 }
 
+TEST_F(ServeTest, AnswersOnlyRequestsForALoopbackHost) {
+  const int port = start_serve();
+  for (const char* host : {"127.0.0.1", "localhost:9464", "[::1]:80", "127.1.2.3"}) {
+    Socket socket(port);
+    ASSERT_TRUE(
+        socket.send(std::string("GET /api/topics HTTP/1.1\r\nHost: ") + host + "\r\nConnection: close\r\n\r\n"));
+    EXPECT_EQ(parse_response(socket.receive_all()).status, 200) << host;
+  }
+  // A page on evil.example whose name was rebound to 127.0.0.1 gets nothing.
+  for (const char* host : {"evil.example", "evil.example:9464", "127.0.0.1.evil.example", "127.0.0.1x"}) {
+    Socket socket(port);
+    ASSERT_TRUE(
+        socket.send(std::string("GET /api/topics HTTP/1.1\r\nHost: ") + host + "\r\nConnection: close\r\n\r\n"));
+    EXPECT_EQ(parse_response(socket.receive_all()).status, 403) << host;
+  }
+}
+
 TEST_F(ServeTest, RefusesANonLoopbackAddressWithoutAllowRemote) {
   ChildProcess serve({bin_dir() + "/shmsnap", "serve", "--listen", "0.0.0.0:0", "--prefix", prefix_});
   EXPECT_EQ(serve.wait_exit(patience), 2);
@@ -283,7 +300,7 @@ TEST_F(ServeTest, HostileClientsStayBoundedAndThePublisherKeepsPublishing) {
     std::vector<std::unique_ptr<Socket>> readers;
     for (int index = 0; index < 4; ++index) {
       readers.push_back(std::make_unique<Socket>(port, 4096));
-      ASSERT_TRUE(readers.back()->send("GET /events?topic=pose HTTP/1.1\r\nHost: x\r\n\r\n"));
+      ASSERT_TRUE(readers.back()->send("GET /events?topic=pose HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
     }
     EXPECT_TRUE(eventually([&] {
       return metric_value(http_get(port, "/metrics").body, "shmsnap_serve_slow_clients_dropped_total") >= 4;
