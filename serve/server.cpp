@@ -27,7 +27,7 @@ Endpoint to_endpoint(const net::ip::tcp::endpoint& endpoint) {
 struct Server::State {
   ServerContext context;
   FoxgloveChannels channels;
-  net::io_context io{1};
+  net::io_context io;  // the sampler thread posts into it, so no single-thread hint
   std::shared_ptr<Listener> http;
   std::shared_ptr<Listener> foxglove;
   std::unique_ptr<TopicSampler> sampler;

@@ -67,7 +67,7 @@ struct SubscriberMetrics::State {
   std::map<std::string, Topic> topics;  // daemon thread only
 
   ServerContext context;
-  net::io_context io{1};
+  net::io_context io;  // the owner's thread posts into it, so no single-thread hint
   std::shared_ptr<Listener> listener;
   std::thread thread;
 
