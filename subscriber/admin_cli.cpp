@@ -4,6 +4,7 @@
 
 #include "admin_commands.hpp"
 #include "recording_cli.hpp"
+#include "serve_command.hpp"
 #include "shmsnap/admin.hpp"
 
 namespace shmsnap::app {
@@ -168,6 +169,7 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   shm_rm_command->callback([&] { action = [&] { return shm_rm(shm, io); }; });
 
   recording::add_recording_commands(app, action, io);
+  serve::register_serve_command(app, action, io);
 
   if (const std::string unknown = unknown_command(app, args); !unknown.empty()) {
     io.err << "shmsnap: " << unknown << "\nRun with --help for more information." << std::endl;

@@ -21,6 +21,7 @@
 #include "shmsnap/poller.hpp"
 #include "shmsnap/schema_json.hpp"
 #include "shmsnap/subscriber.hpp"
+#include "subscriber_metrics.hpp"
 
 namespace shmsnap::app {
 namespace {
@@ -42,6 +43,8 @@ struct Settings {
   std::string prefix;
   std::vector<std::string> trust_owners;
   std::string log_level = default_log_level();
+  std::string metrics;  ///< HOST:PORT of a Prometheus /metrics endpoint; "" = none
+  bool metrics_allow_remote = false;
 };
 
 /// One followed topic and what the daemon learned about it.
@@ -89,6 +92,10 @@ void configure(CLI::App& app, Settings& settings) {
   app.add_option("--log-level", settings.log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(log_level_validator());
+  app.add_option("--metrics", settings.metrics,
+                 "serve Prometheus metrics (refreshes, skipped, stale, latency histogram) at http://HOST:PORT/metrics; "
+                 "prints 'metrics http=HOST:PORT' (with --json an {\"event\":\"metrics\"} object) once listening");
+  app.add_flag("--metrics-allow-remote", settings.metrics_allow_remote, "allow a non-loopback --metrics address");
   app.footer(std::string(exit_code_help));
 }
 
@@ -109,6 +116,17 @@ class Daemon {
       auto follower = std::make_unique<Follower>();
       follower->topic = topic;
       followers_.push_back(std::move(follower));
+    }
+    if (!settings.metrics.empty()) {
+      metrics_ = std::make_unique<serve::SubscriberMetrics>(serve::parse_endpoint(settings.metrics),
+                                                            settings.metrics_allow_remote, settings.id);
+      const serve::Endpoint bound = metrics_->endpoint();
+      const std::string address = bound.host + ":" + std::to_string(bound.port);
+      if (settings.json) {
+        emit(Json{{"event", "metrics"}, {"address", address}});
+      } else {
+        io_.out << "metrics http=" << address << std::endl;
+      }
     }
   }
 
@@ -187,6 +205,9 @@ class Daemon {
     });
     core.on_status([this, &follower](StatusEvent event, const UpdateInfo& info) { on_status(follower, event, info); });
     poller_.add(core);
+    if (metrics_) {
+      metrics_->record_attached(follower.topic, true);
+    }
     logger_.info("topic '{}': attached as '{}' to publisher pid {} (epoch {})", follower.topic, settings_.id,
                  core.publisher_pid(), core.info().epoch);
     if (settings_.json) {
@@ -241,6 +262,10 @@ class Daemon {
     if (!initial) {
       follower.latency.add(latency);
     }
+    if (metrics_) {
+      // The state found at attach was published before we looked: no latency.
+      metrics_->record_refresh(follower.topic, initial ? -1 : latency, info.skipped, info.stale);
+    }
     if (settings_.json) {
       Json line{{"topic", follower.topic}, {"seq", info.seq},         {"epoch", info.epoch},
                 {"latency_ns", latency},   {"skipped", info.skipped}, {"stale", info.stale}};
@@ -270,6 +295,9 @@ class Daemon {
   }
 
   void on_status(Follower& follower, StatusEvent event, const UpdateInfo& info) {
+    if (metrics_) {
+      metrics_->record_attached(follower.topic, event != StatusEvent::publisher_lost);
+    }
     const char* name = "";
     switch (event) {
       case StatusEvent::publisher_lost:
@@ -346,6 +374,7 @@ class Daemon {
   std::vector<std::unique_ptr<Follower>> followers_;  // outlive poller_: it holds their cores
   Poller poller_;
   std::int64_t last_activity_ns_ = 0;
+  std::unique_ptr<serve::SubscriberMetrics> metrics_;  // --metrics
 };
 
 }  // namespace

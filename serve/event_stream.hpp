@@ -1,0 +1,21 @@
+// EventStream: a Server-Sent Events response that pushes every sample to the
+// dashboard: "topics" (all topics, without values) and "value" (the selected
+// topic's decoded value when it changed). Writes are queued up to
+// Limits::max_send_buffer_bytes; a client that falls further behind, or whose
+// write stalls past Limits::write_timeout, is dropped rather than buffered.
+// I/O thread only.
+#pragma once
+
+#include <string>
+
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include "server_context.hpp"
+
+namespace shmsnap::serve {
+
+/// Sends the event-stream response headers on `stream` and starts pushing.
+void start_event_stream(boost::beast::tcp_stream stream, ConnectionSlot slot, ServerContext& context,
+                        std::string selected_topic);
+
+}  // namespace shmsnap::serve

@@ -1,0 +1,107 @@
+#include "router.hpp"
+
+#include "dashboard_assets.hpp"
+#include "request_query.hpp"
+
+namespace shmsnap::serve {
+namespace {
+
+Reply text_reply(unsigned status, std::string body) {
+  Reply reply;
+  reply.status = status;
+  reply.body = std::move(body);
+  return reply;
+}
+
+Reply json_reply(const nlohmann::ordered_json& value) {
+  Reply reply;
+  reply.content_type = "application/json";
+  // Replace, never throw, on invalid UTF-8 (char[N] fields are decoded already, but
+  // an outside string could still carry some).
+  reply.body = value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  return reply;
+}
+
+bool authorized(const Request& request, const std::map<std::string, std::string>& query, std::string_view token) {
+  if (token.empty()) {
+    return true;
+  }
+  constexpr std::string_view bearer = "Bearer ";
+  if (request.authorization.substr(0, bearer.size()) == bearer &&
+      token_matches(request.authorization.substr(bearer.size()), token)) {
+    return true;
+  }
+  // EventSource cannot set headers, so the page passes the token in the query.
+  const auto found = query.find("token");
+  return found != query.end() && token_matches(found->second, token);
+}
+
+}  // namespace
+
+Route route(const Request& request, const RouteContext& context) {
+  Route result;
+  if (request.method != "GET" && request.method != "HEAD") {
+    Reply reply = text_reply(405, "read-only server: only GET and HEAD\n");
+    reply.headers.emplace_back("Allow", "GET, HEAD");
+    result.reply = std::move(reply);
+    return result;
+  }
+  if (context.loopback_only && !host_is_loopback(request.host)) {
+    result.reply = text_reply(403, "Host '" + std::string(request.host) +
+                                       "' is not a loopback address; open http://127.0.0.1:PORT/ (or start the "
+                                       "server with --allow-remote)\n");
+    return result;
+  }
+  const std::string_view path = request.target.substr(0, request.target.find('?'));
+  if (const Asset* asset = find_asset(path == "/index.html" ? "/" : path)) {
+    Reply reply;
+    reply.content_type = std::string(asset->content_type);
+    reply.body = std::string(asset->body);
+    reply.headers.emplace_back("Cache-Control", "no-cache");
+    reply.headers.emplace_back("Content-Security-Policy",
+                               "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:");
+    result.reply = std::move(reply);
+    return result;
+  }
+  const auto query = query_parameters(request.target);
+  const bool data_route =
+      path == "/metrics" || path == "/events" || path == "/api/topics" || path.substr(0, 12) == "/api/topics/";
+  if (!data_route) {
+    result.reply = text_reply(404, "not found; try /, /metrics, /api/topics, /api/topics/TOPIC or /events\n");
+    return result;
+  }
+  if (!authorized(request, query, context.token)) {
+    Reply reply = text_reply(401, "this server needs its token: 'Authorization: Bearer TOKEN' or ?token=TOKEN\n");
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+    result.reply = std::move(reply);
+    return result;
+  }
+  if (!context.model || context.stats == nullptr) {
+    result.reply = text_reply(503, "no sample yet\n");
+    return result;
+  }
+  if (path == "/metrics") {
+    Reply reply;
+    reply.content_type = metrics_content_type;
+    reply.body = render_metrics(*context.model, *context.stats);
+    result.reply = std::move(reply);
+  } else if (path == "/events") {
+    result.event_stream = true;
+    const auto topic = query.find("topic");
+    result.selected_topic = topic == query.end() ? std::string() : topic->second;
+  } else if (path == "/api/topics") {
+    result.reply = json_reply(topics_json(*context.model));
+  } else {
+    const std::string name = percent_decode(path.substr(12));
+    if (const TopicState* topic = context.model->find(name)) {
+      result.reply = json_reply(detail_json(*topic));
+    } else {
+      result.reply = text_reply(
+          404, "no topic '" + name + "' under prefix '" + context.model->prefix + "'; /api/topics lists them\n");
+    }
+  }
+  return result;
+}
+
+}  // namespace shmsnap::serve

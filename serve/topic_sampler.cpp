@@ -1,0 +1,226 @@
+#include "topic_sampler.hpp"
+
+#include <unistd.h>
+
+#include <optional>
+
+#include "shmsnap/admin.hpp"
+#include "shmsnap/clock.hpp"
+#include "shmsnap/error.hpp"
+#include "shmsnap/names.hpp"
+#include "shmsnap/region.hpp"
+#include "shmsnap/schema_json.hpp"
+#include "shmsnap/subscriber.hpp"
+
+namespace shmsnap::serve {
+namespace {
+
+// New topics show up within this many samples; reopening also follows a region
+// that a successor publisher re-created under the same name.
+constexpr std::uint64_t rescan_every = 5;
+// A topic whose subscriber could not attach is tried again after this long.
+constexpr std::int64_t attach_backoff_ns = 2'000'000'000;
+
+double seconds_between(std::int64_t earlier_ns, std::int64_t later_ns) {
+  return static_cast<double>(later_ns - earlier_ns) / 1e9;
+}
+
+}  // namespace
+
+struct TopicSampler::Follower {
+  std::string topic;
+  std::string region_name;  // "/<prefix>.<topic>"
+  std::optional<RegionReader> reader;
+  std::string reader_problem;
+  std::unique_ptr<SubscriberCore> subscriber;
+  std::string subscriber_problem;
+  std::int64_t next_attach_ns = 0;
+  std::unique_ptr<SnapshotCodec> codec;
+  std::string codec_descriptor;
+  nlohmann::ordered_json value;
+  std::uint64_t value_seq = 0;
+  std::uint64_t value_epoch = 0;
+  std::int64_t value_publish_ts_ns = 0;
+  // Publish rate: the published counter at the previous sample.
+  std::uint64_t rate_epoch = 0;
+  std::uint64_t rate_published = 0;
+  std::int64_t rate_sampled_ns = 0;
+  double rate_hz = 0;
+};
+
+TopicSampler::TopicSampler(std::string_view prefix, std::chrono::milliseconds period, Listener listener)
+    : prefix_(resolve_prefix(prefix)),
+      period_(period),
+      listener_(std::move(listener)),
+      latest_(std::make_shared<const ModelSnapshot>(ModelSnapshot{.prefix = prefix_})) {
+  thread_ = std::thread([this] { run(); });
+}
+
+TopicSampler::~TopicSampler() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+std::shared_ptr<const ModelSnapshot> TopicSampler::latest() const {
+  const std::lock_guard lock(mutex_);
+  return latest_;
+}
+
+void TopicSampler::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    std::shared_ptr<const ModelSnapshot> snapshot = sample();
+    if (listener_) {
+      listener_(snapshot);
+    }
+    lock.lock();
+    latest_ = std::move(snapshot);
+    wake_.wait_for(lock, period_, [this] { return stopping_; });
+  }
+  lock.unlock();
+  followers_.clear();  // BYE from every subscriber on this thread, which used them
+}
+
+std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
+  const bool rescan = sample_number_ % rescan_every == 0;
+  ++sample_number_;
+  if (rescan) {
+    std::vector<std::string> names;
+    try {
+      names = admin::find_topics(prefix_);
+    } catch (const Error&) {
+      names.clear();  // /dev/shm unreadable: show nothing rather than stop serving
+    }
+    std::map<std::string, std::unique_ptr<Follower>> kept;
+    for (const std::string& name : names) {
+      auto found = followers_.find(name);
+      std::unique_ptr<Follower> follower;
+      if (found != followers_.end()) {
+        follower = std::move(found->second);
+      } else {
+        follower = std::make_unique<Follower>();
+        follower->topic = name;
+        follower->region_name = TopicNames(prefix_, name).region();
+      }
+      follower->reader.reset();
+      try {
+        follower->reader.emplace(RegionReader::open(follower->region_name));
+        follower->reader_problem.clear();
+      } catch (const Error& error) {
+        follower->reader_problem = error.what();
+      }
+      kept.emplace(name, std::move(follower));
+    }
+    followers_ = std::move(kept);  // topics whose region is gone drop their subscriber here
+  }
+
+  auto snapshot = std::make_shared<ModelSnapshot>();
+  snapshot->prefix = prefix_;
+  snapshot->sample_number = sample_number_;
+  snapshot->sampled_realtime_ns = realtime_ns();
+  const std::int64_t now_ns = monotonic_ns();
+  for (auto& [name, follower_pointer] : followers_) {
+    Follower& follower = *follower_pointer;
+    TopicState topic;
+    topic.name = name;
+    topic.region = "/dev/shm" + follower.region_name;
+    if (!follower.reader) {
+      topic.problem = follower.reader_problem;
+      topic.stale = true;
+      snapshot->topics.push_back(std::move(topic));
+      continue;
+    }
+    const RegionReader& reader = *follower.reader;
+    const auto& header = reader.header();
+    topic.valid = true;
+    topic.schema_name = std::string(reader.schema_name());
+    topic.schema_version = header.schema_version;
+    topic.descriptor = std::string(reader.descriptor());
+    topic.publisher_pid = reader.publisher_pid();
+    topic.publisher_up = reader.publisher_alive() && !reader.closed();
+    topic.epoch = reader.epoch();
+    topic.seq = reader.latest_seq();
+    topic.published_total = header.published_count.load(std::memory_order_relaxed);
+    topic.coalesced_total = header.coalesced_count.load(std::memory_order_relaxed);
+    const std::int64_t heartbeat_ns = header.heartbeat_ns.load(std::memory_order_relaxed);
+    if (heartbeat_ns > 0) {
+      topic.heartbeat_age_seconds = seconds_between(heartbeat_ns, now_ns);
+    }
+    for (const SubscriberRow& row : reader.subscribers()) {
+      topic.notified_total += row.notified;
+      topic.subscribers.push_back({row.id, row.pid, row.alive, row.notified, row.coalesced});
+    }
+    SnapshotMeta meta;
+    std::byte first_byte{};
+    std::uint64_t ignored_retries = 0;
+    if (reader.try_read(std::span<std::byte>(&first_byte, 1), meta, ignored_retries) == ReadStatus::ok) {
+      topic.snapshot_age_seconds = seconds_between(meta.publish_ts_ns, now_ns);
+    }
+
+    if (follower.rate_epoch == topic.epoch && follower.rate_sampled_ns != 0 && now_ns > follower.rate_sampled_ns &&
+        topic.published_total >= follower.rate_published) {
+      follower.rate_hz = static_cast<double>(topic.published_total - follower.rate_published) /
+                         seconds_between(follower.rate_sampled_ns, now_ns);
+    } else {
+      follower.rate_hz = 0;
+    }
+    follower.rate_epoch = topic.epoch;
+    follower.rate_published = topic.published_total;
+    follower.rate_sampled_ns = now_ns;
+    topic.publish_rate_hz = topic.publisher_up ? follower.rate_hz : 0.0;
+
+    // Follow the topic as a subscriber while it has a live publisher; the
+    // subscriber re-attaches to a successor by itself.
+    if (!follower.subscriber && topic.publisher_up && now_ns >= follower.next_attach_ns) {
+      try {
+        follower.subscriber =
+            std::make_unique<SubscriberCore>(name, nullptr,
+                                             SubscriberOptions{.prefix = prefix_,
+                                                               .id = "serve-" + std::to_string(::getpid()),
+                                                               .attach_timeout = std::chrono::milliseconds(500)});
+        follower.subscriber_problem.clear();
+      } catch (const Error& error) {
+        follower.subscriber_problem = error.what();
+        follower.next_attach_ns = now_ns + attach_backoff_ns;
+      }
+    }
+    if (follower.subscriber) {
+      SubscriberCore& subscriber = *follower.subscriber;
+      (void)subscriber.poll();
+      const UpdateInfo& info = subscriber.info();
+      if (subscriber.has_value() && (info.seq != follower.value_seq || info.epoch != follower.value_epoch)) {
+        try {
+          if (!follower.codec || follower.codec_descriptor != subscriber.descriptor()) {
+            follower.codec = std::make_unique<SnapshotCodec>(subscriber.descriptor());
+            follower.codec_descriptor = subscriber.descriptor();
+          }
+          follower.value = follower.codec->decode_ordered(subscriber.bytes());
+          follower.subscriber_problem.clear();
+        } catch (const Error& error) {
+          follower.value = nullptr;
+          follower.subscriber_problem = error.what();
+        }
+        follower.value_seq = info.seq;
+        follower.value_epoch = info.epoch;
+        follower.value_publish_ts_ns = info.publish_ts_ns;
+      }
+      topic.read_retries = subscriber.stats().retries;
+      topic.stale = subscriber.stale() || !topic.publisher_up;
+    } else {
+      topic.stale = !topic.publisher_up;
+    }
+    topic.problem = follower.subscriber_problem;
+    topic.value = follower.value;
+    topic.value_seq = follower.value_seq;
+    topic.value_publish_ts_ns = follower.value_publish_ts_ns;
+    snapshot->topics.push_back(std::move(topic));
+  }
+  return snapshot;
+}
+
+}  // namespace shmsnap::serve

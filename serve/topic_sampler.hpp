@@ -1,0 +1,59 @@
+// TopicSampler: the server's only reader of shared memory. Its own thread scans the
+// prefix for topics, reads each region's header and subscriber table (RegionReader),
+// and follows each live topic as an ordinary conflating subscriber (SubscriberCore
+// with schema == nullptr) whose bytes SnapshotCodec decodes. It never blocks a
+// publisher: a full notify queue only makes the publisher coalesce. Every period it
+// publishes an immutable ModelSnapshot: latest() from any thread, and a listener
+// called on the sampler thread (which must only hand the snapshot on, e.g. post it).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "topic_model.hpp"
+
+namespace shmsnap::serve {
+
+class TopicSampler {
+ public:
+  using Listener = std::function<void(std::shared_ptr<const ModelSnapshot>)>;
+
+  /// Validates `prefix` (resolved like the other tools) and starts the thread.
+  /// Throws Error{invalid_argument} for a bad prefix.
+  TopicSampler(std::string_view prefix, std::chrono::milliseconds period, Listener listener);
+  /// Stops the thread; the followed topics' subscribers say BYE and unlink their queues.
+  ~TopicSampler();
+  TopicSampler(const TopicSampler&) = delete;
+  TopicSampler& operator=(const TopicSampler&) = delete;
+
+  /// The newest sample (never null: an empty one before the first). Any thread.
+  [[nodiscard]] std::shared_ptr<const ModelSnapshot> latest() const;
+  /// The resolved prefix.
+  [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
+
+ private:
+  struct Follower;
+
+  void run();
+  std::shared_ptr<const ModelSnapshot> sample();
+
+  std::string prefix_;
+  std::chrono::milliseconds period_;
+  Listener listener_;
+  std::map<std::string, std::unique_ptr<Follower>> followers_;  // sampler thread only
+  std::uint64_t sample_number_ = 0;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::shared_ptr<const ModelSnapshot> latest_;
+  std::thread thread_;
+};
+
+}  // namespace shmsnap::serve

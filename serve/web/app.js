@@ -1,0 +1,195 @@
+// shmsnap serve dashboard: follows /events (Server-Sent Events) and renders the
+// topic list, the selected topic's decoded value and small plots of its numeric
+// fields over the last minute. No libraries: plain DOM and canvas.
+'use strict';
+
+const token = new URLSearchParams(location.search).get('token');
+const withToken = (url) => (token ? url + (url.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token) : url);
+const plotWindowMs = 60000;
+const maxPlots = 12;
+
+let selected = decodeURIComponent(location.hash.slice(1)) || null;
+let source = null;
+let history = new Map();  // field path -> [[time ms, number], ...]
+let lastValues = new Map();
+let lastTopics = [];
+
+document.getElementById('metrics-link').href = withToken('metrics');
+document.getElementById('api-link').href = withToken('api/topics');
+
+function el(tag, text, attributes) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [key, value] of Object.entries(attributes || {})) node.setAttribute(key, value);
+  return node;
+}
+
+function ageText(seconds) {
+  if (seconds === null || seconds === undefined) return 'never';
+  if (seconds < 1) return (seconds * 1000).toFixed(0) + ' ms';
+  if (seconds < 120) return seconds.toFixed(1) + ' s';
+  return (seconds / 60).toFixed(0) + ' min';
+}
+
+function rateText(hz) {
+  return hz >= 100 ? hz.toFixed(0) + ' Hz' : hz.toFixed(1) + ' Hz';
+}
+
+function connect() {
+  if (source) source.close();
+  const url = '/events' + (selected ? '?topic=' + encodeURIComponent(selected) : '');
+  source = new EventSource(withToken(url));
+  const badge = document.getElementById('connection');
+  source.onopen = () => { badge.textContent = 'connected'; badge.dataset.state = 'connected'; };
+  source.onerror = () => { badge.textContent = 'disconnected'; badge.dataset.state = 'disconnected'; };
+  source.addEventListener('topics', (event) => renderTopics(JSON.parse(event.data)));
+  source.addEventListener('value', (event) => renderValue(JSON.parse(event.data)));
+}
+
+function select(topic) {
+  if (topic === selected) return;
+  selected = topic;
+  history = new Map();
+  lastValues = new Map();
+  history.clear();
+  location.hash = encodeURIComponent(topic);
+  document.querySelector('#fields tbody').replaceChildren();
+  document.getElementById('plots').replaceChildren();
+  connect();
+  renderTopics({ prefix: document.getElementById('prefix').dataset.prefix, topics: lastTopics });
+}
+
+function renderTopics(model) {
+  lastTopics = model.topics;
+  const prefix = document.getElementById('prefix');
+  prefix.dataset.prefix = model.prefix;
+  prefix.textContent = 'prefix ' + model.prefix;
+  const body = document.querySelector('#topics tbody');
+  const rows = [];
+  for (const topic of model.topics) {
+    const state = topic.stale ? 'stale' : 'live';
+    const row = el('tr', null, { 'data-topic': topic.topic, 'data-state': state });
+    if (topic.topic === selected) row.classList.add('selected');
+    row.append(el('td', topic.topic));
+    const badgeCell = el('td');
+    badgeCell.append(el('span', state, { class: 'badge', 'data-state': state }));
+    row.append(badgeCell);
+    row.append(el('td', topic.valid ? topic.schema + ' v' + topic.schema_version : 'invalid region'));
+    row.append(el('td', topic.publisher_pid, { class: 'number' }));
+    row.append(el('td', topic.epoch, { class: 'number' }));
+    row.append(el('td', topic.seq, { class: 'number', 'data-column': 'seq' }));
+    row.append(el('td', rateText(topic.publish_rate_hz), { class: 'number' }));
+    row.append(el('td', ageText(topic.snapshot_age_seconds), { class: 'number' }));
+    row.append(el('td', ageText(topic.heartbeat_age_seconds), { class: 'number' }));
+    row.append(el('td', topic.subscribers.length, { class: 'number' }));
+    row.title = topic.problem || '';
+    row.addEventListener('click', () => select(topic.topic));
+    rows.push(row);
+  }
+  body.replaceChildren(...rows);
+  document.getElementById('no-topics').hidden = model.topics.length > 0;
+  if (!selected && model.topics.length > 0) select(model.topics[0].topic);
+  const current = model.topics.find((topic) => topic.topic === selected);
+  document.getElementById('detail').hidden = !current;
+  if (current) renderDetail(current);
+}
+
+function renderDetail(topic) {
+  document.getElementById('detail-title').textContent = topic.topic;
+  const badge = document.getElementById('detail-state');
+  badge.textContent = topic.stale ? 'stale' : 'live';
+  badge.dataset.state = topic.stale ? 'stale' : 'live';
+  const rows = topic.subscribers.map((subscriber) => {
+    const row = el('tr', null, { 'data-subscriber': subscriber.id });
+    row.append(el('td', subscriber.id), el('td', subscriber.pid, { class: 'number' }),
+      el('td', subscriber.alive ? 'yes' : 'no'), el('td', subscriber.notified, { class: 'number' }),
+      el('td', subscriber.coalesced, { class: 'number' }));
+    return row;
+  });
+  document.querySelector('#subscribers tbody').replaceChildren(...rows);
+}
+
+// Scalars by dotted path; an array of scalars stays one line (but short numeric
+// arrays also plot element by element).
+function flatten(value, path, out) {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, member] of Object.entries(value)) flatten(member, path ? path + '.' + key : key, out);
+  } else if (Array.isArray(value) && value.some((element) => element !== null && typeof element === 'object')) {
+    value.forEach((element, index) => flatten(element, path + '[' + index + ']', out));
+  } else {
+    out.push([path, value]);
+  }
+}
+
+function renderValue(message) {
+  if (message.topic !== selected) return;
+  document.getElementById('detail-seq').textContent = message.missing ? '(gone)' : 'seq ' + message.seq +
+    ', epoch ' + message.epoch + (message.stale ? ', stale' : '');
+  if (message.missing || message.value === null || message.value === undefined) return;
+  const fields = [];
+  flatten(message.value, '', fields);
+  const now = Date.now();
+  const body = document.querySelector('#fields tbody');
+  const rows = fields.map(([path, value]) => {
+    const text = JSON.stringify(value);
+    const cell = el('td', text, { 'data-field': path });
+    if (lastValues.has(path) && lastValues.get(path) !== text) cell.classList.add('changed');
+    lastValues.set(path, text);
+    const row = el('tr');
+    row.append(el('td', path), cell);
+    return row;
+  });
+  body.replaceChildren(...rows);
+  if (message.stale) return;
+  for (const [path, value] of fields) {
+    if (typeof value !== 'number') continue;
+    if (!history.has(path) && history.size >= maxPlots) continue;
+    const points = history.get(path) || [];
+    points.push([now, value]);
+    while (points.length && points[0][0] < now - plotWindowMs) points.shift();
+    history.set(path, points);
+  }
+  drawPlots(now);
+}
+
+function drawPlots(now) {
+  const container = document.getElementById('plots');
+  for (const [path, points] of history) {
+    let plot = container.querySelector('[data-plot="' + CSS.escape(path) + '"]');
+    if (!plot) {
+      plot = el('div', null, { class: 'plot', 'data-plot': path });
+      const label = el('div', null, { class: 'label' });
+      label.append(el('span', path), el('span', ''));
+      const canvas = el('canvas', null, { width: 580, height: 140 });
+      plot.append(label, canvas);
+      container.append(plot);
+    }
+    const canvas = plot.querySelector('canvas');
+    const context = canvas.getContext('2d');
+    const width = canvas.width;
+    const height = canvas.height;
+    context.clearRect(0, 0, width, height);
+    if (points.length === 0) continue;
+    let low = Infinity;
+    let high = -Infinity;
+    for (const [, value] of points) { low = Math.min(low, value); high = Math.max(high, value); }
+    if (high === low) { high += 1; low -= 1; }
+    plot.querySelector('.label span:last-child').textContent = points[points.length - 1][1].toPrecision(6);
+    context.strokeStyle = '#e3e5ea';
+    context.beginPath();
+    context.moveTo(0, height - 1);
+    context.lineTo(width, height - 1);
+    context.stroke();
+    context.strokeStyle = '#2f5fd0';
+    context.lineWidth = 2;
+    context.beginPath();
+    points.forEach(([time, value], index) => {
+      const x = width - ((now - time) / plotWindowMs) * width;
+      const y = height - 6 - ((value - low) / (high - low)) * (height - 12);
+      if (index === 0) context.moveTo(x, y); else context.lineTo(x, y);
+    });
+    context.stroke();
+  }
+}
+
+connect();

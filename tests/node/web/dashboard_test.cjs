@@ -1,0 +1,65 @@
+// The dashboard in headless Chromium (playwright-core): the page loads, a topic
+// that starts publishing appears, its value changes, a killed publisher shows as
+// stale. Writes a screenshot to $SHMSNAP_SCREENSHOT (or the build directory).
+// Every wait has a deadline; run by ctest (tests/integration/serve.cmake).
+'use strict';
+const { chromium } = require('playwright-core');
+const { cleanUp, patienceMs, startPublisher, startServe } = require('./support.cjs');
+
+async function main() {
+  let browser;
+  try {
+  const serve = await startServe(['--sample-ms', '100']);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      // playwright gives every launch a fresh temporary profile (--user-data-dir).
+      '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.setDefaultTimeout(patienceMs);
+  await page.goto(`http://${serve.http}/`);
+  await page.waitForSelector('#connection[data-state="connected"]');
+  await page.waitForSelector('#no-topics:not([hidden])');
+  console.log('page loaded, no topics yet');
+
+  await startPublisher('robot_pose', 'robot.pose', 50);
+  const health = await startPublisher('service_health', 'service.health', 20);
+  await startPublisher('quote_book', 'market.quote_book', 200);
+  await page.waitForSelector('tr[data-topic="robot_pose"][data-state="live"]');
+  await page.waitForSelector('tr[data-topic="service_health"][data-state="live"]');
+  console.log('published topics appeared');
+
+  await page.click('tr[data-topic="robot_pose"]');
+  const field = 'td[data-field="position.x"]';
+  await page.waitForSelector(field);
+  const first = await page.textContent(field);
+  await page.waitForFunction(([selector, before]) => {
+    const cell = document.querySelector(selector);
+    return cell && cell.textContent !== before;
+  }, [field, first]);
+  console.log('value changed from', first);
+
+  health.kill('SIGKILL');
+  await page.waitForSelector('tr[data-topic="service_health"][data-state="stale"]');
+  console.log('killed publisher shown as stale');
+
+  // Let the plots gather a few seconds of points (a condition, not a sleep).
+  await page.waitForFunction(() => {
+    const match = /seq (\d+)/.exec(document.getElementById('detail-seq').textContent);
+    return match && Number(match[1]) > 250 && document.querySelectorAll('#plots canvas').length >= 4;
+  });
+  const screenshot = process.env.SHMSNAP_SCREENSHOT || 'dashboard.png';
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log('screenshot', screenshot);
+  } finally {
+    if (browser) await browser.close();
+    await cleanUp();
+  }
+  console.log('PASS');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,120 @@
+// The pure parts of shmsnap serve, in-process: query parsing, the token and Host
+// checks, the router's answers, and the Foxglove message parser and encoder.
+#include <gtest/gtest.h>
+
+#include "foxglove_protocol.hpp"
+#include "request_query.hpp"
+#include "router.hpp"
+#include "serve_options.hpp"
+#include "shmsnap/error.hpp"
+
+namespace shmsnap::serve {
+namespace {
+
+TEST(ServeQuery, DecodesParametersAndKeepsMalformedEscapes) {
+  const auto parameters = query_parameters("/events?topic=a%2Eb&token=x+y&bad=%zz&flag");
+  EXPECT_EQ(parameters.at("topic"), "a.b");
+  EXPECT_EQ(parameters.at("token"), "x y");
+  EXPECT_EQ(parameters.at("bad"), "%zz");
+  EXPECT_EQ(parameters.at("flag"), "");
+  EXPECT_TRUE(query_parameters("/metrics").empty());
+}
+
+TEST(ServeQuery, TokenMatchesOnlyTheExactToken) {
+  EXPECT_TRUE(token_matches("s3cret", "s3cret"));
+  EXPECT_FALSE(token_matches("s3cre", "s3cret"));
+  EXPECT_FALSE(token_matches("s3cretX", "s3cret"));
+  EXPECT_FALSE(token_matches("", ""));
+}
+
+TEST(ServeQuery, LoopbackHosts) {
+  for (const char* host : {"127.0.0.1", "127.0.0.1:9464", "localhost", "localhost:1", "[::1]", "[::1]:8765"}) {
+    EXPECT_TRUE(host_is_loopback(host)) << host;
+  }
+  for (const char* host : {"", "evil.example", "127.0.0.1.evil", "127.0.0", "[::1]x", "10.0.0.1", "localhost.evil"}) {
+    EXPECT_FALSE(host_is_loopback(host)) << host;
+  }
+}
+
+TEST(ServeOptions, EndpointsAndTheLoopbackDefault) {
+  EXPECT_EQ(parse_endpoint("127.0.0.1:9464").port, 9464);
+  EXPECT_EQ(parse_endpoint("[::1]:80").host, "::1");
+  EXPECT_EQ(parse_endpoint(":9").host, "127.0.0.1");
+  for (const char* bad : {"", "9464", "host:1", "1.2.3.4:99999", "::1:80", "[::1]80"}) {
+    EXPECT_THROW((void)parse_endpoint(bad), Error) << bad;
+  }
+  Options options;
+  options.listen = parse_endpoint("0.0.0.0:9464");
+  EXPECT_THROW(validate(options), Error);
+  options.allow_remote = true;
+  EXPECT_NO_THROW(validate(options));
+  options.token = "has space";
+  EXPECT_THROW(validate(options), Error);
+}
+
+TEST(ServeRouter, ReadOnlyTokenAndTopics) {
+  auto model = std::make_shared<ModelSnapshot>();
+  model->prefix = "p";
+  TopicState topic;
+  topic.name = "pose";
+  topic.valid = true;
+  topic.value = {{"x", 1.5}};
+  topic.value_seq = 3;
+  model->topics.push_back(topic);
+  ServerStats stats;
+  const RouteContext open{model, &stats, "", true};
+  const RouteContext guarded{model, &stats, "t0k", true};
+  const auto status = [](const Route& route) { return route.reply ? route.reply->status : 0U; };
+
+  EXPECT_EQ(status(route({"POST", "/metrics", "", "127.0.0.1"}, open)), 405U);
+  EXPECT_EQ(status(route({"GET", "/metrics", "", "evil.example"}, open)), 403U);
+  EXPECT_EQ(status(route({"GET", "/", "", "localhost"}, guarded)), 200U);
+  EXPECT_EQ(status(route({"GET", "/api/topics", "", "localhost"}, guarded)), 401U);
+  EXPECT_EQ(status(route({"GET", "/api/topics", "Bearer t0k", "localhost"}, guarded)), 200U);
+  EXPECT_EQ(status(route({"GET", "/api/topics/nothing", "", "localhost"}, open)), 404U);
+  const Route detail = route({"GET", "/api/topics/pose", "", "localhost"}, open);
+  ASSERT_EQ(status(detail), 200U);
+  EXPECT_NE(detail.reply->body.find("\"value\":{\"x\":1.5}"), std::string::npos);
+  const Route metrics = route({"GET", "/metrics?token=t0k", "", "localhost"}, guarded);
+  ASSERT_EQ(status(metrics), 200U);
+  EXPECT_NE(metrics.reply->body.find("shmsnap_topic_region_valid{prefix=\"p\",topic=\"pose\"} 1"), std::string::npos);
+  const Route events = route({"GET", "/events?topic=pose", "", "localhost"}, open);
+  EXPECT_TRUE(events.event_stream);
+  EXPECT_EQ(events.selected_topic, "pose");
+}
+
+TEST(FoxgloveProtocol, ParsesSubscribeAndUnsubscribe) {
+  const auto subscribe =
+      foxglove::parse_client_message(R"({"op":"subscribe","subscriptions":[{"id":4,"channelId":2}]})");
+  ASSERT_EQ(subscribe.kind, foxglove::ClientMessage::Kind::subscribe);
+  ASSERT_EQ(subscribe.subscriptions.size(), 1U);
+  EXPECT_EQ(subscribe.subscriptions[0], std::make_pair(4U, 2U));
+  const auto unsubscribe = foxglove::parse_client_message(R"({"op":"unsubscribe","subscriptionIds":[4,5]})");
+  ASSERT_EQ(unsubscribe.kind, foxglove::ClientMessage::Kind::unsubscribe);
+  EXPECT_EQ(unsubscribe.subscription_ids, (std::vector<std::uint32_t>{4, 5}));
+}
+
+TEST(FoxgloveProtocol, RefusesBadMessagesWithAReason) {
+  for (const char* text : {"", "[]", "{}", R"({"op":3})", R"({"op":"subscribe"})",
+                           R"({"op":"subscribe","subscriptions":[{"id":-1,"channelId":1}]})",
+                           R"({"op":"subscribe","subscriptions":[{"id":4294967296,"channelId":1}]})",
+                           R"({"op":"unsubscribe","subscriptionIds":["a"]})"}) {
+    const auto message = foxglove::parse_client_message(text);
+    EXPECT_EQ(message.kind, foxglove::ClientMessage::Kind::invalid) << text;
+    EXPECT_FALSE(message.problem.empty());
+  }
+  EXPECT_EQ(foxglove::parse_client_message(R"({"op":"advertise","channels":[]})").kind,
+            foxglove::ClientMessage::Kind::unsupported);
+}
+
+TEST(FoxgloveProtocol, MessageDataLayout) {
+  const std::string frame = foxglove::message_data(0x01020304, 0x1122334455667788ULL, "{}");
+  ASSERT_EQ(frame.size(), 1U + 4 + 8 + 2);
+  EXPECT_EQ(frame[0], '\x01');
+  EXPECT_EQ(frame.substr(1, 4), std::string("\x04\x03\x02\x01", 4));
+  EXPECT_EQ(frame.substr(5, 8), std::string("\x88\x77\x66\x55\x44\x33\x22\x11", 8));
+  EXPECT_EQ(frame.substr(13), "{}");
+}
+
+}  // namespace
+}  // namespace shmsnap::serve
