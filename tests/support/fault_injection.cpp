@@ -3,7 +3,7 @@
 // $SHMSNAP_FAULT_KILL_MID_WRITE_AT, so fault tests can kill a publisher mid-write.
 #include <cstdlib>
 
-#include "../../lib/src/fault_injection.hpp"
+#include "system/fault_injection.hpp"
 
 namespace shmsnap::detail {
 

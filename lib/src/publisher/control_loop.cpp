@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <array>
 
-#include "../log.hpp"
-#include "publisher_state.hpp"
+#include "publisher/publisher_state.hpp"
 #include "shmsnap/clock.hpp"
+#include "system/log.hpp"
 
 namespace shmsnap {
 namespace {

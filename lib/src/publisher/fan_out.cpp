@@ -2,9 +2,9 @@
 // the notifier thread (FanOut), never blocking and never taking a lock; and the
 // EPOCH notice to a dead predecessor's subscribers at create().
 
-#include "../log.hpp"
-#include "../process.hpp"
-#include "publisher_state.hpp"
+#include "publisher/publisher_state.hpp"
+#include "system/log.hpp"
+#include "system/process.hpp"
 
 namespace shmsnap {
 namespace {

@@ -11,11 +11,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "../fault_injection.hpp"
-#include "../log.hpp"
-#include "publisher_state.hpp"
+#include "publisher/publisher_state.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
+#include "system/fault_injection.hpp"
+#include "system/log.hpp"
 
 namespace shmsnap {
 namespace {

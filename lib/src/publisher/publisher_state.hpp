@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "../region_writer.hpp"
-#include "fan_out_table.hpp"
+#include "publisher/fan_out_table.hpp"
+#include "region/region_writer.hpp"
 #include "shmsnap/message_queue.hpp"
 #include "shmsnap/names.hpp"
 #include "shmsnap/protocol.hpp"

@@ -8,11 +8,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "../log.hpp"
-#include "../process.hpp"
-#include "publisher_state.hpp"
+#include "publisher/publisher_state.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/seqlock.hpp"
+#include "system/log.hpp"
+#include "system/process.hpp"
 
 namespace shmsnap {
 namespace {

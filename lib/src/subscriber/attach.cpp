@@ -11,12 +11,12 @@
 #include <random>
 #include <thread>
 
-#include "../log.hpp"
-#include "../process.hpp"
 #include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/protocol.hpp"
-#include "subscriber_state.hpp"
+#include "subscriber/subscriber_state.hpp"
+#include "system/log.hpp"
+#include "system/process.hpp"
 
 namespace shmsnap {
 namespace {

@@ -5,10 +5,10 @@
 
 #include <algorithm>
 
-#include "../log.hpp"
-#include "../process.hpp"
 #include "shmsnap/clock.hpp"
-#include "subscriber_state.hpp"
+#include "subscriber/subscriber_state.hpp"
+#include "system/log.hpp"
+#include "system/process.hpp"
 
 namespace shmsnap {
 namespace {

@@ -7,10 +7,10 @@
 #include <array>
 #include <thread>
 
-#include "../log.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/protocol.hpp"
-#include "subscriber_state.hpp"
+#include "subscriber/subscriber_state.hpp"
+#include "system/log.hpp"
 
 namespace shmsnap {
 namespace {

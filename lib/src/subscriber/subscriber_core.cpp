@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "shmsnap/clock.hpp"
-#include "subscriber_state.hpp"
+#include "subscriber/subscriber_state.hpp"
 
 namespace shmsnap {
 

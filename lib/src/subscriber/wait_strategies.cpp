@@ -7,7 +7,7 @@
 #include <array>
 
 #include "shmsnap/clock.hpp"
-#include "subscriber_state.hpp"
+#include "subscriber/subscriber_state.hpp"
 
 namespace shmsnap {
 namespace {

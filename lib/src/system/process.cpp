@@ -1,4 +1,4 @@
-#include "process.hpp"
+#include "system/process.hpp"
 
 #include <poll.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "shared_memory.hpp"
+#include "region/shared_memory.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -11,7 +11,7 @@
 #include <ctime>
 #include <utility>
 
-#include "os_error.hpp"
+#include "system/os_error.hpp"
 
 namespace shmsnap::detail {
 namespace {

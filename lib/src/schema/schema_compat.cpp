@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "schema_descriptor.hpp"
+#include "schema/schema_descriptor.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/schema.hpp"
 

@@ -12,7 +12,7 @@
 #include <set>
 #include <utility>
 
-#include "schema_descriptor.hpp"
+#include "schema/schema_descriptor.hpp"
 #include "shmsnap/error.hpp"
 
 namespace shmsnap {

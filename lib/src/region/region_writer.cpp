@@ -1,4 +1,4 @@
-#include "region_writer.hpp"
+#include "region/region_writer.hpp"
 
 #include <unistd.h>
 
@@ -9,12 +9,12 @@
 #include <thread>
 #include <utility>
 
-#include "log.hpp"
-#include "process.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
 #include "shmsnap/region.hpp"
+#include "system/log.hpp"
+#include "system/process.hpp"
 
 namespace shmsnap::detail {
 namespace {

@@ -7,8 +7,8 @@
 #include <array>
 #include <cerrno>
 
-#include "os_error.hpp"
 #include "shmsnap/clock.hpp"
+#include "system/os_error.hpp"
 
 namespace shmsnap {
 

@@ -12,7 +12,7 @@
 #include <ctime>
 #include <thread>
 
-#include "os_error.hpp"
+#include "system/os_error.hpp"
 
 namespace shmsnap {
 namespace {

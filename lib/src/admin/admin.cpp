@@ -15,12 +15,12 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "os_error.hpp"
-#include "process.hpp"
-#include "shared_memory.hpp"
+#include "region/shared_memory.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
 #include "shmsnap/region.hpp"
+#include "system/os_error.hpp"
+#include "system/process.hpp"
 
 namespace shmsnap::admin {
 namespace {

@@ -1,4 +1,4 @@
-#include "log.hpp"
+#include "system/log.hpp"
 
 #include <cstdlib>
 

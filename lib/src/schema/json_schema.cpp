@@ -7,7 +7,7 @@
 #include <limits>
 #include <string>
 
-#include "schema_descriptor.hpp"
+#include "schema/schema_descriptor.hpp"
 
 namespace shmsnap {
 

@@ -9,10 +9,10 @@
 #include <cstring>
 #include <thread>
 
-#include "process.hpp"
-#include "shared_memory.hpp"
+#include "region/shared_memory.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/printable.hpp"
+#include "system/process.hpp"
 
 // TSan's interface for the zero-copy visitor (see IgnoreRacesInVisitor below).
 #if defined(__has_feature)

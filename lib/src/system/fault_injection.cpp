@@ -2,7 +2,7 @@
 // a test executable that links tests/support/fault_injection.cpp (which reads
 // $SHMSNAP_FAULT_KILL_MID_WRITE_AT) gets its definition instead, and the linker
 // never pulls this one from the static library. Product binaries ignore the variable.
-#include "fault_injection.hpp"
+#include "system/fault_injection.hpp"
 
 namespace shmsnap::detail {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "shared_memory.hpp"
+#include "region/shared_memory.hpp"
 #include "shmsnap/detail/region_layout.hpp"
 #include "shmsnap/schema.hpp"
 
