@@ -88,6 +88,8 @@ struct TrustedOwners {
 
 /// The user name of `uid` ("uid 1001" when it has none), for messages.
 [[nodiscard]] std::string user_name(uid_t uid);
+/// The login name of `uid`, or the uid as text when it has none (for --trust-owner).
+[[nodiscard]] std::string login_name(uid_t uid);
 
 class RegionReader {
  public:

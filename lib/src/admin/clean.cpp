@@ -1,3 +1,5 @@
+// Probing a region's liveness and removing what provably dead publishers and
+// subscribers left behind (and, when forced, what was planted). Any thread.
 #include "shmsnap/admin.hpp"
 
 #include <dirent.h>
@@ -15,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "admin/object_names.hpp"
 #include "region/shared_memory.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
@@ -24,88 +27,6 @@
 
 namespace shmsnap::admin {
 namespace {
-
-constexpr long mqueue_magic = 0x19800202;  // MQUEUE_MAGIC, <linux/magic.h>
-constexpr std::string_view shm_directory = "/dev/shm/";
-constexpr std::string_view mqueue_directory = "/dev/mqueue/";
-
-// shm_open and mq_open take "/<name>" with no other '/'; anything else would
-// address a path outside the namespace.
-void validate_object_name(std::string_view what, std::string_view name) {
-  if (name.size() < 2 || name.front() != '/' || name.find('/', 1) != std::string_view::npos || name.size() > 255 ||
-      name == "/." || name == "/..") {
-    throw Error(Errc::invalid_argument, "invalid " + std::string(what) + " name '" + std::string(name) +
-                                            "': it must start with '/', contain no other '/', and be at most "
-                                            "255 characters (e.g. /shmsnap.quotes)");
-  }
-}
-
-ObjectInfo info_from_stat(std::string name, std::string path, const struct stat& status) {
-  ObjectInfo info;
-  info.name = std::move(name);
-  info.path = std::move(path);
-  info.size = static_cast<std::uint64_t>(status.st_size);
-  info.mode = status.st_mode & 07777;
-  info.uid = status.st_uid;
-  info.gid = status.st_gid;
-  info.inode = status.st_ino;
-  info.modified_realtime_ns = std::int64_t{status.st_mtim.tv_sec} * 1'000'000'000 + status.st_mtim.tv_nsec;
-  return info;
-}
-
-// An mqueue file reads "QSIZE:n NOTIFY:.. SIGNO:.. NOTIFY_PID:.."; QSIZE is the
-// bytes queued, the only occupancy figure readable without opening the queue.
-std::uint64_t queued_bytes(const std::string& path) noexcept {
-  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (descriptor < 0) {
-    return 0;
-  }
-  char text[256] = {};
-  const ssize_t length = ::read(descriptor, text, sizeof text - 1);
-  ::close(descriptor);
-  if (length <= 0) {
-    return 0;
-  }
-  const char* field = std::strstr(text, "QSIZE:");
-  return field == nullptr ? 0 : std::strtoull(field + 6, nullptr, 10);
-}
-
-std::vector<ObjectInfo> list_directory(std::string_view directory, std::string_view starts_with, bool is_mqueue) {
-  const std::string path(directory);
-  DIR* listing = ::opendir(path.c_str());
-  if (listing == nullptr) {
-    throw detail::os_error(errno, "list", path);
-  }
-  std::vector<ObjectInfo> found;
-  while (const dirent* entry = ::readdir(listing)) {
-    const std::string_view name(entry->d_name);
-    if (name == "." || name == ".." || name.substr(0, starts_with.size()) != starts_with) {
-      continue;
-    }
-    struct stat status {};
-    const std::string full = path + std::string(name);
-    if (::lstat(full.c_str(), &status) != 0 || !S_ISREG(status.st_mode)) {
-      continue;  // removed meanwhile, or not a shm object (a directory, a lock file's link)
-    }
-    ObjectInfo info = info_from_stat("/" + std::string(name), full, status);
-    if (is_mqueue) {
-      info.size = queued_bytes(full);
-    }
-    found.push_back(std::move(info));
-  }
-  ::closedir(listing);
-  std::sort(found.begin(), found.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
-  return found;
-}
-
-void require_mqueue_mount() {
-  if (!mqueue_mounted()) {
-    throw Error(Errc::not_found,
-                "the mqueue filesystem is not mounted at /dev/mqueue, so queues cannot be listed; "
-                "mount it (as root): " +
-                    std::string(mqueue_mount_hint));
-  }
-}
 
 // Unlinks a region only while we hold a shared flock on the very inode we judged
 // dead: a live publisher holds the exclusive lock, so it can never be the victim,
@@ -159,116 +80,6 @@ std::string describe_region(const RegionProbe& probe) {
 }
 
 }  // namespace
-
-std::vector<ObjectInfo> list_shm(std::string_view starts_with) {
-  return list_directory(shm_directory, starts_with, false);
-}
-
-ObjectInfo stat_shm(std::string_view name) {
-  validate_object_name("shared memory", name);
-  const std::string path = "/dev/shm" + std::string(name);
-  struct stat status {};
-  if (::lstat(path.c_str(), &status) != 0) {
-    throw detail::os_error(errno, "stat shared memory object", std::string(name),
-                           errno == ENOENT ? "it does not exist; 'shmsnap shm ls' lists what does" : "");
-  }
-  return info_from_stat(std::string(name), path, status);
-}
-
-bool remove_shm(std::string_view name) {
-  validate_object_name("shared memory", name);
-  const std::string owned(name);
-  if (::shm_unlink(owned.c_str()) == 0) {
-    return true;
-  }
-  if (errno == ENOENT) {
-    return false;
-  }
-  throw detail::os_error(errno, "remove shared memory object", owned);
-}
-
-bool mqueue_mounted() noexcept {
-  struct statfs status {};
-  return ::statfs("/dev/mqueue", &status) == 0 && status.f_type == mqueue_magic;
-}
-
-std::vector<ObjectInfo> list_mqueues(std::string_view starts_with) {
-  require_mqueue_mount();
-  return list_directory(mqueue_directory, starts_with, true);
-}
-
-ObjectInfo stat_mqueue(std::string_view name) {
-  validate_object_name("message queue", name);
-  require_mqueue_mount();
-  const std::string path = "/dev/mqueue" + std::string(name);
-  struct stat status {};
-  if (::lstat(path.c_str(), &status) != 0) {
-    throw detail::os_error(errno, "stat message queue", std::string(name),
-                           errno == ENOENT ? "it does not exist; 'shmsnap mq ls' lists what does" : "");
-  }
-  ObjectInfo info = info_from_stat(std::string(name), path, status);
-  info.size = queued_bytes(path);
-  return info;
-}
-
-std::vector<pid_t> QueueHolders::of(const std::string& name) const {
-  const auto found = holders.find(name);
-  return found == holders.end() ? std::vector<pid_t>{} : found->second;
-}
-
-bool QueueHolders::conclusive_for(uid_t owner) const noexcept {
-  return unreadable_uids.count(owner) == 0;
-}
-
-QueueHolders scan_queue_holders() {
-  QueueHolders result;
-  DIR* processes = ::opendir("/proc");
-  if (processes == nullptr) {
-    throw detail::os_error(errno, "list", "/proc", "a mounted /proc is needed to see who holds a queue open");
-  }
-  while (const dirent* process = ::readdir(processes)) {
-    char* end = nullptr;
-    const long pid = std::strtol(process->d_name, &end, 10);
-    if (pid <= 0 || *end != '\0') {
-      continue;
-    }
-    const std::string base = std::string("/proc/") + process->d_name;
-    const std::string fd_directory = base + "/fd";
-    DIR* descriptors = ::opendir(fd_directory.c_str());
-    if (descriptors == nullptr) {
-      struct stat owner {};
-      if (errno != ENOENT && ::stat(base.c_str(), &owner) == 0) {
-        result.unreadable_uids.insert(owner.st_uid);
-      }
-      continue;
-    }
-    while (const dirent* descriptor = ::readdir(descriptors)) {
-      if (descriptor->d_name[0] == '.') {
-        continue;
-      }
-      const std::string link_path = fd_directory + "/" + descriptor->d_name;
-      char target[512];
-      const ssize_t length = ::readlink(link_path.c_str(), target, sizeof target - 1);
-      if (length < 2 || target[0] != '/') {
-        continue;
-      }
-      const std::string_view link(target, static_cast<std::size_t>(length));
-      if (link.find('/', 1) != std::string_view::npos) {
-        continue;  // a path: regular files and /dev/shm objects
-      }
-      struct statfs filesystem {};
-      if (::statfs(link_path.c_str(), &filesystem) == 0 && filesystem.f_type == mqueue_magic) {
-        auto& pids = result.holders[std::string(link)];
-        if (std::find(pids.begin(), pids.end(), static_cast<pid_t>(pid)) == pids.end()) {
-          pids.push_back(static_cast<pid_t>(pid));
-        }
-      }
-    }
-    ::closedir(descriptors);
-  }
-  ::closedir(processes);
-  return result;
-}
 
 bool RegionProbe::dead() const noexcept {
   return exists && inspectable && !locked && !(valid && publisher_alive) &&
@@ -341,19 +152,6 @@ RegionProbe probe_region(std::string_view shm_name) {
   }
   ::close(descriptor);
   return probe;
-}
-
-std::vector<std::string> find_topics(std::string_view prefix) {
-  const std::string resolved = resolve_prefix(prefix);
-  std::vector<std::string> topics;
-  const std::string start = namespace_start(resolved);
-  for (const ObjectInfo& object : list_shm(start)) {
-    const std::string topic = object.name.substr(1 + start.size());
-    if (is_valid_name(topic, max_topic_length)) {
-      topics.push_back(topic);
-    }
-  }
-  return topics;
 }
 
 CleanReport clean(std::string_view prefix, bool dry_run, bool force) {
