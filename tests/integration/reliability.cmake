@@ -5,7 +5,11 @@ target_link_libraries(shmsnap-reliability-probe PRIVATE rt)
 shmsnap_set_warnings(shmsnap-reliability-probe)
 
 shmsnap_add_test(shmsnap_reliability_test
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/reliability_test.cpp
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/permissions_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/hostile_control_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/exhaustion_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/stale_resources_test.cpp
   LABELS reliability
   TIMEOUT 180)
 add_dependencies(shmsnap_reliability_test shmsnap-reliability-probe)
