@@ -113,10 +113,35 @@ void Importer::run(Route& route) {
     spdlog::warn("import '{}': origin {}; local topic '{}' keeps the last state (epoch {}, seq {}) as stale", key, why,
                  topic, route.state.epoch, route.state.seq);
     if (route.publisher) {
-      route.publisher->shutdown();  // local subscribers see stale, exactly as on a local publisher loss
-      route.publisher.reset();
+      // The local topic stays, with the last state marked stale: its subscribers,
+      // and any that attach later, see stale until the origin returns.
+      route.publisher->mark_source_lost();
     }
     route.publish_state();
+  };
+
+  // The local topic for the held schema, created when missing. False (counted and
+  // logged) when it cannot be created.
+  const auto ensure_publisher = [&](const Envelope& envelope) {
+    if (route.publisher) {
+      return true;
+    }
+    const SchemaRecord& schema = *route.schema;
+    try {
+      route.publisher = std::make_unique<PublisherCore>(topic,
+                                                        SchemaInfo{.name = schema.name,
+                                                                   .version = schema.version,
+                                                                   .fingerprint = schema.fingerprint,
+                                                                   .size = schema.size,
+                                                                   .descriptor = schema.descriptor},
+                                                        schema.size, options_.publisher);
+    } catch (const Error& error) {
+      refuse(counters_.refused_malformed, fmt::format("cannot create local topic '{}': {}", topic, error.what()));
+      return false;
+    }
+    spdlog::info("import '{}' -> local topic '{}' (schema {} v{}, {} bytes, origin {} pid {}, epoch {})", key, topic,
+                 schema.name, schema.version, schema.size, envelope.origin_host, envelope.origin_pid, envelope.epoch);
+    return true;
   };
 
   // The schema record for `fingerprint`: the held one, or fetched (the exporter
@@ -208,44 +233,34 @@ void Importer::run(Route& route) {
     state.has_value = true;
     state.epoch = envelope->epoch;
     state.seq = envelope->seq;
-    if (envelope->origin_gone() || silent) {
-      if (first) {
-        state.stale = false;  // so go_stale reports it
-      }
-      if (route.publisher) {
-        route.publisher->publish(route.held.data(), route.held.size());
-      }
-      go_stale(envelope->origin_gone() ? "is gone" : "stopped refreshing");
-      route.schema = std::move(record);
-      route.publish_state();
-      return;
-    }
     const bool schema_changed = !route.schema || route.schema->fingerprint != record->fingerprint ||
                                 route.schema->descriptor != record->descriptor;
-    if (schema_changed && route.publisher) {
+    // A new schema, or the origin back after a loss: a new local publisher, so local
+    // subscribers see a new epoch (as after a local publisher's restart).
+    const bool resumed = state.stale && !(envelope->origin_gone() || silent);
+    if ((schema_changed || resumed) && route.publisher) {
       route.publisher->shutdown();
       route.publisher.reset();
     }
     route.schema = std::move(record);
-    if (!route.publisher) {
-      const SchemaRecord& schema = *route.schema;
-      try {
-        route.publisher = std::make_unique<PublisherCore>(topic,
-                                                          SchemaInfo{.name = schema.name,
-                                                                     .version = schema.version,
-                                                                     .fingerprint = schema.fingerprint,
-                                                                     .size = schema.size,
-                                                                     .descriptor = schema.descriptor},
-                                                          schema.size, options_.publisher);
-      } catch (const Error& error) {
-        refuse(counters_.refused_malformed, fmt::format("cannot create local topic '{}': {}", topic, error.what()));
-        state.has_value = !first;
-        route.publish_state();
-        return;
+    if (!ensure_publisher(*envelope)) {
+      state.has_value = !first;
+      route.publish_state();
+      return;
+    }
+    if (envelope->origin_gone() || silent) {
+      if (first) {
+        state.stale = false;  // so go_stale reports it
       }
-      spdlog::info("import '{}' -> local topic '{}' (schema {} v{}, {} bytes, origin {} pid {}, epoch {})", key, topic,
-                   schema.name, schema.version, schema.size, envelope->origin_host, envelope->origin_pid,
-                   envelope->epoch);
+      // Even a late importer serves the last value, marked stale.
+      route.publisher->publish(route.held.data(), route.held.size());
+      if (state.stale) {
+        route.publisher->mark_source_lost();  // the publish above cleared the mark
+      } else {
+        go_stale(envelope->origin_gone() ? "is gone" : "stopped refreshing");
+      }
+      route.publish_state();
+      return;
     }
     route.publisher->publish(route.held.data(), route.held.size());
     state.stale = false;

@@ -341,8 +341,8 @@ TEST_F(BridgeTest, OriginLossMarksTheImportedTopicStaleAndTheNextEpochResumes) {
       },
       patience));
   ASSERT_GE(events.size(), 2U);
-  EXPECT_EQ(events.front(), StatusEvent::publisher_lost);
-  EXPECT_EQ(events.back(), StatusEvent::reattached);
+  EXPECT_EQ(events.front(), StatusEvent::publisher_stalled) << "the importer keeps the topic, marked stale";
+  EXPECT_EQ(events.back(), StatusEvent::reattached) << "the returning origin is a new local epoch";
 }
 
 TEST_F(BridgeTest, ASchemaChangeAtTheOriginRewritesTheSchemaRecordAndTheLocalTopic) {
@@ -406,14 +406,28 @@ TEST_F(BridgeTest, AKilledExporterMakesTheImportedTopicStaleAfterItsHeartbeatSto
   ASSERT_TRUE(eventually([&] { return importing.import_state("beat").local_live; }, patience));
   exporting.signal(SIGKILL);
   ASSERT_TRUE(eventually([&] { return importing.import_state("beat").stale; }, patience));
-  EXPECT_FALSE(importing.import_state("beat").local_live);
+  EXPECT_TRUE(importing.import_state("beat").local_live) << "the local topic stays, marked stale";
   EXPECT_GE(importing.counters().stale_events.load(), 1U);
 
-  // A late importer finds the dead exporter's last value: held, marked stale, not served.
+  // A late importer finds the dead exporter's last value and serves it, marked stale.
   bridge::Bridge& late = importer("beat", "beat.late");
   ASSERT_TRUE(eventually([&] { return late.import_state("beat").has_value; }, patience));
   EXPECT_TRUE(late.import_state("beat").stale);
-  EXPECT_FALSE(late.import_state("beat").local_live);
+  EXPECT_TRUE(late.import_state("beat").local_live);
+  std::unique_ptr<SubscriberCore> late_subscriber;  // any schema: the feed is a quote book
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          late_subscriber =
+              std::make_unique<SubscriberCore>("beat.late", nullptr, SubscriberOptions{.prefix = remote_prefix_});
+          return true;
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      patience));
+  ASSERT_TRUE(late_subscriber->has_value());
+  EXPECT_TRUE(late_subscriber->stale()) << "a local subscriber of the late importer sees the state stale";
 }
 
 TEST_F(BridgeTest, ACleanlyStoppedExporterMakesTheImportedTopicStaleAtOnce) {
@@ -451,8 +465,14 @@ TEST_F(BridgeTest, LateImporterAfterTheOriginStoppedHoldsTheLastStateMarkedStale
   ASSERT_TRUE(eventually([&] { return importing.import_state("gone").has_value; }, patience));
   const bridge::ImportState state = importing.import_state("gone");
   EXPECT_TRUE(state.stale);
-  EXPECT_FALSE(state.local_live);
+  EXPECT_TRUE(state.local_live);
   EXPECT_EQ(state.seq, 1U);
+  // Local subscribers, late ones too, get that last state at once, marked stale.
+  auto subscriber = remote_subscriber("gone");
+  ASSERT_TRUE(subscriber && subscriber->has_value());
+  EXPECT_TRUE(subscriber->stale());
+  EXPECT_TRUE(subscriber->info().stale);
+  EXPECT_EQ(as_snapshot(*subscriber).seq, 99U);
 }
 
 TEST_F(BridgeTest, ExportingAnImportedTopicBackIsRefusedUnlessForced) {

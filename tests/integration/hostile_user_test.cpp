@@ -321,5 +321,34 @@ TEST_F(FrozenPublisher, AStoppedPublisherMakesTheStateStaleAndFreshAgainWhenItMo
   EXPECT_EQ(publisher.wait_exit(patience), 0);
 }
 
+TEST_F(FrozenPublisher, ARepublisherWhoseSourceIsGoneServesItsLastStateMarkedStale) {
+  auto publisher = Publisher<TestSnapshot>::create("republished", {.prefix = prefix_});
+  publisher.publish(TestSnapshot{TestSnapshot::make(1)});
+  auto early = Subscriber<TestSnapshot>::open("republished", {.prefix = prefix_});
+  std::vector<StatusEvent> events;
+  early.on_status([&](StatusEvent event, const UpdateInfo&) { events.push_back(event); });
+  ASSERT_FALSE(early.stale());
+
+  publisher.mark_source_lost();
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (!early.stale() && std::chrono::steady_clock::now() < deadline) {
+    early.wait(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(early.stale()) << "an attached subscriber is told";
+  EXPECT_EQ(events, std::vector<StatusEvent>{StatusEvent::publisher_stalled});
+  auto late = Subscriber<TestSnapshot>::open("republished", {.prefix = prefix_});
+  ASSERT_TRUE(late.has_value());
+  EXPECT_TRUE(late.stale()) << "a late subscriber starts stale";
+  EXPECT_TRUE(late.info().stale);
+  EXPECT_EQ(late.info().seq, 1U);
+
+  publisher.publish(TestSnapshot{TestSnapshot::make(2)});  // the source is back
+  ASSERT_TRUE(early.wait(patience));
+  EXPECT_FALSE(early.stale());
+  EXPECT_EQ(events.back(), StatusEvent::publisher_resumed);
+  ASSERT_TRUE(late.wait(patience));
+  EXPECT_FALSE(late.stale());
+}
+
 }  // namespace
 }  // namespace shmsnap::test

@@ -67,6 +67,12 @@ class PublisherCore {
   /// Abandons the slot handed out by begin_write(); nothing is published.
   void abort_write() noexcept;
 
+  /// For republishers (a bridge importer, replay) whose own source is gone: keeps the
+  /// topic and its last snapshot readable but marks the state stale, so subscribers,
+  /// late ones too, report StatusEvent::publisher_stalled and UpdateInfo::stale. The
+  /// next publish clears it. Called from the publishing thread.
+  void mark_source_lost() noexcept;
+
   [[nodiscard]] PublisherStats stats() const noexcept;
   [[nodiscard]] std::uint64_t epoch() const noexcept;
   [[nodiscard]] std::uint64_t last_seq() const noexcept;
@@ -130,6 +136,8 @@ class Publisher {
   /// Writes the next slot in place (see Loan). One loan at a time.
   [[nodiscard]] Loan<T> loan() noexcept { return Loan<T>(*core_); }
 
+  /// Marks the last snapshot stale until the next publish (see PublisherCore).
+  void mark_source_lost() noexcept { core_->mark_source_lost(); }
   [[nodiscard]] PublisherStats stats() const noexcept { return core_->stats(); }
   [[nodiscard]] std::uint64_t epoch() const noexcept { return core_->epoch(); }
   [[nodiscard]] std::uint64_t last_seq() const noexcept { return core_->last_seq(); }

@@ -163,6 +163,8 @@ class RegionReader {
   [[nodiscard]] std::uint64_t latest_seq() const noexcept;
   /// True while the publisher process named in the header runs.
   [[nodiscard]] bool publisher_alive() const noexcept;
+  /// True while a live publisher says its own source is gone (the state is stale).
+  [[nodiscard]] bool source_lost() const noexcept;
   /// True once the publisher has shut the topic down cleanly.
   [[nodiscard]] bool closed() const noexcept;
   /// A slot's seqlock is odd: a write is in progress (or the writer died in one).

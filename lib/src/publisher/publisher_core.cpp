@@ -171,6 +171,10 @@ std::uint64_t PublisherCore::commit_write() noexcept {
   state.region.header().published.store(detail::pack_published(seq, state.loan_slot), std::memory_order_release);
   state.current_slot = state.loan_slot;
   state.published.fetch_add(1, std::memory_order_relaxed);
+  if (state.source_lost) {
+    state.source_lost = false;
+    state.region.header().state.store(static_cast<std::uint32_t>(detail::RegionState::live), std::memory_order_release);
+  }
   if (state.options.fan_out == FanOut::caller) {
     state.notify_all(NotifyKind::update, seq, ts);
   } else {
@@ -198,6 +202,16 @@ std::uint64_t PublisherCore::publish(const void* data, std::size_t size) noexcep
   std::byte* slot_payload = begin_write();
   copy_to_shared(slot_payload, data, size);
   return commit_write();
+}
+
+void PublisherCore::mark_source_lost() noexcept {
+  State& state = *state_;
+  SHMSNAP_EXPECTS(!state.shut_down);
+  state.source_lost = true;
+  state.region.header().state.store(static_cast<std::uint32_t>(detail::RegionState::source_lost),
+                                    std::memory_order_release);
+  // A wake-up with no new snapshot: subscribers look at the state word at once.
+  state.notify_all(NotifyKind::update, state.seq, monotonic_ns());
 }
 
 PublisherStats PublisherCore::stats() const noexcept {

@@ -62,7 +62,8 @@ struct PublisherCore::State {
   std::uint64_t seq = 0;
   std::uint32_t current_slot = 0;
   std::uint32_t loan_slot = 0;
-  bool loan_open = false;  // between begin_write and commit_write/abort_write
+  bool loan_open = false;    // between begin_write and commit_write/abort_write
+  bool source_lost = false;  // mark_source_lost() until the next publish
 
   // Registered subscribers: the control thread's alone (after stop_threads, the
   // closing thread's). The fan-out reads `fan_out`, never `links`, and takes no lock,

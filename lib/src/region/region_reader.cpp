@@ -280,6 +280,10 @@ bool RegionReader::publisher_alive() const noexcept {
   return detail::process_alive(header_->publisher_pid, header_->publisher_start_time);
 }
 
+bool RegionReader::source_lost() const noexcept {
+  return header_->state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(detail::RegionState::source_lost);
+}
+
 bool RegionReader::closed() const noexcept {
   return header_->state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(detail::RegionState::closed);
 }

@@ -273,6 +273,7 @@ void SubscriberCore::State::attach(std::int64_t deadline) {
   info.epoch = attached_epoch;
   rebuild_epoll();
   arm_timer(heartbeat_watch_period());
+  watch_heartbeat();  // a late joiner of a stalled or source-lost topic starts stale
 }
 
 void SubscriberCore::State::rebuild_epoll() noexcept {

@@ -88,19 +88,27 @@ bool SubscriberCore::State::publisher_gone() const noexcept {
 
 void SubscriberCore::State::watch_heartbeat() noexcept {
   const std::int64_t age_ns = monotonic_ns() - region->header().heartbeat_ns.load(std::memory_order_relaxed);
-  const bool frozen = age_ns > std::chrono::nanoseconds(options.stall_timeout).count();
+  const bool silent = age_ns > std::chrono::nanoseconds(options.stall_timeout).count();
+  const bool source_lost = region->source_lost();
+  const bool frozen = silent || source_lost;
   if (frozen == stalled) {
     return;
   }
   stalled = frozen;
   info.stale = frozen;
-  if (frozen) {
+  if (source_lost) {
+    log().warn(
+        "subscriber '{}' on topic '{}': publisher pid {} republishes a source that is gone; the state (seq {}) "
+        "is stale until it publishes again",
+        id, names.topic, region->publisher_pid(), last_seq);
+  } else if (frozen) {
     log().warn(
         "subscriber '{}' on topic '{}': publisher pid {} has not beaten for {:.1f} s (stopped or hung); "
         "the state (seq {}) is stale until it moves again",
         id, names.topic, region->publisher_pid(), static_cast<double>(age_ns) / 1e9, last_seq);
   } else {
-    log().info("subscriber '{}' on topic '{}': publisher pid {} beats again", id, names.topic, region->publisher_pid());
+    log().info("subscriber '{}' on topic '{}': publisher pid {} is fresh again", id, names.topic,
+               region->publisher_pid());
   }
   report(frozen ? StatusEvent::publisher_stalled : StatusEvent::publisher_resumed);
 }

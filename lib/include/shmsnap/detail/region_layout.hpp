@@ -35,7 +35,7 @@
 //     168    24  (reserved, 0)
 //     192     8  heartbeat_ns            atomic; the publisher's control thread stores it
 //                                        every heartbeat_interval (100 ms by default)
-//     200     4  state                   atomic; 1 live, 2 closed (shut down cleanly)
+//     200     4  state                   atomic; 1 live, 2 closed (shut down cleanly), 3 source lost
 //     204     4  (reserved)
 //     208     8  published_count         atomic totals mirrored for tools
 //     216     8  coalesced_count
@@ -95,7 +95,9 @@ inline constexpr std::uint32_t max_descriptor_size = 256 * 1024;
 inline constexpr std::uint64_t max_payload_size = 1ULL << 30;
 inline constexpr std::size_t cache_line = 64;
 
-enum class RegionState : std::uint32_t { live = 1, closed = 2 };
+/// The region's state word. source_lost: the publisher lives but republishes a
+/// source that is gone (a bridge importer whose origin stopped): the state is stale.
+enum class RegionState : std::uint32_t { live = 1, closed = 2, source_lost = 3 };
 enum class TableEntryState : std::uint32_t { free = 0, active = 1 };
 
 /// One subscriber as the publisher sees it, mirrored for tools (shmsnap list).
