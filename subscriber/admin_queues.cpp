@@ -16,7 +16,7 @@
 #include "admin_commands.hpp"
 #include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
-#include "shmsnap/message_queue.hpp"
+#include "shmsnap/detail/message_queue.hpp"
 
 namespace shmsnap::app {
 namespace {

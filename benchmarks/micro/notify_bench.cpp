@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "shmsnap/message_queue.hpp"
-#include "shmsnap/protocol.hpp"
+#include "shmsnap/detail/message_queue.hpp"
+#include "shmsnap/detail/protocol.hpp"
 
 namespace {
 

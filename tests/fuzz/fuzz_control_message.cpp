@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "shmsnap/detail/protocol.hpp"
 #include "shmsnap/names.hpp"
-#include "shmsnap/protocol.hpp"
 
 namespace {
 void require(bool condition) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "shmsnap/protocol.hpp"
+#include "shmsnap/detail/protocol.hpp"
 
 namespace {
 void require(bool condition) {

@@ -30,11 +30,11 @@
 #include <vector>
 
 #include "shmsnap/admin.hpp"
+#include "shmsnap/detail/message_queue.hpp"
+#include "shmsnap/detail/protocol.hpp"
 #include "shmsnap/detail/region_layout.hpp"
 #include "shmsnap/error.hpp"
-#include "shmsnap/message_queue.hpp"
 #include "shmsnap/names.hpp"
-#include "shmsnap/protocol.hpp"
 #include "shmsnap/publisher.hpp"
 #include "shmsnap/region.hpp"
 #include "shmsnap/subscriber.hpp"

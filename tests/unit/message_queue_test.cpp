@@ -4,8 +4,8 @@
 #include <array>
 #include <cstring>
 
+#include "shmsnap/detail/message_queue.hpp"
 #include "shmsnap/error.hpp"
-#include "shmsnap/message_queue.hpp"
 #include "support/process_runner.hpp"
 
 namespace shmsnap {

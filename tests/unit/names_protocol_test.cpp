@@ -7,9 +7,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "shmsnap/detail/protocol.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
-#include "shmsnap/protocol.hpp"
 
 namespace shmsnap {
 namespace {

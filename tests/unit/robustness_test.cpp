@@ -10,9 +10,9 @@
 #include <cstring>
 #include <thread>
 
+#include "shmsnap/detail/message_queue.hpp"
 #include "shmsnap/detail/region_layout.hpp"
 #include "shmsnap/error.hpp"
-#include "shmsnap/message_queue.hpp"
 #include "shmsnap/publisher.hpp"
 #include "shmsnap/region.hpp"
 #include "shmsnap/subscriber.hpp"

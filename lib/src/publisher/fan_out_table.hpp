@@ -11,7 +11,7 @@
 #include <span>
 #include <thread>
 
-#include "shmsnap/message_queue.hpp"
+#include "shmsnap/detail/message_queue.hpp"
 
 namespace shmsnap::detail {
 

@@ -16,9 +16,9 @@
 
 #include "publisher/fan_out_table.hpp"
 #include "region/region_writer.hpp"
-#include "shmsnap/message_queue.hpp"
+#include "shmsnap/detail/message_queue.hpp"
+#include "shmsnap/detail/protocol.hpp"
 #include "shmsnap/names.hpp"
-#include "shmsnap/protocol.hpp"
 #include "shmsnap/publisher.hpp"
 
 namespace shmsnap {

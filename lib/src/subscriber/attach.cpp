@@ -13,7 +13,7 @@
 
 #include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
-#include "shmsnap/protocol.hpp"
+#include "shmsnap/detail/protocol.hpp"
 #include "subscriber/subscriber_state.hpp"
 #include "system/log.hpp"
 #include "system/process.hpp"

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "shmsnap/clock.hpp"
-#include "shmsnap/protocol.hpp"
+#include "shmsnap/detail/protocol.hpp"
 #include "subscriber/subscriber_state.hpp"
 #include "system/log.hpp"
 

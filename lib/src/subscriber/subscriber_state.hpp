@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "shmsnap/detail/message_queue.hpp"
 #include "shmsnap/error.hpp"
-#include "shmsnap/message_queue.hpp"
 #include "shmsnap/names.hpp"
 #include "shmsnap/region.hpp"
 #include "shmsnap/subscriber.hpp"

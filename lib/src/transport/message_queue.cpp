@@ -1,4 +1,4 @@
-#include "shmsnap/message_queue.hpp"
+#include "shmsnap/detail/message_queue.hpp"
 
 #include <fcntl.h>
 #include <mqueue.h>

@@ -1,6 +1,6 @@
 #include <fstream>
 
-#include "shmsnap/message_queue.hpp"
+#include "shmsnap/detail/message_queue.hpp"
 
 namespace shmsnap {
 namespace {

@@ -1,4 +1,4 @@
-#include "shmsnap/protocol.hpp"
+#include "shmsnap/detail/protocol.hpp"
 
 #include <cstring>
 #include <utility>

@@ -2,6 +2,7 @@
 // NotifyMessage. Control queue (subscribers -> publisher): ControlMessage.
 // Fixed-size, host-endian binary records; every received message is validated
 // by parse_* before use (a hostile local peer may write anything it is allowed to).
+// In detail/: the library's plumbing, used by tools and tests, not a stable API.
 #pragma once
 
 #include <sys/types.h>
