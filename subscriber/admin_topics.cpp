@@ -41,6 +41,7 @@ Json describe_topic(const std::string& prefix, const std::string& topic, const T
   entry["publisher_pid"] = reader.publisher_pid();
   entry["publisher_alive"] = reader.publisher_alive();
   entry["closed"] = reader.closed();
+  entry["source_lost"] = reader.source_lost();
   const std::int64_t heartbeat_age_ns = monotonic_ns() - header.heartbeat_ns.load(std::memory_order_relaxed);
   entry["heartbeat_age_ns"] = heartbeat_age_ns;
   // The bound subscribers use by default (SubscriberOptions::stall_timeout).
@@ -158,6 +159,7 @@ int list_topics(const TopicCommand& command, Io& io) {
                                               topic["closed"].get<bool>()             ? "closed"
                                               : !topic["publisher_alive"].get<bool>() ? "dead"
                                               : topic["stalled"].get<bool>()          ? "stalled"
+                                              : topic["source_lost"].get<bool>()      ? "source lost"
                                                                                       : "alive");
     io.out << fmt::format("{:<20} {:<24} {:<16} {:>5} {:>10}  {:<14} {}", topic["topic"].get<std::string>(),
                           fmt::format("{} v{}", topic["schema"].get<std::string>(), topic["schema_version"].get<int>()),
