@@ -2,6 +2,7 @@
 // spin (poll the published word) and hybrid (spin a bounded time, then sleep).
 
 #include <poll.h>
+#include <sys/epoll.h>
 
 #include <algorithm>
 #include <array>
@@ -40,22 +41,21 @@ bool SubscriberCore::State::wait_blocking(std::int64_t deadline_ns) noexcept {
   while (true) {
     const std::int64_t left_ns = deadline_ns - monotonic_ns();
     if (!stale) {
-      // A pending notification is taken without sleeping; otherwise sleep on the
-      // queue and the publisher's pidfd together, so its exit ends the wait at once.
-      Drained drained = drain_notifications();
-      if (drained == Drained::nothing && left_ns > 0) {
-        std::array<pollfd, 2> watched{pollfd{.fd = notify.native_handle(), .events = POLLIN, .revents = 0},
-                                      pollfd{.fd = pidfd, .events = POLLIN, .revents = 0}};
-        // Wake at least every quarter stall_timeout to watch the heartbeat (and, without
-        // a pidfd, every liveness slice).
-        const std::int64_t watch_ns = heartbeat_watch_period().count();
-        const timespec timeout =
-            relative_timeout(std::min({left_ns, watch_ns, pidfd >= 0 ? left_ns : liveness_slice_ns}));
-        if (ppoll(watched.data(), pidfd >= 0 ? 2 : 1, &timeout, nullptr) > 0) {
-          drained = drain_notifications();
+      // Sleep in epoll on the queue, the publisher's pidfd and the heartbeat timer
+      // together (registered once, at attach), so the publisher's exit ends the wait
+      // at once; the timeout is relative and on CLOCK_MONOTONIC, in nanoseconds.
+      std::array<epoll_event, 4> events{};
+      const timespec timeout = relative_timeout(pidfd >= 0 ? left_ns : std::min(left_ns, liveness_slice_ns));
+      if (epoll_pwait2(epoll_fd, events.data(), static_cast<int>(events.size()), &timeout, nullptr) > 0) {
+        // Read before taking the notification off the queue, so the syscall that
+        // takes it is off the latency path. No wake-up is lost: after_wakeup reads
+        // again after the dequeue; a publish before the dequeue is visible to that
+        // read, and one after it sends a new notification into the emptied queue.
+        const bool early = deliver_newest(deadline_ns);
+        if (after_wakeup(drain_notifications(), deadline_ns) || early) {
+          return true;
         }
-      }
-      if (after_wakeup(drained, deadline_ns)) {
+      } else if (after_wakeup(Drained::nothing, deadline_ns)) {
         return true;
       }
     } else {
