@@ -58,7 +58,7 @@ void run_one(const Settings& settings, std::size_t payload) {
                                    .fingerprint = 0xb1e5'0000'0000'0000ULL + payload,
                                    .size = payload,
                                    .descriptor = descriptor};
-  shmsnap::PublisherCore publisher("blob", schema, payload, {.prefix = tag + "a"});
+  shmsnap::UntypedPublisher publisher("blob", schema, payload, {.prefix = tag + "a"});
   std::vector<std::byte> buffer(payload);
   const auto publish = [&] {
     const std::int64_t now = monotonic_ns();
@@ -78,12 +78,12 @@ void run_one(const Settings& settings, std::size_t payload) {
   shmsnap::bridge::Bridge exporter(host_a);
   shmsnap::bridge::Bridge importer(host_b);
 
-  std::unique_ptr<shmsnap::SubscriberCore> subscriber;
+  std::unique_ptr<shmsnap::UntypedSubscriber> subscriber;
   const auto deadline = monotonic_ns() + 30'000'000'000LL;
   while (!subscriber) {
     try {
-      subscriber =
-          std::make_unique<shmsnap::SubscriberCore>("blob", nullptr, shmsnap::SubscriberOptions{.prefix = tag + "b"});
+      subscriber = std::make_unique<shmsnap::UntypedSubscriber>("blob", nullptr,
+                                                                shmsnap::SubscriberOptions{.prefix = tag + "b"});
     } catch (const shmsnap::Error&) {
       if (monotonic_ns() > deadline) {
         throw;

@@ -1,4 +1,4 @@
-// Exporter: SubscriberCore per topic in one Poller; puts under NatsLink.
+// Exporter: UntypedSubscriber per topic in one Poller; puts under NatsLink.
 #include "exporter.hpp"
 
 #include <unistd.h>
@@ -43,7 +43,7 @@ bool published_by_bridge(pid_t pid) {
 
 struct Exporter::Route {
   ExportRoute config;
-  std::unique_ptr<SubscriberCore> core;
+  std::unique_ptr<UntypedSubscriber> core;
   bool disabled = false;
   bool announced_wait = false;
   std::int64_t next_attach_ns = 0;
@@ -101,7 +101,7 @@ Exporter::~Exporter() {
 void Exporter::try_attach(Route& route, bool at_start) {
   const std::string& topic = route.config.topic;
   try {
-    route.core = std::make_unique<SubscriberCore>(topic, nullptr, SubscriberOptions{.prefix = options_.prefix});
+    route.core = std::make_unique<UntypedSubscriber>(topic, nullptr, SubscriberOptions{.prefix = options_.prefix});
   } catch (const Error& error) {
     if (error.code() != Errc::not_found) {
       throw;
@@ -113,7 +113,7 @@ void Exporter::try_attach(Route& route, bool at_start) {
     route.next_attach_ns = monotonic_ns() + attach_retry_ns;
     return;
   }
-  SubscriberCore& core = *route.core;
+  UntypedSubscriber& core = *route.core;
   const std::string why = [&]() -> std::string {
     if (!options_.force && published_by_bridge(core.publisher_pid())) {
       return fmt::format(
@@ -202,7 +202,7 @@ void Exporter::put_value(Route& route, std::uint16_t flags) {
   if (!put_schema(route)) {
     return;
   }
-  const SubscriberCore& core = *route.core;
+  const UntypedSubscriber& core = *route.core;
   const UpdateInfo& info = core.info();
   const std::int64_t now = monotonic_ns();
   // Monotonic clocks are per host: the wire carries wall-clock times.

@@ -1,4 +1,4 @@
-// Exporter: follows local topics of any schema (untyped SubscriberCore) and puts
+// Exporter: follows local topics of any schema (UntypedSubscriber) and puts
 // each refresh, wrapped in an envelope, to its NATS Key-Value key; the schema
 // record goes to the topic's schema key first. Conflates to --max-rate, re-puts
 // the last value as a heartbeat, and flags origin loss. All calls on one thread.

@@ -1,4 +1,4 @@
-// Importer: one thread per key, KeyWatch -> envelope checks -> PublisherCore.
+// Importer: one thread per key, KeyWatch -> envelope checks -> UntypedPublisher.
 #include "importer.hpp"
 
 #include <algorithm>
@@ -32,7 +32,7 @@ struct Importer::Route {
   ImportState shared;
 
   // Owned by the route's thread.
-  std::unique_ptr<PublisherCore> publisher;
+  std::unique_ptr<UntypedPublisher> publisher;
   std::optional<SchemaRecord> schema;
   std::vector<std::byte> held;  // payload of the held value
   ImportState state;
@@ -128,13 +128,13 @@ void Importer::run(Route& route) {
     }
     const SchemaRecord& schema = *route.schema;
     try {
-      route.publisher = std::make_unique<PublisherCore>(topic,
-                                                        SchemaInfo{.name = schema.name,
-                                                                   .version = schema.version,
-                                                                   .fingerprint = schema.fingerprint,
-                                                                   .size = schema.size,
-                                                                   .descriptor = schema.descriptor},
-                                                        schema.size, options_.publisher);
+      route.publisher = std::make_unique<UntypedPublisher>(topic,
+                                                           SchemaInfo{.name = schema.name,
+                                                                      .version = schema.version,
+                                                                      .fingerprint = schema.fingerprint,
+                                                                      .size = schema.size,
+                                                                      .descriptor = schema.descriptor},
+                                                           schema.size, options_.publisher);
     } catch (const Error& error) {
       refuse(counters_.refused_malformed, fmt::format("cannot create local topic '{}': {}", topic, error.what()));
       return false;

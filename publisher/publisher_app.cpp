@@ -78,7 +78,7 @@ void configure(CLI::App& app, Settings& settings) {
   app.footer(std::string(exit_code_help));
 }
 
-void print_stats(Io& io, const PublisherCore& core, std::int64_t elapsed_ns, std::uint64_t published_in_window,
+void print_stats(Io& io, const UntypedPublisher& core, std::int64_t elapsed_ns, std::uint64_t published_in_window,
                  std::int64_t window_ns) {
   const PublisherStats stats = core.stats();
   const double rate =
@@ -102,7 +102,7 @@ int publish(const Settings& settings, Io& io, spdlog::logger& logger) {
                                  .max_subscribers = settings.max_subscribers,
                                  .fan_out = settings.fan_out == "thread" ? FanOut::notifier_thread : FanOut::caller};
   const SchemaInfo& schema = generator->schema();
-  PublisherCore core(settings.topic, schema, schema.size, options);
+  UntypedPublisher core(settings.topic, schema, schema.size, options);
   io.out << "ready topic=" << settings.topic << " schema=" << schema.name << " epoch=" << core.epoch()
          << " pid=" << getpid() << " region=/dev/shm" << core.region_name() << std::endl;
   logger.info("publishing {} on topic '{}' (/dev/shm{}, epoch {}) at {}", schema.name, settings.topic,

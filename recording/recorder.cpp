@@ -1,4 +1,4 @@
-// The recorder: one Poller over one untyped SubscriberCore per topic; every delivery
+// The recorder: one Poller over one UntypedSubscriber per topic; every delivery
 // becomes one MCAP message. Topic discovery (--all, or named topics not there yet)
 // runs between waits. A publisher restarted with another schema gets a new channel.
 #include "recorder.hpp"
@@ -40,7 +40,7 @@ std::string host_name() {
 
 struct Followed {
   std::string topic;
-  std::unique_ptr<SubscriberCore> subscriber;
+  std::unique_ptr<UntypedSubscriber> subscriber;
   std::uint64_t fingerprint = 0;
   std::uint16_t channel = 0;
   bool has_channel = false;
@@ -115,7 +115,7 @@ class Recorder {
   void attach(const std::string& topic) {
     auto followed = std::make_unique<Followed>();
     followed->topic = topic;
-    followed->subscriber = std::make_unique<SubscriberCore>(
+    followed->subscriber = std::make_unique<UntypedSubscriber>(
         topic, nullptr, SubscriberOptions{.prefix = prefix_, .id = "record-" + std::to_string(::getpid())});
     Followed& ref = *followed;
     ref.subscriber->on_update([this, &ref](const UpdateInfo& info) { on_update(ref, info); });

@@ -1,4 +1,4 @@
-// Replay: each selected channel's topic gets a PublisherCore built from the schema
+// Replay: each selected channel's topic gets a UntypedPublisher built from the schema
 // recorded in the channel metadata; raw messages are published byte for byte, json
 // messages are encoded back through the descriptor. Timing follows log_time.
 #include "replayer.hpp"
@@ -52,7 +52,7 @@ struct Outlet {
   std::size_t size = 0;
   bool json = false;
   std::optional<SnapshotCodec> codec;
-  std::unique_ptr<PublisherCore> publisher;
+  std::unique_ptr<UntypedPublisher> publisher;
 };
 
 class Replayer {
@@ -117,8 +117,8 @@ class Replayer {
     }
     outlet.json = channel.message_encoding == json_message_encoding;
     const SchemaInfo schema{outlet.schema_name, outlet.codec->version(), fingerprint, outlet.size, outlet.descriptor};
-    outlet.publisher = std::make_unique<PublisherCore>(channel.topic, schema, outlet.size,
-                                                       PublisherOptions{.prefix = options_.prefix});
+    outlet.publisher = std::make_unique<UntypedPublisher>(channel.topic, schema, outlet.size,
+                                                          PublisherOptions{.prefix = options_.prefix});
     log_ << "shmsnap replay: publishing '" << channel.topic << "' (" << outlet.schema_name << ", epoch "
          << outlet.publisher->epoch() << ")" << std::endl;
     return outlet;

@@ -32,7 +32,7 @@ struct TopicSampler::Follower {
   std::string region_name;  // "/<prefix>.<topic>"
   std::optional<RegionReader> reader;
   std::string reader_problem;
-  std::unique_ptr<SubscriberCore> subscriber;
+  std::unique_ptr<UntypedSubscriber> subscriber;
   std::string subscriber_problem;
   std::int64_t next_attach_ns = 0;
   std::unique_ptr<SnapshotCodec> codec;
@@ -179,10 +179,10 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
     if (!follower.subscriber && topic.publisher_up && now_ns >= follower.next_attach_ns) {
       try {
         follower.subscriber =
-            std::make_unique<SubscriberCore>(name, nullptr,
-                                             SubscriberOptions{.prefix = prefix_,
-                                                               .id = "serve-" + std::to_string(::getpid()),
-                                                               .attach_timeout = std::chrono::milliseconds(500)});
+            std::make_unique<UntypedSubscriber>(name, nullptr,
+                                                SubscriberOptions{.prefix = prefix_,
+                                                                  .id = "serve-" + std::to_string(::getpid()),
+                                                                  .attach_timeout = std::chrono::milliseconds(500)});
         follower.subscriber_problem.clear();
       } catch (const Error& error) {
         follower.subscriber_problem = error.what();
@@ -190,7 +190,7 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
       }
     }
     if (follower.subscriber) {
-      SubscriberCore& subscriber = *follower.subscriber;
+      UntypedSubscriber& subscriber = *follower.subscriber;
       (void)subscriber.poll();
       const UpdateInfo& info = subscriber.info();
       if (subscriber.has_value() && (info.seq != follower.value_seq || info.epoch != follower.value_epoch)) {

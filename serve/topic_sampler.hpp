@@ -1,6 +1,6 @@
 // TopicSampler: the server's only reader of shared memory. Its own thread scans the
 // prefix for topics, reads each region's header and subscriber table (RegionReader),
-// and follows each live topic as an ordinary conflating subscriber (SubscriberCore
+// and follows each live topic as an ordinary conflating subscriber (UntypedSubscriber
 // with schema == nullptr) whose bytes SnapshotCodec decodes. It never blocks a
 // publisher: a full notify queue only makes the publisher coalesce. Every period it
 // publishes an immutable ModelSnapshot: latest() from any thread, and a listener

@@ -50,7 +50,7 @@ struct Settings {
 /// One followed topic and what the daemon learned about it.
 struct Follower {
   std::string topic;
-  std::unique_ptr<SubscriberCore> core;
+  std::unique_ptr<UntypedSubscriber> core;
   std::string codec_descriptor;  // the descriptor `codec` was built from
   std::optional<SnapshotCodec> codec;
   LatencyStats latency;
@@ -184,7 +184,7 @@ class Daemon {
     SubscriberOptions options{.prefix = settings_.prefix, .id = settings_.id, .mode = wait_mode(settings_.mode)};
     options.trusted_owners = trusted_uids(settings_.trust_owners);
     try {
-      follower.core = std::make_unique<SubscriberCore>(follower.topic, nullptr, options);
+      follower.core = std::make_unique<UntypedSubscriber>(follower.topic, nullptr, options);
     } catch (const Error& error) {
       // Not there yet, being created, or not answering yet: a daemon waits for it.
       const bool transient = error.code() == Errc::not_found || error.code() == Errc::invalid_region ||
@@ -199,7 +199,7 @@ class Daemon {
       follower.next_attach_ns = monotonic_ns() + attach_retry_ns;
       return;
     }
-    SubscriberCore& core = *follower.core;
+    UntypedSubscriber& core = *follower.core;
     core.on_update([this, &follower](const UpdateInfo& info) {
       on_refresh(follower, info, std::exchange(follower.next_is_initial, false));
     });
@@ -333,7 +333,7 @@ class Daemon {
   }
 
   Json decode(Follower& follower) {
-    const SubscriberCore& core = *follower.core;
+    const UntypedSubscriber& core = *follower.core;
     try {
       // A successor publisher may carry another schema version: rebuild on change.
       if (!follower.codec || follower.codec_descriptor != core.descriptor()) {

@@ -1,4 +1,4 @@
-// shmsnap._shmsnap.Publisher: a PublisherCore made from a runtime schema (TOML file,
+// shmsnap._shmsnap.Publisher: a UntypedPublisher made from a runtime schema (TOML file,
 // descriptor JSON, or a subscriber's schema dict). Dicts are encoded by SnapshotCodec
 // before anything is written, so a bad value publishes nothing; raw bytes (numpy
 // records) are checked for size. Loans expose the next slot as a writable numpy
@@ -49,7 +49,7 @@ class PyPublisher {
                                    .slot_count = slot_count,
                                    .max_subscribers = max_subscribers,
                                    .fan_out = parse_fan_out(fan_out)};
-    core_ = std::make_unique<PublisherCore>(topic, schema_.info(), schema_.size, options);
+    core_ = std::make_unique<UntypedPublisher>(topic, schema_.info(), schema_.size, options);
   }
   ~PyPublisher() { close(); }
   PyPublisher(const PyPublisher&) = delete;
@@ -68,7 +68,7 @@ class PyPublisher {
   bool closed() const noexcept { return !core_; }
 
   std::uint64_t publish_dict(const py::handle& value) {
-    PublisherCore& core = ready();
+    UntypedPublisher& core = ready();
     if (!py::isinstance<py::dict>(value)) {
       throw Error(Errc::invalid_argument, "publish() takes a dict or a numpy record of this schema, not a " +
                                               py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
@@ -78,7 +78,7 @@ class PyPublisher {
   }
 
   std::uint64_t publish_bytes(const py::buffer& value) {
-    PublisherCore& core = ready();
+    UntypedPublisher& core = ready();
     const py::buffer_info buffer = value.request();
     const auto size = static_cast<std::size_t>(buffer.size * buffer.itemsize);
     if (size != schema_.size) {
@@ -89,7 +89,7 @@ class PyPublisher {
   }
 
   py::object begin_loan(bool clear) {
-    PublisherCore& core = ready();
+    UntypedPublisher& core = ready();
     std::byte* slot = core.begin_write();
     loan_open_ = true;
     if (clear) {
@@ -101,13 +101,13 @@ class PyPublisher {
   }
 
   std::uint64_t commit_loan() {
-    PublisherCore& core = loaned();
+    UntypedPublisher& core = loaned();
     loan_open_ = false;
     return core.commit_write();
   }
 
   void abort_loan() {
-    PublisherCore& core = loaned();
+    UntypedPublisher& core = loaned();
     loan_open_ = false;
     core.abort_write();
   }
@@ -149,21 +149,21 @@ class PyPublisher {
   std::string region_name() { return usable().region_name(); }
 
  private:
-  PublisherCore& usable() {
+  UntypedPublisher& usable() {
     if (!core_) {
       throw Error(Errc::invalid_argument, "the publisher is closed; create a new shmsnap.Publisher");
     }
     return *core_;
   }
-  PublisherCore& ready() {
-    PublisherCore& core = usable();
+  UntypedPublisher& ready() {
+    UntypedPublisher& core = usable();
     if (loan_open_) {
       throw Error(Errc::invalid_argument, "a loan of this publisher is open; leave its `with` block first");
     }
     return core;
   }
-  PublisherCore& loaned() {
-    PublisherCore& core = usable();
+  UntypedPublisher& loaned() {
+    UntypedPublisher& core = usable();
     if (!loan_open_) {
       throw Error(Errc::invalid_argument, "no loan of this publisher is open");
     }
@@ -172,7 +172,7 @@ class PyPublisher {
 
   OwnedSchema schema_;
   SnapshotCodec codec_;
-  std::unique_ptr<PublisherCore> core_;
+  std::unique_ptr<UntypedPublisher> core_;
   std::optional<py::object> dtype_;
   bool loan_open_ = false;
 };

@@ -1,4 +1,4 @@
-// shmsnap._shmsnap.Subscriber: SubscriberCore(topic, nullptr, ...) follows any topic
+// shmsnap._shmsnap.Subscriber: UntypedSubscriber(topic, nullptr, ...) follows any topic
 // as bytes; snapshots leave as dicts (SnapshotCodec) or numpy records (a dtype from
 // the descriptor). wait() blocks with the GIL released. Core access is serialised by
 // a mutex taken without the GIL (lock order: mutex, then GIL), so Python threads may
@@ -71,7 +71,7 @@ class PySubscriber {
     {
       // Attaching waits for the publisher's WELCOME: let other threads run meanwhile.
       py::gil_scoped_release release;
-      core_ = std::make_unique<SubscriberCore>(topic, expected_ ? &expected_info_ : nullptr, options);
+      core_ = std::make_unique<UntypedSubscriber>(topic, expected_ ? &expected_info_ : nullptr, options);
     }
     core_->on_status([this](StatusEvent event, const UpdateInfo& info) { pending_events_.emplace_back(event, info); });
   }
@@ -137,7 +137,7 @@ class PySubscriber {
 
   py::object latest() {
     std::unique_lock<std::mutex> lock = lock_core();
-    SubscriberCore& core = usable();
+    UntypedSubscriber& core = usable();
     if (!core.has_value()) {
       return py::none();
     }
@@ -146,7 +146,7 @@ class PySubscriber {
 
   py::object latest_array() {
     std::unique_lock<std::mutex> lock = lock_core();
-    SubscriberCore& core = usable();
+    UntypedSubscriber& core = usable();
     if (!core.has_value()) {
       return py::none();
     }
@@ -223,7 +223,7 @@ class PySubscriber {
     return lock;
   }
 
-  SubscriberCore& usable() {
+  UntypedSubscriber& usable() {
     if (!core_) {
       throw Error(Errc::invalid_argument, "the subscriber is closed; create a new shmsnap.Subscriber");
     }
@@ -232,12 +232,12 @@ class PySubscriber {
 
   // The layout of bytes(): the expected schema when one was given (a newer writer's
   // appended fields are not copied), else the region's.
-  const std::string& local_descriptor(const SubscriberCore& core) const {
+  const std::string& local_descriptor(const UntypedSubscriber& core) const {
     return expected_ ? expected_->descriptor : core.descriptor();
   }
 
   // A successor publisher may carry another schema version: rebuild on change.
-  const SnapshotCodec& codec(const SubscriberCore& core) {
+  const SnapshotCodec& codec(const UntypedSubscriber& core) {
     const std::string& descriptor = local_descriptor(core);
     if (!codec_ || codec_descriptor_ != descriptor) {
       codec_.emplace(descriptor);
@@ -246,7 +246,7 @@ class PySubscriber {
     return *codec_;
   }
 
-  py::object dtype_locked(const SubscriberCore& core) {
+  py::object dtype_locked(const UntypedSubscriber& core) {
     const std::string& descriptor = local_descriptor(core);
     if (!dtype_ || dtype_descriptor_ != descriptor) {
       (void)codec(core);  // validates the region's descriptor (bounded nesting) before the dtype walk
@@ -272,7 +272,7 @@ class PySubscriber {
   std::optional<OwnedSchema> expected_;  // the schema= argument; expected_info_ views it
   SchemaInfo expected_info_;
   std::mutex mutex_;  // guards core_ and pending_events_ while the GIL is released
-  std::unique_ptr<SubscriberCore> core_;
+  std::unique_ptr<UntypedSubscriber> core_;
   std::vector<std::pair<StatusEvent, UpdateInfo>> pending_events_;
   std::vector<py::function> status_callbacks_;
   std::optional<SnapshotCodec> codec_;

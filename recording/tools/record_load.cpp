@@ -45,7 +45,7 @@ std::uint64_t fingerprint_of(const std::string& text) {
 
 void run_topic(TopicLoad& load, const std::string& prefix, double duration, std::atomic<int>& ready, int topic_count) {
   const shmsnap::SchemaInfo schema{"load.payload", 1, fingerprint_of(load.descriptor), load.bytes, load.descriptor};
-  shmsnap::PublisherCore publisher(load.topic, schema, load.bytes, shmsnap::PublisherOptions{.prefix = prefix});
+  shmsnap::UntypedPublisher publisher(load.topic, schema, load.bytes, shmsnap::PublisherOptions{.prefix = prefix});
   // Start publishing only once the recorder follows every topic.
   while (publisher.stats().subscribers == 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -102,13 +102,13 @@ class BridgeTest : public ProcessTest {
   }
 
   /// Opens a subscriber of `topic` under remote_prefix_ once the importer created it.
-  std::unique_ptr<SubscriberCore> remote_subscriber(const std::string& topic) {
-    std::unique_ptr<SubscriberCore> subscriber;
+  std::unique_ptr<UntypedSubscriber> remote_subscriber(const std::string& topic) {
+    std::unique_ptr<UntypedSubscriber> subscriber;
     eventually(
         [&] {
           try {
-            subscriber = std::make_unique<SubscriberCore>(topic, &TestSnapshot::shmsnap_schema,
-                                                          SubscriberOptions{.prefix = remote_prefix_});
+            subscriber = std::make_unique<UntypedSubscriber>(topic, &TestSnapshot::shmsnap_schema,
+                                                             SubscriberOptions{.prefix = remote_prefix_});
             return true;
           } catch (const Error&) {
             return false;
@@ -118,16 +118,16 @@ class BridgeTest : public ProcessTest {
     return subscriber;
   }
 
-  static const TestSnapshot& as_snapshot(const SubscriberCore& subscriber) {
+  static const TestSnapshot& as_snapshot(const UntypedSubscriber& subscriber) {
     return *reinterpret_cast<const TestSnapshot*>(subscriber.bytes().data());
   }
 
-  std::unique_ptr<PublisherCore> local_publisher(const std::string& topic) {
-    return std::make_unique<PublisherCore>(topic, TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
-                                           PublisherOptions{.prefix = prefix_});
+  std::unique_ptr<UntypedPublisher> local_publisher(const std::string& topic) {
+    return std::make_unique<UntypedPublisher>(topic, TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                                              PublisherOptions{.prefix = prefix_});
   }
 
-  static void publish(PublisherCore& publisher, std::uint64_t value) {
+  static void publish(UntypedPublisher& publisher, std::uint64_t value) {
     const auto snapshot = TestSnapshot::make(value);
     publisher.publish(&snapshot, sizeof snapshot);
   }
@@ -366,15 +366,16 @@ TEST_F(BridgeTest, ASchemaChangeAtTheOriginRewritesTheSchemaRecordAndTheLocalTop
       R"({"name":"test.pair","version":2,"size":16,"align":8,"fields":[)"
       R"({"name":"a","offset":0,"size":8,"type":"u64"},{"name":"b","offset":8,"size":8,"type":"u64"}]})";
   const SchemaInfo pair{"test.pair", 2, 0x7e57'0002'0000'0002ULL, 16, pair_descriptor};
-  publisher = std::make_unique<PublisherCore>("evolving", pair, 16, PublisherOptions{.prefix = prefix_});
+  publisher = std::make_unique<UntypedPublisher>("evolving", pair, 16, PublisherOptions{.prefix = prefix_});
   const std::uint64_t values[2] = {77, 78};
   publisher->publish(values, sizeof values);
 
-  std::unique_ptr<SubscriberCore> follower;
+  std::unique_ptr<UntypedSubscriber> follower;
   ASSERT_TRUE(eventually(
       [&] {
         try {
-          follower = std::make_unique<SubscriberCore>("evolving", nullptr, SubscriberOptions{.prefix = remote_prefix_});
+          follower =
+              std::make_unique<UntypedSubscriber>("evolving", nullptr, SubscriberOptions{.prefix = remote_prefix_});
           return follower->schema().fingerprint == pair.fingerprint && follower->has_value();
         } catch (const Error&) {
           return false;
@@ -414,12 +415,12 @@ TEST_F(BridgeTest, AKilledExporterMakesTheImportedTopicStaleAfterItsHeartbeatSto
   ASSERT_TRUE(eventually([&] { return late.import_state("beat").has_value; }, patience));
   EXPECT_TRUE(late.import_state("beat").stale);
   EXPECT_TRUE(late.import_state("beat").local_live);
-  std::unique_ptr<SubscriberCore> late_subscriber;  // any schema: the feed is a quote book
+  std::unique_ptr<UntypedSubscriber> late_subscriber;  // any schema: the feed is a quote book
   ASSERT_TRUE(eventually(
       [&] {
         try {
           late_subscriber =
-              std::make_unique<SubscriberCore>("beat.late", nullptr, SubscriberOptions{.prefix = remote_prefix_});
+              std::make_unique<UntypedSubscriber>("beat.late", nullptr, SubscriberOptions{.prefix = remote_prefix_});
           return true;
         } catch (const Error&) {
           return false;

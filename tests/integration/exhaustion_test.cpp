@@ -27,7 +27,7 @@ TEST_F(Reliability, RegionLargerThanFreeShmIsRefusedAtCreateWithAClearError) {
   const ChildOutcome outcome = with_small_dev_shm([&](int fd) {
     constexpr std::size_t payload = 6 << 20;  // 3 slots x 6 MiB = 18 MiB > 8 MiB
     try {
-      PublisherCore publisher("topic", big_schema(payload), payload, PublisherOptions{.prefix = prefix_});
+      UntypedPublisher publisher("topic", big_schema(payload), payload, PublisherOptions{.prefix = prefix_});
       write_text(fd, "CREATED");
       return 1;
     } catch (const Error& failure) {
@@ -51,7 +51,7 @@ TEST_F(Reliability, ARegionThatFitsKeepsPublishingWhenShmFillsUpLater) {
   }
   const ChildOutcome outcome = with_small_dev_shm([&](int fd) {
     constexpr std::size_t payload = 1 << 20;  // 3 slots x 1 MiB: fits in 8 MiB
-    PublisherCore publisher("topic", big_schema(payload), payload, PublisherOptions{.prefix = prefix_});
+    UntypedPublisher publisher("topic", big_schema(payload), payload, PublisherOptions{.prefix = prefix_});
     // Someone else fills the rest of /dev/shm.
     const int filler = open("/dev/shm/filler", O_CREAT | O_WRONLY, 0600);
     const std::vector<char> chunk(1 << 16, 'x');
@@ -94,8 +94,8 @@ TEST_F(Reliability, ExhaustedMessageQueueBytesLimitGivesAClearErrorNamingTheLimi
   };
   // The publisher's control queue.
   const ChildOutcome publisher_side = exhausted([&] {
-    PublisherCore publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
-                            PublisherOptions{.prefix = prefix_});
+    UntypedPublisher publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                               PublisherOptions{.prefix = prefix_});
   });
   EXPECT_TRUE(WIFEXITED(publisher_side.status) && WEXITSTATUS(publisher_side.status) == 0) << publisher_side.text;
   EXPECT_EQ(publisher_side.text.rfind("limit_exceeded", 0), 0U) << publisher_side.text;

@@ -21,8 +21,8 @@ ControlMessage hello_with_raw_id(const std::string& raw, pid_t pid, std::uint64_
 
 TEST_F(Reliability, ControlQueueDropsEveryMessageTheProtocolDoesNotAllowAndLogsAtMostOncePerSecond) {
   StderrCapture captured;
-  PublisherCore publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
-                          PublisherOptions{.prefix = prefix_, .max_subscribers = 4});
+  UntypedPublisher publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                             PublisherOptions{.prefix = prefix_, .max_subscribers = 4});
   const std::uint64_t epoch = publisher.epoch();
   const std::uint64_t fingerprint = TestSnapshot::shmsnap_schema.fingerprint;
   MessageQueue control = MessageQueue::open(names_.control_queue(), MessageQueue::Access::write, true);
@@ -96,8 +96,8 @@ TEST_F(Reliability, ControlQueueDropsEveryMessageTheProtocolDoesNotAllowAndLogsA
 
 TEST_F(Reliability, HelloFloodWithFakeIdsAndPidsKeepsTheTableBoundedAndPublishingGoing) {
   constexpr std::uint32_t table = 4;
-  PublisherCore publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
-                          PublisherOptions{.prefix = prefix_, .max_subscribers = table});
+  UntypedPublisher publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                             PublisherOptions{.prefix = prefix_, .max_subscribers = table});
   const std::uint64_t epoch = publisher.epoch();
   const std::uint64_t fingerprint = TestSnapshot::shmsnap_schema.fingerprint;
   MessageQueue control = MessageQueue::open(names_.control_queue(), MessageQueue::Access::write, true);
@@ -150,8 +150,8 @@ TEST_F(Reliability, HelloFloodWithFakeIdsAndPidsKeepsTheTableBoundedAndPublishin
 }
 
 TEST_F(Reliability, IdsThatWouldEscapeTheTopicNamespaceNeverOpenAQueue) {
-  PublisherCore publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
-                          PublisherOptions{.prefix = prefix_});
+  UntypedPublisher publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                             PublisherOptions{.prefix = prefix_});
   // Decoys where a naive name join of a hostile id could land.
   const std::vector<std::string> decoys{"/" + prefix_ + ":x", "/" + prefix_ + ":topic:x",
                                         "/" + prefix_ + ":other:sub:victim", "/" + prefix_ + ":topic:sub"};
@@ -188,8 +188,8 @@ TEST_F(Reliability, IdsThatWouldEscapeTheTopicNamespaceNeverOpenAQueue) {
 // and the pid of every subscriber is in the world-readable region table, so any
 // process that may write the control queue unregisters any subscriber.
 TEST_F(Reliability, SpoofedByeDoesNotUnregisterALiveSubscriber) {
-  PublisherCore publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
-                          PublisherOptions{.prefix = prefix_});
+  UntypedPublisher publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                             PublisherOptions{.prefix = prefix_});
   ChildProcess& victim = start("subscriber", {"--id", "victim", "--linger", "1"});
   ASSERT_TRUE(victim.wait_for_line("DONE", patience)) << victim.output();
   ASSERT_TRUE(eventually([&] { return publisher.stats().subscribers == 1; }));
@@ -210,8 +210,8 @@ TEST_F(Reliability, SpoofedByeDoesNotUnregisterALiveSubscriber) {
 // subscriber stale, and a stale subscriber never re-attaches to the same live
 // region (same inode and epoch), so one forged message strands it for good.
 TEST_F(Reliability, ForgedShutdownDoesNotStrandASubscriberOfALivePublisher) {
-  PublisherCore publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
-                          PublisherOptions{.prefix = prefix_});
+  UntypedPublisher publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                             PublisherOptions{.prefix = prefix_});
   auto subscriber = Subscriber<TestSnapshot>::open("topic", SubscriberOptions{.prefix = prefix_, .id = "victim"});
   MessageQueue queue = MessageQueue::open(names_.notify_queue("victim"), MessageQueue::Access::write, true);
   NotifyMessage forged;
@@ -237,8 +237,8 @@ TEST_F(Reliability, ForgedShutdownDoesNotStrandASubscriberOfALivePublisher) {
 // 200 ms for room in each HELLO sender's queue, so HELLOs naming queues their
 // sender keeps full stall registration for everyone else.
 TEST_F(Reliability, HellosAimedAtFullQueuesDoNotStallAnotherSubscribersAttach) {
-  PublisherCore publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
-                          PublisherOptions{.prefix = prefix_});
+  UntypedPublisher publisher("topic", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                             PublisherOptions{.prefix = prefix_});
   MessageQueue control = MessageQueue::open(names_.control_queue(), MessageQueue::Access::write, true);
   constexpr int stallers = 20;
   std::vector<MessageQueue> full_queues;

@@ -291,7 +291,7 @@ TEST_F(FrozenPublisher, AStoppedPublisherMakesTheStateStaleAndFreshAgainWhenItMo
   ChildProcess& publisher = launch({bin_dir() + "/shmsnap-publisher", "--topic", "frozen", "--schema", "robot.pose",
                                     "--prefix", prefix_, "--rate", "200", "--log-level", "warn"});
   ASSERT_TRUE(publisher.wait_for_line("ready", patience)) << publisher.output();
-  SubscriberCore subscriber("frozen", nullptr, {.prefix = prefix_, .stall_timeout = std::chrono::milliseconds(300)});
+  UntypedSubscriber subscriber("frozen", nullptr, {.prefix = prefix_, .stall_timeout = std::chrono::milliseconds(300)});
   std::vector<StatusEvent> events;
   subscriber.on_status([&](StatusEvent event, const UpdateInfo&) { events.push_back(event); });
   const auto wait_until = [&](const auto& condition) {

@@ -1,8 +1,8 @@
 /*
  * shmsnap notification protocol, as a Promela model for spin.
  *
- * It follows the library's real order of operations (lib/src/publisher_core.cpp,
- * lib/src/subscriber_core.cpp, lib/src/region.cpp):
+ * It follows the library's real order of operations (lib/src/untyped_publisher.cpp,
+ * lib/src/untyped_subscriber.cpp, lib/src/region.cpp):
  *
  *   publisher (commit_write):  slot seqlock odd -> payload -> slot seq ->
  *                              seqlock even (release) -> store `published`

@@ -140,7 +140,7 @@ TEST_F(GarbageRegion, ASubscriberOfAnotherSchemaGetsATypedMismatchNamingBoth) {
 TEST_F(GarbageRegion, ARegionLargerThanFreeShmIsRefusedAtCreateNamingShmSize) {
   static constexpr SchemaInfo huge{"test.huge", 1, 0x1234, std::size_t{1} << 30, "{}"};
   try {
-    PublisherCore publisher("huge", huge, huge.size, {.prefix = prefix_, .slot_count = 200});
+    UntypedPublisher publisher("huge", huge, huge.size, {.prefix = prefix_, .slot_count = 200});
     FAIL() << "a 200 GiB region was created";
   } catch (const Error& failure) {
     EXPECT_EQ(failure.code(), Errc::out_of_space);

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "shmsnap/detail/queue_holders.hpp"
+
 namespace shmsnap::admin {
 
 /// How to get the mqueue namespace visible as files, for messages when it is not.
@@ -50,21 +52,9 @@ bool remove_shm(std::string_view name);
 /// One queue's file in /dev/mqueue. Throws Error (not_found also when not mounted).
 [[nodiscard]] ObjectInfo stat_mqueue(std::string_view name);
 
-/// Which processes hold which message queues open, from /proc/<pid>/fd: the link
-/// of an mqueue descriptor reads "/<queue name>" (verified on Linux 5.x/6.x) and
-/// its filesystem is mqueue, which tells it from a regular file at the root.
-struct QueueHolders {
-  std::map<std::string, std::vector<pid_t>> holders;  ///< queue name ("/x") -> pids
-  std::set<uid_t> unreadable_uids;                    ///< owners of processes whose descriptors we may not read
-
-  /// Pids holding `name` open (empty when none was seen).
-  [[nodiscard]] std::vector<pid_t> of(const std::string& name) const;
-  /// True when "nobody holds it" is a proof for a queue owned by `owner`: every
-  /// process that could be its creator (same uid) had readable descriptors.
-  [[nodiscard]] bool conclusive_for(uid_t owner) const noexcept;
-};
-/// Scans /proc once. Never throws for a process that exits meanwhile.
-[[nodiscard]] QueueHolders scan_queue_holders();
+/// Which processes hold which message queues open (see detail/queue_holders.hpp).
+using detail::QueueHolders;
+using detail::scan_queue_holders;
 
 /// What a look at a region file (without mapping it for reading) tells.
 struct RegionProbe {

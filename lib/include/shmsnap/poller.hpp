@@ -20,13 +20,13 @@ class Poller {
   Poller& operator=(const Poller&) = delete;
 
   /// Follows `subscriber`; its callbacks run inside wait().
-  void add(SubscriberCore& subscriber);
+  void add(UntypedSubscriber& subscriber);
   template <Snapshot T>
   void add(Subscriber<T>& subscriber) {
     add(subscriber.core());
   }
   /// Stops following `subscriber`.
-  void remove(SubscriberCore& subscriber) noexcept;
+  void remove(UntypedSubscriber& subscriber) noexcept;
 
   /// Waits up to `timeout` for any subscriber to have work and polls every ready
   /// one. Returns how many snapshots were delivered; returns early (maybe 0) when a
@@ -35,7 +35,7 @@ class Poller {
 
  private:
   int epoll_fd_ = -1;
-  std::vector<SubscriberCore*> members_;
+  std::vector<UntypedSubscriber*> members_;
 };
 
 }  // namespace shmsnap

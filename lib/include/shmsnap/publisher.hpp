@@ -49,14 +49,14 @@ struct PublisherStats {
 
 /// The untyped publisher behind Publisher<T>; also usable directly by tools that
 /// publish bytes described by a runtime schema.
-class PublisherCore {
+class UntypedPublisher {
  public:
   /// Creates the topic. Throws Error (invalid_argument, busy, out_of_space, ...).
-  PublisherCore(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size,
-                const PublisherOptions& options);
-  ~PublisherCore();
-  PublisherCore(const PublisherCore&) = delete;
-  PublisherCore& operator=(const PublisherCore&) = delete;
+  UntypedPublisher(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size,
+                   const PublisherOptions& options);
+  ~UntypedPublisher();
+  UntypedPublisher(const UntypedPublisher&) = delete;
+  UntypedPublisher& operator=(const UntypedPublisher&) = delete;
 
   /// Copies `size` bytes into the next slot, publishes it and notifies. Returns the sequence.
   std::uint64_t publish(const void* data, std::size_t size) noexcept;
@@ -116,9 +116,9 @@ class Loan {
 
  private:
   friend class Publisher<T>;
-  explicit Loan(PublisherCore& core) noexcept : core_(&core), value_(reinterpret_cast<T*>(core.begin_write())) {}
+  explicit Loan(UntypedPublisher& core) noexcept : core_(&core), value_(reinterpret_cast<T*>(core.begin_write())) {}
 
-  PublisherCore* core_;
+  UntypedPublisher* core_;
   T* value_;
 };
 
@@ -128,7 +128,7 @@ class Publisher {
  public:
   /// Creates `topic`. Throws Error; Errc::busy names the live publisher's pid.
   [[nodiscard]] static Publisher create(std::string_view topic, const PublisherOptions& options = {}) {
-    return Publisher(std::make_unique<PublisherCore>(topic, T::shmsnap_schema, sizeof(T), options));
+    return Publisher(std::make_unique<UntypedPublisher>(topic, T::shmsnap_schema, sizeof(T), options));
   }
 
   /// Publishes a copy of `value`. Never blocks on a subscriber. Returns the sequence.
@@ -136,7 +136,7 @@ class Publisher {
   /// Writes the next slot in place (see Loan). One loan at a time.
   [[nodiscard]] Loan<T> loan() noexcept { return Loan<T>(*core_); }
 
-  /// Marks the last snapshot stale until the next publish (see PublisherCore).
+  /// Marks the last snapshot stale until the next publish (see UntypedPublisher).
   void mark_source_lost() noexcept { core_->mark_source_lost(); }
   [[nodiscard]] PublisherStats stats() const noexcept { return core_->stats(); }
   [[nodiscard]] std::uint64_t epoch() const noexcept { return core_->epoch(); }
@@ -145,8 +145,8 @@ class Publisher {
   void shutdown() noexcept { core_->shutdown(); }
 
  private:
-  explicit Publisher(std::unique_ptr<PublisherCore> core) : core_(std::move(core)) {}
-  std::unique_ptr<PublisherCore> core_;
+  explicit Publisher(std::unique_ptr<UntypedPublisher> core) : core_(std::move(core)) {}
+  std::unique_ptr<UntypedPublisher> core_;
 };
 
 }  // namespace shmsnap

@@ -81,7 +81,7 @@ struct SubscriberStats {
 
 /// The untyped subscriber behind Subscriber<T>; tools use it with schema == nullptr
 /// to follow any topic as bytes plus the region's descriptor.
-class SubscriberCore {
+class UntypedSubscriber {
  public:
   using UpdateHandler = std::function<void(const UpdateInfo&)>;
   using StatusHandler = std::function<void(StatusEvent, const UpdateInfo&)>;
@@ -89,11 +89,11 @@ class SubscriberCore {
   /// Attaches. `schema` == nullptr accepts any schema (the local state then has the
   /// region's payload size). Throws Error: not_found, schema_mismatch, busy (id in
   /// use, naming the pid), limit_exceeded (table full), timed_out, ...
-  SubscriberCore(std::string_view topic, const SchemaInfo* schema, const SubscriberOptions& options);
+  UntypedSubscriber(std::string_view topic, const SchemaInfo* schema, const SubscriberOptions& options);
   /// BYE, then its notify queue is closed and unlinked.
-  ~SubscriberCore();
-  SubscriberCore(const SubscriberCore&) = delete;
-  SubscriberCore& operator=(const SubscriberCore&) = delete;
+  ~UntypedSubscriber();
+  UntypedSubscriber(const UntypedSubscriber&) = delete;
+  UntypedSubscriber& operator=(const UntypedSubscriber&) = delete;
 
   void on_update(UpdateHandler handler) { update_handler_ = std::move(handler); }
   void on_status(StatusHandler handler) { status_handler_ = std::move(handler); }
@@ -117,7 +117,7 @@ class SubscriberCore {
   [[nodiscard]] const std::string& descriptor() const noexcept;
   /// The schema of the region last attached to: name, version, fingerprint, payload
   /// size and descriptor (views into this subscriber, valid until the next re-attach).
-  /// A tool that republishes what it follows creates its PublisherCore from this.
+  /// A tool that republishes what it follows creates its UntypedPublisher from this.
   [[nodiscard]] const SchemaInfo& schema() const noexcept;
   [[nodiscard]] pid_t publisher_pid() const noexcept;
 
@@ -169,10 +169,10 @@ class Subscriber {
   static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "the local state is heap storage of default alignment");
 
  public:
-  /// Attaches to `topic` (see SubscriberCore). Right after open() the current
+  /// Attaches to `topic` (see UntypedSubscriber). Right after open() the current
   /// snapshot, if any, is in latest().
   [[nodiscard]] static Subscriber open(std::string_view topic, const SubscriberOptions& options = {}) {
-    return Subscriber(std::make_unique<SubscriberCore>(topic, &T::shmsnap_schema, options));
+    return Subscriber(std::make_unique<UntypedSubscriber>(topic, &T::shmsnap_schema, options));
   }
 
   /// Called from wait()/poll() for every delivered snapshot, on the caller's thread.
@@ -183,7 +183,7 @@ class Subscriber {
     });
   }
   /// Called when the publisher is lost or a successor is followed again.
-  void on_status(SubscriberCore::StatusHandler handler) { core_->on_status(std::move(handler)); }
+  void on_status(UntypedSubscriber::StatusHandler handler) { core_->on_status(std::move(handler)); }
 
   /// Blocks up to `timeout` for a newer snapshot; true when one was delivered.
   bool wait(std::chrono::nanoseconds timeout) noexcept { return core_->wait(timeout); }
@@ -198,12 +198,12 @@ class Subscriber {
   [[nodiscard]] bool stale() const noexcept { return core_->stale(); }
   [[nodiscard]] const UpdateInfo& info() const noexcept { return core_->info(); }
   [[nodiscard]] SubscriberStats stats() const noexcept { return core_->stats(); }
-  [[nodiscard]] SubscriberCore& core() noexcept { return *core_; }
+  [[nodiscard]] UntypedSubscriber& core() noexcept { return *core_; }
 
   /// Zero-copy read: calls `visitor(const T&)` on the newest snapshot where it lies in
   /// the shared mapping, validated by the seqlock after the visitor returns; for large
   /// snapshots of which the caller needs a few fields. ok: the visitor's last call saw
-  /// a consistent snapshot. The rules of SubscriberCore::read_in_place apply: copy
+  /// a consistent snapshot. The rules of UntypedSubscriber::read_in_place apply: copy
   /// what you need into your own variables, overwrite them on every call, act on them
   /// only after ok, keep no reference to the T, bound-check indices read from it.
   template <class Visitor>
@@ -220,8 +220,8 @@ class Subscriber {
   }
 
  private:
-  explicit Subscriber(std::unique_ptr<SubscriberCore> core) : core_(std::move(core)) {}
-  std::unique_ptr<SubscriberCore> core_;
+  explicit Subscriber(std::unique_ptr<UntypedSubscriber> core) : core_(std::move(core)) {}
+  std::unique_ptr<UntypedSubscriber> core_;
 };
 
 }  // namespace shmsnap

@@ -4,10 +4,11 @@
 
 #include <string_view>
 
+#include "shmsnap/detail/queue_holders.hpp"
+
 namespace shmsnap::admin {
 
-/// MQUEUE_MAGIC of the kernel's include/uapi/linux/magic.h (the userspace copy lacks it).
-inline constexpr long mqueue_magic = 0x19800202;
+using detail::mqueue_magic;
 
 /// shm_open and mq_open take "/<name>" with no other '/': anything else would
 /// address a path outside the namespace. Throws Error{invalid_argument} naming `what`.

@@ -25,7 +25,7 @@ constexpr std::int64_t drop_log_interval_ns = 1'000'000'000;
 
 }  // namespace
 
-void PublisherCore::State::control_loop() noexcept {
+void UntypedPublisher::State::control_loop() noexcept {
   std::array<epoll_event, 32> events{};
   const auto interval_ms = static_cast<int>(std::max<std::int64_t>(1, options.heartbeat_interval.count()));
   while (!stopping.load(std::memory_order_acquire)) {
@@ -47,7 +47,7 @@ void PublisherCore::State::control_loop() noexcept {
   }
 }
 
-void PublisherCore::State::drain_control() noexcept {
+void UntypedPublisher::State::drain_control() noexcept {
   std::array<std::byte, 8192> buffer{};
   for (int budget = 0; budget < 1024; ++budget) {
     const Received received = control.receive(buffer);
@@ -68,7 +68,7 @@ void PublisherCore::State::drain_control() noexcept {
   }
 }
 
-void PublisherCore::State::drop_control(const std::string& why) noexcept {
+void UntypedPublisher::State::drop_control(const std::string& why) noexcept {
   const std::uint64_t count = dropped_control.fetch_add(1, std::memory_order_relaxed) + 1;
   const std::int64_t now = monotonic_ns();
   if (now - last_drop_log_ns >= drop_log_interval_ns) {
@@ -77,8 +77,8 @@ void PublisherCore::State::drop_control(const std::string& why) noexcept {
   }
 }
 
-void PublisherCore::State::reply(const ControlMessage& hello, MessageQueue queue, std::uint64_t link_key,
-                                 NotifyKind kind, RejectReason reason, pid_t holder) noexcept {
+void UntypedPublisher::State::reply(const ControlMessage& hello, MessageQueue queue, std::uint64_t link_key,
+                                    NotifyKind kind, RejectReason reason, pid_t holder) noexcept {
   PendingReply pending;
   pending.link_key = link_key;
   pending.queue = std::move(queue);
@@ -99,7 +99,7 @@ void PublisherCore::State::reply(const ControlMessage& hello, MessageQueue queue
   pending_replies.push_back(std::move(pending));
 }
 
-bool PublisherCore::State::try_send_reply(PendingReply& pending) noexcept {
+bool UntypedPublisher::State::try_send_reply(PendingReply& pending) noexcept {
   QueueStatus status = QueueStatus::error;
   if (pending.link_key != 0) {
     const auto link = std::find_if(links.begin(), links.end(),
@@ -114,7 +114,7 @@ bool PublisherCore::State::try_send_reply(PendingReply& pending) noexcept {
   return status != QueueStatus::full;
 }
 
-void PublisherCore::State::retry_pending_replies() noexcept {
+void UntypedPublisher::State::retry_pending_replies() noexcept {
   const std::int64_t now = monotonic_ns();
   std::erase_if(pending_replies, [&](PendingReply& pending) {
     if (try_send_reply(pending)) {

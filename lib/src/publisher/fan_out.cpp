@@ -13,7 +13,7 @@ using detail::log;
 
 }  // namespace
 
-void PublisherCore::State::notify_all(NotifyKind kind, std::uint64_t seq_value, std::int64_t ts) noexcept {
+void UntypedPublisher::State::notify_all(NotifyKind kind, std::uint64_t seq_value, std::int64_t ts) noexcept {
   NotifyMessage message;
   message.kind = kind;
   message.seq = seq_value;
@@ -29,7 +29,7 @@ void PublisherCore::State::notify_all(NotifyKind kind, std::uint64_t seq_value, 
   send_errors.fetch_add(failed, std::memory_order_relaxed);
 }
 
-void PublisherCore::State::notifier_loop() noexcept {
+void UntypedPublisher::State::notifier_loop() noexcept {
   std::uint64_t last_sent = 0;
   while (!stopping.load(std::memory_order_acquire)) {
     pending_seq.wait(last_sent, std::memory_order_acquire);  // pairs with publish()'s release store
@@ -44,7 +44,7 @@ void PublisherCore::State::notifier_loop() noexcept {
   }
 }
 
-void PublisherCore::State::announce_to_previous(const detail::PreviousOwner& previous) noexcept {
+void UntypedPublisher::State::announce_to_previous(const detail::PreviousOwner& previous) noexcept {
   for (const auto& subscriber : previous.subscribers) {
     try {
       const std::string queue_name = names.notify_queue(subscriber.id);

@@ -1,5 +1,5 @@
 // The untyped publisher's state, shared by the files of lib/src/publisher/: the
-// writer (publisher_core.cpp), the fan-out (fan_out.cpp), the control loop
+// writer (untyped_publisher.cpp), the fan-out (fan_out.cpp), the control loop
 // (control_loop.cpp) and the registry of subscribers (registry.cpp). Each member
 // says which thread may touch it.
 #pragma once
@@ -49,7 +49,7 @@ struct PendingReply {
   std::int64_t deadline_ns = 0;
 };
 
-struct PublisherCore::State {
+struct UntypedPublisher::State {
   TopicNames names;
   PublisherOptions options;
   detail::RegionWriter region;

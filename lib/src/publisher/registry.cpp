@@ -21,7 +21,7 @@ using detail::log;
 
 }  // namespace
 
-void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
+void UntypedPublisher::State::handle_hello(const ControlMessage& hello) noexcept {
   const std::string id(id_of(hello));
   if (hello.fingerprint != region.header().schema_fingerprint) {
     drop_control("HELLO from '" + id + "' for another schema fingerprint");
@@ -113,7 +113,7 @@ void PublisherCore::State::handle_hello(const ControlMessage& hello) noexcept {
   log().info("topic '{}': subscriber '{}' (pid {}) attached", names.topic, id, hello.pid);
 }
 
-void PublisherCore::State::handle_bye(const ControlMessage& bye) noexcept {
+void UntypedPublisher::State::handle_bye(const ControlMessage& bye) noexcept {
   // The nonce proves the BYE comes from the subscriber: its id and pid are public.
   const auto leaving = std::find_if(links.begin(), links.end(), [&](const auto& link) {
     return link->id == id_of(bye) && link->pid == bye.pid && link->nonce == bye.nonce;
@@ -127,7 +127,7 @@ void PublisherCore::State::handle_bye(const ControlMessage& bye) noexcept {
   log().info("topic '{}': subscriber '{}' (pid {}) left", names.topic, link->id, link->pid);
 }
 
-std::unique_ptr<SubscriberLink> PublisherCore::State::unregister(std::uint64_t key) noexcept {
+std::unique_ptr<SubscriberLink> UntypedPublisher::State::unregister(std::uint64_t key) noexcept {
   const auto found = std::find_if(links.begin(), links.end(), [&](const auto& link) { return link->key == key; });
   if (found == links.end()) {
     return nullptr;
@@ -145,7 +145,7 @@ std::unique_ptr<SubscriberLink> PublisherCore::State::unregister(std::uint64_t k
   return link;
 }
 
-void PublisherCore::State::reap(std::uint64_t key, const char* why) noexcept {
+void UntypedPublisher::State::reap(std::uint64_t key, const char* why) noexcept {
   const std::unique_ptr<SubscriberLink> dead = unregister(key);
   if (!dead) {
     return;
@@ -158,7 +158,7 @@ void PublisherCore::State::reap(std::uint64_t key, const char* why) noexcept {
              dead->pid, why);
 }
 
-void PublisherCore::State::sweep_and_mirror() noexcept {
+void UntypedPublisher::State::sweep_and_mirror() noexcept {
   // Without a pidfd (old kernels) this sweep is the only death detector.
   std::vector<std::uint64_t> dead;
   for (const auto& link : links) {
@@ -181,7 +181,7 @@ void PublisherCore::State::sweep_and_mirror() noexcept {
   header.reclaimed_count.store(reclaimed.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
-void PublisherCore::State::write_table_entry(const SubscriberLink& link, bool active) noexcept {
+void UntypedPublisher::State::write_table_entry(const SubscriberLink& link, bool active) noexcept {
   detail::RegionHeader& header = region.header();
   detail::SubscriberEntry& entry = region.entry(link.table_index);
   header.table_version.write_begin(region.table_sequence());

@@ -11,9 +11,9 @@
 #include <random>
 #include <thread>
 
-#include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/detail/protocol.hpp"
+#include "shmsnap/detail/queue_holders.hpp"
 #include "subscriber/subscriber_state.hpp"
 #include "system/log.hpp"
 #include "system/process.hpp"
@@ -43,8 +43,8 @@ std::string next_auto_id() {
 
 }  // namespace
 
-SubscriberCore::State::State(SubscriberCore& core, std::string_view topic, const SchemaInfo* reader_schema,
-                             const SubscriberOptions& opts)
+UntypedSubscriber::State::State(UntypedSubscriber& core, std::string_view topic, const SchemaInfo* reader_schema,
+                                const SubscriberOptions& opts)
     : owner(core),
       names(opts.prefix, topic),
       options(opts),
@@ -71,12 +71,12 @@ SubscriberCore::State::State(SubscriberCore& core, std::string_view topic, const
   deliver_newest(monotonic_deadline(options.attach_timeout));
 }
 
-SubscriberCore::State::~State() {
+UntypedSubscriber::State::~State() {
   detach(true);
   release();
 }
 
-void SubscriberCore::State::release() noexcept {
+void UntypedSubscriber::State::release() noexcept {
   if (notify.is_open()) {
     // Ours alone, so nothing is left behind; but never a successor's queue of the same name.
     MessageQueue::unlink_if_same(names.notify_queue(id), notify.inode());
@@ -86,7 +86,7 @@ void SubscriberCore::State::release() noexcept {
   ::close(timer_fd);
 }
 
-void SubscriberCore::State::check_schema(const RegionReader& candidate) const {
+void UntypedSubscriber::State::check_schema(const RegionReader& candidate) const {
   if (schema == nullptr || candidate.header().schema_fingerprint == schema->fingerprint) {
     if (schema != nullptr && candidate.payload_size() < schema->size) {
       throw Error(Errc::schema_mismatch, "topic '" + names.topic + "': region payload is smaller than " +
@@ -108,12 +108,12 @@ void SubscriberCore::State::check_schema(const RegionReader& candidate) const {
   }
 }
 
-Error SubscriberCore::State::busy_id(pid_t holder) const {
+Error UntypedSubscriber::State::busy_id(pid_t holder) const {
   return Error(Errc::busy, "subscriber id '" + id + "' on topic '" + names.topic + "' is in use by pid " +
                                std::to_string(holder) + "; pick another id or stop that subscriber");
 }
 
-void SubscriberCore::State::create_notify_queue(const RegionReader& candidate) {
+void UntypedSubscriber::State::create_notify_queue(const RegionReader& candidate) {
   if (notify.is_open()) {
     return;  // re-attaching: we keep our queue (and our id) across publishers
   }
@@ -143,7 +143,7 @@ void SubscriberCore::State::create_notify_queue(const RegionReader& candidate) {
     }
     // Who holds the queue open is the proof of ownership: a subscriber keeps its
     // queue open for its whole life, also while its publisher is away.
-    const admin::QueueHolders holders = admin::scan_queue_holders();
+    const detail::QueueHolders holders = detail::scan_queue_holders();
     for (const pid_t holder : holders.of(queue_name)) {
       // The publisher holds it too (to write); any other live holder is its reader.
       if (holder != candidate.publisher_pid() && detail::process_alive(holder, 0)) {
@@ -166,7 +166,7 @@ void SubscriberCore::State::create_notify_queue(const RegionReader& candidate) {
   }
 }
 
-void SubscriberCore::State::register_with_publisher(const RegionReader& candidate, std::int64_t deadline) {
+void UntypedSubscriber::State::register_with_publisher(const RegionReader& candidate, std::int64_t deadline) {
   control = MessageQueue::open(names.control_queue(), MessageQueue::Access::write, true);
   // Leftovers from a previous publisher would only delay the WELCOME.
   std::array<std::byte, sizeof(NotifyMessage)> buffer{};
@@ -229,7 +229,7 @@ void SubscriberCore::State::register_with_publisher(const RegionReader& candidat
   }
 }
 
-void SubscriberCore::State::attach(std::int64_t deadline) {
+void UntypedSubscriber::State::attach(std::int64_t deadline) {
   RegionReader candidate = RegionReader::open(names.region(), TrustedOwners{.also = options.trusted_owners});
   if (candidate.closed() || !candidate.publisher_alive()) {
     throw Error(Errc::not_found, "topic '" + names.topic + "' has no live publisher (pid " +
@@ -276,7 +276,7 @@ void SubscriberCore::State::attach(std::int64_t deadline) {
   watch_heartbeat();  // a late joiner of a stalled or source-lost topic starts stale
 }
 
-void SubscriberCore::State::rebuild_epoll() noexcept {
+void UntypedSubscriber::State::rebuild_epoll() noexcept {
   for (const int descriptor_fd : {notify.native_handle(), pidfd, timer_fd}) {
     if (descriptor_fd >= 0) {
       epoll_ctl(epoll_fd, EPOLL_CTL_DEL, descriptor_fd, nullptr);
@@ -288,14 +288,14 @@ void SubscriberCore::State::rebuild_epoll() noexcept {
   }
 }
 
-std::chrono::nanoseconds SubscriberCore::State::heartbeat_watch_period() const noexcept {
+std::chrono::nanoseconds UntypedSubscriber::State::heartbeat_watch_period() const noexcept {
   return std::max<std::chrono::nanoseconds>(std::chrono::milliseconds(1),
                                             std::chrono::nanoseconds(options.stall_timeout) / 4);
 }
 
 // The timer makes fd() readable periodically: while attached, to watch the
 // publisher's heartbeat; while stale, to look for a successor.
-void SubscriberCore::State::arm_timer(std::chrono::nanoseconds period) noexcept {
+void UntypedSubscriber::State::arm_timer(std::chrono::nanoseconds period) noexcept {
   itimerspec spec{};
   spec.it_interval.tv_sec = static_cast<time_t>(period.count() / 1'000'000'000);
   spec.it_interval.tv_nsec = static_cast<long>(period.count() % 1'000'000'000);
@@ -305,7 +305,7 @@ void SubscriberCore::State::arm_timer(std::chrono::nanoseconds period) noexcept 
   [[maybe_unused]] const ssize_t drained = ::read(timer_fd, &expirations, sizeof expirations);
 }
 
-void SubscriberCore::State::detach(bool send_bye) noexcept {
+void UntypedSubscriber::State::detach(bool send_bye) noexcept {
   if (send_bye && control.is_open() && region && region->publisher_alive() && !region->closed()) {
     const ControlMessage bye =
         make_control(ControlKind::bye, id, getpid(), region->epoch(), region->header().schema_fingerprint, 0, nonce);

@@ -21,13 +21,13 @@ constexpr std::int64_t min_reattach_budget_ns = 100'000'000;
 
 }  // namespace
 
-void SubscriberCore::State::report(StatusEvent event) noexcept {
+void UntypedSubscriber::State::report(StatusEvent event) noexcept {
   if (owner.status_handler_) {
     owner.status_handler_(event, info);
   }
 }
 
-void SubscriberCore::State::go_stale(const char* why) noexcept {
+void UntypedSubscriber::State::go_stale(const char* why) noexcept {
   if (stale) {
     return;
   }
@@ -42,7 +42,7 @@ void SubscriberCore::State::go_stale(const char* why) noexcept {
   report(StatusEvent::publisher_lost);
 }
 
-bool SubscriberCore::State::try_reattach(std::int64_t deadline) noexcept {
+bool UntypedSubscriber::State::try_reattach(std::int64_t deadline) noexcept {
   const std::int64_t now = monotonic_ns();
   if (!reattach_now && now < next_reattach_ns) {
     return false;
@@ -82,11 +82,11 @@ bool SubscriberCore::State::try_reattach(std::int64_t deadline) noexcept {
   return deliver_newest(deadline);
 }
 
-bool SubscriberCore::State::publisher_gone() const noexcept {
+bool UntypedSubscriber::State::publisher_gone() const noexcept {
   return pidfd >= 0 ? detail::pidfd_exited(pidfd) : !region->publisher_alive();
 }
 
-void SubscriberCore::State::watch_heartbeat() noexcept {
+void UntypedSubscriber::State::watch_heartbeat() noexcept {
   const std::int64_t age_ns = monotonic_ns() - region->header().heartbeat_ns.load(std::memory_order_relaxed);
   const bool silent = age_ns > std::chrono::nanoseconds(options.stall_timeout).count();
   const bool source_lost = region->source_lost();

@@ -22,7 +22,7 @@ Poller::~Poller() {
   ::close(epoll_fd_);
 }
 
-void Poller::add(SubscriberCore& subscriber) {
+void Poller::add(UntypedSubscriber& subscriber) {
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.ptr = &subscriber;
@@ -32,7 +32,7 @@ void Poller::add(SubscriberCore& subscriber) {
   members_.push_back(&subscriber);
 }
 
-void Poller::remove(SubscriberCore& subscriber) noexcept {
+void Poller::remove(UntypedSubscriber& subscriber) noexcept {
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, subscriber.fd(), nullptr);
   members_.erase(std::remove(members_.begin(), members_.end(), &subscriber), members_.end());
 }
@@ -48,7 +48,7 @@ std::size_t Poller::wait(std::chrono::nanoseconds timeout) noexcept {
       break;  // a signal: let the caller look at its flags now, not at the deadline
     }
     for (int index = 0; index < ready; ++index) {
-      auto* subscriber = static_cast<SubscriberCore*>(events[static_cast<std::size_t>(index)].data.ptr);
+      auto* subscriber = static_cast<UntypedSubscriber*>(events[static_cast<std::size_t>(index)].data.ptr);
       delivered += subscriber->poll() ? 1 : 0;
     }
     if (monotonic_ns() >= deadline) {

@@ -19,7 +19,7 @@ using detail::log;
 
 }  // namespace
 
-SubscriberCore::State::Drained SubscriberCore::State::handle_message(std::span<const std::byte> bytes) noexcept {
+UntypedSubscriber::State::Drained UntypedSubscriber::State::handle_message(std::span<const std::byte> bytes) noexcept {
   ++stats.wakeups;
   const Parsed<NotifyMessage> parsed = parse_notify(bytes);
   const std::optional<NotifyMessage>& message = parsed.message;
@@ -38,7 +38,7 @@ SubscriberCore::State::Drained SubscriberCore::State::handle_message(std::span<c
   return Drained::message;
 }
 
-SubscriberCore::State::Drained SubscriberCore::State::drain_notifications() noexcept {
+UntypedSubscriber::State::Drained UntypedSubscriber::State::drain_notifications() noexcept {
   // The queue holds at most one message (depth 1), so one receive drains it; a
   // message arriving right after will make the descriptor readable again.
   std::array<std::byte, sizeof(NotifyMessage)> buffer{};
@@ -49,7 +49,7 @@ SubscriberCore::State::Drained SubscriberCore::State::drain_notifications() noex
   return handle_message(std::span(buffer.data(), received.size));
 }
 
-bool SubscriberCore::State::deliver_newest(std::int64_t deadline_ns) noexcept {
+bool UntypedSubscriber::State::deliver_newest(std::int64_t deadline_ns) noexcept {
   if (!region || region->latest_seq() == last_seq) {
     return false;
   }
@@ -111,7 +111,7 @@ bool SubscriberCore::State::deliver_newest(std::int64_t deadline_ns) noexcept {
   return true;
 }
 
-bool SubscriberCore::State::after_wakeup(Drained drained, std::int64_t deadline) noexcept {
+bool UntypedSubscriber::State::after_wakeup(Drained drained, std::int64_t deadline) noexcept {
   if (!stale) {
     if (drained != Drained::message) {
       // Maybe the heartbeat timer: clear it (a wake-up with a message skips the syscall).
@@ -136,7 +136,7 @@ bool SubscriberCore::State::after_wakeup(Drained drained, std::int64_t deadline)
   return try_reattach(deadline);
 }
 
-bool SubscriberCore::State::process(std::int64_t deadline) noexcept {
+bool UntypedSubscriber::State::process(std::int64_t deadline) noexcept {
   return after_wakeup(drain_notifications(), deadline);
 }
 

@@ -24,8 +24,8 @@
 
 namespace shmsnap {
 
-struct SubscriberCore::State {
-  SubscriberCore& owner;
+struct UntypedSubscriber::State {
+  UntypedSubscriber& owner;
   TopicNames names;
   SubscriberOptions options;
   const SchemaInfo* schema;
@@ -55,7 +55,8 @@ struct SubscriberCore::State {
   UpdateInfo info;
   SubscriberStats stats;
 
-  State(SubscriberCore& core, std::string_view topic, const SchemaInfo* reader_schema, const SubscriberOptions& opts);
+  State(UntypedSubscriber& core, std::string_view topic, const SchemaInfo* reader_schema,
+        const SubscriberOptions& opts);
   ~State();
 
   void attach(std::int64_t deadline);  // throws

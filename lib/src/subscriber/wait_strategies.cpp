@@ -37,7 +37,7 @@ inline void cpu_relax() noexcept {
 
 }  // namespace
 
-bool SubscriberCore::State::wait_blocking(std::int64_t deadline_ns) noexcept {
+bool UntypedSubscriber::State::wait_blocking(std::int64_t deadline_ns) noexcept {
   while (true) {
     const std::int64_t left_ns = deadline_ns - monotonic_ns();
     if (!stale) {
@@ -72,7 +72,7 @@ bool SubscriberCore::State::wait_blocking(std::int64_t deadline_ns) noexcept {
   }
 }
 
-bool SubscriberCore::State::wait_spinning(std::int64_t deadline_ns, bool until_deadline) noexcept {
+bool UntypedSubscriber::State::wait_spinning(std::int64_t deadline_ns, bool until_deadline) noexcept {
   std::int64_t next_check_ns = 0;
   for (unsigned spins = 1;; ++spins) {
     // The hot loop is one load of the published word; a change is read at once.

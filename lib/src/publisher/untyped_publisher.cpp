@@ -31,8 +31,8 @@ mode_t control_queue_mode(mode_t region_mode) {
 
 }  // namespace
 
-PublisherCore::State::State(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size,
-                            const PublisherOptions& opts)
+UntypedPublisher::State::State(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size,
+                               const PublisherOptions& opts)
     : names(opts.prefix, topic), options(opts), fan_out(opts.max_subscribers) {
   if (payload_size != schema.size) {
     throw Error(Errc::invalid_argument, "topic '" + names.topic + "': snapshot size " + std::to_string(payload_size) +
@@ -67,7 +67,7 @@ PublisherCore::State::State(std::string_view topic, const SchemaInfo& schema, st
              names.region(), epoch, opts.slot_count, payload_size, schema.name, schema.version);
 }
 
-PublisherCore::State::~State() {
+UntypedPublisher::State::~State() {
   close();
   if (epoll_fd >= 0) {
     ::close(epoll_fd);
@@ -82,7 +82,7 @@ PublisherCore::State::~State() {
   }
 }
 
-void PublisherCore::State::close() noexcept {
+void UntypedPublisher::State::close() noexcept {
   stop_threads();
   if (!shut_down) {
     shut_down = true;
@@ -97,7 +97,7 @@ void PublisherCore::State::close() noexcept {
   }
 }
 
-void PublisherCore::State::start_threads() {
+void UntypedPublisher::State::start_threads() {
   epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (epoll_fd < 0 || stop_fd < 0) {
@@ -115,7 +115,7 @@ void PublisherCore::State::start_threads() {
   }
 }
 
-void PublisherCore::State::stop_threads() noexcept {
+void UntypedPublisher::State::stop_threads() noexcept {
   stopping.store(true, std::memory_order_release);
   if (stop_fd >= 0) {
     const std::uint64_t one = 1;
@@ -132,17 +132,17 @@ void PublisherCore::State::stop_threads() noexcept {
   }
 }
 
-PublisherCore::PublisherCore(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size,
-                             const PublisherOptions& options)
+UntypedPublisher::UntypedPublisher(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size,
+                                   const PublisherOptions& options)
     : state_(std::make_unique<State>(topic, schema, payload_size, options)) {}
 
-PublisherCore::~PublisherCore() = default;
+UntypedPublisher::~UntypedPublisher() = default;
 
-void PublisherCore::shutdown() noexcept {
+void UntypedPublisher::shutdown() noexcept {
   state_->close();
 }
 
-std::byte* PublisherCore::begin_write() noexcept {
+std::byte* UntypedPublisher::begin_write() noexcept {
   State& state = *state_;
   SHMSNAP_EXPECTS(!state.shut_down);  // not after shutdown()
   SHMSNAP_EXPECTS(!state.loan_open && "loan() or publish() while a Loan is open: publish or drop the Loan first");
@@ -152,7 +152,7 @@ std::byte* PublisherCore::begin_write() noexcept {
   return state.region.payload(state.loan_slot);
 }
 
-std::uint64_t PublisherCore::commit_write() noexcept {
+std::uint64_t UntypedPublisher::commit_write() noexcept {
   State& state = *state_;
   SHMSNAP_EXPECTS(state.loan_open);
   state.loan_open = false;
@@ -185,7 +185,7 @@ std::uint64_t PublisherCore::commit_write() noexcept {
   return seq;
 }
 
-void PublisherCore::abort_write() noexcept {
+void UntypedPublisher::abort_write() noexcept {
   State& state = *state_;
   SHMSNAP_EXPECTS(state.loan_open);
   state.loan_open = false;
@@ -196,7 +196,7 @@ void PublisherCore::abort_write() noexcept {
   slot.lock.write_end(state.region.slot_sequence(state.loan_slot));
 }
 
-std::uint64_t PublisherCore::publish(const void* data, std::size_t size) noexcept {
+std::uint64_t UntypedPublisher::publish(const void* data, std::size_t size) noexcept {
   SHMSNAP_EXPECTS(size <= state_->payload_bytes);
   SHMSNAP_EXPECTS(!state_->loan_open && "publish() while a Loan is open: publish or drop the Loan first");
   std::byte* slot_payload = begin_write();
@@ -204,7 +204,7 @@ std::uint64_t PublisherCore::publish(const void* data, std::size_t size) noexcep
   return commit_write();
 }
 
-void PublisherCore::mark_source_lost() noexcept {
+void UntypedPublisher::mark_source_lost() noexcept {
   State& state = *state_;
   SHMSNAP_EXPECTS(!state.shut_down);
   state.source_lost = true;
@@ -214,7 +214,7 @@ void PublisherCore::mark_source_lost() noexcept {
   state.notify_all(NotifyKind::update, state.seq, monotonic_ns());
 }
 
-PublisherStats PublisherCore::stats() const noexcept {
+PublisherStats UntypedPublisher::stats() const noexcept {
   const State& state = *state_;
   PublisherStats stats;
   stats.published = state.published.load(std::memory_order_relaxed);
@@ -228,19 +228,19 @@ PublisherStats PublisherCore::stats() const noexcept {
   return stats;
 }
 
-std::uint64_t PublisherCore::epoch() const noexcept {
+std::uint64_t UntypedPublisher::epoch() const noexcept {
   return state_->epoch;
 }
 
-std::uint64_t PublisherCore::last_seq() const noexcept {
+std::uint64_t UntypedPublisher::last_seq() const noexcept {
   return state_->seq;
 }
 
-const std::string& PublisherCore::topic() const noexcept {
+const std::string& UntypedPublisher::topic() const noexcept {
   return state_->names.topic;
 }
 
-const std::string& PublisherCore::region_name() const noexcept {
+const std::string& UntypedPublisher::region_name() const noexcept {
   return state_->region.name();
 }
 

@@ -7,12 +7,12 @@
 
 namespace shmsnap {
 
-SubscriberCore::SubscriberCore(std::string_view topic, const SchemaInfo* schema, const SubscriberOptions& options)
+UntypedSubscriber::UntypedSubscriber(std::string_view topic, const SchemaInfo* schema, const SubscriberOptions& options)
     : state_(std::make_unique<State>(*this, topic, schema, options)) {}
 
-SubscriberCore::~SubscriberCore() = default;
+UntypedSubscriber::~UntypedSubscriber() = default;
 
-bool SubscriberCore::wait(std::chrono::nanoseconds timeout) noexcept {
+bool UntypedSubscriber::wait(std::chrono::nanoseconds timeout) noexcept {
   State& state = *state_;
   const std::int64_t deadline = monotonic_deadline(timeout);
   switch (state.options.mode) {
@@ -32,50 +32,50 @@ bool SubscriberCore::wait(std::chrono::nanoseconds timeout) noexcept {
   return false;
 }
 
-bool SubscriberCore::poll() noexcept {
+bool UntypedSubscriber::poll() noexcept {
   return state_->process(monotonic_ns());
 }
-int SubscriberCore::fd() const noexcept {
+int UntypedSubscriber::fd() const noexcept {
   return state_->epoll_fd;
 }
-std::span<const std::byte> SubscriberCore::bytes() const noexcept {
+std::span<const std::byte> UntypedSubscriber::bytes() const noexcept {
   return state_->local;
 }
-bool SubscriberCore::has_value() const noexcept {
+bool UntypedSubscriber::has_value() const noexcept {
   return state_->has_value;
 }
-bool SubscriberCore::stale() const noexcept {
+bool UntypedSubscriber::stale() const noexcept {
   return state_->stale || state_->stalled;
 }
-const UpdateInfo& SubscriberCore::info() const noexcept {
+const UpdateInfo& UntypedSubscriber::info() const noexcept {
   return state_->info;
 }
-SubscriberStats SubscriberCore::stats() const noexcept {
+SubscriberStats UntypedSubscriber::stats() const noexcept {
   return state_->stats;
 }
-const std::string& SubscriberCore::id() const noexcept {
+const std::string& UntypedSubscriber::id() const noexcept {
   return state_->id;
 }
-const std::string& SubscriberCore::topic() const noexcept {
+const std::string& UntypedSubscriber::topic() const noexcept {
   return state_->names.topic;
 }
-const std::string& SubscriberCore::descriptor() const noexcept {
+const std::string& UntypedSubscriber::descriptor() const noexcept {
   return state_->descriptor;
 }
-const SchemaInfo& SubscriberCore::schema() const noexcept {
+const SchemaInfo& UntypedSubscriber::schema() const noexcept {
   return state_->schema_seen;
 }
-pid_t SubscriberCore::publisher_pid() const noexcept {
+pid_t UntypedSubscriber::publisher_pid() const noexcept {
   return state_->region ? state_->region->publisher_pid() : 0;
 }
 
 // Zero-copy read support (subscriber.hpp): the region followed now, and the retry
 // count of reads made through it.
-const RegionReader* SubscriberCore::region() const noexcept {
+const RegionReader* UntypedSubscriber::region() const noexcept {
   return state_->region ? &*state_->region : nullptr;
 }
 
-void SubscriberCore::count_retries(std::uint64_t retries) noexcept {
+void UntypedSubscriber::count_retries(std::uint64_t retries) noexcept {
   state_->stats.retries += retries;
 }
 

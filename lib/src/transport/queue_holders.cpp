@@ -1,5 +1,5 @@
-// Which processes hold which message queues open, read from /proc/<pid>/fd. Any thread.
-#include "shmsnap/admin.hpp"
+// Which processes hold which message queues open, read from /proc/<pid>/fd.
+#include "shmsnap/detail/queue_holders.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "admin/object_names.hpp"
 #include "region/shared_memory.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
@@ -24,7 +23,7 @@
 #include "system/os_error.hpp"
 #include "system/process.hpp"
 
-namespace shmsnap::admin {
+namespace shmsnap::detail {
 std::vector<pid_t> QueueHolders::of(const std::string& name) const {
   const auto found = holders.find(name);
   return found == holders.end() ? std::vector<pid_t>{} : found->second;
@@ -38,7 +37,7 @@ QueueHolders scan_queue_holders() {
   QueueHolders result;
   DIR* processes = ::opendir("/proc");
   if (processes == nullptr) {
-    throw detail::os_error(errno, "list", "/proc", "a mounted /proc is needed to see who holds a queue open");
+    throw os_error(errno, "list", "/proc", "a mounted /proc is needed to see who holds a queue open");
   }
   while (const dirent* process = ::readdir(processes)) {
     char* end = nullptr;
@@ -84,4 +83,4 @@ QueueHolders scan_queue_holders() {
   return result;
 }
 
-}  // namespace shmsnap::admin
+}  // namespace shmsnap::detail
