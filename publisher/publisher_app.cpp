@@ -29,6 +29,7 @@ struct Settings {
   std::string fan_out = "caller";
   std::string log_level = default_log_level();
   std::uint64_t seed = 0;
+  std::uint32_t wait_subscribers = 0;
 };
 
 constexpr std::int64_t second_ns = 1'000'000'000;
@@ -39,7 +40,8 @@ void configure(CLI::App& app, Settings& settings) {
       "(market.quote_book), a robot driving a figure eight (robot.pose) or a service's changing health "
       "counters (service.health).\n\n"
       "Output: stdout gets one 'ready topic=.. schema=.. epoch=.. pid=.. region=..' line once the topic "
-      "exists, a 'stats ...' line every second (publish rate, subscribers, coalesced notifications, dead "
+      "exists (with --wait-subscribers, then 'subscribers=N attached' once they are), a 'stats ...' line every second "
+      "(publish rate, subscribers, coalesced notifications, dead "
       "subscribers reclaimed) and a final 'done ...' line; logs and errors go to stderr. SIGINT/SIGTERM "
       "shut the topic down cleanly (subscribers are told, region and control queue unlinked) and exit 0.");
   app.add_option("--topic", settings.topic, "topic to create, [A-Za-z0-9_.-], at most 64 characters")->required();
@@ -71,6 +73,10 @@ void configure(CLI::App& app, Settings& settings) {
                  "who sends the per-subscriber notifications: the publishing loop (caller) or a notifier thread")
       ->capture_default_str()
       ->check(CLI::IsMember({"caller", "thread"}));
+  app.add_option("--wait-subscribers", settings.wait_subscribers,
+                 "publish nothing until N subscribers have attached (a recording or a test that must see the "
+                 "first snapshot)")
+      ->check(CLI::Range(0, 4096));
   app.add_option("--seed", settings.seed, "random seed of the generator (0 = from the clock)");
   app.add_option("--log-level", settings.log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
@@ -91,6 +97,22 @@ void print_stats(Io& io, const UntypedPublisher& core, std::int64_t elapsed_ns, 
          << std::endl;
 }
 
+// Holds the first publish until `wanted` subscribers are registered, or a signal
+// asks to stop.
+void wait_for_subscribers(const UntypedPublisher& core, std::uint32_t wanted, Io& io, spdlog::logger& logger) {
+  if (wanted == 0) {
+    return;
+  }
+  logger.info("waiting for {} subscriber(s) before the first publish", wanted);
+  while (core.stats().subscribers < wanted) {
+    if (io.stop.load(std::memory_order_relaxed)) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  io.out << "subscribers=" << core.stats().subscribers << " attached" << std::endl;
+}
+
 int publish(const Settings& settings, Io& io, spdlog::logger& logger) {
   const std::uint64_t seed = settings.seed != 0
                                  ? settings.seed
@@ -108,6 +130,8 @@ int publish(const Settings& settings, Io& io, spdlog::logger& logger) {
   logger.info("publishing {} on topic '{}' (/dev/shm{}, epoch {}) at {}", schema.name, settings.topic,
               core.region_name(), core.epoch(),
               settings.rate > 0 ? fmt::format("{} Hz", settings.rate) : std::string("full speed"));
+
+  wait_for_subscribers(core, settings.wait_subscribers, io, logger);  // a stop request falls through to "done"
 
   const std::int64_t start = monotonic_ns();
   const std::int64_t period = settings.rate > 0 ? static_cast<std::int64_t>(1e9 / settings.rate) : 0;

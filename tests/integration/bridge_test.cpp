@@ -101,7 +101,9 @@ class BridgeTest : public ProcessTest {
     return *bridges_.back();
   }
 
-  /// Opens a subscriber of `topic` under remote_prefix_ once the importer created it.
+  /// Opens a subscriber of `topic` under remote_prefix_ once the importer created it,
+  /// and waits until it holds the first imported value: the importer creates the
+  /// topic a moment before it publishes into it.
   std::unique_ptr<UntypedSubscriber> remote_subscriber(const std::string& topic) {
     std::unique_ptr<UntypedSubscriber> subscriber;
     eventually(
@@ -115,6 +117,14 @@ class BridgeTest : public ProcessTest {
           }
         },
         patience);
+    if (subscriber) {
+      eventually(
+          [&] {
+            subscriber->poll();
+            return subscriber->has_value();
+          },
+          patience);
+    }
     return subscriber;
   }
 

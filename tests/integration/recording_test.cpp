@@ -210,8 +210,9 @@ class RecordingTest : public CliTest {
 TEST_F(RecordingTest, RawRecordingReadsEverywhereAndReplaysIdentically) {
   const std::string path = dir_.file("raw.mcap");
   ChildProcess& rec = recorder(path, {"pose", "health"});
-  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "300"});
-  ChildProcess& health = publisher("health", "service.health", {"--rate", "50", "--count", "60"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "300", "--wait-subscribers", "1"});
+  ChildProcess& health =
+      publisher("health", "service.health", {"--rate", "50", "--count", "60", "--wait-subscribers", "1"});
   ASSERT_TRUE(pose.wait_for_line("done", patience));
   ASSERT_TRUE(health.wait_for_line("done", patience));
   ASSERT_EQ(pose.wait_exit(patience), 0);
@@ -224,7 +225,8 @@ TEST_F(RecordingTest, RawRecordingReadsEverywhereAndReplaysIdentically) {
 TEST_F(RecordingTest, JsonRecordingValidatesAgainstItsJsonSchemaAndReplays) {
   const std::string path = dir_.file("json.mcap");
   ChildProcess& rec = recorder(path, {"book", "--encoding", "json", "--compression", "lz4"});
-  ChildProcess& book = publisher("book", "market.quote_book", {"--rate", "200", "--count", "200"});
+  ChildProcess& book =
+      publisher("book", "market.quote_book", {"--rate", "200", "--count", "200", "--wait-subscribers", "1"});
   ASSERT_TRUE(book.wait_for_line("done", patience));
   ASSERT_EQ(book.wait_exit(patience), 0);
   const auto counts = stop_recorder(rec);
@@ -341,7 +343,7 @@ TEST_F(RecordingTest, FullDiskGivesClearErrorAndAFileFinishedAtItsLastCompleteCh
 TEST_F(RecordingTest, FilesCutAtRandomOffsetsReadUpToTheirLastCompleteChunk) {
   const std::string path = dir_.file("whole.mcap");
   ChildProcess& rec = recorder(path, {"pose", "--chunk-size", "8192"});
-  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "500", "--count", "400"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "500", "--count", "400", "--wait-subscribers", "1"});
   ASSERT_TRUE(pose.wait_for_line("done", patience));
   ASSERT_EQ(pose.wait_exit(patience), 0);
   const auto counts = stop_recorder(rec);
@@ -385,7 +387,7 @@ TEST_F(RecordingTest, FilesCutAtRandomOffsetsReadUpToTheirLastCompleteChunk) {
 TEST_F(RecordingTest, MalformedFilesGiveClearErrorsInInfoReplayAndRecover) {
   const std::string good = dir_.file("good.mcap");
   ChildProcess& rec = recorder(good, {"pose"});
-  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "100"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "100", "--wait-subscribers", "1"});
   ASSERT_TRUE(pose.wait_for_line("done", patience));
   ASSERT_EQ(pose.wait_exit(patience), 0);
   (void)stop_recorder(rec);
@@ -428,8 +430,9 @@ TEST_F(RecordingTest, MalformedFilesGiveClearErrorsInInfoReplayAndRecover) {
 TEST_F(RecordingTest, ReplaySelectsTopicsAndTimeRanges) {
   const std::string path = dir_.file("select.mcap");
   ChildProcess& rec = recorder(path, {"pose", "health"});
-  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "300"});
-  ChildProcess& health = publisher("health", "service.health", {"--rate", "50", "--count", "60"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "300", "--wait-subscribers", "1"});
+  ChildProcess& health =
+      publisher("health", "service.health", {"--rate", "50", "--count", "60", "--wait-subscribers", "1"});
   ASSERT_TRUE(pose.wait_for_line("done", patience));
   ASSERT_TRUE(health.wait_for_line("done", patience));
   ASSERT_EQ(pose.wait_exit(patience), 0);
@@ -512,7 +515,7 @@ TEST_F(RecordingTest, APublisherRestartedWithAnotherSchemaGetsANewChannel) {
 TEST_F(RecordingTest, ReplayRefusesATopicWithALivePublisher) {
   const std::string path = dir_.file("busy.mcap");
   ChildProcess& rec = recorder(path, {"pose"});
-  ChildProcess& first = publisher("pose", "robot.pose", {"--rate", "200", "--count", "50"});
+  ChildProcess& first = publisher("pose", "robot.pose", {"--rate", "200", "--count", "50", "--wait-subscribers", "1"});
   ASSERT_TRUE(first.wait_for_line("done", patience));
   ASSERT_EQ(first.wait_exit(patience), 0);
   (void)stop_recorder(rec);
