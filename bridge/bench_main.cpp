@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bridge.hpp"
+#include "latency_summary.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/publisher.hpp"
@@ -41,13 +42,9 @@ std::string descriptor_for(std::size_t size) {
                      size, size - 8, size - 8);
 }
 
-double percentile(std::vector<std::int64_t> values, double fraction) {
-  if (values.empty()) {
-    return 0;
-  }
+double percentile_us(std::vector<std::int64_t> values, double fraction) {
   std::sort(values.begin(), values.end());
-  const auto index = static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1));
-  return static_cast<double>(values[index]) / 1e3;
+  return static_cast<double>(shmsnap::stats::percentile_of_sorted(values, fraction)) / 1e3;
 }
 
 void run_one(const Settings& settings, std::size_t payload) {
@@ -114,7 +111,8 @@ void run_one(const Settings& settings, std::size_t payload) {
   fmt::print(
       "payload {:>6} B: latency publish(A) -> subscriber(B) over {} samples at {} Hz: p50 {:.1f} us, p99 {:.1f} us"
       " ({} delivered)\n",
-      payload, settings.samples, settings.rate, percentile(latencies, 0.5), percentile(latencies, 0.99), delivered);
+      payload, settings.samples, settings.rate, percentile_us(latencies, 0.5), percentile_us(latencies, 0.99),
+      delivered);
 
   // Throughput: A publishes flat out; count what the exporter puts and B imports.
   const std::uint64_t exported_before = exporter.counters().exported.load();

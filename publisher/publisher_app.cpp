@@ -193,20 +193,12 @@ int run_publisher(const std::vector<std::string>& args, Io& io) {
   app.name("shmsnap-publisher");
   Settings settings;
   configure(app, settings);
-  try {
-    parse(app, args);
-  } catch (const CLI::ParseError& error) {
-    return parse_exit(app, error, io);
-  }
-  try {
+  return parse_and_run(app, args, io, [&] {
     validate_name("topic", settings.topic, max_topic_length);
     (void)resolve_prefix(settings.prefix);  // a bad --prefix is a usage error before anything is created
     auto logger = make_logger("shmsnap-publisher", io.err, settings.log_level);
     return publish(settings, io, *logger);
-  } catch (const Error& error) {
-    io.err << "shmsnap-publisher: " << error.what() << std::endl;
-    return exit_code_for(error);
-  }
+  });
 }
 
 }  // namespace shmsnap::app

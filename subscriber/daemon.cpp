@@ -15,7 +15,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "latency_stats.hpp"
+#include "latency_reservoir.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/names.hpp"
 #include "shmsnap/poller.hpp"
@@ -53,7 +53,7 @@ struct Follower {
   std::unique_ptr<UntypedSubscriber> core;
   std::string codec_descriptor;  // the descriptor `codec` was built from
   std::optional<SnapshotCodec> codec;
-  LatencyStats latency;
+  stats::LatencyReservoir latency;
   std::uint64_t refreshes = 0;
   std::uint64_t skipped = 0;
   std::int64_t last_line_ns = 0;
@@ -388,12 +388,7 @@ int run_subscriber_daemon(const std::vector<std::string>& args, Io& io) {
   app.name("shmsnap-subscriber");
   Settings settings;
   configure(app, settings);
-  try {
-    parse(app, args);
-  } catch (const CLI::ParseError& error) {
-    return parse_exit(app, error, io);
-  }
-  try {
+  return parse_and_run(app, args, io, [&] {
     for (const std::string& topic : settings.topics) {
       validate_name("topic", topic, max_topic_length);
       for (const std::string& other : settings.topics) {
@@ -407,10 +402,7 @@ int run_subscriber_daemon(const std::vector<std::string>& args, Io& io) {
     auto logger = make_logger("shmsnap-subscriber", io.err, settings.log_level);
     Daemon daemon(settings, io, *logger);
     return daemon.run();
-  } catch (const Error& error) {
-    io.err << "shmsnap-subscriber: " << error.what() << std::endl;
-    return exit_code_for(error);
-  }
+  });
 }
 
 }  // namespace shmsnap::app

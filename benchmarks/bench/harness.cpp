@@ -109,11 +109,11 @@ void aggregate(RowResult& row, std::vector<SubscriberReport>& reports) {
                         static_cast<double>(report.last_receive_ns - report.first_receive_ns);
     }
     pooled.insert(pooled.end(), report.latencies_ns.begin(), report.latencies_ns.end());
-    row.per_subscriber.push_back(summarize(report.latencies_ns));
+    row.per_subscriber.push_back(stats::summarize(report.latencies_ns));
   }
   row.throughput_hz = reports.empty() ? 0 : throughput_sum / static_cast<double>(reports.size());
-  row.pooled = summarize(pooled);
-  row.cdf = cdf_points(pooled, 200);
+  row.pooled = stats::summarize(pooled);
+  row.cdf = stats::cdf_points(pooled, 200);
 }
 
 // One "Rss:"/"Pss:" line of /proc/<pid>/smaps_rollup in KiB; 0 when unreadable.
@@ -241,7 +241,7 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
       if (seq > settings.warmup)
         publish_costs.push_back(measured_end - publish_ns);
     }
-    row.publish_cost = summarize(publish_costs);
+    row.publish_cost = stats::summarize(publish_costs);
     // Memory per subscriber while attached and warm, before the stop message ends them.
     for (const auto& child : children.children()) {
       row.subscriber_rss_kib += memory_kib(child.pid, "Rss:") / static_cast<double>(subscribers);

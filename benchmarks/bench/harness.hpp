@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/latency_stats.hpp"
 #include "bench/transport.hpp"
+#include "latency_summary.hpp"
 
 namespace shmsnap::bench {
 
@@ -39,18 +39,18 @@ struct RowResult {
   bool oversubscribed = false;  ///< busy-waiting subscribers + the publisher exceed the CPUs
   std::string note;             ///< why n/a, what failed, or subscriber status lines
 
-  LatencySummary pooled;  ///< every subscriber's samples together
-  std::vector<LatencySummary> per_subscriber;
-  std::vector<CdfPoint> cdf;      ///< of the pooled samples, for plots
-  double throughput_hz = 0;       ///< deliveries per second per subscriber (mean)
-  double publish_hz = 0;          ///< publishes per second achieved by the publisher
-  std::uint64_t published = 0;    ///< measured publishes
-  std::uint64_t skipped = 0;      ///< measured publishes a subscriber never saw (coalesced)
-  std::uint64_t retries = 0;      ///< seqlock read retries, all subscribers
-  std::uint64_t torn = 0;         ///< deliveries that failed the self-check (must be 0)
-  LatencySummary publish_cost;    ///< publisher->publish() as the caller sees it, measured publishes
-  double subscriber_rss_kib = 0;  ///< mean resident set of a subscriber process, read before the stop message
-  double subscriber_pss_kib = 0;  ///< the same as proportional set size (shared pages split among mappers)
+  stats::LatencySummary pooled;  ///< every subscriber's samples together
+  std::vector<stats::LatencySummary> per_subscriber;
+  std::vector<stats::CdfPoint> cdf;    ///< of the pooled samples, for plots
+  double throughput_hz = 0;            ///< deliveries per second per subscriber (mean)
+  double publish_hz = 0;               ///< publishes per second achieved by the publisher
+  std::uint64_t published = 0;         ///< measured publishes
+  std::uint64_t skipped = 0;           ///< measured publishes a subscriber never saw (coalesced)
+  std::uint64_t retries = 0;           ///< seqlock read retries, all subscribers
+  std::uint64_t torn = 0;              ///< deliveries that failed the self-check (must be 0)
+  stats::LatencySummary publish_cost;  ///< publisher->publish() as the caller sees it, measured publishes
+  double subscriber_rss_kib = 0;       ///< mean resident set of a subscriber process, read before the stop message
+  double subscriber_pss_kib = 0;       ///< the same as proportional set size (shared pages split among mappers)
 
   // Filled by attach_ratios() in report.hpp.
   std::optional<double> p50_vs_posix_mq, p99_vs_posix_mq, p50_vs_floor, p99_vs_floor;

@@ -80,7 +80,7 @@ nlohmann::json optional_json(const std::optional<double>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
-nlohmann::json summary_json(const LatencySummary& summary) {
+nlohmann::json summary_json(const stats::LatencySummary& summary) {
   return {{"samples", summary.samples}, {"p50_ns", summary.p50_ns},   {"p90_ns", summary.p90_ns},
           {"p99_ns", summary.p99_ns},   {"p999_ns", summary.p999_ns}, {"max_ns", summary.max_ns},
           {"mean_ns", summary.mean_ns}};

@@ -18,6 +18,7 @@
 
 #include <unistd.h>
 
+#include "latency_summary.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/publisher.hpp"
 #include "shmsnap/subscriber.hpp"
@@ -63,9 +64,8 @@ Settings parse(int argc, char** argv) {
   return settings;
 }
 
-double percentile(std::vector<std::int64_t>& sorted, double fraction) {
-  const auto rank = static_cast<std::size_t>(fraction * static_cast<double>(sorted.size() - 1) + 0.5);
-  return static_cast<double>(sorted[std::min(rank, sorted.size() - 1)]) / 1000.0;
+double percentile_us(const std::vector<std::int64_t>& sorted, double fraction) {
+  return static_cast<double>(shmsnap::stats::percentile_of_sorted(sorted, fraction)) / 1000.0;
 }
 
 // Publishes at `rate` for `seconds`; returns each publish() call's duration (ns).
@@ -89,8 +89,8 @@ std::vector<std::int64_t> timed_publishes(shmsnap::Publisher<ChurnSnapshot>& pub
 
 void report(const char* label, std::vector<std::int64_t>& sorted, std::uint64_t attaches) {
   std::printf("%-28s publishes=%zu attach+detach=%llu  p50=%.2f us  p99=%.2f us  p99.9=%.2f us  max=%.2f us\n", label,
-              sorted.size(), static_cast<unsigned long long>(attaches), percentile(sorted, 0.5),
-              percentile(sorted, 0.99), percentile(sorted, 0.999), static_cast<double>(sorted.back()) / 1000.0);
+              sorted.size(), static_cast<unsigned long long>(attaches), percentile_us(sorted, 0.5),
+              percentile_us(sorted, 0.99), percentile_us(sorted, 0.999), static_cast<double>(sorted.back()) / 1000.0);
 }
 
 }  // namespace

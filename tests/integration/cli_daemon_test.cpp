@@ -12,7 +12,6 @@
 
 #include "cli_test_support.hpp"
 #include "daemon.hpp"
-#include "latency_stats.hpp"
 
 namespace shmsnap::test {
 namespace {
@@ -268,29 +267,6 @@ TEST_F(CliDaemon, EveryBinaryRejectsBadFlagsAndNamesWithAMessage) {
     EXPECT_EQ(help.wait_exit(patience), 0);
     EXPECT_NE(help.output().find("Exit codes: 0 ok"), std::string::npos) << help.output();
   }
-}
-
-TEST(LatencyStats, PercentilesAreNearestRankOverTheSamples) {
-  app::LatencyStats stats;
-  EXPECT_EQ(stats.percentile(0.5), 0);
-  for (std::int64_t value = 100; value >= 1; --value) {
-    stats.add(value * 1000);
-  }
-  EXPECT_EQ(stats.count(), 100U);
-  EXPECT_EQ(stats.percentile(0.50), 50'000);
-  EXPECT_EQ(stats.percentile(0.99), 99'000);
-  EXPECT_EQ(stats.percentile(1.0), 100'000);
-}
-
-TEST(LatencyStats, BeyondCapacityKeepsABoundedUniformSample) {
-  app::LatencyStats stats(1000);
-  for (std::int64_t value = 1; value <= 100'000; ++value) {
-    stats.add(value);
-  }
-  EXPECT_EQ(stats.count(), 100'000U);
-  // A uniform reservoir's median lands near the middle; the bound is loose on purpose.
-  EXPECT_GT(stats.percentile(0.5), 35'000);
-  EXPECT_LT(stats.percentile(0.5), 65'000);
 }
 
 }  // namespace

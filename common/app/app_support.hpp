@@ -64,6 +64,24 @@ struct Io {
 /// Parses `args` (args[0] is the program name) into `app`.
 void parse(CLI::App& app, const std::vector<std::string>& args);
 
+/// The frame of every program's run function: parses `args` into `app`, where a
+/// parse outcome becomes its exit code (help, usage), then runs `body`, where a
+/// library error becomes "<program>: <message>" on stderr and its exit code.
+template <class Body>
+int parse_and_run(CLI::App& app, const std::vector<std::string>& args, Io& io, Body&& body) {
+  try {
+    parse(app, args);
+  } catch (const CLI::ParseError& error) {
+    return parse_exit(app, error, io);
+  }
+  try {
+    return body();
+  } catch (const Error& error) {
+    io.err << app.get_name() << ": " << error.what() << std::endl;
+    return exit_code_for(error);
+  }
+}
+
 /// Parses an octal permission mode such as "0640"; throws CLI::ValidationError.
 [[nodiscard]] mode_t parse_mode(const std::string& text);
 

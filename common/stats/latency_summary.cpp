@@ -1,11 +1,11 @@
-// Exact-sample latency statistics (see latency_stats.hpp).
-#include "bench/latency_stats.hpp"
+// Exact-sample latency statistics (see latency_summary.hpp).
+#include "latency_summary.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
-namespace shmsnap::bench {
+namespace shmsnap::stats {
 
 std::int64_t percentile_of_sorted(std::span<const std::int64_t> sorted, double q) noexcept {
   if (sorted.empty())
@@ -59,4 +59,4 @@ std::vector<CdfPoint> cdf_points(std::span<const std::int64_t> sorted, std::size
   return points;
 }
 
-}  // namespace shmsnap::bench
+}  // namespace shmsnap::stats

@@ -1,6 +1,6 @@
-// Latency statistics from exact samples. A run keeps every sample (at most a few
-// hundred thousand int64s), so percentiles are exact order statistics rather than
-// histogram estimates. Pure functions, any thread.
+// Latency statistics from exact samples: nearest-rank percentiles, a summary and
+// a CDF for plots. Exact order statistics rather than histogram estimates; the
+// one percentile rule of every shmsnap program. Pure functions, any thread.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-namespace shmsnap::bench {
+namespace shmsnap::stats {
 
 /// Order statistics of one set of latency samples, in nanoseconds.
 struct LatencySummary {
@@ -38,4 +38,4 @@ struct CdfPoint {
 /// log(1 - fraction) so the tail (p99, p99.9, max) keeps its resolution in a plot.
 [[nodiscard]] std::vector<CdfPoint> cdf_points(std::span<const std::int64_t> sorted, std::size_t max_points);
 
-}  // namespace shmsnap::bench
+}  // namespace shmsnap::stats

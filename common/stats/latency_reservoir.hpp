@@ -8,18 +8,19 @@
 #include <random>
 #include <vector>
 
-namespace shmsnap::app {
+namespace shmsnap::stats {
 
-class LatencyStats {
+class LatencyReservoir {
  public:
   /// Keeps at most `capacity` samples (exact below it).
-  explicit LatencyStats(std::size_t capacity = 1U << 20) : capacity_(capacity) {}
+  explicit LatencyReservoir(std::size_t capacity = 1U << 20) : capacity_(capacity) {}
 
   /// Records one latency in nanoseconds.
   void add(std::int64_t nanoseconds);
   /// Samples recorded (not only kept).
   [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
-  /// The `fraction` quantile (0..1) in nanoseconds, nearest-rank; 0 with no samples.
+  /// The `fraction` quantile (0..1) in nanoseconds of the kept samples, nearest-rank
+  /// (latency_summary.hpp); 0 with no samples.
   [[nodiscard]] std::int64_t percentile(double fraction) const;
 
  private:
@@ -29,4 +30,4 @@ class LatencyStats {
   std::minstd_rand random_{12345};
 };
 
-}  // namespace shmsnap::app
+}  // namespace shmsnap::stats

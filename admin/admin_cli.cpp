@@ -175,17 +175,7 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
     io.err << "shmsnap: " << unknown << "\nRun with --help for more information." << std::endl;
     return exit_usage;
   }
-  try {
-    parse(app, args);
-  } catch (const CLI::ParseError& error) {
-    return parse_exit(app, error, io);
-  }
-  try {
-    return action ? action() : exit_usage;
-  } catch (const Error& error) {
-    io.err << "shmsnap: " << error.what() << std::endl;
-    return exit_code_for(error);
-  }
+  return parse_and_run(app, args, io, [&] { return action ? action() : exit_usage; });
 }
 
 }  // namespace shmsnap::app
