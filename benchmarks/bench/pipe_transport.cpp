@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "bench/aligned_buffer.hpp"
-#include "bench/clock.hpp"
+#include "bench/blocking_io.hpp"
 #include "bench/transport.hpp"
 
 namespace shmsnap::bench {
@@ -49,22 +49,7 @@ class PipePublisher final : public PublisherChannel {
   }
 
   bool publish(DeadlineNs deadline) noexcept override {
-    for (int fd : own_) {
-      auto left = std::span<const std::byte>(buffer_.span());
-      while (!left.empty()) {
-        const ssize_t written = write(fd, left.data(), left.size());
-        if (written > 0) {
-          left = left.subspan(static_cast<std::size_t>(written));
-          continue;
-        }
-        const int error = errno;
-        if (error != EINTR || monotonic_ns() > deadline) {
-          error_ = std::string("write: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
-          return false;
-        }
-      }
-    }
-    return true;
+    return send_to_each(own_, "write", error_, [&](int fd) { return write_all(fd, buffer_.span(), deadline); });
   }
 
   std::string last_error() const override { return error_; }
@@ -84,26 +69,7 @@ class PipeSubscriber final : public SubscriberChannel {
   // A pipe is a byte stream: one message is exactly payload_bytes, read until complete.
   ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
     const auto message = buffer_.span();
-    std::size_t filled = 0;
-    while (filled < message.size()) {
-      const ssize_t got = read(fd_, message.data() + filled, message.size() - filled);
-      if (got > 0) {
-        filled += static_cast<std::size_t>(got);
-        continue;
-      }
-      if (got == 0) {
-        error_ = "publisher closed the pipe";
-        return ReceiveStatus::failed;
-      }
-      if (errno != EINTR) {
-        error_ = std::string("read: ") + std::strerror(errno);
-        return ReceiveStatus::failed;
-      }
-      if (monotonic_ns() > deadline)
-        return ReceiveStatus::timed_out;
-    }
-    sink(message, monotonic_ns());
-    return ReceiveStatus::delivered;
+    return deliver(read_all(fd_, message, deadline), message, sink, "read", "pipe", error_);
   }
 
   std::string last_error() const override { return error_; }

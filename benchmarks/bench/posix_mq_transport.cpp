@@ -12,8 +12,8 @@
 #include <stdexcept>
 
 #include "bench/aligned_buffer.hpp"
+#include "bench/blocking_io.hpp"
 #include "bench/cleanup.hpp"
-#include "bench/clock.hpp"
 #include "bench/transport.hpp"
 
 namespace shmsnap::bench {
@@ -85,16 +85,11 @@ class PosixMqPublisher final : public PublisherChannel {
 
   bool publish(DeadlineNs deadline) noexcept override {
     const auto message = buffer_.span();
-    for (const auto& entry : queues_) {
-      while (mq_send(entry.first, reinterpret_cast<const char*>(message.data()), message.size(), 0) != 0) {
-        const int error = errno;
-        if (error != EINTR || monotonic_ns() > deadline) {
-          error_ = std::string("mq_send: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
-          return false;
-        }
-      }
-    }
-    return true;
+    return send_to_each(queues_, "mq_send", error_, [&](const auto& queue) {
+      return retry_interrupted(
+          [&] { return mq_send(queue.first, reinterpret_cast<const char*>(message.data()), message.size(), 0); },
+          deadline);
+    });
   }
 
   std::string last_error() const override { return error_; }
@@ -116,19 +111,9 @@ class PosixMqSubscriber final : public SubscriberChannel {
 
   ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
     const auto message = buffer_.span();
-    for (;;) {
-      const ssize_t got = mq_receive(queue_, reinterpret_cast<char*>(message.data()), message.size(), nullptr);
-      if (got >= 0) {
-        sink(message.first(static_cast<std::size_t>(got)), monotonic_ns());
-        return ReceiveStatus::delivered;
-      }
-      if (errno != EINTR) {
-        error_ = std::string("mq_receive: ") + std::strerror(errno);
-        return ReceiveStatus::failed;
-      }
-      if (monotonic_ns() > deadline)
-        return ReceiveStatus::timed_out;
-    }
+    const CallResult received = retry_interrupted(
+        [&] { return mq_receive(queue_, reinterpret_cast<char*>(message.data()), message.size(), nullptr); }, deadline);
+    return deliver(received, message, sink, "mq_receive", "queue", error_);
   }
 
   std::string last_error() const override { return error_; }

@@ -10,8 +10,8 @@
 #include <stdexcept>
 
 #include "bench/aligned_buffer.hpp"
+#include "bench/blocking_io.hpp"
 #include "bench/cleanup.hpp"
-#include "bench/clock.hpp"
 #include "bench/transport.hpp"
 
 namespace shmsnap::bench {
@@ -58,16 +58,9 @@ class SysvPublisher final : public PublisherChannel {
 
   bool publish(DeadlineNs deadline) noexcept override {
     const std::size_t size = buffer_.span().size() - type_prefix;
-    for (int id : queues_) {
-      while (msgsnd(id, type_word(buffer_), size, 0) != 0) {
-        const int error = errno;
-        if (error != EINTR || monotonic_ns() > deadline) {
-          error_ = std::string("msgsnd: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
-          return false;
-        }
-      }
-    }
-    return true;
+    return send_to_each(queues_, "msgsnd", error_, [&](int id) {
+      return retry_interrupted([&] { return msgsnd(id, type_word(buffer_), size, 0); }, deadline);
+    });
   }
 
   std::string last_error() const override { return error_; }
@@ -83,20 +76,10 @@ class SysvSubscriber final : public SubscriberChannel {
   SysvSubscriber(const ChannelSpec& spec, int id) : buffer_(spec.payload_bytes + type_prefix), id_(id) {}
 
   ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
-    const std::size_t size = buffer_.span().size() - type_prefix;
-    for (;;) {
-      const ssize_t got = msgrcv(id_, type_word(buffer_), size, 0, 0);
-      if (got >= 0) {
-        sink(buffer_.span().subspan(type_prefix, static_cast<std::size_t>(got)), monotonic_ns());
-        return ReceiveStatus::delivered;
-      }
-      if (errno != EINTR) {
-        error_ = std::string("msgrcv: ") + std::strerror(errno);
-        return ReceiveStatus::failed;
-      }
-      if (monotonic_ns() > deadline)
-        return ReceiveStatus::timed_out;
-    }
+    const auto message = buffer_.span().subspan(type_prefix);
+    const CallResult received =
+        retry_interrupted([&] { return msgrcv(id_, type_word(buffer_), message.size(), 0, 0); }, deadline);
+    return deliver(received, message, sink, "msgrcv", "queue", error_);
   }
 
   std::string last_error() const override { return error_; }

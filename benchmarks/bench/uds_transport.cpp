@@ -12,7 +12,7 @@
 #include <stdexcept>
 
 #include "bench/aligned_buffer.hpp"
-#include "bench/clock.hpp"
+#include "bench/blocking_io.hpp"
 #include "bench/transport.hpp"
 
 namespace shmsnap::bench {
@@ -81,16 +81,9 @@ class UdsPublisher final : public PublisherChannel {
 
   bool publish(DeadlineNs deadline) noexcept override {
     const auto message = buffer_.span();
-    for (int fd : own_) {
-      while (send(fd, message.data(), message.size(), MSG_NOSIGNAL) < 0) {
-        const int error = errno;
-        if (error != EINTR || monotonic_ns() > deadline) {
-          error_ = std::string("send: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
-          return false;
-        }
-      }
-    }
-    return true;
+    return send_to_each(own_, "send", error_, [&](int fd) {
+      return retry_interrupted([&] { return send(fd, message.data(), message.size(), MSG_NOSIGNAL); }, deadline);
+    });
   }
 
   std::string last_error() const override { return error_; }
@@ -107,25 +100,12 @@ class UdsSubscriber final : public SubscriberChannel {
   UdsSubscriber(const ChannelSpec& spec, int fd) : buffer_(spec.payload_bytes), fd_(fd) {}
   ~UdsSubscriber() override { close(fd_); }
 
+  // One recv is one whole record (SOCK_SEQPACKET keeps the boundaries).
   ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
     const auto message = buffer_.span();
-    for (;;) {
-      const ssize_t got = recv(fd_, message.data(), message.size(), 0);
-      if (got > 0) {
-        sink(message.first(static_cast<std::size_t>(got)), monotonic_ns());
-        return ReceiveStatus::delivered;
-      }
-      if (got == 0) {
-        error_ = "publisher closed the socket";
-        return ReceiveStatus::failed;
-      }
-      if (errno != EINTR) {
-        error_ = std::string("recv: ") + std::strerror(errno);
-        return ReceiveStatus::failed;
-      }
-      if (monotonic_ns() > deadline)
-        return ReceiveStatus::timed_out;
-    }
+    const CallResult received =
+        closed_if_empty(retry_interrupted([&] { return recv(fd_, message.data(), message.size(), 0); }, deadline));
+    return deliver(received, message, sink, "recv", "socket", error_);
   }
 
   std::string last_error() const override { return error_; }
