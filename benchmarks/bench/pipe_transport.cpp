@@ -12,6 +12,7 @@
 
 #include "bench/aligned_buffer.hpp"
 #include "bench/blocking_io.hpp"
+#include "bench/subscriber_fd_pairs.hpp"
 #include "bench/transport.hpp"
 
 namespace shmsnap::bench {
@@ -26,38 +27,25 @@ class PipePublisher final : public PublisherChannel {
         throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
       // Best effort: the default 64 KiB stays when the size exceeds fs.pipe-max-size.
       fcntl(ends[1], F_SETPIPE_SZ, static_cast<int>(std::max<std::size_t>(spec.payload_bytes, 65536)));
-      theirs_.push_back(ends[0]);
-      own_.push_back(ends[1]);
+      pipes_.add(ends[1], ends[0]);
     }
-  }
-
-  ~PipePublisher() override {
-    for (int fd : own_)
-      close(fd);
-    subscribers_spawned();
   }
 
   std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
-  std::string endpoint(int index) const override { return std::to_string(theirs_.at(static_cast<std::size_t>(index))); }
-  std::vector<int> inherited_fds(int index) const override { return {theirs_.at(static_cast<std::size_t>(index))}; }
-  void subscribers_spawned() override {
-    for (int& fd : theirs_) {
-      if (fd >= 0)
-        close(fd);
-      fd = -1;
-    }
-  }
+  std::string endpoint(int index) const override { return pipes_.endpoint(index); }
+  std::vector<int> inherited_fds(int index) const override { return pipes_.inherited_fds(index); }
+  void subscribers_spawned() override { pipes_.close_subscriber_ends(); }
 
   bool publish(DeadlineNs deadline) noexcept override {
-    return send_to_each(own_, "write", error_, [&](int fd) { return write_all(fd, buffer_.span(), deadline); });
+    return send_to_each(pipes_.publisher_ends(), "write", error_,
+                        [&](int fd) { return write_all(fd, buffer_.span(), deadline); });
   }
 
   std::string last_error() const override { return error_; }
 
  private:
   AlignedBuffer buffer_;
-  std::vector<int> own_;
-  std::vector<int> theirs_;
+  SubscriberFdPairs pipes_;
   std::string error_;
 };
 

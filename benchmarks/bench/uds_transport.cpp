@@ -13,6 +13,7 @@
 
 #include "bench/aligned_buffer.hpp"
 #include "bench/blocking_io.hpp"
+#include "bench/subscriber_fd_pairs.hpp"
 #include "bench/transport.hpp"
 
 namespace shmsnap::bench {
@@ -57,31 +58,18 @@ class UdsPublisher final : public PublisherChannel {
       }
       size_buffers(pair[0], spec.payload_bytes);
       size_buffers(pair[1], spec.payload_bytes);
-      own_.push_back(pair[0]);
-      theirs_.push_back(pair[1]);
+      sockets_.add(pair[0], pair[1]);
     }
-  }
-
-  ~UdsPublisher() override {
-    for (int fd : own_)
-      close(fd);
-    subscribers_spawned();
   }
 
   std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
-  std::string endpoint(int index) const override { return std::to_string(theirs_.at(static_cast<std::size_t>(index))); }
-  std::vector<int> inherited_fds(int index) const override { return {theirs_.at(static_cast<std::size_t>(index))}; }
-  void subscribers_spawned() override {
-    for (int& fd : theirs_) {
-      if (fd >= 0)
-        close(fd);
-      fd = -1;
-    }
-  }
+  std::string endpoint(int index) const override { return sockets_.endpoint(index); }
+  std::vector<int> inherited_fds(int index) const override { return sockets_.inherited_fds(index); }
+  void subscribers_spawned() override { sockets_.close_subscriber_ends(); }
 
   bool publish(DeadlineNs deadline) noexcept override {
     const auto message = buffer_.span();
-    return send_to_each(own_, "send", error_, [&](int fd) {
+    return send_to_each(sockets_.publisher_ends(), "send", error_, [&](int fd) {
       return retry_interrupted([&] { return send(fd, message.data(), message.size(), MSG_NOSIGNAL); }, deadline);
     });
   }
@@ -90,8 +78,7 @@ class UdsPublisher final : public PublisherChannel {
 
  private:
   AlignedBuffer buffer_;
-  std::vector<int> own_;
-  std::vector<int> theirs_;
+  SubscriberFdPairs sockets_;
   std::string error_;
 };
 
