@@ -10,17 +10,16 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "bench/aligned_buffer.hpp"
 #include "bench/blocking_io.hpp"
+#include "bench/blocking_transport.hpp"
 #include "bench/subscriber_fd_pairs.hpp"
-#include "bench/transport.hpp"
 
 namespace shmsnap::bench {
 namespace {
 
-class PipePublisher final : public PublisherChannel {
+class PipePublisher final : public BlockingPublisher {
  public:
-  explicit PipePublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes) {
+  explicit PipePublisher(const ChannelSpec& spec) : BlockingPublisher(spec.payload_bytes) {
     for (int index = 0; index < spec.subscribers; ++index) {
       int ends[2];
       if (pipe2(ends, O_CLOEXEC) != 0)
@@ -31,7 +30,6 @@ class PipePublisher final : public PublisherChannel {
     }
   }
 
-  std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
   std::string endpoint(int index) const override { return pipes_.endpoint(index); }
   std::vector<int> inherited_fds(int index) const override { return pipes_.inherited_fds(index); }
   void subscribers_spawned() override { pipes_.close_subscriber_ends(); }
@@ -41,17 +39,14 @@ class PipePublisher final : public PublisherChannel {
                         [&](int fd) { return write_all(fd, buffer_.span(), deadline); });
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   SubscriberFdPairs pipes_;
-  std::string error_;
 };
 
-class PipeSubscriber final : public SubscriberChannel {
+class PipeSubscriber final : public BlockingSubscriber {
  public:
-  PipeSubscriber(const ChannelSpec& spec, int fd) : buffer_(spec.payload_bytes), fd_(fd) {}
+  PipeSubscriber(const ChannelSpec& spec, const std::string& endpoint)
+      : BlockingSubscriber(spec.payload_bytes), fd_(std::stoi(endpoint)) {}
   ~PipeSubscriber() override { close(fd_); }
 
   // A pipe is a byte stream: one message is exactly payload_bytes, read until complete.
@@ -60,26 +55,13 @@ class PipeSubscriber final : public SubscriberChannel {
     return deliver(read_all(fd_, message, deadline), message, sink, "read", "pipe", error_);
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   int fd_;
-  std::string error_;
 };
 
-class PipeTransport final : public Transport {
+class PipeTransport final : public BlockingTransport<PipePublisher, PipeSubscriber> {
  public:
   std::string_view name() const noexcept override { return "pipe"; }
-  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
-  std::optional<std::string> not_applicable(const ChannelSpec&) const override { return std::nullopt; }
-  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
-    return std::make_unique<PipePublisher>(spec);
-  }
-  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
-                                                     const std::string& endpoint) const override {
-    return std::make_unique<PipeSubscriber>(spec, std::stoi(endpoint));
-  }
 };
 
 }  // namespace

@@ -11,10 +11,9 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "bench/aligned_buffer.hpp"
 #include "bench/blocking_io.hpp"
+#include "bench/blocking_transport.hpp"
 #include "bench/cleanup.hpp"
-#include "bench/transport.hpp"
 
 namespace shmsnap::bench {
 namespace {
@@ -50,9 +49,9 @@ std::string queue_name(const ChannelSpec& spec, int index) {
   return "/" + spec.run_name + ".mq" + std::to_string(index);
 }
 
-class PosixMqPublisher final : public PublisherChannel {
+class PosixMqPublisher final : public BlockingPublisher {
  public:
-  explicit PosixMqPublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes) {
+  explicit PosixMqPublisher(const ChannelSpec& spec) : BlockingPublisher(spec.payload_bytes) {
     mq_attr attr{};
     attr.mq_maxmsg = queue_depth(spec.payload_bytes, spec.subscribers);
     attr.mq_msgsize = static_cast<long>(spec.payload_bytes);
@@ -80,7 +79,6 @@ class PosixMqPublisher final : public PublisherChannel {
     }
   }
 
-  std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
   std::string endpoint(int index) const override { return queues_.at(static_cast<std::size_t>(index)).second; }
 
   bool publish(DeadlineNs deadline) noexcept override {
@@ -92,17 +90,13 @@ class PosixMqPublisher final : public PublisherChannel {
     });
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   std::vector<std::pair<mqd_t, std::string>> queues_;
-  std::string error_;
 };
 
-class PosixMqSubscriber final : public SubscriberChannel {
+class PosixMqSubscriber final : public BlockingSubscriber {
  public:
-  PosixMqSubscriber(const ChannelSpec& spec, const std::string& name) : buffer_(spec.payload_bytes) {
+  PosixMqSubscriber(const ChannelSpec& spec, const std::string& name) : BlockingSubscriber(spec.payload_bytes) {
     queue_ = mq_open(name.c_str(), O_RDONLY | O_CLOEXEC);
     if (queue_ == static_cast<mqd_t>(-1))
       throw std::runtime_error("mq_open(" + name + "): " + std::strerror(errno));
@@ -116,31 +110,19 @@ class PosixMqSubscriber final : public SubscriberChannel {
     return deliver(received, message, sink, "mq_receive", "queue", error_);
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   mqd_t queue_;
-  std::string error_;
 };
 
-class PosixMqTransport final : public Transport {
+class PosixMqTransport final : public BlockingTransport<PosixMqPublisher, PosixMqSubscriber> {
  public:
   std::string_view name() const noexcept override { return "posix_mq"; }
-  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
   std::optional<std::string> not_applicable(const ChannelSpec& spec) const override {
     const long limit = msgsize_max();
     if (static_cast<long>(spec.payload_bytes) > limit) {
       return "payload > /proc/sys/fs/mqueue/msgsize_max (" + std::to_string(limit) + ")";
     }
     return std::nullopt;
-  }
-  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
-    return std::make_unique<PosixMqPublisher>(spec);
-  }
-  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
-                                                     const std::string& endpoint) const override {
-    return std::make_unique<PosixMqSubscriber>(spec, endpoint);
   }
 };
 

@@ -13,8 +13,8 @@
 
 #include "bench/aligned_buffer.hpp"
 #include "bench/blocking_io.hpp"
+#include "bench/blocking_transport.hpp"
 #include "bench/subscriber_fd_pairs.hpp"
-#include "bench/transport.hpp"
 
 namespace shmsnap::bench {
 namespace {
@@ -48,9 +48,9 @@ std::optional<std::string> probe_record_size(std::size_t payload) {
          "; raise net.core.wmem_max)";
 }
 
-class UdsPublisher final : public PublisherChannel {
+class UdsPublisher final : public BlockingPublisher {
  public:
-  explicit UdsPublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes) {
+  explicit UdsPublisher(const ChannelSpec& spec) : BlockingPublisher(spec.payload_bytes) {
     for (int index = 0; index < spec.subscribers; ++index) {
       int pair[2];
       if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -62,7 +62,6 @@ class UdsPublisher final : public PublisherChannel {
     }
   }
 
-  std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
   std::string endpoint(int index) const override { return sockets_.endpoint(index); }
   std::vector<int> inherited_fds(int index) const override { return sockets_.inherited_fds(index); }
   void subscribers_spawned() override { sockets_.close_subscriber_ends(); }
@@ -74,17 +73,14 @@ class UdsPublisher final : public PublisherChannel {
     });
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   SubscriberFdPairs sockets_;
-  std::string error_;
 };
 
-class UdsSubscriber final : public SubscriberChannel {
+class UdsSubscriber final : public BlockingSubscriber {
  public:
-  UdsSubscriber(const ChannelSpec& spec, int fd) : buffer_(spec.payload_bytes), fd_(fd) {}
+  UdsSubscriber(const ChannelSpec& spec, const std::string& endpoint)
+      : BlockingSubscriber(spec.payload_bytes), fd_(std::stoi(endpoint)) {}
   ~UdsSubscriber() override { close(fd_); }
 
   // One recv is one whole record (SOCK_SEQPACKET keeps the boundaries).
@@ -95,27 +91,15 @@ class UdsSubscriber final : public SubscriberChannel {
     return deliver(received, message, sink, "recv", "socket", error_);
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   int fd_;
-  std::string error_;
 };
 
-class UdsTransport final : public Transport {
+class UdsTransport final : public BlockingTransport<UdsPublisher, UdsSubscriber> {
  public:
   std::string_view name() const noexcept override { return "uds"; }
-  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
   std::optional<std::string> not_applicable(const ChannelSpec& spec) const override {
     return probe_record_size(spec.payload_bytes);
-  }
-  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
-    return std::make_unique<UdsPublisher>(spec);
-  }
-  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
-                                                     const std::string& endpoint) const override {
-    return std::make_unique<UdsSubscriber>(spec, std::stoi(endpoint));
   }
 };
 
