@@ -7,10 +7,9 @@
 
 #include <stdexcept>
 
-#include "bench/aligned_buffer.hpp"
+#include "bench/blocking_transport.hpp"
 #include "bench/cleanup.hpp"
 #include "bench/clock.hpp"
-#include "bench/transport.hpp"
 
 namespace shmsnap::bench {
 namespace {
@@ -29,9 +28,9 @@ std::string queue_name(const ChannelSpec& spec, int index) {
   return spec.run_name + ".bmq" + std::to_string(index);
 }
 
-class BoostMqPublisher final : public PublisherChannel {
+class BoostMqPublisher final : public BlockingPublisher {
  public:
-  explicit BoostMqPublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes) {
+  explicit BoostMqPublisher(const ChannelSpec& spec) : BlockingPublisher(spec.payload_bytes) {
     for (int index = 0; index < spec.subscribers; ++index) {
       const std::string name = queue_name(spec, index);
       // Boost keeps the queue in /dev/shm/<name>; track it before creating so a
@@ -55,7 +54,6 @@ class BoostMqPublisher final : public PublisherChannel {
     }
   }
 
-  std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
   std::string endpoint(int index) const override { return names_.at(static_cast<std::size_t>(index)); }
 
   bool publish(DeadlineNs deadline) noexcept override {
@@ -77,19 +75,15 @@ class BoostMqPublisher final : public PublisherChannel {
     return true;
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   std::vector<std::string> names_;
   std::vector<std::unique_ptr<ipc::message_queue>> queues_;
-  std::string error_;
 };
 
-class BoostMqSubscriber final : public SubscriberChannel {
+class BoostMqSubscriber final : public BlockingSubscriber {
  public:
   BoostMqSubscriber(const ChannelSpec& spec, const std::string& name)
-      : buffer_(spec.payload_bytes), queue_(ipc::open_only, name.c_str()) {}
+      : BlockingSubscriber(spec.payload_bytes), queue_(ipc::open_only, name.c_str()) {}
 
   ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
     const auto message = buffer_.span();
@@ -108,26 +102,13 @@ class BoostMqSubscriber final : public SubscriberChannel {
     return ReceiveStatus::delivered;
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   ipc::message_queue queue_;
-  std::string error_;
 };
 
-class BoostMqTransport final : public Transport {
+class BoostMqTransport final : public BlockingTransport<BoostMqPublisher, BoostMqSubscriber> {
  public:
   std::string_view name() const noexcept override { return "boost_mq"; }
-  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
-  std::optional<std::string> not_applicable(const ChannelSpec&) const override { return std::nullopt; }
-  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
-    return std::make_unique<BoostMqPublisher>(spec);
-  }
-  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
-                                                     const std::string& endpoint) const override {
-    return std::make_unique<BoostMqSubscriber>(spec, endpoint);
-  }
 };
 
 }  // namespace

@@ -10,122 +10,58 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "bench/aligned_buffer.hpp"
-#include "bench/clock.hpp"
-#include "bench/transport.hpp"
+#include "bench/blocking_io.hpp"
+#include "bench/blocking_transport.hpp"
+#include "bench/subscriber_fd_pairs.hpp"
 
 namespace shmsnap::bench {
 namespace {
 
-class PipePublisher final : public PublisherChannel {
+class PipePublisher final : public BlockingPublisher {
  public:
-  explicit PipePublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes) {
+  explicit PipePublisher(const ChannelSpec& spec) : BlockingPublisher(spec.payload_bytes) {
     for (int index = 0; index < spec.subscribers; ++index) {
       int ends[2];
       if (pipe2(ends, O_CLOEXEC) != 0)
         throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
       // Best effort: the default 64 KiB stays when the size exceeds fs.pipe-max-size.
       fcntl(ends[1], F_SETPIPE_SZ, static_cast<int>(std::max<std::size_t>(spec.payload_bytes, 65536)));
-      theirs_.push_back(ends[0]);
-      own_.push_back(ends[1]);
+      pipes_.add(ends[1], ends[0]);
     }
   }
 
-  ~PipePublisher() override {
-    for (int fd : own_)
-      close(fd);
-    subscribers_spawned();
-  }
-
-  std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
-  std::string endpoint(int index) const override { return std::to_string(theirs_.at(static_cast<std::size_t>(index))); }
-  std::vector<int> inherited_fds(int index) const override { return {theirs_.at(static_cast<std::size_t>(index))}; }
-  void subscribers_spawned() override {
-    for (int& fd : theirs_) {
-      if (fd >= 0)
-        close(fd);
-      fd = -1;
-    }
-  }
+  std::string endpoint(int index) const override { return pipes_.endpoint(index); }
+  std::vector<int> inherited_fds(int index) const override { return pipes_.inherited_fds(index); }
+  void subscribers_spawned() override { pipes_.close_subscriber_ends(); }
 
   bool publish(DeadlineNs deadline) noexcept override {
-    for (int fd : own_) {
-      auto left = std::span<const std::byte>(buffer_.span());
-      while (!left.empty()) {
-        const ssize_t written = write(fd, left.data(), left.size());
-        if (written > 0) {
-          left = left.subspan(static_cast<std::size_t>(written));
-          continue;
-        }
-        const int error = errno;
-        if (error != EINTR || monotonic_ns() > deadline) {
-          error_ = std::string("write: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
-          return false;
-        }
-      }
-    }
-    return true;
+    return send_to_each(pipes_.publisher_ends(), "write", error_,
+                        [&](int fd) { return write_all(fd, buffer_.span(), deadline); });
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
-  std::vector<int> own_;
-  std::vector<int> theirs_;
-  std::string error_;
+  SubscriberFdPairs pipes_;
 };
 
-class PipeSubscriber final : public SubscriberChannel {
+class PipeSubscriber final : public BlockingSubscriber {
  public:
-  PipeSubscriber(const ChannelSpec& spec, int fd) : buffer_(spec.payload_bytes), fd_(fd) {}
+  PipeSubscriber(const ChannelSpec& spec, const std::string& endpoint)
+      : BlockingSubscriber(spec.payload_bytes), fd_(std::stoi(endpoint)) {}
   ~PipeSubscriber() override { close(fd_); }
 
   // A pipe is a byte stream: one message is exactly payload_bytes, read until complete.
   ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
     const auto message = buffer_.span();
-    std::size_t filled = 0;
-    while (filled < message.size()) {
-      const ssize_t got = read(fd_, message.data() + filled, message.size() - filled);
-      if (got > 0) {
-        filled += static_cast<std::size_t>(got);
-        continue;
-      }
-      if (got == 0) {
-        error_ = "publisher closed the pipe";
-        return ReceiveStatus::failed;
-      }
-      if (errno != EINTR) {
-        error_ = std::string("read: ") + std::strerror(errno);
-        return ReceiveStatus::failed;
-      }
-      if (monotonic_ns() > deadline)
-        return ReceiveStatus::timed_out;
-    }
-    sink(message, monotonic_ns());
-    return ReceiveStatus::delivered;
+    return deliver(read_all(fd_, message, deadline), message, sink, "read", "pipe", error_);
   }
-
-  std::string last_error() const override { return error_; }
 
  private:
-  AlignedBuffer buffer_;
   int fd_;
-  std::string error_;
 };
 
-class PipeTransport final : public Transport {
+class PipeTransport final : public BlockingTransport<PipePublisher, PipeSubscriber> {
  public:
   std::string_view name() const noexcept override { return "pipe"; }
-  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
-  std::optional<std::string> not_applicable(const ChannelSpec&) const override { return std::nullopt; }
-  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
-    return std::make_unique<PipePublisher>(spec);
-  }
-  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
-                                                     const std::string& endpoint) const override {
-    return std::make_unique<PipeSubscriber>(spec, std::stoi(endpoint));
-  }
 };
 
 }  // namespace

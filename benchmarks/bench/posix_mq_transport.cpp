@@ -11,10 +11,9 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "bench/aligned_buffer.hpp"
+#include "bench/blocking_io.hpp"
+#include "bench/blocking_transport.hpp"
 #include "bench/cleanup.hpp"
-#include "bench/clock.hpp"
-#include "bench/transport.hpp"
 
 namespace shmsnap::bench {
 namespace {
@@ -50,9 +49,9 @@ std::string queue_name(const ChannelSpec& spec, int index) {
   return "/" + spec.run_name + ".mq" + std::to_string(index);
 }
 
-class PosixMqPublisher final : public PublisherChannel {
+class PosixMqPublisher final : public BlockingPublisher {
  public:
-  explicit PosixMqPublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes) {
+  explicit PosixMqPublisher(const ChannelSpec& spec) : BlockingPublisher(spec.payload_bytes) {
     mq_attr attr{};
     attr.mq_maxmsg = queue_depth(spec.payload_bytes, spec.subscribers);
     attr.mq_msgsize = static_cast<long>(spec.payload_bytes);
@@ -80,34 +79,24 @@ class PosixMqPublisher final : public PublisherChannel {
     }
   }
 
-  std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
   std::string endpoint(int index) const override { return queues_.at(static_cast<std::size_t>(index)).second; }
 
   bool publish(DeadlineNs deadline) noexcept override {
     const auto message = buffer_.span();
-    for (const auto& entry : queues_) {
-      while (mq_send(entry.first, reinterpret_cast<const char*>(message.data()), message.size(), 0) != 0) {
-        const int error = errno;
-        if (error != EINTR || monotonic_ns() > deadline) {
-          error_ = std::string("mq_send: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
-          return false;
-        }
-      }
-    }
-    return true;
+    return send_to_each(queues_, "mq_send", error_, [&](const auto& queue) {
+      return retry_interrupted(
+          [&] { return mq_send(queue.first, reinterpret_cast<const char*>(message.data()), message.size(), 0); },
+          deadline);
+    });
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   std::vector<std::pair<mqd_t, std::string>> queues_;
-  std::string error_;
 };
 
-class PosixMqSubscriber final : public SubscriberChannel {
+class PosixMqSubscriber final : public BlockingSubscriber {
  public:
-  PosixMqSubscriber(const ChannelSpec& spec, const std::string& name) : buffer_(spec.payload_bytes) {
+  PosixMqSubscriber(const ChannelSpec& spec, const std::string& name) : BlockingSubscriber(spec.payload_bytes) {
     queue_ = mq_open(name.c_str(), O_RDONLY | O_CLOEXEC);
     if (queue_ == static_cast<mqd_t>(-1))
       throw std::runtime_error("mq_open(" + name + "): " + std::strerror(errno));
@@ -116,46 +105,24 @@ class PosixMqSubscriber final : public SubscriberChannel {
 
   ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
     const auto message = buffer_.span();
-    for (;;) {
-      const ssize_t got = mq_receive(queue_, reinterpret_cast<char*>(message.data()), message.size(), nullptr);
-      if (got >= 0) {
-        sink(message.first(static_cast<std::size_t>(got)), monotonic_ns());
-        return ReceiveStatus::delivered;
-      }
-      if (errno != EINTR) {
-        error_ = std::string("mq_receive: ") + std::strerror(errno);
-        return ReceiveStatus::failed;
-      }
-      if (monotonic_ns() > deadline)
-        return ReceiveStatus::timed_out;
-    }
+    const CallResult received = retry_interrupted(
+        [&] { return mq_receive(queue_, reinterpret_cast<char*>(message.data()), message.size(), nullptr); }, deadline);
+    return deliver(received, message, sink, "mq_receive", "queue", error_);
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   mqd_t queue_;
-  std::string error_;
 };
 
-class PosixMqTransport final : public Transport {
+class PosixMqTransport final : public BlockingTransport<PosixMqPublisher, PosixMqSubscriber> {
  public:
   std::string_view name() const noexcept override { return "posix_mq"; }
-  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
   std::optional<std::string> not_applicable(const ChannelSpec& spec) const override {
     const long limit = msgsize_max();
     if (static_cast<long>(spec.payload_bytes) > limit) {
       return "payload > /proc/sys/fs/mqueue/msgsize_max (" + std::to_string(limit) + ")";
     }
     return std::nullopt;
-  }
-  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
-    return std::make_unique<PosixMqPublisher>(spec);
-  }
-  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
-                                                     const std::string& endpoint) const override {
-    return std::make_unique<PosixMqSubscriber>(spec, endpoint);
   }
 };
 

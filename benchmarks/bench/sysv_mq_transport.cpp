@@ -10,9 +10,9 @@
 #include <stdexcept>
 
 #include "bench/aligned_buffer.hpp"
+#include "bench/blocking_io.hpp"
+#include "bench/blocking_transport.hpp"
 #include "bench/cleanup.hpp"
-#include "bench/clock.hpp"
-#include "bench/transport.hpp"
 
 namespace shmsnap::bench {
 namespace {
@@ -31,9 +31,9 @@ long* type_word(AlignedBuffer& buffer) noexcept {
   return reinterpret_cast<long*>(buffer.data() + type_prefix - sizeof(long));
 }
 
-class SysvPublisher final : public PublisherChannel {
+class SysvPublisher final : public BlockingPublisher {
  public:
-  explicit SysvPublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes + type_prefix) {
+  explicit SysvPublisher(const ChannelSpec& spec) : BlockingPublisher(spec.payload_bytes + type_prefix) {
     *type_word(buffer_) = 1;
     for (int index = 0; index < spec.subscribers; ++index) {
       const int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
@@ -58,59 +58,34 @@ class SysvPublisher final : public PublisherChannel {
 
   bool publish(DeadlineNs deadline) noexcept override {
     const std::size_t size = buffer_.span().size() - type_prefix;
-    for (int id : queues_) {
-      while (msgsnd(id, type_word(buffer_), size, 0) != 0) {
-        const int error = errno;
-        if (error != EINTR || monotonic_ns() > deadline) {
-          error_ = std::string("msgsnd: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
-          return false;
-        }
-      }
-    }
-    return true;
+    return send_to_each(queues_, "msgsnd", error_, [&](int id) {
+      return retry_interrupted([&] { return msgsnd(id, type_word(buffer_), size, 0); }, deadline);
+    });
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   std::vector<int> queues_;
-  std::string error_;
 };
 
-class SysvSubscriber final : public SubscriberChannel {
+class SysvSubscriber final : public BlockingSubscriber {
  public:
-  SysvSubscriber(const ChannelSpec& spec, int id) : buffer_(spec.payload_bytes + type_prefix), id_(id) {}
+  SysvSubscriber(const ChannelSpec& spec, const std::string& endpoint)
+      : BlockingSubscriber(spec.payload_bytes + type_prefix), id_(std::stoi(endpoint)) {}
 
   ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
-    const std::size_t size = buffer_.span().size() - type_prefix;
-    for (;;) {
-      const ssize_t got = msgrcv(id_, type_word(buffer_), size, 0, 0);
-      if (got >= 0) {
-        sink(buffer_.span().subspan(type_prefix, static_cast<std::size_t>(got)), monotonic_ns());
-        return ReceiveStatus::delivered;
-      }
-      if (errno != EINTR) {
-        error_ = std::string("msgrcv: ") + std::strerror(errno);
-        return ReceiveStatus::failed;
-      }
-      if (monotonic_ns() > deadline)
-        return ReceiveStatus::timed_out;
-    }
+    const auto message = buffer_.span().subspan(type_prefix);
+    const CallResult received =
+        retry_interrupted([&] { return msgrcv(id_, type_word(buffer_), message.size(), 0, 0); }, deadline);
+    return deliver(received, message, sink, "msgrcv", "queue", error_);
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
   int id_;
-  std::string error_;
 };
 
-class SysvTransport final : public Transport {
+class SysvTransport final : public BlockingTransport<SysvPublisher, SysvSubscriber> {
  public:
   std::string_view name() const noexcept override { return "sysv_mq"; }
-  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
   std::optional<std::string> not_applicable(const ChannelSpec& spec) const override {
     const long msgmax = read_limit("/proc/sys/kernel/msgmax", 8192);
     const long msgmnb = read_limit("/proc/sys/kernel/msgmnb", 16384);
@@ -120,13 +95,6 @@ class SysvTransport final : public Transport {
     if (payload > msgmnb)
       return "payload > kernel.msgmnb (" + std::to_string(msgmnb) + ")";
     return std::nullopt;
-  }
-  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
-    return std::make_unique<SysvPublisher>(spec);
-  }
-  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
-                                                     const std::string& endpoint) const override {
-    return std::make_unique<SysvSubscriber>(spec, std::stoi(endpoint));
   }
 };
 

@@ -12,8 +12,9 @@
 #include <stdexcept>
 
 #include "bench/aligned_buffer.hpp"
-#include "bench/clock.hpp"
-#include "bench/transport.hpp"
+#include "bench/blocking_io.hpp"
+#include "bench/blocking_transport.hpp"
+#include "bench/subscriber_fd_pairs.hpp"
 
 namespace shmsnap::bench {
 namespace {
@@ -47,9 +48,9 @@ std::optional<std::string> probe_record_size(std::size_t payload) {
          "; raise net.core.wmem_max)";
 }
 
-class UdsPublisher final : public PublisherChannel {
+class UdsPublisher final : public BlockingPublisher {
  public:
-  explicit UdsPublisher(const ChannelSpec& spec) : buffer_(spec.payload_bytes) {
+  explicit UdsPublisher(const ChannelSpec& spec) : BlockingPublisher(spec.payload_bytes) {
     for (int index = 0; index < spec.subscribers; ++index) {
       int pair[2];
       if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -57,98 +58,48 @@ class UdsPublisher final : public PublisherChannel {
       }
       size_buffers(pair[0], spec.payload_bytes);
       size_buffers(pair[1], spec.payload_bytes);
-      own_.push_back(pair[0]);
-      theirs_.push_back(pair[1]);
+      sockets_.add(pair[0], pair[1]);
     }
   }
 
-  ~UdsPublisher() override {
-    for (int fd : own_)
-      close(fd);
-    subscribers_spawned();
-  }
-
-  std::span<std::byte> buffer() noexcept override { return buffer_.span(); }
-  std::string endpoint(int index) const override { return std::to_string(theirs_.at(static_cast<std::size_t>(index))); }
-  std::vector<int> inherited_fds(int index) const override { return {theirs_.at(static_cast<std::size_t>(index))}; }
-  void subscribers_spawned() override {
-    for (int& fd : theirs_) {
-      if (fd >= 0)
-        close(fd);
-      fd = -1;
-    }
-  }
+  std::string endpoint(int index) const override { return sockets_.endpoint(index); }
+  std::vector<int> inherited_fds(int index) const override { return sockets_.inherited_fds(index); }
+  void subscribers_spawned() override { sockets_.close_subscriber_ends(); }
 
   bool publish(DeadlineNs deadline) noexcept override {
     const auto message = buffer_.span();
-    for (int fd : own_) {
-      while (send(fd, message.data(), message.size(), MSG_NOSIGNAL) < 0) {
-        const int error = errno;
-        if (error != EINTR || monotonic_ns() > deadline) {
-          error_ = std::string("send: ") + (error == EINTR ? "deadline passed" : std::strerror(error));
-          return false;
-        }
-      }
-    }
-    return true;
+    return send_to_each(sockets_.publisher_ends(), "send", error_, [&](int fd) {
+      return retry_interrupted([&] { return send(fd, message.data(), message.size(), MSG_NOSIGNAL); }, deadline);
+    });
   }
 
-  std::string last_error() const override { return error_; }
-
  private:
-  AlignedBuffer buffer_;
-  std::vector<int> own_;
-  std::vector<int> theirs_;
-  std::string error_;
+  SubscriberFdPairs sockets_;
 };
 
-class UdsSubscriber final : public SubscriberChannel {
+class UdsSubscriber final : public BlockingSubscriber {
  public:
-  UdsSubscriber(const ChannelSpec& spec, int fd) : buffer_(spec.payload_bytes), fd_(fd) {}
+  UdsSubscriber(const ChannelSpec& spec, const std::string& endpoint)
+      : BlockingSubscriber(spec.payload_bytes), fd_(std::stoi(endpoint)) {}
   ~UdsSubscriber() override { close(fd_); }
 
+  // One recv is one whole record (SOCK_SEQPACKET keeps the boundaries).
   ReceiveStatus receive(const MessageSink& sink, DeadlineNs deadline) override {
     const auto message = buffer_.span();
-    for (;;) {
-      const ssize_t got = recv(fd_, message.data(), message.size(), 0);
-      if (got > 0) {
-        sink(message.first(static_cast<std::size_t>(got)), monotonic_ns());
-        return ReceiveStatus::delivered;
-      }
-      if (got == 0) {
-        error_ = "publisher closed the socket";
-        return ReceiveStatus::failed;
-      }
-      if (errno != EINTR) {
-        error_ = std::string("recv: ") + std::strerror(errno);
-        return ReceiveStatus::failed;
-      }
-      if (monotonic_ns() > deadline)
-        return ReceiveStatus::timed_out;
-    }
+    const CallResult received =
+        closed_if_empty(retry_interrupted([&] { return recv(fd_, message.data(), message.size(), 0); }, deadline));
+    return deliver(received, message, sink, "recv", "socket", error_);
   }
-
-  std::string last_error() const override { return error_; }
 
  private:
-  AlignedBuffer buffer_;
   int fd_;
-  std::string error_;
 };
 
-class UdsTransport final : public Transport {
+class UdsTransport final : public BlockingTransport<UdsPublisher, UdsSubscriber> {
  public:
   std::string_view name() const noexcept override { return "uds"; }
-  std::vector<std::string> modes(std::span<const std::string>) const override { return {"blocking"}; }
   std::optional<std::string> not_applicable(const ChannelSpec& spec) const override {
     return probe_record_size(spec.payload_bytes);
-  }
-  std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
-    return std::make_unique<UdsPublisher>(spec);
-  }
-  std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
-                                                     const std::string& endpoint) const override {
-    return std::make_unique<UdsSubscriber>(spec, std::stoi(endpoint));
   }
 };
 

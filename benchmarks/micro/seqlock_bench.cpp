@@ -31,10 +31,14 @@ void write_slot(Slot& slot, const AlignedBuffer& source, std::size_t size) noexc
   slot.lock.write_end(slot.writer_sequence);
 }
 
-// Returns the number of retries the read needed.
-std::uint64_t read_slot(const Slot& slot, AlignedBuffer& destination, std::size_t size) noexcept {
+// Copies out the slot that `current_slot()` names until the copy is consistent and
+// returns the retries that took. The slot is asked for again on each retry, so a reader
+// of a ring follows a writer that has moved on.
+template <typename CurrentSlot>
+std::uint64_t read_consistent(CurrentSlot&& current_slot, AlignedBuffer& destination, std::size_t size) noexcept {
   std::uint64_t retries = 0;
   for (;;) {
+    const Slot& slot = current_slot();
     const std::uint64_t begin = slot.lock.read_begin();
     if ((begin & 1U) == 0) {
       shmsnap::copy_from_shared(destination.data(), const_cast<Slot&>(slot).payload.data(), size);
@@ -50,53 +54,53 @@ void payload_sizes(benchmark::internal::Benchmark* bench) {
     bench->Arg(size);
 }
 
+// Runs `copy_once()` each iteration; every iteration moves the benchmark's payload size.
+template <typename CopyOnce>
+void measure_copies(benchmark::State& state, CopyOnce&& copy_once) {
+  for (auto _ : state) {
+    copy_once();
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+}
+
+// `copy(destination, source, size)` between two plain buffers of the payload size, with
+// no seqlock around it. The copy is a lambda so that it inlines as a direct call would.
+template <typename Copy>
+void measure_buffer_copies(benchmark::State& state, Copy&& copy) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  AlignedBuffer source(size);
+  AlignedBuffer destination(size);
+  measure_copies(state, [&] { copy(destination.data(), source.span().data(), size); });
+}
+
 void BM_SeqlockWrite(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
   Slot slot(size);
   AlignedBuffer source(size);
-  for (auto _ : state) {
-    write_slot(slot, source, size);
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+  measure_copies(state, [&] { write_slot(slot, source, size); });
 }
 BENCHMARK(BM_SeqlockWrite)->Apply(payload_sizes);
 
 // The reference: memcpy between two buffers of the slot's size.
 void BM_Memcpy(benchmark::State& state) {
-  const auto size = static_cast<std::size_t>(state.range(0));
-  AlignedBuffer source(size);
-  AlignedBuffer destination(size);
-  for (auto _ : state) {
-    std::memcpy(destination.data(), source.span().data(), size);
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+  measure_buffer_copies(
+      state, [](void* destination, const void* source, std::size_t size) { std::memcpy(destination, source, size); });
 }
 BENCHMARK(BM_Memcpy)->Apply(payload_sizes);
 
 // The portable copies (relaxed atomic words), outside the seqlock.
 void BM_SharedWordsWrite(benchmark::State& state) {
-  const auto size = static_cast<std::size_t>(state.range(0));
-  AlignedBuffer source(size);
-  AlignedBuffer destination(size);
-  for (auto _ : state) {
-    shmsnap::copy_to_shared_words(destination.data(), source.span().data(), size);
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+  measure_buffer_copies(state, [](void* destination, const void* source, std::size_t size) {
+    shmsnap::copy_to_shared_words(destination, source, size);
+  });
 }
 BENCHMARK(BM_SharedWordsWrite)->Apply(payload_sizes);
 
 void BM_SharedWordsRead(benchmark::State& state) {
-  const auto size = static_cast<std::size_t>(state.range(0));
-  AlignedBuffer source(size);
-  AlignedBuffer destination(size);
-  for (auto _ : state) {
-    shmsnap::copy_from_shared_words(destination.data(), source.span().data(), size);
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+  measure_buffer_copies(state, [](void* destination, const void* source, std::size_t size) {
+    shmsnap::copy_from_shared_words(destination, source, size);
+  });
 }
 BENCHMARK(BM_SharedWordsRead)->Apply(payload_sizes);
 
@@ -106,11 +110,9 @@ void BM_SeqlockRead(benchmark::State& state) {
   AlignedBuffer source(size);
   AlignedBuffer destination(size);
   write_slot(slot, source, size);
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(read_slot(slot, destination, size));
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+  measure_copies(state, [&] {
+    benchmark::DoNotOptimize(read_consistent([&]() -> const Slot& { return slot; }, destination, size));
+  });
 }
 BENCHMARK(BM_SeqlockRead)->Apply(payload_sizes);
 
@@ -139,24 +141,15 @@ void BM_SeqlockReadUnderWriter(benchmark::State& state) {
     }
   });
   std::uint64_t retries = 0;
-  for (auto _ : state) {
-    for (;;) {
-      const Slot& slot = ring.slots[ring.published.load(std::memory_order_acquire)];
-      const std::uint64_t begin = slot.lock.read_begin();
-      if ((begin & 1U) == 0) {
-        shmsnap::copy_from_shared(destination.data(), const_cast<Slot&>(slot).payload.data(), size);
-        if (!slot.lock.read_retry(begin))
-          break;
-      }
-      ++retries;
-    }
-    benchmark::ClobberMemory();
-  }
+  // Pairs with the writer's release store of `published`.
+  const auto published_slot = [&]() -> const Slot& {
+    return ring.slots[ring.published.load(std::memory_order_acquire)];
+  };
+  measure_copies(state, [&] { retries += read_consistent(published_slot, destination, size); });
   stop.store(true, std::memory_order_relaxed);
   writer.join();
   state.counters["retries_per_read"] =
       benchmark::Counter(static_cast<double>(retries), benchmark::Counter::kAvgIterations);
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
 BENCHMARK(BM_SeqlockReadUnderWriter)->Apply(payload_sizes)->UseRealTime();
 

@@ -2,6 +2,8 @@
 #include "records.hpp"
 
 #include <limits>
+#include <tuple>
+#include <type_traits>
 
 namespace shmsnap::mcap {
 
@@ -61,128 +63,163 @@ void append_record(std::string& out, Opcode opcode, std::string_view content) {
   encoder.raw(content);
 }
 
-std::string encode(const Header& record) {
-  std::string out;
-  Encoder e(out);
-  e.string(record.profile);
-  e.string(record.library);
-  return out;
+namespace {
+
+// Each record's fields in wire order, listed once: encode() and the parse_*() functions
+// both walk this list, so the writer and the reader cannot disagree on a layout. How a
+// field is encoded follows from its type (write_field / read_field below). A Message's
+// data and a Chunk's records are not in the list: they run to the end of the record or
+// carry a uint64 length, and their own functions handle them.
+constexpr auto fields(std::type_identity<Header>) {
+  return std::tuple{&Header::profile, &Header::library};
+}
+constexpr auto fields(std::type_identity<Footer>) {
+  return std::tuple{&Footer::summary_start, &Footer::summary_offset_start, &Footer::summary_crc};
+}
+constexpr auto fields(std::type_identity<Schema>) {
+  return std::tuple{&Schema::id, &Schema::name, &Schema::encoding, &Schema::data};
+}
+constexpr auto fields(std::type_identity<Channel>) {
+  return std::tuple{&Channel::id, &Channel::schema_id, &Channel::topic, &Channel::message_encoding, &Channel::metadata};
+}
+constexpr auto fields(std::type_identity<Message>) {
+  return std::tuple{&Message::channel_id, &Message::sequence, &Message::log_time, &Message::publish_time};
+}
+constexpr auto fields(std::type_identity<Chunk>) {
+  return std::tuple{&Chunk::message_start_time, &Chunk::message_end_time, &Chunk::uncompressed_size,
+                    &Chunk::uncompressed_crc, &Chunk::compression};
+}
+constexpr auto fields(std::type_identity<ChunkIndex>) {
+  return std::tuple{
+      &ChunkIndex::message_start_time, &ChunkIndex::message_end_time,      &ChunkIndex::chunk_start_offset,
+      &ChunkIndex::chunk_length,       &ChunkIndex::message_index_offsets, &ChunkIndex::message_index_length,
+      &ChunkIndex::compression,        &ChunkIndex::compressed_size,       &ChunkIndex::uncompressed_size};
+}
+constexpr auto fields(std::type_identity<MessageIndex>) {
+  return std::tuple{&MessageIndex::channel_id, &MessageIndex::records};
+}
+constexpr auto fields(std::type_identity<Statistics>) {
+  return std::tuple{
+      &Statistics::message_count,      &Statistics::schema_count,     &Statistics::channel_count,
+      &Statistics::attachment_count,   &Statistics::metadata_count,   &Statistics::chunk_count,
+      &Statistics::message_start_time, &Statistics::message_end_time, &Statistics::channel_message_counts};
+}
+constexpr auto fields(std::type_identity<Metadata>) {
+  return std::tuple{&Metadata::name, &Metadata::metadata};
+}
+constexpr auto fields(std::type_identity<MetadataIndex>) {
+  return std::tuple{&MetadataIndex::offset, &MetadataIndex::length, &MetadataIndex::name};
+}
+constexpr auto fields(std::type_identity<SummaryOffset>) {
+  return std::tuple{&SummaryOffset::group_opcode, &SummaryOffset::group_start, &SummaryOffset::group_length};
 }
 
-std::string encode(const Footer& record) {
-  std::string out;
-  Encoder e(out);
-  e.u64(record.summary_start);
-  e.u64(record.summary_offset_start);
-  e.u32(record.summary_crc);
-  return out;
-}
+// A map from channel id to a count or offset: uint32 byte length, then (uint16, uint64) pairs.
+using ChannelMap = std::map<std::uint16_t, std::uint64_t>;
+constexpr std::uint32_t channel_map_entry_size = 2 + 8;
+// MessageIndex entries: uint32 byte length, then (log_time, offset) uint64 pairs.
+using TimeOffsets = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+constexpr std::uint32_t time_offset_entry_size = 8 + 8;
 
-std::string encode(const Schema& record) {
-  std::string out;
-  Encoder e(out);
-  e.u16(record.id);
-  e.string(record.name);
-  e.string(record.encoding);
-  e.string(record.data);
-  return out;
+void write_field(Encoder& e, Opcode value) {
+  e.u8(static_cast<std::uint8_t>(value));
 }
-
-std::string encode(const Channel& record) {
-  std::string out;
-  Encoder e(out);
-  e.u16(record.id);
-  e.u16(record.schema_id);
-  e.string(record.topic);
-  e.string(record.message_encoding);
-  e.string_map(record.metadata);
-  return out;
+void write_field(Encoder& e, std::uint16_t value) {
+  e.u16(value);
 }
-
-std::string encode(const ChunkIndex& record) {
-  std::string out;
-  Encoder e(out);
-  e.u64(record.message_start_time);
-  e.u64(record.message_end_time);
-  e.u64(record.chunk_start_offset);
-  e.u64(record.chunk_length);
-  e.u32(static_cast<std::uint32_t>(record.message_index_offsets.size() * 10));
-  for (const auto& [channel, offset] : record.message_index_offsets) {
+void write_field(Encoder& e, std::uint32_t value) {
+  e.u32(value);
+}
+void write_field(Encoder& e, std::uint64_t value) {
+  e.u64(value);
+}
+void write_field(Encoder& e, const std::string& value) {
+  e.string(value);
+}
+void write_field(Encoder& e, const StringMap& value) {
+  e.string_map(value);
+}
+void write_field(Encoder& e, const ChannelMap& value) {
+  e.u32(static_cast<std::uint32_t>(value.size() * channel_map_entry_size));
+  for (const auto& [channel, number] : value) {
     e.u16(channel);
-    e.u64(offset);
+    e.u64(number);
   }
-  e.u64(record.message_index_length);
-  e.string(record.compression);
-  e.u64(record.compressed_size);
-  e.u64(record.uncompressed_size);
-  return out;
 }
-
-std::string encode(const MessageIndex& record) {
-  std::string out;
-  Encoder e(out);
-  e.u16(record.channel_id);
-  e.u32(static_cast<std::uint32_t>(record.records.size() * 16));
-  for (const auto& [time, offset] : record.records) {
+void write_field(Encoder& e, const TimeOffsets& value) {
+  e.u32(static_cast<std::uint32_t>(value.size() * time_offset_entry_size));
+  for (const auto& [time, offset] : value) {
     e.u64(time);
     e.u64(offset);
   }
-  return out;
 }
 
-std::string encode(const Statistics& record) {
-  std::string out;
-  Encoder e(out);
-  e.u64(record.message_count);
-  e.u16(record.schema_count);
-  e.u32(record.channel_count);
-  e.u32(record.attachment_count);
-  e.u32(record.metadata_count);
-  e.u32(record.chunk_count);
-  e.u64(record.message_start_time);
-  e.u64(record.message_end_time);
-  e.u32(static_cast<std::uint32_t>(record.channel_message_counts.size() * 10));
-  for (const auto& [channel, count] : record.channel_message_counts) {
-    e.u16(channel);
-    e.u64(count);
+void read_field(Decoder& d, std::uint16_t& value) {
+  value = d.u16();
+}
+void read_field(Decoder& d, std::uint32_t& value) {
+  value = d.u32();
+}
+void read_field(Decoder& d, std::uint64_t& value) {
+  value = d.u64();
+}
+void read_field(Decoder& d, std::string& value) {
+  value = d.string();
+}
+void read_field(Decoder& d, StringMap& value) {
+  value = d.string_map();
+}
+void read_field(Decoder& d, ChannelMap& value) {
+  Decoder entries(d.string_view());
+  while (entries.remaining() > 0) {
+    const std::uint16_t channel = entries.u16();
+    value[channel] = entries.u64();
   }
+}
+
+template <typename Record>
+void write_fields(Encoder& e, const Record& record) {
+  std::apply([&](auto... member) { (write_field(e, record.*member), ...); }, fields(std::type_identity<Record>{}));
+}
+
+template <typename Record>
+void read_fields(Decoder& d, Record& record) {
+  std::apply([&](auto... member) { (read_field(d, record.*member), ...); }, fields(std::type_identity<Record>{}));
+}
+
+template <typename Record>
+Record parse_fields(std::string_view content) {
+  Decoder d(content);
+  Record out;
+  read_fields(d, out);
   return out;
 }
 
-std::string encode(const Metadata& record) {
-  std::string out;
-  Encoder e(out);
-  e.string(record.name);
-  e.string_map(record.metadata);
-  return out;
-}
+}  // namespace
 
-std::string encode(const MetadataIndex& record) {
+template <typename Record>
+std::string encode(const Record& record) {
   std::string out;
   Encoder e(out);
-  e.u64(record.offset);
-  e.u64(record.length);
-  e.string(record.name);
+  write_fields(e, record);
   return out;
 }
-
-std::string encode(const SummaryOffset& record) {
-  std::string out;
-  Encoder e(out);
-  e.u8(static_cast<std::uint8_t>(record.group_opcode));
-  e.u64(record.group_start);
-  e.u64(record.group_length);
-  return out;
-}
+template std::string encode(const Header&);
+template std::string encode(const Footer&);
+template std::string encode(const Schema&);
+template std::string encode(const Channel&);
+template std::string encode(const ChunkIndex&);
+template std::string encode(const MessageIndex&);
+template std::string encode(const Statistics&);
+template std::string encode(const Metadata&);
+template std::string encode(const MetadataIndex&);
+template std::string encode(const SummaryOffset&);
 
 void append_message(std::string& out, const Message& message) {
   Encoder e(out);
   e.u8(static_cast<std::uint8_t>(Opcode::message));
   e.u64(2 + 4 + 8 + 8 + message.data.size());
-  e.u16(message.channel_id);
-  e.u32(message.sequence);
-  e.u64(message.log_time);
-  e.u64(message.publish_time);
+  write_fields(e, message);
   e.raw(message.data);
 }
 
@@ -190,100 +227,43 @@ void append_chunk(std::string& out, const Chunk& chunk) {
   Encoder e(out);
   e.u8(static_cast<std::uint8_t>(Opcode::chunk));
   e.u64(8 + 8 + 8 + 4 + 4 + chunk.compression.size() + 8 + chunk.records.size());
-  e.u64(chunk.message_start_time);
-  e.u64(chunk.message_end_time);
-  e.u64(chunk.uncompressed_size);
-  e.u32(chunk.uncompressed_crc);
-  e.string(chunk.compression);
+  write_fields(e, chunk);
   e.u64(chunk.records.size());
   e.raw(chunk.records);
 }
 
 Header parse_header(std::string_view content) {
-  Decoder d(content);
-  Header out;
-  out.profile = d.string();
-  out.library = d.string();
-  return out;
+  return parse_fields<Header>(content);
 }
-
 Footer parse_footer(std::string_view content) {
-  Decoder d(content);
-  Footer out;
-  out.summary_start = d.u64();
-  out.summary_offset_start = d.u64();
-  out.summary_crc = d.u32();
-  return out;
+  return parse_fields<Footer>(content);
 }
-
 Schema parse_schema(std::string_view content) {
-  Decoder d(content);
-  Schema out;
-  out.id = d.u16();
-  out.name = d.string();
-  out.encoding = d.string();
-  out.data = d.string();
-  return out;
+  return parse_fields<Schema>(content);
 }
-
 Channel parse_channel(std::string_view content) {
-  Decoder d(content);
-  Channel out;
-  out.id = d.u16();
-  out.schema_id = d.u16();
-  out.topic = d.string();
-  out.message_encoding = d.string();
-  out.metadata = d.string_map();
-  return out;
+  return parse_fields<Channel>(content);
+}
+Statistics parse_statistics(std::string_view content) {
+  return parse_fields<Statistics>(content);
+}
+Metadata parse_metadata(std::string_view content) {
+  return parse_fields<Metadata>(content);
 }
 
 Message parse_message(std::string_view content) {
   Decoder d(content);
   Message out;
-  out.channel_id = d.u16();
-  out.sequence = d.u32();
-  out.log_time = d.u64();
-  out.publish_time = d.u64();
-  out.data = d.rest();
+  read_fields(d, out);
+  out.data = d.rest();  // the payload runs to the end of the record
   return out;
 }
 
 Chunk parse_chunk(std::string_view content) {
   Decoder d(content);
   Chunk out;
-  out.message_start_time = d.u64();
-  out.message_end_time = d.u64();
-  out.uncompressed_size = d.u64();
-  out.uncompressed_crc = d.u32();
-  out.compression = d.string();
+  read_fields(d, out);
   out.records = d.take(d.u64());
-  return out;
-}
-
-Statistics parse_statistics(std::string_view content) {
-  Decoder d(content);
-  Statistics out;
-  out.message_count = d.u64();
-  out.schema_count = d.u16();
-  out.channel_count = d.u32();
-  out.attachment_count = d.u32();
-  out.metadata_count = d.u32();
-  out.chunk_count = d.u32();
-  out.message_start_time = d.u64();
-  out.message_end_time = d.u64();
-  Decoder counts(d.string_view());
-  while (counts.remaining() > 0) {
-    const std::uint16_t channel = counts.u16();
-    out.channel_message_counts[channel] = counts.u64();
-  }
-  return out;
-}
-
-Metadata parse_metadata(std::string_view content) {
-  Decoder d(content);
-  Metadata out;
-  out.name = d.string();
-  out.metadata = d.string_map();
   return out;
 }
 

@@ -184,17 +184,12 @@ class Decoder {
 /// Appends opcode, content length and content.
 void append_record(std::string& out, Opcode opcode, std::string_view content);
 
-// Content encoders (without the opcode/length prefix).
-[[nodiscard]] std::string encode(const Header& record);
-[[nodiscard]] std::string encode(const Footer& record);
-[[nodiscard]] std::string encode(const Schema& record);
-[[nodiscard]] std::string encode(const Channel& record);
-[[nodiscard]] std::string encode(const ChunkIndex& record);
-[[nodiscard]] std::string encode(const MessageIndex& record);
-[[nodiscard]] std::string encode(const Statistics& record);
-[[nodiscard]] std::string encode(const Metadata& record);
-[[nodiscard]] std::string encode(const MetadataIndex& record);
-[[nodiscard]] std::string encode(const SummaryOffset& record);
+/// The content (without the opcode/length prefix) of a Header, Footer, Schema, Channel,
+/// ChunkIndex, MessageIndex, Statistics, Metadata, MetadataIndex or SummaryOffset.
+/// records.cpp instantiates it for exactly those, so another type does not link; a
+/// Message or Chunk is appended whole by append_message() / append_chunk().
+template <typename Record>
+[[nodiscard]] std::string encode(const Record& record);
 /// The fixed part of a Message followed by its data, appended to `out` as a record.
 void append_message(std::string& out, const Message& message);
 /// A Chunk record around already-compressed `records`, appended to `out`.
