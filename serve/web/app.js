@@ -59,34 +59,60 @@ function select(topic) {
   renderTopics({ prefix: document.getElementById('prefix').dataset.prefix, topics: lastTopics });
 }
 
+// One row per topic, kept across refreshes and updated in place: a row replaced
+// between a press and its release (every --sample-ms) would swallow the click.
+const topicRows = new Map();  // topic name -> <tr>
+
+function topicRow(name) {
+  let row = topicRows.get(name);
+  if (!row) {
+    row = el('tr', null, { 'data-topic': name });
+    for (let column = 0; column < 10; ++column) row.append(el('td'));
+    row.addEventListener('click', () => select(name));
+    topicRows.set(name, row);
+  }
+  return row;
+}
+
+function setCell(cell, text, attributes) {
+  if (cell.textContent !== String(text)) cell.textContent = String(text);
+  for (const [key, value] of Object.entries(attributes || {})) cell.setAttribute(key, value);
+}
+
 function renderTopics(model) {
   lastTopics = model.topics;
   const prefix = document.getElementById('prefix');
   prefix.dataset.prefix = model.prefix;
   prefix.textContent = 'prefix ' + model.prefix;
   const body = document.querySelector('#topics tbody');
-  const rows = [];
-  for (const topic of model.topics) {
+  const present = new Set();
+  model.topics.forEach((topic, index) => {
+    present.add(topic.topic);
     const state = topic.stale ? 'stale' : 'live';
-    const row = el('tr', null, { 'data-topic': topic.topic, 'data-state': state });
-    if (topic.topic === selected) row.classList.add('selected');
-    row.append(el('td', topic.topic));
-    const badgeCell = el('td');
-    badgeCell.append(el('span', state, { class: 'badge', 'data-state': state }));
-    row.append(badgeCell);
-    row.append(el('td', topic.valid ? topic.schema + ' v' + topic.schema_version : 'invalid region'));
-    row.append(el('td', topic.publisher_pid, { class: 'number' }));
-    row.append(el('td', topic.epoch, { class: 'number' }));
-    row.append(el('td', topic.seq, { class: 'number', 'data-column': 'seq' }));
-    row.append(el('td', rateText(topic.publish_rate_hz), { class: 'number' }));
-    row.append(el('td', ageText(topic.snapshot_age_seconds), { class: 'number' }));
-    row.append(el('td', ageText(topic.heartbeat_age_seconds), { class: 'number' }));
-    row.append(el('td', topic.subscribers.length, { class: 'number' }));
+    const row = topicRow(topic.topic);
+    row.setAttribute('data-state', state);
+    row.classList.toggle('selected', topic.topic === selected);
     row.title = topic.problem || '';
-    row.addEventListener('click', () => select(topic.topic));
-    rows.push(row);
+    const cells = row.children;
+    setCell(cells[0], topic.topic);
+    const badge = cells[1].firstElementChild || cells[1].appendChild(el('span', null, { class: 'badge' }));
+    setCell(badge, state, { 'data-state': state });
+    setCell(cells[2], topic.valid ? topic.schema + ' v' + topic.schema_version : 'invalid region');
+    setCell(cells[3], topic.publisher_pid, { class: 'number' });
+    setCell(cells[4], topic.epoch, { class: 'number' });
+    setCell(cells[5], topic.seq, { class: 'number', 'data-column': 'seq' });
+    setCell(cells[6], rateText(topic.publish_rate_hz), { class: 'number' });
+    setCell(cells[7], ageText(topic.snapshot_age_seconds), { class: 'number' });
+    setCell(cells[8], ageText(topic.heartbeat_age_seconds), { class: 'number' });
+    setCell(cells[9], topic.subscribers.length, { class: 'number' });
+    if (body.children[index] !== row) body.insertBefore(row, body.children[index] || null);
+  });
+  for (const [name, row] of topicRows) {
+    if (!present.has(name)) {
+      row.remove();
+      topicRows.delete(name);
+    }
   }
-  body.replaceChildren(...rows);
   document.getElementById('no-topics').hidden = model.topics.length > 0;
   if (!selected && model.topics.length > 0) select(model.topics[0].topic);
   const current = model.topics.find((topic) => topic.topic === selected);
