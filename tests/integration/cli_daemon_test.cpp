@@ -58,6 +58,29 @@ TEST_F(CliDaemon, JsonSubscribersSeeStrictlyIncreasingSequencesOfDecodedQuoteBoo
   EXPECT_NE(feed.output().find("done published="), std::string::npos) << feed.output();
 }
 
+TEST_F(CliDaemon, WaitSubscribersHoldsTheFirstPublishUntilASubscriberAttached) {
+  // Two publishes 10 ms apart, then the topic shuts down: without the hold it would
+  // be over before a daemon started after "ready" could attach.
+  ChildProcess& feed = publisher("held", "robot.pose", {"--rate", "100", "--count", "2", "--wait-subscribers", "1"});
+  ASSERT_TRUE(feed.wait_for_line("ready topic=held", patience)) << feed.output();
+  const CliResult before = admin({"list", "--prefix", prefix_, "--json"});
+  ASSERT_EQ(before.code, 0) << before.err;
+  const json listed = json::parse(before.out);
+  ASSERT_EQ(listed.size(), 1U) << before.out;
+  EXPECT_EQ(listed[0]["seq"], 0) << "nothing is published while nobody listens: " << before.out;
+
+  ChildProcess& follower = daemon({"held"}, "late", {"--count", "1"});
+  const auto line = next_json(follower, is_refresh);
+  ASSERT_TRUE(line) << follower.output() << feed.output();
+  EXPECT_LE((*line)["seq"].get<std::uint64_t>(), 2U);
+  EXPECT_EQ(follower.wait_exit(patience), 0) << follower.output();
+  ASSERT_TRUE(feed.wait_for_line("done published=2", patience)) << feed.output();
+  EXPECT_EQ(feed.wait_exit(patience), 0);
+  const std::string output = feed.output();
+  ASSERT_NE(output.find("subscribers=1 attached"), std::string::npos) << output;
+  EXPECT_LT(output.find("subscribers=1 attached"), output.find("done published=2")) << output;
+}
+
 TEST_F(CliDaemon, OneDaemonFollowsSeveralTopicsOfDifferentSchemas) {
   ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "100"});
   ChildProcess& health = publisher("health", "service.health", {"--rate", "100"});
