@@ -21,33 +21,9 @@ namespace shmsnap::schemac {
 
 namespace {
 
-constexpr std::array<PrimitiveInfo, 12> primitive_table{{
-    {"bool", 1, "bool"},
-    {"i8", 1, "::std::int8_t"},
-    {"i16", 2, "::std::int16_t"},
-    {"i32", 4, "::std::int32_t"},
-    {"i64", 8, "::std::int64_t"},
-    {"u8", 1, "::std::uint8_t"},
-    {"u16", 2, "::std::uint16_t"},
-    {"u32", 4, "::std::uint32_t"},
-    {"u64", 8, "::std::uint64_t"},
-    {"f32", 4, "float"},
-    {"f64", 8, "double"},
-    {"char", 1, "char"},
-}};
-
 constexpr std::string_view type_list_hint =
     "expected bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, char[N], "
     "or a struct or enum defined in this file";
-
-std::optional<Primitive> primitive_by_name(std::string_view name) {
-  for (std::size_t i = 0; i < primitive_table.size(); ++i) {
-    if (primitive_table[i].name == name) {
-      return static_cast<Primitive>(i);
-    }
-  }
-  return std::nullopt;
-}
 
 // C++20 keywords and alternative tokens, plus object-like macros of the C and POSIX
 // headers (and GNU-mode predefines) that would silently rewrite a generated member.
@@ -924,8 +900,8 @@ bool Compiler::resolve_and_layout(const RawStruct& raw, StructDef& out, const st
             hint = " (did you mean " + quote_name(candidate) + "?)";
           }
         };
-        for (const auto& info : primitive_table)
-          consider(info.name);
+        for (std::size_t i = 0; i < primitive_count; ++i)
+          consider(primitive_info(static_cast<Primitive>(i)).name);
         for (const auto& [name, index] : struct_index_)
           consider(name);
         for (const auto& [name, index] : enum_index_)
@@ -1208,18 +1184,6 @@ FrontendResult Compiler::run(std::string_view text) {
 
 }  // namespace
 
-const PrimitiveInfo& primitive_info(Primitive p) noexcept {
-  return primitive_table[static_cast<std::size_t>(p)];
-}
-
-bool is_integer(Primitive p) noexcept {
-  return p != Primitive::boolean && p != Primitive::f32 && p != Primitive::f64 && p != Primitive::character;
-}
-
-bool is_signed_integer(Primitive p) noexcept {
-  return p == Primitive::i8 || p == Primitive::i16 || p == Primitive::i32 || p == Primitive::i64;
-}
-
 bool is_reserved_word(std::string_view name) {
   return std::find(reserved_words.begin(), reserved_words.end(), name) != reserved_words.end();
 }
@@ -1236,13 +1200,6 @@ std::string Diagnostic::to_string() const {
     out += subject + ": ";
   out += message;
   return out;
-}
-
-std::string Schema::qualified_type_name() const {
-  std::string out;
-  for (const auto& part : namespaces)
-    out += part + "::";
-  return out + root.name;
 }
 
 std::string FrontendResult::message() const {
