@@ -21,8 +21,8 @@ std::string number(const nlohmann::json& value) {
                                     : std::to_string(value.get<std::int64_t>());
 }
 
-// Mirrors append_canonical() in schemas/compiler/frontend.cpp; the test suite checks
-// both give the same fingerprint for every bundled and test schema.
+// Mirrors append_canonical() in schemas/compiler/canonical_layout.cpp; the test suite
+// checks both give the same fingerprint for every bundled and test schema.
 void append_canonical(const std::string& struct_name, const nlohmann::json& structure, std::string& out) {
   const nlohmann::json& fields = structure.at("fields");
   out += "struct " + struct_name + " size=" + number(structure.at("size")) + " align=" + number(structure.at("align")) +

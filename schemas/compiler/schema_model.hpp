@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,8 +38,13 @@ struct PrimitiveInfo {
   std::string_view cpp;
 };
 
+/// How many primitives there are: Primitive values run from 0 to primitive_count - 1.
+inline constexpr std::size_t primitive_count = static_cast<std::size_t>(Primitive::character) + 1;
+
 /// Facts about a primitive; total over the enum.
 [[nodiscard]] const PrimitiveInfo& primitive_info(Primitive p) noexcept;
+/// The primitive a schema file spells `name` ("u16"); nullopt for any other text.
+[[nodiscard]] std::optional<Primitive> primitive_by_name(std::string_view name) noexcept;
 /// True for i8..i64 and u8..u64: the types an enum may use as its underlying type.
 [[nodiscard]] bool is_integer(Primitive p) noexcept;
 /// True for i8..i64.
