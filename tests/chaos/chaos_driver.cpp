@@ -217,14 +217,17 @@ void Driver::spawn(Child& child) {
     std::perror("pipe2");
     std::exit(4);
   }
-  std::vector<std::string> argv{options_.bin_dir + "/shmsnap-chaos-peer",
-                                child.role == Role::publisher ? "publisher" : "subscriber",
+  std::vector<std::string> argv{options_.bin_dir + "/shmsnap-test-peer",
+                                child.role == Role::publisher ? "soak-publisher" : "soak-subscriber",
                                 "--prefix",
                                 prefix_,
                                 "--topic",
                                 "chaos"};
   if (child.role == Role::publisher) {
     argv.insert(argv.end(), {"--rate", std::to_string(options_.rate), "--slots", "2"});
+    if (child.fault_at != 0) {
+      argv.insert(argv.end(), {"--fault-at", std::to_string(child.fault_at)});
+    }
   } else {
     // Every other subscriber waits in hybrid mode (spin, then block): both wake paths.
     argv.insert(argv.end(),
@@ -240,11 +243,6 @@ void Driver::spawn(Child& child) {
     const int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (log_fd >= 0) {
       dup2(log_fd, STDERR_FILENO);
-    }
-    if (child.fault_at != 0) {
-      setenv("SHMSNAP_FAULT_KILL_MID_WRITE_AT", std::to_string(child.fault_at).c_str(), 1);
-    } else {
-      unsetenv("SHMSNAP_FAULT_KILL_MID_WRITE_AT");
     }
     std::vector<char*> raw;
     for (std::string& argument : argv) {
@@ -730,6 +728,9 @@ void Driver::print_figures(bool passed) {
 
 int Driver::run() {
   signal(SIGPIPE, SIG_IGN);
+  // Only --fault-at picks a publisher to die mid-write: a setting inherited from
+  // our environment would kill every publisher.
+  unsetenv("SHMSNAP_FAULT_KILL_MID_WRITE_AT");
   note("shmsnap-chaos seed=" + std::to_string(seed_) + " prefix=" + prefix_ + " subscribers=" +
        std::to_string(subscribers_.size()) + " rate=" + std::to_string(options_.rate) + "/s; child logs: " + log_path_);
   remove_all(leftovers(prefix_));
