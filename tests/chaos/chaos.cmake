@@ -3,7 +3,7 @@
 # faults and exits 0 only when every invariant held. ctest runs 60 seconds of it
 # (label chaos).
 add_executable(shmsnap-chaos ${CMAKE_CURRENT_LIST_DIR}/chaos_main.cpp ${CMAKE_CURRENT_LIST_DIR}/chaos_driver.cpp)
-target_link_libraries(shmsnap-chaos PRIVATE shmsnap::shmsnap)  # shmsnap::admin::clean
+target_link_libraries(shmsnap-chaos PRIVATE shmsnap_process_support shmsnap::shmsnap)  # shmsnap::admin::clean
 add_dependencies(shmsnap-chaos shmsnap-test-peer)
 shmsnap_set_warnings(shmsnap-chaos)
 

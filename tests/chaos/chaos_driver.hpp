@@ -3,7 +3,7 @@
 // the publisher (also mid-write, through the library's fault hook), SIGKILLs,
 // restarts, SIGSTOPs and SIGCONTs subscribers, then checks the invariants.
 // Runs in the calling (single-threaded) process; children are the soak roles of
-// shmsnap-test-peer, fork/exec'd.
+// shmsnap-test-peer, fork/exec'd through tests/support/process_runner.
 #pragma once
 
 #include <cstdint>
