@@ -1,14 +1,10 @@
-# Chaos soak: shmsnap-chaos drives one publisher and K subscriber processes
-# (shmsnap-chaos-peer) through seeded SIGKILL/restart/SIGSTOP/mid-write faults and
-# exits 0 only when every invariant held. ctest runs 60 seconds of it (label chaos).
-add_executable(shmsnap-chaos-peer ${CMAKE_CURRENT_LIST_DIR}/chaos_peer.cpp)
-target_link_libraries(shmsnap-chaos-peer PRIVATE shmsnap_fault_injection shmsnap::shmsnap)
-target_include_directories(shmsnap-chaos-peer PRIVATE ${PROJECT_SOURCE_DIR}/tests)
-shmsnap_set_warnings(shmsnap-chaos-peer)
-
+# Chaos soak: shmsnap-chaos drives one publisher and K subscriber processes (the
+# soak roles of shmsnap-test-peer) through seeded SIGKILL/restart/SIGSTOP/mid-write
+# faults and exits 0 only when every invariant held. ctest runs 60 seconds of it
+# (label chaos).
 add_executable(shmsnap-chaos ${CMAKE_CURRENT_LIST_DIR}/chaos_main.cpp ${CMAKE_CURRENT_LIST_DIR}/chaos_driver.cpp)
-target_link_libraries(shmsnap-chaos PRIVATE shmsnap::shmsnap)  # shmsnap::admin::clean
-add_dependencies(shmsnap-chaos shmsnap-chaos-peer)
+target_link_libraries(shmsnap-chaos PRIVATE shmsnap_process_support shmsnap::shmsnap)  # shmsnap::admin::clean
+add_dependencies(shmsnap-chaos shmsnap-test-peer)
 shmsnap_set_warnings(shmsnap-chaos)
 
 add_test(NAME shmsnap_chaos_60s COMMAND shmsnap-chaos --duration 60 --subscribers 8)

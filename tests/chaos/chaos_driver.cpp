@@ -1,86 +1,40 @@
 #include "chaos_driver.hpp"
 
-#include <fcntl.h>
-#include <mqueue.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
 #include <functional>
 #include <map>
-#include <memory>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "shmsnap/admin.hpp"
+#include "support/process_runner.hpp"
+#include "support/resource_check.hpp"
 
 namespace shmsnap::chaos {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
+using test::field;
 
-// Value of `key=value` in a line of space-separated pairs.
-std::optional<long long> value_of(const std::string& line, const std::string& key) {
-  const std::string needle = key + "=";
-  for (std::size_t at = line.find(needle); at != std::string::npos; at = line.find(needle, at + 1)) {
-    if (at == 0 || line[at - 1] == ' ') {
-      return std::strtoll(line.c_str() + at + needle.size(), nullptr, 10);
-    }
-  }
-  return std::nullopt;
-}
-
-bool starts_with(const std::string& text, const char* prefix) {
-  return text.rfind(prefix, 0) == 0;
-}
-
-// Names under /dev/shm and /dev/mqueue that belong to `prefix`.
-std::vector<std::string> leftovers(const std::string& prefix) {
-  std::vector<std::string> found;
-  for (const char* directory : {"/dev/shm", "/dev/mqueue"}) {
-    std::error_code error;
-    for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind(prefix + ":", 0) == 0) {
-        found.push_back(std::string(directory) + "/" + name);
-      }
-    }
-  }
-  return found;
-}
-
-void remove_all(const std::vector<std::string>& paths) {
-  for (const std::string& path : paths) {
-    const std::string name = "/" + path.substr(path.rfind('/') + 1);
-    if (starts_with(path, "/dev/shm/")) {
-      shm_unlink(name.c_str());
-    } else {
-      mq_unlink(name.c_str());
-    }
-  }
-}
+// How long a SIGKILLed child may take to be reaped before the run is abandoned.
+constexpr milliseconds kill_reap_bound{10'000};
 
 enum class Role { publisher, subscriber };
 
 struct Child {
   Role role = Role::subscriber;
   int index = 0;
-  pid_t pid = -1;
-  int out_fd = -1;
-  std::string buffer;
-  bool running = false;
+  std::optional<test::ChildProcess> process;  ///< engaged from start until reaped
   bool stopped = false;
   bool killed_by_us = false;
   bool term_sent = false;
@@ -96,6 +50,8 @@ struct Child {
   long long state_stale = 1;
   long long delivered = 0;
   Clock::time_point state_time{};
+
+  [[nodiscard]] bool running() const noexcept { return process.has_value(); }
 };
 
 struct Figures {
@@ -141,16 +97,9 @@ class Driver {
 
   ~Driver() {
     for (Child* child : all()) {
-      if (child->running) {
-        kill(child->pid, SIGCONT);
-        kill(child->pid, SIGKILL);
-        waitpid(child->pid, nullptr, 0);
-      }
-      if (child->out_fd >= 0) {
-        close(child->out_fd);
-      }
+      child->process.reset();  // SIGKILLs and reaps one still running
     }
-    remove_all(leftovers(prefix_));
+    test::remove_leftovers(prefix_);
   }
 
   Driver(const Driver&) = delete;
@@ -181,11 +130,12 @@ class Driver {
   void start_publisher(std::uint64_t fault_at);
   void start_subscriber(Child& child);
   void kill_now(Child& child);
+  void send(Child& child, int signal_number);
   void pump(milliseconds timeout);
   void read_from(Child& child);
   void handle_line(Child& child, const std::string& line);
   void reap();
-  void on_exit(Child& child, int status);
+  void on_exit(Child& child, int exit_code);
   void service_schedules();
   void inject_fault();
   bool wait_until(const std::function<bool()>& condition, double seconds);
@@ -212,54 +162,23 @@ class Driver {
 };
 
 void Driver::spawn(Child& child) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    std::perror("pipe2");
-    std::exit(4);
-  }
-  std::vector<std::string> argv{options_.bin_dir + "/shmsnap-chaos-peer",
-                                child.role == Role::publisher ? "publisher" : "subscriber",
+  std::vector<std::string> argv{options_.bin_dir + "/shmsnap-test-peer",
+                                child.role == Role::publisher ? "soak-publisher" : "soak-subscriber",
                                 "--prefix",
                                 prefix_,
                                 "--topic",
                                 "chaos"};
   if (child.role == Role::publisher) {
     argv.insert(argv.end(), {"--rate", std::to_string(options_.rate), "--slots", "2"});
+    if (child.fault_at != 0) {
+      argv.insert(argv.end(), {"--fault-at", std::to_string(child.fault_at)});
+    }
   } else {
     // Every other subscriber waits in hybrid mode (spin, then block): both wake paths.
     argv.insert(argv.end(),
                 {"--id", "sub" + std::to_string(child.index), "--mode", child.index % 2 == 1 ? "hybrid" : "notify"});
   }
-  const pid_t pid = fork();
-  if (pid < 0) {
-    std::perror("fork");
-    std::exit(4);
-  }
-  if (pid == 0) {
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    const int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (log_fd >= 0) {
-      dup2(log_fd, STDERR_FILENO);
-    }
-    if (child.fault_at != 0) {
-      setenv("SHMSNAP_FAULT_KILL_MID_WRITE_AT", std::to_string(child.fault_at).c_str(), 1);
-    } else {
-      unsetenv("SHMSNAP_FAULT_KILL_MID_WRITE_AT");
-    }
-    std::vector<char*> raw;
-    for (std::string& argument : argv) {
-      raw.push_back(argument.data());
-    }
-    raw.push_back(nullptr);
-    execv(raw[0], raw.data());
-    std::fprintf(stderr, "exec %s failed: %s\n", raw[0], std::strerror(errno));
-    _exit(127);
-  }
-  close(pipe_fds[1]);
-  child.pid = pid;
-  child.out_fd = pipe_fds[0];
-  child.buffer.clear();
-  child.running = true;
+  child.process.emplace(std::move(argv), test::ChildOptions{.stderr_path = log_path_});
   child.stopped = false;
   child.killed_by_us = false;
   child.term_sent = false;
@@ -285,94 +204,83 @@ void Driver::start_subscriber(Child& child) {
 
 // SIGKILL and reap at once, keeping whatever the child printed before.
 void Driver::kill_now(Child& child) {
-  if (!child.running) {
+  if (!child.running()) {
     return;
   }
   child.killed_by_us = true;
-  kill(child.pid, SIGKILL);
-  int status = 0;
-  waitpid(child.pid, &status, 0);
-  on_exit(child, status);
+  child.process->signal(SIGKILL);
+  const std::optional<int> exit_code = child.process->reap(kill_reap_bound);
+  if (!exit_code) {
+    throw std::runtime_error("pid " + std::to_string(child.process->pid()) + " outlived SIGKILL");
+  }
+  on_exit(child, *exit_code);
+}
+
+// A signal to the current incarnation; none when it is gone.
+void Driver::send(Child& child, int signal_number) {
+  if (child.running()) {
+    child.process->signal(signal_number);
+  }
 }
 
 void Driver::read_from(Child& child) {
-  char chunk[8192];
-  while (child.out_fd >= 0) {
-    const ssize_t got = read(child.out_fd, chunk, sizeof chunk);
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got <= 0) {
-      if (got == 0 || errno != EAGAIN) {
-        close(child.out_fd);
-        child.out_fd = -1;
-      }
+  while (child.running()) {
+    const std::optional<std::string> line = child.process->read_line(milliseconds(0));
+    if (!line) {
       break;
     }
-    child.buffer.append(chunk, static_cast<std::size_t>(got));
-    for (std::size_t newline = child.buffer.find('\n'); newline != std::string::npos;
-         newline = child.buffer.find('\n')) {
-      const std::string line = child.buffer.substr(0, newline);
-      child.buffer.erase(0, newline + 1);
-      handle_line(child, line);
-    }
-    if (static_cast<std::size_t>(got) < sizeof chunk) {
-      break;
-    }
+    handle_line(child, *line);
   }
 }
 
 void Driver::handle_line(Child& child, const std::string& line) {
   if (child.role == Role::publisher) {
-    if (starts_with(line, "READY")) {
+    if (line.starts_with("READY")) {
       child.ready = true;
-      publisher_pid_ = value_of(line, "pid").value_or(0);
-    } else if (starts_with(line, "BURST")) {
-      burst_ = std::make_pair(value_of(line, "n").value_or(0), value_of(line, "ns").value_or(0));
+      publisher_pid_ = field(line, "pid").value_or(0);
+    } else if (line.starts_with("BURST")) {
+      burst_ = std::make_pair(field(line, "n").value_or(0), field(line, "ns").value_or(0));
       note("publisher: " + line);
-    } else if (starts_with(line, "FINAL")) {
-      final_ = std::make_pair(value_of(line, "epoch").value_or(0), value_of(line, "seq").value_or(0));
+    } else if (line.starts_with("FINAL")) {
+      final_ = std::make_pair(field(line, "epoch").value_or(0), field(line, "seq").value_or(0));
       note("publisher: " + line);
-    } else if (starts_with(line, "ERROR")) {
+    } else if (line.starts_with("ERROR")) {
       ++figures_.publisher_start_errors;
       note("publisher: " + line);
     }
     return;
   }
-  if (starts_with(line, "STATE")) {
-    child.state_pid = value_of(line, "pid").value_or(0);
-    child.state_epoch = value_of(line, "epoch").value_or(0);
-    child.state_seq = value_of(line, "seq").value_or(0);
-    child.state_stale = value_of(line, "stale").value_or(1);
-    child.delivered = value_of(line, "delivered").value_or(0);
+  if (line.starts_with("STATE")) {
+    child.state_pid = field(line, "pid").value_or(0);
+    child.state_epoch = field(line, "epoch").value_or(0);
+    child.state_seq = field(line, "seq").value_or(0);
+    child.state_stale = field(line, "stale").value_or(1);
+    child.delivered = field(line, "delivered").value_or(0);
     child.state_time = Clock::now();
-  } else if (starts_with(line, "TORN")) {
+  } else if (line.starts_with("TORN")) {
     ++figures_.torn;
     note("sub" + std::to_string(child.index) + ": " + line);
-  } else if (starts_with(line, "REGRESS")) {
+  } else if (line.starts_with("REGRESS")) {
     ++figures_.regressions;
     note("sub" + std::to_string(child.index) + ": " + line);
-  } else if (starts_with(line, "ATTACH_ERROR")) {
+  } else if (line.starts_with("ATTACH_ERROR")) {
     ++figures_.attach_errors;
-  } else if (starts_with(line, "EPOCH_REUSE")) {
+  } else if (line.starts_with("EPOCH_REUSE")) {
     ++figures_.epoch_reuse;
-  } else if (starts_with(line, "ERROR")) {
+  } else if (line.starts_with("ERROR")) {
     note("sub" + std::to_string(child.index) + ": " + line);
   }
 }
 
-void Driver::on_exit(Child& child, int status) {
+void Driver::on_exit(Child& child, int exit_code) {
   read_from(child);  // what it printed before it went
-  if (child.out_fd >= 0) {
-    close(child.out_fd);
-    child.out_fd = -1;
-  }
-  child.running = false;
+  const std::optional<int> signal_number = child.process->exit_signal();
+  child.process.reset();
   child.stopped = false;
   child.cont_at.reset();
   figures_.delivered_banked += child.delivered;
   child.delivered = 0;
-  const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  const bool killed = signal_number == SIGKILL;
   const std::string who = child.role == Role::publisher ? "publisher" : "sub" + std::to_string(child.index);
   if (child.killed_by_us) {
     return;
@@ -382,44 +290,36 @@ void Driver::on_exit(Child& child, int status) {
     return;
   }
   // A SIGTERM that lands before the peer installed its handler ends it by the signal.
-  const bool terminated = WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
-  if (child.term_sent && ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || terminated)) {
+  const bool terminated = signal_number == SIGTERM;
+  if (child.term_sent && ((!signal_number && exit_code == 0) || terminated)) {
     return;
   }
   ++figures_.unexpected_exits;
   note(who + " exited unexpectedly: " +
-       (WIFEXITED(status) ? "code " + std::to_string(WEXITSTATUS(status))
-                          : "signal " + std::to_string(WTERMSIG(status))));
+       (signal_number ? "signal " + std::to_string(*signal_number) : "code " + std::to_string(exit_code)));
 }
 
 void Driver::reap() {
   for (Child* child : all()) {
-    if (!child->running) {
+    if (!child->running()) {
       continue;
     }
-    int status = 0;
-    if (waitpid(child->pid, &status, WNOHANG) == child->pid) {
-      on_exit(*child, status);
+    if (const std::optional<int> exit_code = child->process->reap(milliseconds(0))) {
+      on_exit(*child, *exit_code);
     }
   }
 }
 
 void Driver::pump(milliseconds timeout) {
-  std::vector<pollfd> entries;
-  std::vector<Child*> owners;
+  std::vector<test::ChildProcess*> processes;
   for (Child* child : all()) {
-    if (child->out_fd >= 0) {
-      entries.push_back(pollfd{child->out_fd, POLLIN, 0});
-      owners.push_back(child);
+    if (child->running()) {
+      processes.push_back(&*child->process);
     }
   }
-  const int ready = poll(entries.data(), entries.size(), static_cast<int>(timeout.count()));
-  if (ready > 0) {
-    for (std::size_t index = 0; index < entries.size(); ++index) {
-      if ((entries[index].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-        read_from(*owners[index]);
-      }
-    }
+  test::wait_for_output(processes, timeout);
+  for (Child* child : all()) {
+    read_from(*child);
   }
   reap();
 }
@@ -427,22 +327,22 @@ void Driver::pump(milliseconds timeout) {
 void Driver::service_schedules() {
   const auto now = Clock::now();
   for (Child* child : all()) {
-    if (child->running && child->cont_at && now >= *child->cont_at) {
-      kill(child->pid, SIGCONT);
+    if (child->running() && child->cont_at && now >= *child->cont_at) {
+      send(*child, SIGCONT);
       child->stopped = false;
       child->cont_at.reset();
     }
   }
-  if (!publisher_.running && publisher_.restart_at && now >= *publisher_.restart_at) {
+  if (!publisher_.running() && publisher_.restart_at && now >= *publisher_.restart_at) {
     start_publisher(0);
-  } else if (!publisher_.running && !publisher_.restart_at) {
+  } else if (!publisher_.running() && !publisher_.restart_at) {
     // It went by itself (fault hook, or an error): back after a short gap.
     publisher_.restart_at = now + milliseconds(uniform(0, 100));
   }
   for (Child& subscriber : subscribers_) {
-    if (!subscriber.running && subscriber.restart_at && now >= *subscriber.restart_at) {
+    if (!subscriber.running() && subscriber.restart_at && now >= *subscriber.restart_at) {
       start_subscriber(subscriber);
-    } else if (!subscriber.running && !subscriber.restart_at) {
+    } else if (!subscriber.running() && !subscriber.restart_at) {
       subscriber.restart_at = now + milliseconds(uniform(0, 200));
     }
   }
@@ -453,7 +353,7 @@ void Driver::inject_fault() {
   const auto now = Clock::now();
   Child& victim = subscribers_[static_cast<std::size_t>(uniform(0, static_cast<long long>(subscribers_.size()) - 1))];
   if (roll < 14) {
-    if (publisher_.running) {
+    if (publisher_.running()) {
       ++figures_.faults["publisher_kill"];
       kill_now(publisher_);
       publisher_.restart_at = now + milliseconds(uniform(0, 150));
@@ -465,29 +365,29 @@ void Driver::inject_fault() {
     kill_now(publisher_);
     start_publisher(static_cast<std::uint64_t>(uniform(1, std::max(2LL, options_.rate / 3))));
   } else if (roll < 28) {
-    if (publisher_.running && !publisher_.term_sent) {
+    if (publisher_.running() && !publisher_.term_sent) {
       ++figures_.faults["publisher_term"];
       publisher_.term_sent = true;
-      kill(publisher_.pid, SIGTERM);
+      send(publisher_, SIGTERM);
       publisher_.restart_at = now + milliseconds(uniform(20, 200));
     }
   } else if (roll < 52) {
-    if (victim.running) {
+    if (victim.running()) {
       ++figures_.faults["subscriber_kill"];
       kill_now(victim);
       victim.restart_at = now + milliseconds(uniform(0, 200));
     }
   } else if (roll < 90) {
-    if (victim.running && !victim.stopped && !victim.term_sent) {
+    if (victim.running() && !victim.stopped && !victim.term_sent) {
       ++figures_.faults["subscriber_stop"];
-      kill(victim.pid, SIGSTOP);
+      send(victim, SIGSTOP);
       victim.stopped = true;
       victim.cont_at = now + milliseconds(uniform(20, 1500));
     }
-  } else if (victim.running && !victim.stopped && !victim.term_sent) {
+  } else if (victim.running() && !victim.stopped && !victim.term_sent) {
     ++figures_.faults["subscriber_term"];
     victim.term_sent = true;
-    kill(victim.pid, SIGTERM);
+    send(victim, SIGTERM);
     victim.restart_at = now + milliseconds(uniform(0, 200));
   }
 }
@@ -506,15 +406,15 @@ bool Driver::wait_until(const std::function<bool()>& condition, double seconds) 
 
 bool Driver::all_attached_to_publisher() {
   return std::all_of(subscribers_.begin(), subscribers_.end(), [&](const Child& subscriber) {
-    return subscriber.running && subscriber.state_stale == 0 && subscriber.state_pid == publisher_pid_;
+    return subscriber.running() && subscriber.state_stale == 0 && subscriber.state_pid == publisher_pid_;
   });
 }
 
 // Faults stop: every subscriber runs (continued), one publisher without a fault hook runs.
 void Driver::quiesce() {
   for (Child* child : all()) {
-    if (child->running && child->stopped) {
-      kill(child->pid, SIGCONT);
+    if (child->running() && child->stopped) {
+      send(*child, SIGCONT);
       child->stopped = false;
       child->cont_at.reset();
     }
@@ -524,24 +424,24 @@ void Driver::quiesce() {
   wait_until(
       [&] {
         return std::none_of(subscribers_.begin(), subscribers_.end(),
-                            [](const Child& c) { return c.running && c.term_sent; });
+                            [](const Child& c) { return c.running() && c.term_sent; });
       },
       10.0);
-  if (publisher_.running && (publisher_.fault_at != 0 || publisher_.term_sent)) {
+  if (publisher_.running() && (publisher_.fault_at != 0 || publisher_.term_sent)) {
     if (publisher_.term_sent) {
-      wait_until([&] { return !publisher_.running; }, 10.0);
+      wait_until([&] { return !publisher_.running(); }, 10.0);
     }
     kill_now(publisher_);
   }
-  if (!publisher_.running) {
+  if (!publisher_.running()) {
     start_publisher(0);
   }
   for (Child& subscriber : subscribers_) {
-    if (!subscriber.running) {
+    if (!subscriber.running()) {
       start_subscriber(subscriber);
     }
   }
-  if (!wait_until([&] { return publisher_.ready || !publisher_.running; }, 20.0) || !publisher_.ready) {
+  if (!wait_until([&] { return publisher_.ready || !publisher_.running(); }, 20.0) || !publisher_.ready) {
     note("the final publisher did not become ready");
     ++figures_.publisher_start_errors;
   }
@@ -550,8 +450,8 @@ void Driver::quiesce() {
 void Driver::measure_throughput() {
   const auto burst_rate = [&]() -> double {
     burst_.reset();
-    kill(publisher_.pid, SIGUSR1);
-    if (!wait_until([&] { return burst_.has_value() || !publisher_.running; }, 60.0) || !burst_) {
+    send(publisher_, SIGUSR1);
+    if (!wait_until([&] { return burst_.has_value() || !publisher_.running(); }, 60.0) || !burst_) {
       ++figures_.burst_blocked;  // the publisher did not finish a burst: it blocked
       return 0.0;
     }
@@ -559,16 +459,16 @@ void Driver::measure_throughput() {
   };
   figures_.throughput_running = burst_rate();
   Child& sleepy = subscribers_.front();
-  kill(sleepy.pid, SIGSTOP);
+  send(sleepy, SIGSTOP);
   pump(milliseconds(50));
   figures_.throughput_stopped = burst_rate();
-  kill(sleepy.pid, SIGCONT);
+  send(sleepy, SIGCONT);
 }
 
 void Driver::check_convergence() {
   final_.reset();
-  kill(publisher_.pid, SIGUSR2);
-  if (!wait_until([&] { return final_.has_value() || !publisher_.running; }, 30.0) || !final_) {
+  send(publisher_, SIGUSR2);
+  if (!wait_until([&] { return final_.has_value() || !publisher_.running(); }, 30.0) || !final_) {
     note("the publisher never reported its final snapshot");
     figures_.not_converged = static_cast<long long>(subscribers_.size());
     return;
@@ -577,7 +477,7 @@ void Driver::check_convergence() {
   figures_.final_seq = final_->second;
   const auto faults_stopped = Clock::now();
   const auto converged = [&](const Child& subscriber) {
-    return subscriber.running && subscriber.state_stale == 0 && subscriber.state_pid == publisher_pid_ &&
+    return subscriber.running() && subscriber.state_stale == 0 && subscriber.state_pid == publisher_pid_ &&
            subscriber.state_epoch == final_->first && subscriber.state_seq == final_->second;
   };
   wait_until([&] { return std::all_of(subscribers_.begin(), subscribers_.end(), converged); },
@@ -597,32 +497,33 @@ void Driver::check_convergence() {
 
 void Driver::stop_gracefully() {
   for (Child& subscriber : subscribers_) {
-    if (subscriber.running) {
+    if (subscriber.running()) {
       subscriber.term_sent = true;
-      kill(subscriber.pid, SIGTERM);
+      send(subscriber, SIGTERM);
     }
   }
   wait_until(
-      [&] { return std::none_of(subscribers_.begin(), subscribers_.end(), [](const Child& c) { return c.running; }); },
+      [&] {
+        return std::none_of(subscribers_.begin(), subscribers_.end(), [](const Child& c) { return c.running(); });
+      },
       15.0);
-  if (publisher_.running) {
+  if (publisher_.running()) {
     publisher_.term_sent = true;
-    kill(publisher_.pid, SIGTERM);
-    wait_until([&] { return !publisher_.running; }, 15.0);
+    send(publisher_, SIGTERM);
+    wait_until([&] { return !publisher_.running(); }, 15.0);
   }
   for (Child* child : all()) {
-    if (child->running) {
+    if (child->running()) {
       note("a child ignored SIGTERM; killing it");
       ++figures_.unexpected_exits;
       kill_now(*child);
     }
   }
-  const std::vector<std::string> left = leftovers(prefix_);
+  const std::vector<std::string> left = test::remove_leftovers(prefix_);
   figures_.leftover_after_stop = static_cast<long long>(left.size());
   for (const std::string& path : left) {
     note("left after a clean stop: " + path);
   }
-  remove_all(left);
 }
 
 // Everything SIGKILLed at once, then the stale-resource story: shmsnap::admin::clean
@@ -638,7 +539,7 @@ void Driver::kill_all_and_clean() {
   for (Child* child : all()) {
     kill_now(*child);
   }
-  figures_.leftover_after_kill = static_cast<long long>(leftovers(prefix_).size());
+  figures_.leftover_after_kill = static_cast<long long>(test::leftovers(prefix_).size());
   if (options_.clean_with == "admin") {
     figures_.clean_tool = "admin";
     const admin::CleanReport report = admin::clean(prefix_, false);
@@ -658,26 +559,25 @@ void Driver::kill_all_and_clean() {
     }
     for (Child* child : all()) {
       child->term_sent = true;
-      if (child->role == Role::subscriber && child->running) {
-        kill(child->pid, SIGTERM);
+      if (child->role == Role::subscriber && child->running()) {
+        send(*child, SIGTERM);
       }
     }
     wait_until(
         [&] {
-          return std::none_of(subscribers_.begin(), subscribers_.end(), [](const Child& c) { return c.running; });
+          return std::none_of(subscribers_.begin(), subscribers_.end(), [](const Child& c) { return c.running(); });
         },
         15.0);
-    if (publisher_.running) {
-      kill(publisher_.pid, SIGTERM);
-      wait_until([&] { return !publisher_.running; }, 15.0);
+    if (publisher_.running()) {
+      send(publisher_, SIGTERM);
+      wait_until([&] { return !publisher_.running(); }, 15.0);
     }
   }
-  const std::vector<std::string> left = leftovers(prefix_);
+  const std::vector<std::string> left = test::remove_leftovers(prefix_);
   figures_.leftover_after_clean = static_cast<long long>(left.size());
   for (const std::string& path : left) {
     note("left after cleanup: " + path);
   }
-  remove_all(left);
 }
 
 void Driver::print_figures(bool passed) {
@@ -730,9 +630,12 @@ void Driver::print_figures(bool passed) {
 
 int Driver::run() {
   signal(SIGPIPE, SIG_IGN);
+  // Only --fault-at picks a publisher to die mid-write: a setting inherited from
+  // our environment would kill every publisher.
+  unsetenv("SHMSNAP_FAULT_KILL_MID_WRITE_AT");
   note("shmsnap-chaos seed=" + std::to_string(seed_) + " prefix=" + prefix_ + " subscribers=" +
        std::to_string(subscribers_.size()) + " rate=" + std::to_string(options_.rate) + "/s; child logs: " + log_path_);
-  remove_all(leftovers(prefix_));
+  test::remove_leftovers(prefix_);
   start_publisher(0);
   for (Child& subscriber : subscribers_) {
     start_subscriber(subscriber);

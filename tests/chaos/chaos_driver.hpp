@@ -2,7 +2,8 @@
 // rate, K subscriber processes, and a seeded driver that SIGKILLs and restarts
 // the publisher (also mid-write, through the library's fault hook), SIGKILLs,
 // restarts, SIGSTOPs and SIGCONTs subscribers, then checks the invariants.
-// Runs in the calling (single-threaded) process; children are fork/exec'd.
+// Runs in the calling (single-threaded) process; children are the soak roles of
+// shmsnap-test-peer, fork/exec'd through tests/support/process_runner.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,7 @@ struct ChaosOptions {
   std::uint64_t seed = 0;    ///< 0 = derive from the clock (printed either way)
   int subscribers = 8;
   long long rate = 10'000;           ///< paced publishes per second between faults
-  std::string bin_dir;               ///< where shmsnap-chaos-peer (and shmsnap) live
+  std::string bin_dir;               ///< where shmsnap-test-peer lives
   std::string prefix;                ///< "" = unique per run
   double converge_bound_s = 20.0;    ///< how long subscribers get to reach the final snapshot
   std::string clean_with = "admin";  ///< after the kill-all: "admin" (admin::clean) or "restart"

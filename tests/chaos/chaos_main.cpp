@@ -1,19 +1,17 @@
 // shmsnap-chaos --duration S [--seed N] [--subscribers K] [--rate R] [--prefix P] [--clean admin|restart]
-// Exit 0 only when every invariant held; the last stdout line holds the figures.
-#include <unistd.h>
-
+// Exit 0 only when every invariant held; the last stdout line holds the figures;
+// 4 when the harness itself failed.
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 
 #include "chaos_driver.hpp"
+#include "support/process_runner.hpp"
 
 int main(int argc, char** argv) {
   shmsnap::chaos::ChaosOptions options;
-  char self[4096];
-  const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
-  const std::string exe(self, length > 0 ? static_cast<std::size_t>(length) : 0);
-  options.bin_dir = exe.substr(0, exe.rfind('/'));
+  options.bin_dir = shmsnap::test::bin_dir();
   for (int index = 1; index < argc; ++index) {
     const std::string key = argv[index];
     if (index + 1 >= argc) {
@@ -49,5 +47,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "shmsnap-chaos: --duration > 0, --subscribers 1..60, --rate >= 1, --clean admin|restart\n");
     return 2;
   }
-  return shmsnap::chaos::run_chaos(options);
+  try {
+    return shmsnap::chaos::run_chaos(options);
+  } catch (const std::exception& failure) {
+    // The harness itself failed (fork, a child that outlived SIGKILL): no verdict.
+    std::fprintf(stderr, "shmsnap-chaos: %s\n", failure.what());
+    return 4;
+  }
 }

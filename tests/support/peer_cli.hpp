@@ -1,6 +1,6 @@
-// The command line shared by the test peers (shmsnap-test-peer, shmsnap-chaos-peer):
-// `<program> publisher|subscriber --key value ...`, answers as single stdout lines
-// of key=value pairs, exit 2 for a usage error and 3 for a shmsnap::Error.
+// The command line of the test peer (shmsnap-test-peer): `<program> <role> --key
+// value ...`, answers as single stdout lines of key=value pairs, exit 2 for a usage
+// error and 3 for a shmsnap::Error.
 #pragma once
 
 #include <cstdio>
@@ -35,11 +35,18 @@ inline void say(const std::string& line) {
 
 using PeerRole = std::function<int(const PeerArguments&)>;
 
-/// Parses argv and runs the role it names; a shmsnap::Error becomes an ERROR line.
-inline int run_peer(int argc, char** argv, const char* program, const PeerRole& publisher, const PeerRole& subscriber) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s publisher|subscriber --key value...\n", program);
+/// Parses argv and runs the role argv[1] names; a shmsnap::Error becomes an ERROR line.
+inline int run_peer(int argc, char** argv, const char* program, const std::map<std::string, PeerRole>& roles) {
+  const auto usage = [&] {
+    std::string names;
+    for (const auto& [name, role] : roles) {
+      names += (names.empty() ? "" : "|") + name;
+    }
+    std::fprintf(stderr, "usage: %s %s --key value...\n", program, names.c_str());
     return 2;
+  };
+  if (argc < 2) {
+    return usage();
   }
   PeerArguments args;
   for (int index = 2; index + 1 < argc; index += 2) {
@@ -50,16 +57,13 @@ inline int run_peer(int argc, char** argv, const char* program, const PeerRole& 
     }
     args.values[key.substr(2)] = argv[index + 1];
   }
+  const auto role = roles.find(argv[1]);
+  if (role == roles.end()) {
+    std::fprintf(stderr, "unknown role %s\n", argv[1]);
+    return usage();
+  }
   try {
-    const std::string role = argv[1];
-    if (role == "publisher") {
-      return publisher(args);
-    }
-    if (role == "subscriber") {
-      return subscriber(args);
-    }
-    std::fprintf(stderr, "unknown role %s\n", role.c_str());
-    return 2;
+    return role->second(args);
   } catch (const Error& failure) {
     say(std::string("ERROR code=") + std::string(to_string(failure.code())) + " message=" + failure.what());
     return 3;

@@ -33,7 +33,13 @@ std::string unique_prefix() {
   return "t" + std::to_string(getpid()) + "_" + std::to_string(counter.fetch_add(1));
 }
 
-ChildProcess::ChildProcess(std::vector<std::string> argv) {
+ChildProcess::ChildProcess(std::vector<std::string> argv, const ChildOptions& options) {
+  // Built before fork: the child of a threaded parent may only make async-signal-safe calls.
+  std::vector<char*> raw;
+  for (auto& argument : argv) {
+    raw.push_back(argument.data());
+  }
+  raw.push_back(nullptr);
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe2 failed");
@@ -46,11 +52,12 @@ ChildProcess::ChildProcess(std::vector<std::string> argv) {
     // A test killed by its timeout must not leave children holding queues open.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(pipe_fds[1], STDOUT_FILENO);
-    std::vector<char*> raw;
-    for (auto& argument : argv) {
-      raw.push_back(argument.data());
+    if (!options.stderr_path.empty()) {
+      const int log_fd = open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (log_fd >= 0) {
+        dup2(log_fd, STDERR_FILENO);
+      }
     }
-    raw.push_back(nullptr);
     execv(raw[0], raw.data());
     std::fprintf(stderr, "exec %s failed: %s\n", raw[0], std::strerror(errno));
     _exit(127);
@@ -65,7 +72,8 @@ ChildProcess::ChildProcess(ChildProcess&& other) noexcept
       buffer_(std::move(other.buffer_)),
       output_(std::move(other.output_)),
       reaped_(std::exchange(other.reaped_, true)),
-      exit_code_(other.exit_code_) {}
+      exit_code_(other.exit_code_),
+      exit_signal_(other.exit_signal_) {}
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !reaped_) {
@@ -132,17 +140,23 @@ std::optional<std::string> ChildProcess::wait_for_line(const std::string& prefix
   }
 }
 
+void ChildProcess::record_exit(int status) noexcept {
+  reaped_ = true;
+  if (WIFSIGNALED(status)) {
+    exit_signal_ = WTERMSIG(status);
+    exit_code_ = 128 + WTERMSIG(status);
+  } else {
+    exit_code_ = WEXITSTATUS(status);
+  }
+}
+
 std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
   if (reaped_) {
     return exit_code_;
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    int status = 0;
-    const pid_t done = waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      reaped_ = true;
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (reap(std::chrono::milliseconds(0))) {
       // Keep what it printed before exiting.
       while (read_line(std::chrono::milliseconds(0))) {
       }
@@ -156,10 +170,40 @@ std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
   }
 }
 
+std::optional<int> ChildProcess::reap(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!reaped_) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      record_exit(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return std::nullopt;
+    }
+    // Polled: waitpid has no timeout, and an exit is not a readable descriptor here.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return exit_code_;
+}
+
 void ChildProcess::signal(int signal_number) noexcept {
   if (pid_ > 0 && !reaped_) {
     kill(pid_, signal_number);
   }
+}
+
+void wait_for_output(const std::vector<ChildProcess*>& children, std::chrono::milliseconds timeout) {
+  std::vector<pollfd> entries;
+  for (const ChildProcess* child : children) {
+    if (child->buffer_.find('\n') != std::string::npos) {
+      return;  // read_line has a whole line without reading
+    }
+    if (child->stdout_fd_ >= 0) {
+      entries.push_back(pollfd{child->stdout_fd_, POLLIN, 0});
+    }
+  }
+  poll(entries.data(), entries.size(), static_cast<int>(timeout.count()));
 }
 
 std::optional<long long> field(const std::string& line, const std::string& key) {

@@ -11,7 +11,7 @@ namespace shmsnap::test {
 /// True when /dev/mqueue is (or could be made) an mqueue mount.
 bool ensure_mqueue_mounted();
 
-/// Names under /dev/shm and /dev/mqueue that start with "<prefix>.".
+/// Names under /dev/shm and /dev/mqueue that start with "<prefix>:".
 std::vector<std::string> leftovers(const std::string& prefix);
 
 /// Removes every leftover of `prefix` (after a failed test, so one failure does
