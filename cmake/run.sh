@@ -128,7 +128,7 @@ run_stage() {
   if [[ -n $line ]]; then
     failed=$(awk '{print $1}' <<<"$line")
     passed=$(($(awk '{print $6}' <<<"$line") - failed))
-    mapfile -t -O "${#FAILED_TESTS[@]}" FAILED_TESTS < <(sed -n 's/^ *[0-9]* - \(.*\) (\(Failed\|Timeout\|SEGFAULT\|Subprocess aborted\|Exception\|Child aborted\|Not Run\|Subprocess killed\).*/\1/p' "$STAGE_LOG")
+    mapfile -t -O "${#FAILED_TESTS[@]}" FAILED_TESTS < <(sed -n 's/^[[:space:]]*[0-9]* - \(.*\) (\(Failed\|Timeout\|SEGFAULT\|Subprocess aborted\|Exception\|Child aborted\|Not Run\|Subprocess killed\).*/\1/p' "$STAGE_LOG")
   elif grep -Eq '^fuzz .*: (ok|FAILED)' "$STAGE_LOG"; then
     passed=$(grep -Ec '^fuzz .*: ok' "$STAGE_LOG" || true)
     failed=$(grep -Ec '^fuzz .*: FAILED' "$STAGE_LOG" || true)
@@ -210,15 +210,15 @@ run_stress_test() {
   build asan-ubsan
   log "CPU hog: stress-ng --cpu 0 (every core) for the whole run"
   stress-ng --cpu 0 --timeout 4h --quiet &
-  local hog=$!
-  trap 'kill "$hog" 2>/dev/null || true' EXIT
+  HOG_PID=$!  # global: the EXIT trap runs after this function's locals are gone
+  trap 'kill "$HOG_PID" 2>/dev/null || true' EXIT
   local round
   for ((round = 1; round <= rounds; round++)); do
     run_stage "dev round $round" ctest --preset dev -j "$JOBS"
     run_stage "asan round $round" ctest --preset asan-ubsan -j "$JOBS" -LE "$ASAN_EXCLUDED_LABELS"
   done
-  kill "$hog" 2>/dev/null || true
-  wait "$hog" 2>/dev/null || true
+  kill "$HOG_PID" 2>/dev/null || true
+  wait "$HOG_PID" 2>/dev/null || true
   log "tests that failed in any round (count)"
   if ((${#FAILED_TESTS[@]} == 0)); then
     echo "(none): 0 failures in $rounds rounds"
