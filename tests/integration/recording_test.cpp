@@ -122,6 +122,21 @@ class RecordingTest : public CliTest {
     return counts;
   }
 
+  // Records 300 poses (200 Hz) and 60 health snapshots (50 Hz) from their first
+  // publish into `path`; returns the recorder's counts.
+  std::map<std::string, long long> record_pose_and_health(const std::string& path) {
+    ChildProcess& rec = recorder(path, {"pose", "health"});
+    ChildProcess& pose =
+        publisher("pose", "robot.pose", {"--rate", "200", "--count", "300", "--wait-subscribers", "1"});
+    ChildProcess& health =
+        publisher("health", "service.health", {"--rate", "50", "--count", "60", "--wait-subscribers", "1"});
+    EXPECT_TRUE(pose.wait_for_line("done", patience)) << pose.output();
+    EXPECT_TRUE(health.wait_for_line("done", patience)) << health.output();
+    EXPECT_EQ(pose.wait_exit(patience), 0);
+    EXPECT_EQ(health.wait_exit(patience), 0);
+    return stop_recorder(rec);
+  }
+
   // The reference reader's view of `path`.
   static Json node_check(const std::string& path, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{"/usr/bin/env", std::string("NODE_PATH=") + SHMSNAP_MCAP_NODE_MODULES, "node",
@@ -209,15 +224,7 @@ class RecordingTest : public CliTest {
 
 TEST_F(RecordingTest, RawRecordingReadsEverywhereAndReplaysIdentically) {
   const std::string path = dir_.file("raw.mcap");
-  ChildProcess& rec = recorder(path, {"pose", "health"});
-  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "300", "--wait-subscribers", "1"});
-  ChildProcess& health =
-      publisher("health", "service.health", {"--rate", "50", "--count", "60", "--wait-subscribers", "1"});
-  ASSERT_TRUE(pose.wait_for_line("done", patience));
-  ASSERT_TRUE(health.wait_for_line("done", patience));
-  ASSERT_EQ(pose.wait_exit(patience), 0);
-  ASSERT_EQ(health.wait_exit(patience), 0);
-  const auto counts = stop_recorder(rec);
+  const auto counts = record_pose_and_health(path);
   expect_consistent(path, counts);
   expect_replay_identical(path, {"pose", "health"}, {"--speed", "4"});
 }
@@ -429,15 +436,7 @@ TEST_F(RecordingTest, MalformedFilesGiveClearErrorsInInfoReplayAndRecover) {
 // --topic, --start and --end select exactly the messages they name.
 TEST_F(RecordingTest, ReplaySelectsTopicsAndTimeRanges) {
   const std::string path = dir_.file("select.mcap");
-  ChildProcess& rec = recorder(path, {"pose", "health"});
-  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "200", "--count", "300", "--wait-subscribers", "1"});
-  ChildProcess& health =
-      publisher("health", "service.health", {"--rate", "50", "--count", "60", "--wait-subscribers", "1"});
-  ASSERT_TRUE(pose.wait_for_line("done", patience));
-  ASSERT_TRUE(health.wait_for_line("done", patience));
-  ASSERT_EQ(pose.wait_exit(patience), 0);
-  ASSERT_EQ(health.wait_exit(patience), 0);
-  const auto counts = stop_recorder(rec);
+  const auto counts = record_pose_and_health(path);
 
   std::vector<std::uint64_t> log_times;
   const mcap::MappedFile file(path);
