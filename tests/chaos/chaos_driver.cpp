@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <random>
@@ -26,8 +28,21 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using test::field;
 
-// How long a SIGKILLed child may take to be reaped before the run is abandoned.
-constexpr milliseconds kill_reap_bound{10'000};
+// How long a SIGKILLed child may take to be reaped before the run is abandoned: a
+// bound against a hang, generous for a machine loaded on every core.
+constexpr milliseconds kill_reap_bound{60'000};
+
+// "state D, wchan X" of a process from /proc, for the report of one that will not die.
+std::string kernel_state_of(pid_t pid) {
+  const std::string base = "/proc/" + std::to_string(pid);
+  std::ifstream stat_file(base + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  std::ifstream wchan_file(base + "/wchan");
+  std::string wchan((std::istreambuf_iterator<char>(wchan_file)), std::istreambuf_iterator<char>());
+  const std::size_t name_end = stat.rfind(')');
+  const std::string state = name_end == std::string::npos ? "?" : stat.substr(name_end + 2, 1);
+  return "state " + state + ", wchan " + (wchan.empty() ? "?" : wchan);
+}
 
 enum class Role { publisher, subscriber };
 
@@ -211,7 +226,8 @@ void Driver::kill_now(Child& child) {
   child.process->signal(SIGKILL);
   const std::optional<int> exit_code = child.process->reap(kill_reap_bound);
   if (!exit_code) {
-    throw std::runtime_error("pid " + std::to_string(child.process->pid()) + " outlived SIGKILL");
+    throw std::runtime_error("pid " + std::to_string(child.process->pid()) + " outlived SIGKILL (" +
+                             kernel_state_of(child.process->pid()) + ")");
   }
   on_exit(child, *exit_code);
 }

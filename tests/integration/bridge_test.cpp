@@ -269,11 +269,15 @@ TEST_F(BridgeTest, RefusesGarbageWrongFingerprintAndWrongSizeValuesAndLeavesTheR
   bad_values.push_back(truncated);
   bad_values.push_back(envelope(0xbad0'f1a9'0000'0001ULL, sizeof forged));
   bad_values.push_back(envelope(TestSnapshot::shmsnap_schema.fingerprint, sizeof forged + 64));
+  // One at a time: the bucket keeps one value per key, so a put that lands before the
+  // importer read the previous one replaces it unseen.
+  const bridge::BridgeCounters& counters = importing.counters();
   std::string error;
   for (const auto& value : bad_values) {
+    const std::uint64_t refused_before = counters.refused();
     ASSERT_TRUE(raw_client().put("guarded", value, error)) << error;
+    ASSERT_TRUE(eventually([&] { return counters.refused() > refused_before; }, patience)) << counters.summary();
   }
-  const bridge::BridgeCounters& counters = importing.counters();
   ASSERT_TRUE(eventually(
       [&] {
         return counters.refused_malformed.load() >= 2 && counters.refused_fingerprint.load() >= 1 &&
