@@ -1,5 +1,5 @@
 // shmsnap-subscriber's logic: follow the latest state of one or more topics from
-// one event loop (Poller over untyped SubscriberCores, so any schema works),
+// one event loop (Poller over UntypedSubscribers, so any schema works),
 // print each refresh (JSON or rate-limited text), report publisher loss and
 // re-attach, and summarise latency at exit. Runs on the calling thread until
 // --count is reached, a timeout expires or io.stop is set.
