@@ -92,8 +92,7 @@ class RecordingTest : public CliTest {
   void SetUp() override {
     CliTest::SetUp();
     ASSERT_TRUE(std::filesystem::exists(SHMSNAP_MCAP_NODE_MODULES))
-        << "the @mcap npm packages are missing: mkdir -p build/node/mcap && cp tests/node/mcap/package*.json "
-           "build/node/mcap/ && (cd build/node/mcap && npm install) (cmake/run.sh does this)";
+        << "the @mcap npm packages are missing: configure again (cmake --preset dev) to install them";
   }
 
   // `shmsnap record` as a process, stdout captured.
