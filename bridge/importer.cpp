@@ -171,7 +171,8 @@ void Importer::run(Route& route) {
     return record;
   };
 
-  const auto handle = [&](std::span<const std::byte> value) {
+  // `live`: the value came after the watch's replay of the current one.
+  const auto handle = [&](std::span<const std::byte> value, bool live) {
     std::string why;
     const std::optional<Envelope> envelope = decode_envelope(value, why);
     if (!envelope) {
@@ -196,10 +197,13 @@ void Importer::run(Route& route) {
     ImportState& state = route.state;
     // A value put longer than 3 heartbeats ago (a late importer, or a re-created
     // watch replaying the current value while the exporter is silent) proves
-    // nothing about the origin being alive now. Wall clocks: hosts need NTP.
+    // nothing about the origin being alive now. Only a replayed value can be that
+    // old, and only its age needs the two hosts' wall clocks to agree (NTP): a
+    // live value was put just now, so a wall clock stepped on either host never
+    // makes a live origin look silent.
     const std::int64_t age_ns = realtime_ns() - envelope->sent_time_ns;
-    const bool silent =
-        envelope->heartbeat_ms > 0 && age_ns > staleness_factor * std::int64_t{envelope->heartbeat_ms} * 1'000'000;
+    const bool silent = !live && envelope->heartbeat_ms > 0 &&
+                        age_ns > staleness_factor * std::int64_t{envelope->heartbeat_ms} * 1'000'000;
     if (state.has_value) {
       const bool same_incarnation = envelope->epoch == state.epoch;
       const bool older = envelope->epoch < state.epoch || (same_incarnation && envelope->seq < state.seq);
@@ -296,7 +300,7 @@ void Importer::run(Route& route) {
     }
     switch (status) {
       case KeyWatch::Status::value:
-        handle(value);
+        handle(value, watch->live());
         break;
       case KeyWatch::Status::deleted:
         if (route.state.has_value) {

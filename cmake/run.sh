@@ -21,6 +21,7 @@ readonly PACKAGES=(
   python3-jsonschema libzstd-dev liblz4-dev                                    # record/replay (MCAP)
   prometheus-cpp-dev prometheus chromium                                       # shmsnap serve
   iceoryx libiceoryx-posh-dev                                                  # iceoryx baseline
+  faketime                                                                     # clock-jump tests (libfaketime)
 )
 JOBS=$(nproc)
 
