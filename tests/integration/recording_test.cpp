@@ -14,12 +14,15 @@
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_test_support.hpp"
 #include "mcap/reader.hpp"
+#include "mcap/writer.hpp"
+#include "shmsnap/clock.hpp"
 #include "shmsnap/schema_json.hpp"
 
 namespace shmsnap::test {
@@ -528,6 +531,25 @@ TEST_F(RecordingTest, ReplayRefusesATopicWithALivePublisher) {
   EXPECT_NE(replay.output().find("live publisher"), std::string::npos) << replay.output();
   live.signal(SIGINT);
   EXPECT_EQ(live.wait_exit(patience), 0);
+}
+
+// README: an empty prefix is refused everywhere rather than meaning the default
+// namespace; record, replay and serve say so like the other tools, before doing anything.
+TEST_F(RecordingTest, AnEmptyPrefixIsRefusedByRecordReplayAndServe) {
+  const std::string output = dir_.file("empty_prefix.mcap");
+  const std::vector<std::vector<std::string>> commands{
+      {"record", "-o", output, "--prefix", "", "--duration", "0.5", "pose"},
+      {"replay", dir_.file("missing.mcap"), "--prefix", "", "--max"},
+      {"serve", "--prefix", "", "--listen", "127.0.0.1:0"}};
+  for (const auto& command : commands) {
+    ChildProcess& child = launch("shmsnap", command, true);
+    const auto code = child.wait_exit(patience);
+    ASSERT_TRUE(code.has_value()) << command[0] << " ran on with an empty prefix";
+    EXPECT_EQ(*code, 2) << command[0] << ": " << child.output();
+    EXPECT_NE(child.output().find("an empty prefix would silently mean the default namespace"), std::string::npos)
+        << command[0] << ": " << child.output();
+  }
+  EXPECT_FALSE(std::filesystem::exists(output));
 }
 
 }  // namespace
