@@ -77,6 +77,12 @@ void add_recording_commands(CLI::App& app, std::function<int()>& action, app::Io
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{4096}, std::size_t{64} << 20));
   record_command
+      ->add_option("--chunk-interval", options->record.chunk_interval,
+                   "close a chunk at most S seconds after its first message, also when no more arrive: a killed "
+                   "recorder loses at most the last S seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, max_record_seconds));
+  record_command
       ->add_option("--recover", options->recover_paths,
                    "IN OUT: rewrite IN (cut short by a kill or a full disk) as a complete file OUT")
       ->expected(2);

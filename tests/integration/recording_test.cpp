@@ -533,6 +533,97 @@ TEST_F(RecordingTest, ReplayRefusesATopicWithALivePublisher) {
   EXPECT_EQ(live.wait_exit(patience), 0);
 }
 
+// A SIGKILLed recorder loses at most its chunk interval (1 s by default) however big
+// the chunk size: chunks close on time as well as on size. Three kills at random
+// moments, each of a fresh recording of a 100 Hz and a 10 Hz topic.
+TEST_F(RecordingTest, KilledRecorderLosesAtMostItsChunkInterval) {
+  constexpr double interval_s = 1.0;  // the default --chunk-interval
+  constexpr double slack_s = 2.0;     // compression, write and scheduling on a loaded 2-core box
+  ChildProcess& fast = publisher("fast", "robot.pose", {"--rate", "100"});
+  ChildProcess& slow = publisher("slow", "service.health", {"--rate", "10"});
+  ASSERT_TRUE(fast.wait_for_line("ready", patience)) << fast.output();
+  ASSERT_TRUE(slow.wait_for_line("ready", patience)) << slow.output();
+  std::mt19937 random(std::random_device{}());
+  std::uniform_real_distribution<double> kill_after_s(1.5, 4.0);
+  for (int round = 0; round < 3; ++round) {
+    const std::string path = dir_.file("killed" + std::to_string(round) + ".mcap");
+    ChildProcess& rec = recorder(path, {"fast", "slow"});
+    ASSERT_TRUE(rec.wait_for_line("shmsnap record: following 'fast'", patience)) << rec.output();
+    ASSERT_TRUE(rec.wait_for_line("shmsnap record: following 'slow'", patience)) << rec.output();
+    const double after_s = kill_after_s(random);
+    std::this_thread::sleep_for(std::chrono::duration<double>(after_s));  // the random kill point
+    const std::int64_t killed_at = realtime_ns();
+    rec.signal(SIGKILL);
+    ASSERT_TRUE(rec.reap(patience).has_value());
+    const std::string context =
+        "round " + std::to_string(round) + ", killed " + std::to_string(after_s) + " s after following both topics";
+
+    const std::string recovered = dir_.file("recovered" + std::to_string(round) + ".mcap");
+    const CliResult result = admin({"record", "--recover", path, recovered});
+    ASSERT_EQ(result.code, 0) << result.err;
+    const Scanned killed = scan_file(path);
+    const Scanned got = scan_file(recovered);
+    ASSERT_TRUE(got.result.complete) << context;
+    EXPECT_EQ(got.result.counted.message_count, killed.result.counted.message_count) << context;
+    ASSERT_GT(got.result.counted.message_count, 0U) << context << ": the killed recorder left nothing";
+
+    // Everything but the last interval is there.
+    const double lost_s =
+        static_cast<double>(killed_at - static_cast<std::int64_t>(got.result.counted.message_end_time)) / 1e9;
+    EXPECT_LE(lost_s, interval_s + slack_s) << context;
+    EXPECT_GE(lost_s, -0.5) << context << ": a message logged after the kill";
+
+    // The counts agree with the rates (generous: latest-value conflation under load).
+    std::map<std::string, double> count;
+    for (const Recorded& message : got.messages)
+      count[message.topic] += 1;
+    const double span_s =
+        static_cast<double>(got.result.counted.message_end_time - got.result.counted.message_start_time) / 1e9;
+    EXPECT_GE(span_s, 0.5) << context;
+    ASSERT_GE(count["slow"], 1) << context;
+    ASSERT_GE(count["fast"], 1) << context;
+    EXPECT_LE(count["fast"], 100 * span_s * 1.5 + 10) << context;
+    EXPECT_LE(count["slow"], 10 * span_s * 1.5 + 3) << context;
+    EXPECT_GE(count["fast"], 100 * span_s * 0.1) << context;
+    const double ratio = count["fast"] / count["slow"];
+    EXPECT_GE(ratio, 2) << context << " fast=" << count["fast"] << " slow=" << count["slow"];
+    EXPECT_LE(ratio, 40) << context << " fast=" << count["fast"] << " slow=" << count["slow"];
+  }
+  fast.signal(SIGINT);
+  slow.signal(SIGINT);
+  EXPECT_EQ(fast.wait_exit(patience), 0);
+  EXPECT_EQ(slow.wait_exit(patience), 0);
+}
+
+// The time bound holds when nothing more arrives: the recorder wakes for the
+// chunk's deadline, not only for data, so a quiet topic's last message reaches the
+// file within --chunk-interval.
+TEST_F(RecordingTest, AQuietTopicsLastMessageReachesTheFileWithinTheChunkInterval) {
+  constexpr double interval_s = 0.5;
+  constexpr double slack_s = 2.5;
+  const std::string path = dir_.file("quiet.mcap");
+  ChildProcess& rec = recorder(path, {"quiet", "--chunk-interval", "0.5"});
+  ChildProcess& quiet =
+      publisher("quiet", "service.health", {"--rate", "10", "--count", "3", "--wait-subscribers", "1"});
+  ASSERT_TRUE(quiet.wait_for_line("done", patience)) << quiet.output();
+  const auto done = std::chrono::steady_clock::now();
+  const auto holds_last = [&] {
+    const Scanned scanned = scan_file(path);
+    return std::any_of(scanned.messages.begin(), scanned.messages.end(),
+                       [](const Recorded& message) { return message.sequence == 3; });
+  };
+  bool found = holds_last();
+  while (!found && std::chrono::steady_clock::now() < done + patience) {
+    std::this_thread::sleep_for(20ms);
+    found = holds_last();
+  }
+  const double took_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - done).count();
+  ASSERT_TRUE(found) << "the last message never reached the file while the recorder ran";
+  EXPECT_LE(took_s, interval_s + slack_s);
+  ASSERT_EQ(quiet.wait_exit(patience), 0);
+  (void)stop_recorder(rec);
+}
+
 // README: an empty prefix is refused everywhere rather than meaning the default
 // namespace; record, replay and serve say so like the other tools, before doing anything.
 TEST_F(RecordingTest, AnEmptyPrefixIsRefusedByRecordReplayAndServe) {
