@@ -73,6 +73,32 @@ std::vector<Json> decoded(const Scanned& scanned, const std::string& topic) {
   return out;
 }
 
+// Where `text` holds a byte a terminal could act on (anything but printable ASCII
+// and newline), or npos.
+std::size_t first_unsafe_byte(const std::string& text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte != '\n' && (byte < 0x20 || byte >= 0x7f))
+      return i;
+  }
+  return std::string::npos;
+}
+
+// A small uncompressed MCAP file with one channel and one message, built from the
+// given (possibly hostile) strings.
+void write_crafted(const std::string& path, const std::string& topic, const std::string& message_encoding,
+                   const mcap::StringMap& channel_metadata, const std::string& schema_name) {
+  mcap::Writer writer(path, mcap::WriterOptions{.compression = mcap::Compression::none,
+                                                .profile = "\x1b[5m",
+                                                .library = "lib\xff\x1b[2J",
+                                                .background = false});
+  const std::uint16_t schema = writer.add_schema(schema_name, "shmsnap.descriptor\x9b", "{}");
+  const std::uint16_t channel = writer.add_channel(schema, topic, message_encoding, channel_metadata);
+  writer.add_message(mcap::Message{channel, 1, 1'000'000'000, 1'000'000'000, "data"});
+  writer.add_metadata(mcap::Metadata{"meta\x1b\xff", {{"key\x1b[31m", "value\xc3\x28\x07"}}});
+  writer.finish();
+}
+
 class TempDir {
  public:
   TempDir() : path_(std::filesystem::temp_directory_path() / ("shmsnap_recording_" + unique_prefix())) {
@@ -641,6 +667,58 @@ TEST_F(RecordingTest, AnEmptyPrefixIsRefusedByRecordReplayAndServe) {
         << command[0] << ": " << child.output();
   }
   EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+// Strings in a file reach neither JSON as invalid UTF-8 nor a terminal as control
+// characters: info --json is valid JSON with one U+FFFD per invalid byte, text info
+// and replay's errors escape what they quote.
+TEST_F(RecordingTest, HostileStringsInAFileAreEscapedByInfoAndReplay) {
+  const std::string topic = "t\x1b]0;owned\x07\xfe\xc3";
+  const std::string schema_name = "pose\x1b[31m\xff";
+  const std::string hostile = dir_.file("hostile.mcap");
+  write_crafted(hostile, topic, "shmsnap.raw", {{"k\x1b", "v\xff\x1b[2J"}}, schema_name);
+
+  ChildProcess& json_info = launch("shmsnap", {"info", hostile, "--json"});
+  ASSERT_EQ(json_info.wait_exit(patience), 0) << json_info.output();
+  const Json described = Json::parse(json_info.output());
+  ASSERT_EQ(described["channels"].size(), 1U);
+  EXPECT_EQ(described["channels"][0]["topic"], "t\x1b]0;owned\x07\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(described["channels"][0]["schema"], "pose\x1b[31m\xef\xbf\xbd");
+  EXPECT_EQ(described["channels"][0]["schema_encoding"], "shmsnap.descriptor\xef\xbf\xbd");
+  EXPECT_EQ(described["library"], "lib\xef\xbf\xbd\x1b[2J");
+  EXPECT_EQ(described["metadata"][0]["name"], "meta\x1b\xef\xbf\xbd");
+  EXPECT_EQ(described["metadata"][0]["metadata"]["key\x1b[31m"], "value\xef\xbf\xbd(\x07");
+
+  ChildProcess& text_info = launch("shmsnap", {"info", hostile}, true);
+  ASSERT_EQ(text_info.wait_exit(patience), 0) << text_info.output();
+  EXPECT_EQ(first_unsafe_byte(text_info.output()), std::string::npos) << text_info.output();
+  EXPECT_NE(text_info.output().find("t\\x1b]0;owned\\x07"), std::string::npos) << text_info.output();
+
+  // One file per replay error that quotes the file: topic, encoding, metadata, descriptor.
+  const mcap::StringMap fine{
+      {"shmsnap.fingerprint", "1"}, {"shmsnap.descriptor", "{}"}, {"shmsnap.schema_name", "x"}, {"shmsnap.size", "4"}};
+  std::map<std::string, std::string> files{{"topic", hostile}};
+  const auto craft = [&](const std::string& name, const std::string& encoding, mcap::StringMap metadata) {
+    files[name] = dir_.file(name + ".mcap");
+    write_crafted(files[name], "fine", encoding, std::move(metadata), "x");
+  };
+  craft("encoding", "raw\x1b[31m\xff", fine);
+  mcap::StringMap bad_number = fine;
+  bad_number["shmsnap.fingerprint"] = "\x1b[2J\xff";
+  craft("number", "shmsnap.raw", bad_number);
+  mcap::StringMap bad_descriptor = fine;
+  bad_descriptor["shmsnap.descriptor"] = "\x1b[31m\x9b\xff{";
+  craft("descriptor", "shmsnap.raw", bad_descriptor);
+  files["topic_name"] = dir_.file("topic_name.mcap");
+  write_crafted(files["topic_name"], topic, "shmsnap.raw", fine, "x");
+  for (const auto& [what, path] : files) {
+    ChildProcess& replay = launch("shmsnap", {"replay", path, "--prefix", prefix_, "--max"}, true);
+    const auto code = replay.wait_exit(patience);
+    ASSERT_TRUE(code.has_value()) << what;
+    EXPECT_EQ(*code, 2) << what << ": " << replay.output();
+    EXPECT_NE(replay.output().find("shmsnap: "), std::string::npos) << what << ": " << replay.output();
+    EXPECT_EQ(first_unsafe_byte(replay.output()), std::string::npos) << what << ": " << replay.output();
+  }
 }
 
 }  // namespace
