@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -192,7 +193,12 @@ class Replayer {
   // Sleeps until the message's moment; false when stopped meanwhile.
   bool wait_until(std::uint64_t log_time) {
     const double file_elapsed = static_cast<double>(log_time - std::min(log_time, pass_file_time_));
-    const std::int64_t target = pass_wall_ns_ + static_cast<std::int64_t>(file_elapsed / options_.speed);
+    const double delay_ns = file_elapsed / options_.speed;
+    // log_time comes from the file: messages centuries apart (or a tiny --speed) must
+    // saturate, not overflow the int64 conversion (which would publish at once).
+    constexpr double max_delay_ns = 4e18;  // ~127 years, far below INT64_MAX - any monotonic time
+    const std::int64_t target = delay_ns < max_delay_ns ? pass_wall_ns_ + static_cast<std::int64_t>(delay_ns)
+                                                        : std::numeric_limits<std::int64_t>::max();
     for (;;) {
       if (stop_.load(std::memory_order_relaxed))
         return false;

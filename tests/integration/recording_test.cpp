@@ -721,5 +721,44 @@ TEST_F(RecordingTest, HostileStringsInAFileAreEscapedByInfoAndReplay) {
   }
 }
 
+// log_time comes from the file: two messages 1.4e19 ns apart (beyond INT64_MAX) must
+// make replay wait (until stopped). The unchecked conversion was undefined behaviour
+// that the dev build happens to turn into a wait (two wraps); under the asan-ubsan
+// preset (-fno-sanitize-recover) it aborted the replay, which this test then catches.
+TEST_F(RecordingTest, ReplayOfMessagesCenturiesApartWaitsInsteadOfOverflowing) {
+  const std::string real = dir_.file("real.mcap");
+  ChildProcess& rec = recorder(real, {"pose"});
+  ChildProcess& pose = publisher("pose", "robot.pose", {"--rate", "100", "--count", "2", "--wait-subscribers", "1"});
+  ASSERT_TRUE(pose.wait_for_line("done", patience));
+  ASSERT_EQ(pose.wait_exit(patience), 0);
+  (void)stop_recorder(rec);
+
+  const std::string far = dir_.file("far.mcap");
+  {
+    // The first recorded message, twice: at 1 us and 1.4e19 ns later.
+    const mcap::MappedFile file(real);
+    mcap::Writer writer(far, mcap::WriterOptions{.compression = mcap::Compression::none, .background = false});
+    const auto result = mcap::scan(
+        file.bytes(), real,
+        [&](const mcap::Schema* schema, const mcap::Channel& channel, const mcap::Message& message) {
+          const std::uint16_t schema_id = writer.add_schema(schema->name, schema->encoding, schema->data);
+          const std::uint16_t channel_id =
+              writer.add_channel(schema_id, channel.topic, channel.message_encoding, channel.metadata);
+          for (const std::uint64_t log_time : {1'000ULL, 1'000ULL + (1ULL << 63) + (1ULL << 62)})
+            writer.add_message(mcap::Message{channel_id, message.sequence, log_time, log_time, message.data});
+          return false;
+        });
+    ASSERT_TRUE(result.stopped);
+    writer.finish();
+  }
+  ChildProcess& replay = launch("shmsnap", {"replay", far, "--prefix", prefix_});
+  ASSERT_TRUE(replay.wait_for_line("shmsnap replay: publishing 'pose'", patience)) << replay.output();
+  // The second message is 440 years away: the replay must still be waiting for it.
+  EXPECT_FALSE(replay.reap(2s).has_value()) << "replay did not wait for the far message";
+  replay.signal(SIGINT);
+  ASSERT_EQ(replay.wait_exit(patience), 0);
+  EXPECT_NE(replay.output().find("replayed published=1 "), std::string::npos) << replay.output();
+}
+
 }  // namespace
 }  // namespace shmsnap::test
