@@ -28,6 +28,9 @@ void register_serve_command(CLI::App& app, std::function<int()>& action, app::Io
                     "allow a non-loopback address (everyone who reaches it reads every topic; add --token)");
   command->add_option("--token", flags->options.token,
                       "require 'Authorization: Bearer TOKEN' (or ?token=TOKEN) for data, metrics and Foxglove");
+  command->add_option("--allow-origin", flags->options.allow_origins,
+                      "a web page origin (SCHEME://HOST[:PORT]) served elsewhere that may read the data and the "
+                      "Foxglove WebSocket; repeatable. The server's own page and non-browser clients need none");
   command->add_option("--sample-ms", flags->sample_ms, "how often topics are read and pushed, in milliseconds")
       ->capture_default_str()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
