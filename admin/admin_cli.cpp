@@ -13,6 +13,8 @@ namespace {
 constexpr const char* queue_name_help =
     "queue name: '/' then up to 254 characters without '/', e.g. /jobs (mq_overview(7))";
 
+constexpr const char* topic_help = "topic name; one that starts with '-' goes after '--' (dump -- -x)";
+
 void add_prefix(CLI::App& command, std::string& prefix) {
   add_prefix_option(command, prefix);
 }
@@ -54,6 +56,38 @@ std::string unknown_command(const CLI::App& app, const std::vector<std::string>&
   return {};
 }
 
+// A topic may start with '-' ([A-Za-z0-9_.-]), which CLI11 takes for an option:
+// name the way out instead of "argument was not expected".
+std::string dash_topic_hint(const CLI::App& app, const std::vector<std::string>& args) {
+  if (args.size() < 3) {
+    return {};
+  }
+  const CLI::App* command = nullptr;
+  for (const char* name : {"dump", "watch"}) {
+    if (args[1] == name) {
+      command = app.get_subcommand(name);
+    }
+  }
+  if (command == nullptr) {
+    return {};
+  }
+  for (std::size_t index = 2; index < args.size(); ++index) {
+    const std::string& word = args[index];
+    if (word == "--") {
+      return {};
+    }
+    if (word.size() < 2 || word.front() != '-') {
+      continue;
+    }
+    const std::string option = word.substr(0, word.find('='));
+    if (command->get_option_no_throw(option) == nullptr) {
+      return "shmsnap " + args[1] + ": '" + word + "' is not an option; a topic whose name starts with '-' goes " +
+             "after '--': shmsnap " + args[1] + " [options] -- " + word;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 int run_admin(const std::vector<std::string>& args, Io& io) {
@@ -80,7 +114,7 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   list->callback([&] { action = [&] { return list_topics(topic, io); }; });
 
   auto* dump = app.add_subcommand("dump", "the current snapshot of TOPIC, decoded through its embedded schema");
-  dump->add_option("topic", topic.topic, "topic name")->required();
+  dump->add_option("topic", topic.topic, topic_help)->required();
   add_prefix(*dump, topic.prefix);
   add_trust_owner_option(*dump, topic.trust_owners);
   dump->add_flag("--json", topic.json, "one JSON object: topic, schema, epoch, seq, data");
@@ -90,7 +124,7 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
       "watch",
       "live view of TOPIC, redrawn on each update with rate, latency and changed fields highlighted; "
       "exits on SIGINT or after --count updates");
-  watch->add_option("topic", topic.topic, "topic name")->required();
+  watch->add_option("topic", topic.topic, topic_help)->required();
   add_prefix(*watch, topic.prefix);
   add_trust_owner_option(*watch, topic.trust_owners);
   watch->add_option("--count", topic.count, "exit 0 after N updates")->check(CLI::PositiveNumber);
@@ -173,6 +207,10 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
 
   if (const std::string unknown = unknown_command(app, args); !unknown.empty()) {
     io.err << "shmsnap: " << unknown << "\nRun with --help for more information." << std::endl;
+    return exit_usage;
+  }
+  if (const std::string hint = dash_topic_hint(app, args); !hint.empty()) {
+    io.err << hint << "\nRun with --help for more information." << std::endl;
     return exit_usage;
   }
   return parse_and_run(app, args, io, [&] { return action ? action() : exit_usage; });

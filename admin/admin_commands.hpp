@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app_support.hpp"
+#include "shmsnap/region.hpp"
 
 namespace shmsnap::app {
 
@@ -71,6 +72,10 @@ using FieldLines = std::vector<std::pair<std::string, std::string>>;
 /// Flattens a decoded snapshot for display: one line per scalar, nested fields by
 /// dotted path; an array of scalars stays one line (a book side, a matrix row).
 void flatten(const nlohmann::ordered_json& value, const std::string& path, FieldLines& lines);
+
+/// The publisher's state as list, dump and watch say it: closed, dead, stalled (its
+/// heartbeat stopped or is not a time of this host), source lost, or alive.
+[[nodiscard]] std::string publisher_state(const RegionReader& reader);
 
 /// "rw-r-----" for 0640.
 [[nodiscard]] std::string permission_text(unsigned mode);

@@ -4,6 +4,8 @@
 #include <pwd.h>
 
 #include <ctime>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include <fmt/format.h>
@@ -13,6 +15,7 @@
 #include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/names.hpp"
+#include "shmsnap/printable.hpp"
 #include "shmsnap/region.hpp"
 #include "shmsnap/schema_json.hpp"
 #include "shmsnap/subscriber.hpp"
@@ -21,6 +24,11 @@ namespace shmsnap::app {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+// The bound subscribers use by default (SubscriberOptions::stall_timeout).
+bool heartbeat_stalled(const std::optional<std::int64_t>& age_ns) {
+  return !age_ns || *age_ns > std::chrono::nanoseconds(SubscriberOptions{}.stall_timeout).count();
+}
 
 Json describe_topic(const std::string& prefix, const std::string& topic, const TrustedOwners& trusted) {
   const TopicNames names(prefix, topic);
@@ -42,10 +50,12 @@ Json describe_topic(const std::string& prefix, const std::string& topic, const T
   entry["publisher_alive"] = reader.publisher_alive();
   entry["closed"] = reader.closed();
   entry["source_lost"] = reader.source_lost();
-  const std::int64_t heartbeat_age_ns = monotonic_ns() - header.heartbeat_ns.load(std::memory_order_relaxed);
-  entry["heartbeat_age_ns"] = heartbeat_age_ns;
-  // The bound subscribers use by default (SubscriberOptions::stall_timeout).
-  entry["stalled"] = heartbeat_age_ns > std::chrono::nanoseconds(SubscriberOptions{}.stall_timeout).count();
+  // null when the heartbeat is not a time of this host (ahead of now, or not
+  // positive): such a publisher is not known to beat, so it counts as stalled.
+  const std::optional<std::int64_t> heartbeat_age_ns = reader.heartbeat_age_ns();
+  entry["heartbeat_age_ns"] = heartbeat_age_ns ? Json(*heartbeat_age_ns) : Json(nullptr);
+  entry["stalled"] = heartbeat_stalled(heartbeat_age_ns);
+  entry["state"] = publisher_state(reader);
   entry["epoch"] = reader.epoch();
   entry["seq"] = reader.latest_seq();
   SnapshotMeta meta;
@@ -95,15 +105,25 @@ void flatten(const Json& value, const std::string& path, FieldLines& lines) {
   };
   if (value.is_object()) {
     for (const auto& [key, member] : value.items()) {
-      flatten(member, path.empty() ? key : path + "." + key, lines);
+      // Field names come from the region's descriptor: outside input, escaped.
+      const std::string name = printable(key);
+      flatten(member, path.empty() ? name : path + "." + name, lines);
     }
   } else if (value.is_array() && !all_scalars(value)) {
     for (std::size_t index = 0; index < value.size(); ++index) {
       flatten(value[index], path + "[" + std::to_string(index) + "]", lines);
     }
   } else {
-    lines.emplace_back(path, value.dump());
+    lines.emplace_back(path, value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   }
+}
+
+std::string publisher_state(const RegionReader& reader) {
+  return reader.closed()                                ? "closed"
+         : !reader.publisher_alive()                    ? "dead"
+         : heartbeat_stalled(reader.heartbeat_age_ns()) ? "stalled"
+         : reader.source_lost()                         ? "source lost"
+                                                        : "alive";
 }
 
 std::string permission_text(unsigned mode) {
@@ -142,7 +162,7 @@ int list_topics(const TopicCommand& command, Io& io) {
     return exit_ok;
   }
   if (topics.empty()) {
-    io.out << "no topics under prefix '" << prefix << "' (nothing matches /dev/shm/" << prefix << ".*)" << std::endl;
+    io.out << "no topics under prefix '" << prefix << "' (nothing matches /dev/shm/" << prefix << ":*)" << std::endl;
     return exit_ok;
   }
   io.out << fmt::format("{:<20} {:<24} {:<16} {:>5} {:>10}  {:<14} {}", "TOPIC", "SCHEMA", "PUBLISHER", "EPOCH", "SEQ",
@@ -155,12 +175,8 @@ int list_topics(const TopicCommand& command, Io& io) {
              << "\n";
       continue;
     }
-    const std::string publisher = fmt::format("{} {}", topic["publisher_pid"].get<int>(),
-                                              topic["closed"].get<bool>()             ? "closed"
-                                              : !topic["publisher_alive"].get<bool>() ? "dead"
-                                              : topic["stalled"].get<bool>()          ? "stalled"
-                                              : topic["source_lost"].get<bool>()      ? "source lost"
-                                                                                      : "alive");
+    const std::string publisher =
+        fmt::format("{} {}", topic["publisher_pid"].get<int>(), topic["state"].get<std::string>());
     io.out << fmt::format("{:<20} {:<24} {:<16} {:>5} {:>10}  {:<14} {}", topic["topic"].get<std::string>(),
                           fmt::format("{} v{}", topic["schema"].get<std::string>(), topic["schema_version"].get<int>()),
                           publisher, topic["epoch"].get<std::uint64_t>(), topic["seq"].get<std::uint64_t>(),
@@ -188,6 +204,9 @@ int dump_topic(const TopicCommand& command, Io& io) {
   if (newest) {
     data = SnapshotCodec(reader.descriptor()).decode_ordered(*newest);
   }
+  // As list says it: a live process whose heartbeat stopped, or whose source is
+  // gone (a bridged topic), serves a stale state.
+  const std::string state = publisher_state(reader);
   if (command.json) {
     Json dump{{"topic", command.topic},
               {"schema", std::string(reader.schema_name())},
@@ -196,6 +215,8 @@ int dump_topic(const TopicCommand& command, Io& io) {
               {"seq", newest ? meta.seq : 0},
               {"publisher_pid", reader.publisher_pid()},
               {"publisher_alive", reader.publisher_alive()},
+              {"state", state},
+              {"stale", state != "alive"},
               {"age_ns", newest ? Json(monotonic_ns() - meta.publish_ts_ns) : Json(nullptr)},
               {"data", std::move(data)}};
     io.out << dump.dump(2, ' ', false, Json::error_handler_t::replace) << std::endl;
@@ -203,7 +224,7 @@ int dump_topic(const TopicCommand& command, Io& io) {
   }
   io.out << fmt::format("topic {} ({} v{}), publisher pid {} {}, epoch {}", command.topic, reader.schema_name(),
                         reader.header().schema_version, reader.publisher_pid(),
-                        reader.publisher_alive() ? "alive" : "dead", reader.epoch());
+                        state == "alive" ? state : state + " (stale)", reader.epoch());
   if (!newest) {
     io.out << ": nothing published yet" << std::endl;
     return exit_ok;

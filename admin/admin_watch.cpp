@@ -170,7 +170,7 @@ class Watch {
     }
     frame += fmt::format("{}{} {} v{}  publisher pid {} ({})  epoch {}\n", terminal_ ? "" : "--- ", command_.topic,
                          reader_->schema_name(), reader_->header().schema_version, reader_->publisher_pid(),
-                         gone_ ? "gone: showing its last state" : "alive", reader_->epoch());
+                         gone_ ? "gone: showing its last state" : publisher_state(*reader_), reader_->epoch());
     frame += fmt::format("seq {}  rate {:.1f}/s  latency {:.1f} us  updates seen {}\n", last_seq_, rate,
                          static_cast<double>(latency_ns_) / 1e3, updates_);
     for (const auto& [path, value] : lines_) {

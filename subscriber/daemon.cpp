@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -30,6 +32,7 @@ using Json = nlohmann::ordered_json;
 
 constexpr std::int64_t text_line_interval_ns = 100'000'000;  // at most 10 readable lines/s per topic
 constexpr std::int64_t attach_retry_ns = 100'000'000;
+constexpr std::size_t max_wait_reasons_said = 16;
 constexpr auto loop_tick = std::chrono::milliseconds(100);
 constexpr std::size_t text_data_width = 160;
 
@@ -40,12 +43,43 @@ struct Settings {
   bool json = false;
   std::uint64_t count = 0;
   double timeout = 0;
+  double stall_timeout = 2.0;  ///< SubscriberOptions::stall_timeout, in seconds
   std::string prefix;
   std::vector<std::string> trust_owners;
   std::string log_level = default_log_level();
   std::string metrics;  ///< HOST:PORT of a Prometheus /metrics endpoint; "" = none
   bool metrics_allow_remote = false;
 };
+
+/// Rate limit of the stall/resume lines of one topic: a publisher hovering around
+/// the stall timeout flips on every beat or two. The first change is logged, then
+/// at most one per interval, counting the changes not logged in between (--json
+/// still emits every event: that is data, not a log).
+class FlapLimiter {
+ public:
+  static constexpr std::int64_t interval_ns = 10'000'000'000;
+
+  /// The count of changes not logged since the last logged one when this one is
+  /// to be logged; nullopt when it is to be counted only.
+  std::optional<std::uint64_t> admit(std::int64_t now_ns) noexcept {
+    if (last_logged_ns_ != 0 && now_ns - last_logged_ns_ < interval_ns) {
+      ++unlogged_;
+      return std::nullopt;
+    }
+    last_logged_ns_ = now_ns;
+    return std::exchange(unlogged_, 0);
+  }
+
+ private:
+  std::int64_t last_logged_ns_ = 0;
+  std::uint64_t unlogged_ = 0;
+};
+
+std::string flaps_between(std::uint64_t unlogged) {
+  return unlogged == 0 ? std::string()
+                       : fmt::format(" (after {} more stall/resume changes not logged in the last {} s)", unlogged,
+                                     FlapLimiter::interval_ns / 1'000'000'000);
+}
 
 /// One followed topic and what the daemon learned about it.
 struct Follower {
@@ -59,8 +93,10 @@ struct Follower {
   std::int64_t last_line_ns = 0;
   std::uint64_t unprinted = 0;
   std::int64_t next_attach_ns = 0;
-  bool announced_wait = false;
-  bool next_is_initial = false;  // the first refresh after a re-attach is a state found at attach
+  FlapLimiter flaps;
+  std::string last_wait_reason;             // why the last attach failed, said again at the timeout
+  std::set<std::string> wait_reasons_said;  // each said once
+  bool next_is_initial = false;             // the first refresh after a re-attach is a state found at attach
 };
 
 void configure(CLI::App& app, Settings& settings) {
@@ -87,6 +123,10 @@ void configure(CLI::App& app, Settings& settings) {
   app.add_option("--timeout", settings.timeout,
                  "exit 4 when a topic has no publisher after S seconds, or nothing arrives for S seconds")
       ->check(CLI::PositiveNumber);
+  app.add_option("--stall-timeout", settings.stall_timeout,
+                 "call a topic stale when its publisher has not beaten for S seconds (stopped or hung)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 3600.0));
   add_prefix_option(app, settings.prefix);
   add_trust_owner_option(app, settings.trust_owners);
   app.add_option("--log-level", settings.log_level, "trace, debug, info, warn, error, critical or off")
@@ -141,7 +181,8 @@ class Daemon {
       std::size_t attached = 0;
       for (auto& follower : followers_) {
         if (!follower->core && now >= follower->next_attach_ns) {
-          try_attach(*follower);
+          // An attach may not outlast --timeout (its HELLO exchange is bounded by this).
+          try_attach(*follower, timeout_ns > 0 ? std::max<std::int64_t>(1'000'000, start + timeout_ns - now) : 0);
         }
         attached += follower->core ? 1 : 0;
       }
@@ -155,8 +196,9 @@ class Daemon {
       if (timeout_ns > 0 && now - start >= timeout_ns && attached < followers_.size()) {
         for (const auto& follower : followers_) {
           if (!follower->core) {
-            io_.err << fmt::format("shmsnap-subscriber: no publisher for topic '{}' appeared within {} s",
-                                   follower->topic, settings_.timeout)
+            io_.err << fmt::format("shmsnap-subscriber: no publisher for topic '{}' appeared within {} s{}",
+                                   follower->topic, settings_.timeout,
+                                   follower->last_wait_reason.empty() ? "" : ": " + follower->last_wait_reason)
                     << std::endl;
           }
         }
@@ -180,21 +222,35 @@ class Daemon {
   }
 
  private:
-  void try_attach(Follower& follower) {
+  void try_attach(Follower& follower, std::int64_t budget_ns) {
     SubscriberOptions options{.prefix = settings_.prefix, .id = settings_.id, .mode = wait_mode(settings_.mode)};
     options.trusted_owners = trusted_uids(settings_.trust_owners);
+    options.stall_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(settings_.stall_timeout * 1e3));
+    if (budget_ns > 0) {
+      options.attach_timeout = std::min(
+          options.attach_timeout, std::chrono::ceil<std::chrono::milliseconds>(std::chrono::nanoseconds(budget_ns)));
+    }
     try {
       follower.core = std::make_unique<UntypedSubscriber>(follower.topic, nullptr, options);
     } catch (const Error& error) {
       // Not there yet, being created, or not answering yet: a daemon waits for it.
+      // permission_denied too: it is most often another user squatting the topic's
+      // region or our queue's name, and the real publisher may yet replace it.
       const bool transient = error.code() == Errc::not_found || error.code() == Errc::invalid_region ||
-                             error.code() == Errc::timed_out || error.code() == Errc::protocol;
+                             error.code() == Errc::timed_out || error.code() == Errc::protocol ||
+                             error.code() == Errc::permission_denied;
       if (!transient) {
         throw;
       }
-      if (!follower.announced_wait) {
-        follower.announced_wait = true;
-        logger_.info("topic '{}': waiting for a publisher ({})", follower.topic, error.what());
+      follower.last_wait_reason = error.what();
+      // Each reason once: a cause that comes and goes must not log every retry.
+      if (follower.wait_reasons_said.size() < max_wait_reasons_said &&
+          follower.wait_reasons_said.insert(follower.last_wait_reason).second) {
+        if (error.code() == Errc::permission_denied) {
+          logger_.warn("topic '{}': waiting for a publisher this user may follow: {}", follower.topic, error.what());
+        } else {
+          logger_.info("topic '{}': waiting for a publisher ({})", follower.topic, error.what());
+        }
       }
       follower.next_attach_ns = monotonic_ns() + attach_retry_ns;
       return;
@@ -315,12 +371,17 @@ class Daemon {
         break;
       case StatusEvent::publisher_stalled:
         name = "publisher_stalled";
-        logger_.warn("topic '{}': publisher pid {} stopped beating; the state (seq {}) is stale until it moves",
-                     follower.topic, follower.core->publisher_pid(), info.seq);
+        if (const auto unlogged = follower.flaps.admit(monotonic_ns())) {
+          logger_.warn("topic '{}': publisher pid {} stopped beating; the state (seq {}) is stale until it moves{}",
+                       follower.topic, follower.core->publisher_pid(), info.seq, flaps_between(*unlogged));
+        }
         break;
       case StatusEvent::publisher_resumed:
         name = "publisher_resumed";
-        logger_.info("topic '{}': publisher pid {} beats again", follower.topic, follower.core->publisher_pid());
+        if (const auto unlogged = follower.flaps.admit(monotonic_ns())) {
+          logger_.info("topic '{}': publisher pid {} beats again{}", follower.topic, follower.core->publisher_pid(),
+                       flaps_between(*unlogged));
+        }
         break;
     }
     if (settings_.json) {

@@ -11,6 +11,8 @@
 
 #include "cli_test_support.hpp"
 #include "shmsnap/admin.hpp"
+#include "shmsnap/publisher.hpp"
+#include "shmsnap/schema.hpp"
 
 namespace shmsnap::test {
 namespace {
@@ -282,6 +284,56 @@ TEST_F(CliAdmin, MqCommandsKeepPriorityOrderAndReportFullQueuesAndBadNames) {
   const CliResult gone = admin({"mq", "unlink", first});
   EXPECT_EQ(gone.code, 1);
   EXPECT_NE(gone.err.find("No such file"), std::string::npos) << gone.err;
+}
+
+TEST_F(CliAdmin, MessagesUseTheRealSeparatorAndSayWhatIsWrong) {
+  const CliResult none = admin({"list", "--prefix", prefix_});
+  EXPECT_EQ(none.code, 0) << none.err;
+  EXPECT_NE(none.out.find("nothing matches /dev/shm/" + prefix_ + ":*"), std::string::npos) << none.out;
+
+  // The kernel answers '..' with EACCES, which read as "give it a wider --mode".
+  for (const std::string name : {"/..", "/."}) {
+    const CliResult dots = admin({"mq", "create", name});
+    EXPECT_EQ(dots.code, 2) << dots.err;
+    EXPECT_NE(dots.err.find("invalid message queue name '" + name + "'"), std::string::npos) << dots.err;
+    EXPECT_EQ(dots.err.find("EACCES"), std::string::npos) << dots.err;
+  }
+
+  // A topic may start with '-': the error and the help say how to name it.
+  const CliResult dash = admin({"dump", "-x", "--prefix", prefix_});
+  EXPECT_EQ(dash.code, 2);
+  EXPECT_NE(dash.err.find("goes after '--'"), std::string::npos) << dash.err;
+  EXPECT_NE(dash.err.find("-- -x"), std::string::npos) << dash.err;
+  const CliResult after = admin({"dump", "--prefix", prefix_, "--", "-x"});
+  EXPECT_EQ(after.code, 1) << "taken as a topic, which does not exist: " << after.err;
+  EXPECT_NE(after.err.find("ENOENT"), std::string::npos) << after.err;
+  EXPECT_NE(admin({"dump", "--help"}).out.find("after '--'"), std::string::npos);
+}
+
+TEST_F(CliAdmin, DumpEscapesFieldNamesAndSaysAStaleTopicIsStale) {
+  // Field names come from the region's descriptor, which its writer chose.
+  static constexpr SchemaInfo hostile{"test.hostile", 1, 0x7e57'0003'0000'0001ULL, 8,
+                                      R"({"name":"test.hostile","version":1,"size":8,"align":8,"fields":[)"
+                                      R"({"name":"seq\u001b[31mred","offset":0,"size":8,"type":"u64"}]})"};
+  UntypedPublisher publisher("hostile", hostile, hostile.size, {.prefix = prefix_});
+  const std::uint64_t value = 7;
+  publisher.publish(&value, sizeof value);
+  const CliResult text = admin({"dump", "hostile", "--prefix", prefix_});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_EQ(text.out.find('\x1b'), std::string::npos) << "printed an escape sequence: " << text.out;
+  EXPECT_NE(text.out.find("seq\\x1b[31mred = 7"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(" alive,"), std::string::npos) << text.out;
+
+  // A live publisher whose source is gone serves a stale state: say so, as list does.
+  publisher.mark_source_lost();
+  const CliResult stale = admin({"dump", "hostile", "--prefix", prefix_});
+  EXPECT_NE(stale.out.find("source lost (stale)"), std::string::npos) << stale.out;
+  const json dumped = json::parse(admin({"dump", "hostile", "--prefix", prefix_, "--json"}).out);
+  EXPECT_EQ(dumped["stale"], true) << dumped.dump(2);
+  EXPECT_EQ(dumped["state"], "source lost") << dumped.dump(2);
+  const json listed = json::parse(admin({"list", "--prefix", prefix_, "--json"}).out);
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0]["state"], dumped["state"]);
 }
 
 TEST_F(CliAdmin, MqRecvWaitsOnSeveralQueuesAtOnce) {

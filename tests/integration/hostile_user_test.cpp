@@ -4,6 +4,7 @@
 // says what is there and what to do; nothing blocks, nothing is followed.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,11 +15,15 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "shmsnap/clock.hpp"
+#include "shmsnap/detail/message_queue.hpp"
 #include "shmsnap/detail/region_layout.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/publisher.hpp"
@@ -64,6 +69,38 @@ class HostileUser : public ProcessTest {
     text << in.rdbuf();
     fs::remove(output_path);
     return {code.value_or(-1), text.str()};
+  }
+  /// Runs `argv` with its stderr merged into the stdout the test reads; `exec`
+  /// keeps the pid, so a signal reaches the program itself.
+  static std::vector<std::string> merged(std::vector<std::string> argv) {
+    argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1"});
+    return argv;
+  }
+  /// Reads `child`'s lines (kept in its output()) until one contains `needle`;
+  /// false at EOF or after `timeout`.
+  static bool read_until(ChildProcess& child, const std::string& needle, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const std::optional<std::string> line = child.read_line(std::max(left, std::chrono::milliseconds(1)));
+      if (!line) {
+        return false;
+      }
+      if (line->find(needle) != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }
+  /// Lines of `text` that contain `needle`.
+  static std::size_t count_lines(const std::string& text, const std::string& needle) {
+    std::size_t count = 0;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      count += line.find(needle) != std::string::npos ? 1 : 0;
+    }
+    return count;
   }
   std::string path(const std::string& topic) const { return "/dev/shm/" + prefix_ + ":" + topic; }
   void TearDown() override {
@@ -123,6 +160,70 @@ TEST_F(HostileUser, ATrustedOwnersPublisherIsFollowed) {
   EXPECT_EQ(list_code, 0) << list_text;
   publisher.signal(SIGTERM);
   EXPECT_EQ(publisher.wait_exit(patience), 0);
+}
+
+TEST_F(HostileUser, ASquattedQueueNameEndsTheSubscriberByItsTimeoutOrSigtermNamingTheSquatter) {
+  if (!running_as_root()) {
+    GTEST_SKIP() << "needs root to run the subscriber and the squatter as other users";
+  }
+  // The publisher and its subscriber run as one ordinary user; `nobody` took the
+  // subscriber's queue name first, and the sticky /dev/mqueue keeps it there.
+  ChildProcess& publisher = launch(as_user(publisher_user, publisher_user, {},
+                                           {bin_dir() + "/shmsnap-publisher", "--topic", "queued", "--schema",
+                                            "robot.pose", "--prefix", prefix_, "--rate", "50", "--log-level", "warn"}));
+  ASSERT_TRUE(publisher.wait_for_line("ready", patience)) << publisher.output();
+  const std::string queue = "/" + prefix_ + ":queued:sub:victim";
+  MessageQueue squat = MessageQueue::create(queue, {.max_messages = 1, .message_size = 64, .mode = 0600});
+  ASSERT_EQ(fchown(squat.native_handle(), other_user, other_group), 0);
+  const auto subscriber = [&](const std::string& timeout) -> ChildProcess& {
+    return launch(merged(as_user(publisher_user, publisher_user, {},
+                                 {bin_dir() + "/shmsnap-subscriber", "--topic", "queued", "--prefix", prefix_, "--id",
+                                  "victim", "--timeout", timeout})));
+  };
+  // --timeout wins (before: 95 % CPU and thousands of lines a second, for ever).
+  const auto started = std::chrono::steady_clock::now();
+  ChildProcess& bounded = subscriber("2");
+  const std::optional<int> code = bounded.wait_exit(std::chrono::seconds(20));
+  EXPECT_EQ(code, 4) << bounded.output().substr(0, 2000);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  EXPECT_NE(bounded.output().find("owned by user 'nobody' (uid 65534)"), std::string::npos)
+      << bounded.output().substr(0, 2000);
+  EXPECT_NE(bounded.output().find("shmsnap mq unlink " + queue), std::string::npos) << bounded.output().substr(0, 2000);
+  EXPECT_LT(count_lines(bounded.output(), queue), 5U) << "the squatter is named once, not in a loop";
+  // So does SIGTERM, while it waits.
+  ChildProcess& waiting = subscriber("60");
+  ASSERT_TRUE(read_until(waiting, "owned by user 'nobody'", std::chrono::seconds(20))) << waiting.output();
+  const auto signalled = std::chrono::steady_clock::now();
+  waiting.signal(SIGTERM);
+  EXPECT_TRUE(waiting.wait_exit(std::chrono::seconds(10)).has_value()) << "SIGTERM was ignored";
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(3));
+  squat.close();
+  MessageQueue::unlink(queue);
+  publisher.signal(SIGTERM);
+  EXPECT_EQ(publisher.wait_exit(patience), 0);
+}
+
+TEST_F(HostileUser, TakingOverASquattersRegionNeitherAdoptsItsEpochNorStopsAWaitingSubscriber) {
+  if (!running_as_root()) {
+    GTEST_SKIP() << "needs root to run the squatter as another user";
+  }
+  ChildProcess& squatter = squat("taken");
+  squatter.signal(SIGKILL);  // its region stays, unlocked, with the epoch it chose
+  ASSERT_TRUE(squatter.wait_exit(patience).has_value());
+  {
+    RegionTamper tamper("/" + prefix_ + ":taken");
+    tamper.header().epoch = std::numeric_limits<std::uint64_t>::max();
+  }
+  // A root daemon waits for the real publisher, saying who is in the way
+  // (before: it exited at once).
+  ChildProcess& daemon = launch(merged({bin_dir() + "/shmsnap-subscriber", "--topic", "taken", "--prefix", prefix_,
+                                        "--id", "patient", "--json", "--count", "1", "--timeout", "30"}));
+  ASSERT_TRUE(read_until(daemon, "owned by user 'nobody'", patience)) << daemon.output();
+  auto publisher = Publisher<TestSnapshot>::create("taken", {.prefix = prefix_});
+  EXPECT_EQ(publisher.epoch(), 1U) << "adopted (and wrapped) the squatter's epoch";
+  ASSERT_TRUE(read_until(daemon, "\"event\":\"attached\"", patience)) << daemon.output();
+  publisher.publish(TestSnapshot{TestSnapshot::make(1)});
+  EXPECT_EQ(daemon.wait_exit(patience), 0) << daemon.output();
 }
 
 TEST_F(HostileUser, AFifoUnderTheNameNeverBlocksAReaderOrATool) {
@@ -286,6 +387,62 @@ TEST_F(WriterOfTheRegion, AnOddSequenceWrittenIntoASlotDoesNotStickOrLoseSnapsho
 }
 
 class FrozenPublisher : public HostileUser {};
+
+TEST_F(FrozenPublisher, AHeartbeatAheadOfNowOrAbsurdMakesTheStateStaleNotFresh) {
+  // The publisher beats only when a subscriber writes to it: the test owns the word.
+  auto publisher =
+      Publisher<TestSnapshot>::create("future", {.prefix = prefix_, .heartbeat_interval = std::chrono::hours(1)});
+  publisher.publish(TestSnapshot{TestSnapshot::make(1)});
+  auto subscriber = Subscriber<TestSnapshot>::open(
+      "future", {.prefix = prefix_, .id = "clock", .stall_timeout = std::chrono::milliseconds(400)});
+  ASSERT_FALSE(subscriber.stale());
+  const auto stale_within = [&](bool wanted) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (subscriber.stale() != wanted && std::chrono::steady_clock::now() < deadline) {
+      subscriber.wait(std::chrono::milliseconds(50));
+    }
+    return subscriber.stale() == wanted;
+  };
+  RegionTamper tamper("/" + prefix_ + ":future");
+  // A heartbeat an hour ahead: its age was negative, so it never looked old.
+  tamper.header().heartbeat_ns.store(monotonic_ns() + 3'600'000'000'000);
+  EXPECT_TRUE(stale_within(true)) << "a heartbeat in the future hid a publisher that does not beat";
+  // Real beats (kept up while we wait) make it fresh again.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (subscriber.stale() && std::chrono::steady_clock::now() < deadline) {
+    tamper.header().heartbeat_ns.store(monotonic_ns());
+    subscriber.wait(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(subscriber.stale()) << "a real beat makes it fresh again";
+  // INT64_MIN: now - INT64_MIN overflowed to a negative age.
+  tamper.header().heartbeat_ns.store(std::numeric_limits<std::int64_t>::min());
+  EXPECT_TRUE(stale_within(true)) << "INT64_MIN hid a publisher that does not beat";
+}
+
+TEST_F(FrozenPublisher, APublisherFlappingAroundTheStallTimeoutIsLoggedOncePerIntervalNotPerFlap) {
+  ChildProcess& publisher = launch({bin_dir() + "/shmsnap-publisher", "--topic", "flappy", "--schema", "robot.pose",
+                                    "--prefix", prefix_, "--rate", "50", "--log-level", "warn"});
+  ASSERT_TRUE(publisher.wait_for_line("ready", patience)) << publisher.output();
+  ChildProcess& daemon = launch(merged({bin_dir() + "/shmsnap-subscriber", "--topic", "flappy", "--prefix", prefix_,
+                                        "--id", "watcher", "--json", "--stall-timeout", "0.2", "--timeout", "60"}));
+  ASSERT_TRUE(read_until(daemon, "\"event\":\"attached\"", patience)) << daemon.output();
+  constexpr int flaps = 6;
+  for (int flap = 0; flap < flaps; ++flap) {
+    publisher.signal(SIGSTOP);
+    ASSERT_TRUE(read_until(daemon, "\"event\":\"publisher_stalled\"", patience)) << "flap " << flap;
+    publisher.signal(SIGCONT);
+    ASSERT_TRUE(read_until(daemon, "\"event\":\"publisher_resumed\"", patience)) << "flap " << flap;
+  }
+  daemon.signal(SIGTERM);
+  ASSERT_TRUE(daemon.wait_exit(patience).has_value());
+  const std::string& text = daemon.output();
+  // Every flap is an event (data), but the log says it once within the interval.
+  EXPECT_EQ(count_lines(text, "\"event\":\"publisher_stalled\""), static_cast<std::size_t>(flaps));
+  EXPECT_EQ(count_lines(text, "has not beaten"), 1U) << text;   // the library's line
+  EXPECT_EQ(count_lines(text, "stopped beating"), 1U) << text;  // the daemon's line
+  publisher.signal(SIGTERM);
+  EXPECT_EQ(publisher.wait_exit(patience), 0);
+}
 
 TEST_F(FrozenPublisher, AStoppedPublisherMakesTheStateStaleAndFreshAgainWhenItMoves) {
   ChildProcess& publisher = launch({bin_dir() + "/shmsnap-publisher", "--topic", "frozen", "--schema", "robot.pose",

@@ -1,10 +1,14 @@
 // Every reader validates a region before touching a payload: garbage, truncated or
 // foreign regions give a clear error, never a crash.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <ios>
 #include <iterator>
 #include <random>
 
@@ -14,6 +18,7 @@
 #include "shmsnap/region.hpp"
 #include "shmsnap/subscriber.hpp"
 #include "support/fixture.hpp"
+#include "support/region_tamper.hpp"
 #include "support/test_snapshot.hpp"
 
 namespace shmsnap::test {
@@ -169,6 +174,86 @@ TEST_F(GarbageRegion, OpeningAMissingTopicSaysNoPublisherCreatedIt) {
     EXPECT_NE(std::string(failure.what()).find("no publisher has created this topic"), std::string::npos)
         << failure.what();
   }
+}
+
+TEST_F(GarbageRegion, ModesThatLetOthersWriteAreRefusedAtCreate) {
+  for (const mode_t mode : {mode_t{0660}, mode_t{0666}, mode_t{0642}}) {
+    try {
+      auto publisher = Publisher<TestSnapshot>::create("open", {.prefix = prefix_, .mode = mode});
+      ADD_FAILURE() << "created a region with mode " << std::oct << mode;
+    } catch (const Error& failure) {
+      EXPECT_EQ(failure.code(), Errc::invalid_argument) << failure.what();
+      char shown[8];
+      std::snprintf(shown, sizeof shown, "%04o", static_cast<unsigned>(mode));
+      EXPECT_NE(std::string(failure.what()).find(std::string("region mode ") + shown), std::string::npos)
+          << failure.what();
+      EXPECT_NE(std::string(failure.what()).find("0640"), std::string::npos) << failure.what();
+    }
+  }
+  auto publisher = Publisher<TestSnapshot>::create("open", {.prefix = prefix_});
+  for (const mode_t mode : {mode_t{0622}, mode_t{0660}, mode_t{0624}}) {
+    try {
+      (void)Subscriber<TestSnapshot>::open("open", {.prefix = prefix_, .id = "wide", .queue_mode = mode});
+      ADD_FAILURE() << "created a notify queue with mode " << std::oct << mode;
+    } catch (const Error& failure) {
+      EXPECT_EQ(failure.code(), Errc::invalid_argument) << failure.what();
+      EXPECT_NE(std::string(failure.what()).find("queue mode"), std::string::npos) << failure.what();
+    }
+  }
+}
+
+TEST_F(GarbageRegion, ARegionOrControlQueueOthersMayWriteOrReadIsRefusedByReaders) {
+  auto publisher = Publisher<TestSnapshot>::create("chmodded", {.prefix = prefix_});
+  publisher.publish(TestSnapshot{TestSnapshot::make(1)});
+  const std::string region = "/dev/shm/" + prefix_ + ":chmodded";
+  ASSERT_EQ(chmod(region.c_str(), 0666), 0);
+  try {
+    (void)RegionReader::open("/" + prefix_ + ":chmodded");
+    ADD_FAILURE() << "a reader accepted a world-writable region";
+  } catch (const Error& failure) {
+    EXPECT_EQ(failure.code(), Errc::permission_denied) << failure.what();
+    EXPECT_NE(std::string(failure.what()).find("has mode 0666"), std::string::npos) << failure.what();
+    EXPECT_NE(std::string(failure.what()).find("chmod go-w " + region), std::string::npos) << failure.what();
+  }
+  EXPECT_THROW((void)Subscriber<TestSnapshot>::open("chmodded", {.prefix = prefix_}), Error);
+  // Inspection that decides nothing may still look.
+  EXPECT_NO_THROW((void)RegionReader::open("/" + prefix_ + ":chmodded", TrustedOwners{.anyone = true}));
+  ASSERT_EQ(chmod(region.c_str(), 0640), 0);
+  const std::string control = "/dev/mqueue/" + prefix_ + ":chmodded:ctl";
+  ASSERT_EQ(chmod(control.c_str(), 0666), 0);
+  try {
+    (void)Subscriber<TestSnapshot>::open("chmodded", {.prefix = prefix_, .id = "careful"});
+    ADD_FAILURE() << "a subscriber sent its HELLO through a world-readable control queue";
+  } catch (const Error& failure) {
+    EXPECT_EQ(failure.code(), Errc::permission_denied) << failure.what();
+    EXPECT_NE(std::string(failure.what()).find("control queue"), std::string::npos) << failure.what();
+    EXPECT_NE(std::string(failure.what()).find("has mode 0666"), std::string::npos) << failure.what();
+  }
+  ASSERT_EQ(chmod(control.c_str(), 0620), 0);
+  EXPECT_NO_THROW((void)Subscriber<TestSnapshot>::open("chmodded", {.prefix = prefix_, .id = "careful"}));
+}
+
+TEST_F(GarbageRegion, AReaderKeepsThePublisherItValidatedWhenTheHeaderIsRewritten) {
+  auto publisher = Publisher<TestSnapshot>::create("redirected", {.prefix = prefix_});
+  RegionReader reader = RegionReader::open("/" + prefix_ + ":redirected");
+  ASSERT_EQ(reader.publisher_pid(), getpid());
+  const std::uint64_t epoch = reader.epoch();
+  // A pid that is certainly dead: a child we have reaped.
+  const pid_t child = fork();
+  if (child == 0) {
+    _exit(0);
+  }
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  {
+    RegionTamper tamper("/" + prefix_ + ":redirected");
+    tamper.header().publisher_pid = child;
+    tamper.header().publisher_start_time = 0;
+    tamper.header().epoch = epoch + 41;
+  }
+  EXPECT_EQ(reader.publisher_pid(), getpid()) << "followed the rewritten header";
+  EXPECT_TRUE(reader.publisher_alive()) << "the rewritten header made a live publisher look dead";
+  EXPECT_EQ(reader.epoch(), epoch);
 }
 
 }  // namespace

@@ -27,8 +27,10 @@ enum class FanOut {
 
 /// Options for Publisher<T>::create; fill with designated initializers.
 struct PublisherOptions {
-  std::string prefix;                  ///< namespace; "" = $SHMSNAP_PREFIX or "shmsnap"
-  mode_t mode = 0640;                  ///< region mode; the control queue gets the matching write bits
+  std::string prefix;  ///< namespace; "" = $SHMSNAP_PREFIX or "shmsnap"
+  /// Region mode; the control queue gets the matching write bits. Share by read bits
+  /// only: group or other write bits are refused (Errc::invalid_argument).
+  mode_t mode = 0640;
   std::uint32_t slot_count = 3;        ///< 2..255 slots; more keeps big snapshots readable under fast writers
   std::uint32_t max_subscribers = 64;  ///< table bound; HELLOs beyond it are refused
   FanOut fan_out = FanOut::caller;

@@ -99,7 +99,8 @@ class RegionReader {
 
   /// Opens `shm_name` ("/<prefix>:<topic>") read-only and validates it. Throws Error:
   /// not_found, permission_denied (also for an owner outside `trusted`, naming the
-  /// owner and how to trust it), invalid_region (the reason and what to do).
+  /// owner and how to trust it, and for a region that users other than its owner may
+  /// write, unless `trusted.anyone`), invalid_region (the reason and what to do).
   [[nodiscard]] static RegionReader open(const std::string& shm_name, const TrustedOwners& trusted = {});
 
   /// Checks `bytes` (a whole region file of `file_size` bytes; nullptr when empty).
@@ -161,7 +162,9 @@ class RegionReader {
 
   /// Sequence of the newest publish, 0 before the first. One acquire load.
   [[nodiscard]] std::uint64_t latest_seq() const noexcept;
-  /// True while the publisher process named in the header runs.
+  /// True while the publisher named in the header at open runs (its pidfd where the
+  /// kernel has one, else its pid and start time): a later rewrite of the header
+  /// cannot point this at another process.
   [[nodiscard]] bool publisher_alive() const noexcept;
   /// True while a live publisher says its own source is gone (the state is stale).
   [[nodiscard]] bool source_lost() const noexcept;
@@ -174,8 +177,16 @@ class RegionReader {
   /// The header's schema name, escaped with printable(): a region is outside input.
   [[nodiscard]] std::string schema_name() const;
   [[nodiscard]] std::string_view descriptor() const noexcept;
-  [[nodiscard]] std::uint64_t epoch() const noexcept { return header_->epoch; }
-  [[nodiscard]] pid_t publisher_pid() const noexcept { return header_->publisher_pid; }
+  /// The epoch and publisher pid as validated at open (copies, never the live header).
+  [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
+  [[nodiscard]] pid_t publisher_pid() const noexcept { return publisher_pid_; }
+  /// The region file's owner, as checked against TrustedOwners at open.
+  [[nodiscard]] uid_t owner() const noexcept { return owner_; }
+  /// Age of the publisher's heartbeat now (CLOCK_MONOTONIC), or nullopt when the
+  /// value cannot be a heartbeat of a live publisher on this host: ahead of now, or
+  /// not positive (rewritten by someone with write access). Never negative; callers
+  /// treat nullopt as "not beating".
+  [[nodiscard]] std::optional<std::int64_t> heartbeat_age_ns() const noexcept;
   [[nodiscard]] std::uint32_t payload_size() const noexcept { return geometry_.payload_size; }
   [[nodiscard]] ino_t inode() const noexcept { return inode_; }
   /// The region file's group: the group a topic is shared with (mode 0640).
@@ -201,6 +212,10 @@ class RegionReader {
   const std::byte* base_ = nullptr;
   ino_t inode_ = 0;
   gid_t group_ = 0;
+  uid_t owner_ = 0;
+  pid_t publisher_pid_ = 0;
+  std::uint64_t publisher_start_time_ = 0;
+  std::uint64_t epoch_ = 0;
   std::string name_;
 };
 

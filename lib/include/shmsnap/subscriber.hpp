@@ -37,7 +37,9 @@ struct SubscriberOptions {
   std::string id;      ///< unique per topic; "" = "sub-<pid>-<n>"
   WaitMode mode = WaitMode::notify;
   std::chrono::microseconds hybrid_spin{50};
-  mode_t queue_mode = 0620;  ///< the notify queue: we read, the publisher (maybe another user) writes
+  /// The notify queue: we read, the publisher (maybe another user) writes through the
+  /// group bit. Read bits for others and other-write are refused (invalid_argument).
+  mode_t queue_mode = 0620;
   std::chrono::milliseconds attach_timeout{2000};   ///< bound on the HELLO/WELCOME exchange
   std::chrono::milliseconds reattach_interval{50};  ///< how often a stale subscriber looks for a publisher
   /// A publisher whose heartbeat (written every PublisherOptions::heartbeat_interval,

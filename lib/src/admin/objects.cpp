@@ -105,7 +105,7 @@ void validate_object_name(std::string_view what, std::string_view name) {
       name == "/." || name == "/..") {
     throw Error(Errc::invalid_argument, "invalid " + std::string(what) + " name '" + std::string(name) +
                                             "': it must start with '/', contain no other '/', and be at most "
-                                            "255 characters (e.g. /shmsnap.quotes)");
+                                            "255 characters (e.g. /shmsnap:quotes)");
   }
 }
 

@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "publisher/publisher_state.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
+#include "shmsnap/region.hpp"
 #include "system/fault_injection.hpp"
 #include "system/log.hpp"
 
@@ -48,7 +50,7 @@ UntypedPublisher::State::State(std::string_view topic, const SchemaInfo& schema,
   spec.schema = schema;
   detail::PreviousOwner previous;
   region = detail::RegionWriter::create(spec, previous);
-  epoch = region.header().epoch;
+  epoch = region.epoch();
   payload_bytes = spec.payload_size;
   fault_seq = detail::mid_write_fault_seq();
 
@@ -59,7 +61,22 @@ UntypedPublisher::State::State(std::string_view topic, const SchemaInfo& schema,
   control_options.message_size = sizeof(ControlMessage);
   control_options.mode = control_queue_mode(opts.mode);
   control_options.access = MessageQueue::Access::read;
-  control = MessageQueue::create(names.control_queue(), control_options);
+  try {
+    control = MessageQueue::create(names.control_queue(), control_options);
+  } catch (const Error& failure) {
+    const std::optional<uid_t> squatter = MessageQueue::owner_of(names.control_queue());
+    if (failure.code() != Errc::busy || !squatter) {
+      throw;
+    }
+    // The unlink above failed: another user's name in the sticky /dev/mqueue.
+    throw Error(Errc::permission_denied,
+                "topic '" + names.topic + "': its control queue /dev/mqueue" + names.control_queue() +
+                    " exists, owned by user " + user_name(*squatter) +
+                    ", and this user may not remove it; another user may have created the name to block the topic. "
+                    "Remove it as that user or root (shmsnap mq unlink " +
+                    names.control_queue() + ")",
+                failure.os_errno());
+  }
 
   announce_to_previous(previous);
   start_threads();

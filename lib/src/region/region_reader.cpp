@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
 #include "region/shared_memory.hpp"
+#include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/printable.hpp"
 #include "system/process.hpp"
@@ -40,10 +42,26 @@ using detail::SlotHeader;
 constexpr int initialisation_polls = 40;
 constexpr auto initialisation_poll_interval = std::chrono::milliseconds(25);
 
+std::string octal_mode(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
 }  // namespace
 
 struct RegionReader::Mapping {
   detail::SharedMemory memory;
+  int pidfd = -1;  // the publisher named at open; -1 where the kernel has no pidfd_open
+
+  Mapping() = default;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (pidfd >= 0) {
+      ::close(pidfd);
+    }
+  }
 };
 
 RegionReader::RegionReader(std::unique_ptr<Mapping> mapping) : mapping_(std::move(mapping)) {}
@@ -65,6 +83,14 @@ RegionReader RegionReader::open(const std::string& shm_name, const TrustedOwners
                     login_name(owner) +
                     "; otherwise remove the region and start "
                     "the real publisher");
+  }
+  if (const mode_t mode = mapping->memory.mode(); (mode & detail::writable_by_others) != 0 && !trusted.anyone) {
+    throw Error(Errc::permission_denied,
+                "region /dev/shm" + shm_name + " has mode " + octal_mode(mode) +
+                    ": users other than its owner may write it (truncate it under its publisher, or forge "
+                    "snapshots), so this reader refuses it. A publisher never creates such a region; if its owner "
+                    "changed the mode, 'chmod go-w /dev/shm" +
+                    shm_name + "' or restart the publisher");
   }
   RegionValidation checked{std::nullopt, "the region is not initialised"};
   for (int poll = 0; poll < initialisation_polls; ++poll) {
@@ -95,7 +121,21 @@ RegionReader RegionReader::open(const std::string& shm_name, const TrustedOwners
   reader.geometry_ = *checked.geometry;
   reader.inode_ = reader.mapping_->memory.inode();
   reader.group_ = reader.mapping_->memory.group();
+  reader.owner_ = reader.mapping_->memory.owner();
   reader.name_ = shm_name;
+  // Copies taken now, after validation: whoever may write the region could rewrite
+  // these fields later to point liveness checks at another process.
+  reader.publisher_pid_ = reader.header_->publisher_pid;
+  reader.publisher_start_time_ = reader.header_->publisher_start_time;
+  reader.epoch_ = reader.header_->epoch;
+  const int pidfd = detail::open_pidfd(reader.publisher_pid_);
+  // The pid may have been reused between the header's write and our pidfd_open:
+  // the start time, checked after the open, says the pidfd names the publisher.
+  if (pidfd >= 0 && detail::process_alive(reader.publisher_pid_, reader.publisher_start_time_)) {
+    reader.mapping_->pidfd = pidfd;
+  } else if (pidfd >= 0) {
+    ::close(pidfd);
+  }
   return reader;
 }
 
@@ -277,7 +317,22 @@ std::uint64_t RegionReader::latest_seq() const noexcept {
 }
 
 bool RegionReader::publisher_alive() const noexcept {
-  return detail::process_alive(header_->publisher_pid, header_->publisher_start_time);
+  if (mapping_->pidfd >= 0) {
+    return !detail::pidfd_exited(mapping_->pidfd);
+  }
+  return detail::process_alive(publisher_pid_, publisher_start_time_);
+}
+
+std::optional<std::int64_t> RegionReader::heartbeat_age_ns() const noexcept {
+  const std::int64_t beat = header_->heartbeat_ns.load(std::memory_order_acquire);
+  // Read after the beat (the acquire keeps the clock read after the load): the
+  // publisher stores CLOCK_MONOTONIC of this host, which is above 0 and never ahead
+  // of a later reading, so anything else was written by someone else.
+  const std::int64_t now_ns = monotonic_ns();
+  if (beat <= 0 || beat > now_ns) {
+    return std::nullopt;
+  }
+  return now_ns - beat;
 }
 
 bool RegionReader::source_lost() const noexcept {

@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <thread>
 #include <utility>
@@ -14,6 +17,7 @@
 #include "shmsnap/names.hpp"
 #include "shmsnap/region.hpp"
 #include "system/log.hpp"
+#include "system/os_error.hpp"
 #include "system/process.hpp"
 
 namespace shmsnap::detail {
@@ -24,6 +28,12 @@ namespace {
 constexpr double creation_grace_seconds = 2.0;
 constexpr int create_attempts = 50;
 
+std::string octal(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
 std::uint64_t region_size_for(const RegionSpec& spec, std::uint64_t& header_size) {
   const std::uint64_t descriptor_offset =
       sizeof(RegionHeader) + std::uint64_t{spec.max_subscribers} * sizeof(SubscriberEntry);
@@ -33,6 +43,13 @@ std::uint64_t region_size_for(const RegionSpec& spec, std::uint64_t& header_size
 }
 
 void validate_spec(const RegionSpec& spec) {
+  if ((spec.mode & writable_by_others) != 0) {
+    throw Error(Errc::invalid_argument, "topic '" + spec.topic + "': region mode " + octal(spec.mode) +
+                                            " lets users other than the publisher's write /dev/shm" + spec.shm_name +
+                                            " (truncate it under the publisher, or forge snapshots); readers refuse "
+                                            "such a region. Share a topic by read bits only: 0640 (its group) or "
+                                            "0644 (everyone)");
+  }
   if (spec.slot_count < 2 || spec.slot_count > max_slot_count) {
     throw Error(Errc::invalid_argument, "topic '" + spec.topic + "': slot_count " + std::to_string(spec.slot_count) +
                                             " is outside 2.." + std::to_string(max_slot_count));
@@ -53,10 +70,13 @@ void validate_spec(const RegionSpec& spec) {
   }
 }
 
-// Reads what a dead owner left: its epoch and subscriber ids, if its header is sane.
+// Reads what a dead owner left: its epoch and subscriber ids, if its header is sane
+// and its owner one a reader would trust (a squatter's header is not evidence).
 void inspect_previous(SharedMemory& existing, PreviousOwner& previous) {
   previous.existed = true;
-  if (existing.file_size() < sizeof(RegionHeader)) {
+  previous.owner = existing.owner();
+  previous.trusted = TrustedOwners{}.trusts(previous.owner);
+  if (!previous.trusted || existing.file_size() < sizeof(RegionHeader)) {
     return;
   }
   existing.map();
@@ -136,9 +156,21 @@ RegionWriter RegionWriter::create(const RegionSpec& spec, PreviousOwner& previou
       }
       existing.unmap();
       inspect_previous(existing, previous);
-      log().warn("topic '{}': publisher pid {} is gone; taking over its region (epoch {} -> {})", spec.topic,
-                 previous.pid, previous.epoch, previous.epoch + 1);
-      SharedMemory::remove(spec.shm_name);
+      if (previous.trusted) {
+        log().warn("topic '{}': publisher pid {} is gone; taking over its region (epoch {} -> {})", spec.topic,
+                   previous.pid, previous.epoch, next_epoch(previous));
+      } else {
+        log().warn(
+            "topic '{}': replacing /dev/shm{} of user {}, whom readers do not trust (a squatter?); its header is "
+            "ignored and the epoch starts at {}",
+            spec.topic, spec.shm_name, user_name(previous.owner), next_epoch(previous));
+      }
+      if (!SharedMemory::remove(spec.shm_name) && errno != ENOENT) {
+        // Another user's file in the sticky /dev/shm: every further round would fail alike.
+        throw os_error(errno, "remove the dead region",
+                       "/dev/shm" + spec.shm_name + " of user " + user_name(previous.owner),
+                       "remove it as that user or root ('shmsnap clean'), or use another topic or prefix");
+      }
       continue;  // `existing` closes here, releasing the dead owner's lock
     }
     writer.owned_ = true;
@@ -157,11 +189,18 @@ RegionWriter RegionWriter::create(const RegionSpec& spec, PreviousOwner& previou
     const std::uint64_t size = region_size_for(spec, header_size);
     writer.memory_.reserve(size);  // on failure the destructor removes the name
     writer.memory_.map();
-    writer.initialise(spec, previous.epoch + 1, size);
+    writer.initialise(spec, next_epoch(previous), size);
     return writer;
   }
   throw Error(Errc::busy, "topic '" + spec.topic + "': could not create /dev/shm" + spec.shm_name +
                               " (another publisher keeps racing for it); try again");
+}
+
+std::uint64_t RegionWriter::next_epoch(const PreviousOwner& previous) noexcept {
+  if (!previous.trusted || previous.epoch == std::numeric_limits<std::uint64_t>::max()) {
+    return 1;
+  }
+  return previous.epoch + 1;
 }
 
 void RegionWriter::initialise(const RegionSpec& spec, std::uint64_t epoch, std::uint64_t size) {
@@ -181,6 +220,7 @@ void RegionWriter::initialise(const RegionSpec& spec, std::uint64_t epoch, std::
   header.publisher_pid = getpid();
   header.publisher_start_time = process_start_time(getpid());
   header.epoch = epoch;
+  epoch_ = epoch;
   header.created_realtime_ns = realtime_ns();
   header.subscriber_table_offset = sizeof(RegionHeader);
   header.descriptor_offset = sizeof(RegionHeader) + std::uint64_t{spec.max_subscribers} * sizeof(SubscriberEntry);
@@ -222,6 +262,7 @@ RegionWriter& RegionWriter::operator=(RegionWriter&& other) noexcept {
     max_subscribers_ = std::exchange(other.max_subscribers_, 0);
     slot_sequences_ = std::move(other.slot_sequences_);
     table_sequence_ = std::exchange(other.table_sequence_, 0);
+    epoch_ = std::exchange(other.epoch_, 0);
   }
   return *this;
 }

@@ -28,6 +28,8 @@ struct RegionSpec {
 /// What the creator learned about a dead publisher's region it replaced.
 struct PreviousOwner {
   bool existed = false;
+  bool trusted = false;  ///< owned by this user or root: only then are its epoch and table used
+  uid_t owner = 0;
   pid_t pid = 0;
   std::uint64_t epoch = 0;
   struct Subscriber {
@@ -40,8 +42,13 @@ struct PreviousOwner {
 class RegionWriter {
  public:
   /// Creates the region exclusively; a dead publisher's region is replaced (new
-  /// epoch), a live one's is refused with Errc::busy naming its pid. Throws Error.
+  /// epoch, see next_epoch), a live one's is refused with Errc::busy naming its pid.
+  /// Throws Error.
   [[nodiscard]] static RegionWriter create(const RegionSpec& spec, PreviousOwner& previous);
+
+  /// The epoch after `previous`: its epoch + 1 when its region was trusted, else 1
+  /// (a squatter's header says nothing), and 1 again instead of wrapping past 2^64-1.
+  [[nodiscard]] static std::uint64_t next_epoch(const PreviousOwner& previous) noexcept;
 
   /// An empty writer that owns nothing (assign from create()).
   RegionWriter() = default;
@@ -62,6 +69,8 @@ class RegionWriter {
   /// The writer's own copy of the table seqlock word (control thread only).
   [[nodiscard]] std::uint64_t& table_sequence() noexcept { return table_sequence_; }
   [[nodiscard]] const std::string& name() const noexcept { return memory_.name(); }
+  /// The epoch this writer stamped (its own copy, never read back from the region).
+  [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
 
  private:
   void initialise(const RegionSpec& spec, std::uint64_t epoch, std::uint64_t size);
@@ -79,6 +88,7 @@ class RegionWriter {
   std::uint32_t max_subscribers_ = 0;
   std::vector<std::uint64_t> slot_sequences_;
   std::uint64_t table_sequence_ = 0;
+  std::uint64_t epoch_ = 0;
 };
 
 }  // namespace shmsnap::detail

@@ -222,6 +222,10 @@ gid_t SharedMemory::group() const {
   return status().st_gid;
 }
 
+mode_t SharedMemory::mode() const {
+  return status().st_mode & 07777;
+}
+
 double SharedMemory::age_seconds() const {
   struct stat status {};
   if (fstat(descriptor_, &status) != 0) {

@@ -50,6 +50,8 @@ class SharedMemory {
   /// Owning user and group of the object.
   [[nodiscard]] uid_t owner() const;
   [[nodiscard]] gid_t group() const;
+  /// Permission bits of the object now (fstat).
+  [[nodiscard]] mode_t mode() const;
   /// Seconds since the object's last status change.
   [[nodiscard]] double age_seconds() const;
   /// Tries to take the exclusive advisory lock (flock) without blocking.

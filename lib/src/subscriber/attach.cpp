@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -26,6 +29,19 @@ using detail::log;
 // A holder of our id may be attaching right now (its HELLO not yet in the
 // publisher's table): look this long before calling its queue stale.
 constexpr auto holder_grace = std::chrono::milliseconds(300);
+// Rounds of create / look / reclaim before giving up on the queue's name.
+constexpr int max_queue_rounds = 50;
+// Notify queue mode bits refused: readable by others, or writable by other users.
+constexpr mode_t queue_mode_refused = 0044 | 0002;
+// Control queue mode bits refused: a reader of the control queue learns each HELLO's
+// nonce and could answer it in the publisher's name.
+constexpr mode_t control_mode_refused = 0044;
+
+std::string octal(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
 
 std::uint64_t random_nonce() {
   static thread_local std::mt19937_64 generator{std::random_device{}()};
@@ -51,6 +67,15 @@ UntypedSubscriber::State::State(UntypedSubscriber& core, std::string_view topic,
       schema(reader_schema),
       id(opts.id.empty() ? next_auto_id() : opts.id) {
   validate_name("subscriber id", id, max_subscriber_id_length);
+  // Group write is how a publisher of another user reaches the queue; anything more
+  // lets others fill it, or read it and take the WELCOME's nonce.
+  if ((options.queue_mode & queue_mode_refused) != 0) {
+    throw Error(Errc::invalid_argument, "subscriber '" + id + "' on topic '" + names.topic + "': queue mode " +
+                                            octal(options.queue_mode) +
+                                            " lets users other than the publisher use the notify queue (read its "
+                                            "messages, or write it without being in the topic's group); use 0620 "
+                                            "(the default) or 0600");
+  }
   epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
   if (epoll_fd < 0 || timer_fd < 0) {
@@ -113,7 +138,28 @@ Error UntypedSubscriber::State::busy_id(pid_t holder) const {
                                std::to_string(holder) + "; pick another id or stop that subscriber");
 }
 
-void UntypedSubscriber::State::create_notify_queue(const RegionReader& candidate) {
+Error UntypedSubscriber::State::squatted_queue(const std::string& queue_name, const std::vector<pid_t>& holders,
+                                               int err) const {
+  const std::optional<uid_t> queue_owner = MessageQueue::owner_of(queue_name);
+  std::string held = "no process this user may inspect holds it open";
+  if (!holders.empty()) {
+    held = "held open by pid";
+    for (const pid_t holder : holders) {
+      held += " " + std::to_string(holder);
+    }
+  }
+  return Error(Errc::permission_denied,
+               "subscriber id '" + id + "' on topic '" + names.topic + "': its queue /dev/mqueue" + queue_name +
+                   " already exists, owned by " +
+                   (queue_owner ? "user " + user_name(*queue_owner) : std::string("an unknown user")) + " (" + held +
+                   "), and this user (uid " + std::to_string(geteuid()) + ") may not remove it (" + std::strerror(err) +
+                   "); another user may have created the name to block this subscriber. Remove it as that "
+                   "user or root (shmsnap mq unlink " +
+                   queue_name + ") or pick another id",
+               err);
+}
+
+void UntypedSubscriber::State::create_notify_queue(const RegionReader& candidate, std::int64_t deadline_ns) {
   if (notify.is_open()) {
     return;  // re-attaching: we keep our queue (and our id) across publishers
   }
@@ -123,8 +169,10 @@ void UntypedSubscriber::State::create_notify_queue(const RegionReader& candidate
   queue_options.mode = options.queue_mode;
   queue_options.access = MessageQueue::Access::read;
   const std::string queue_name = names.notify_queue(id);
-  const auto deadline = std::chrono::steady_clock::now() + holder_grace;
-  while (true) {
+  const auto grace_end = std::chrono::steady_clock::now() + holder_grace;
+  // Bounded twice: by the caller's deadline and by a number of rounds, so that a
+  // name that keeps coming back (another user recreating it) can never hold us.
+  for (int round = 0; round < max_queue_rounds; ++round) {
     try {
       notify = MessageQueue::create(queue_name, queue_options);
       // The publisher writes our queue through its group bits: give the queue the
@@ -157,17 +205,63 @@ void UntypedSubscriber::State::create_notify_queue(const RegionReader& candidate
     }
     // Where /proc could not show every possible holder (another user's processes),
     // give an attaching holder the grace to appear in the publisher's table.
-    if (holders.conclusive_for(geteuid()) || std::chrono::steady_clock::now() >= deadline) {
-      log().warn("subscriber '{}': reclaiming the stale queue {} of a dead holder", id, queue_name);
-      MessageQueue::unlink(queue_name);
+    if (holders.conclusive_for(geteuid()) || std::chrono::steady_clock::now() >= grace_end) {
+      if (!MessageQueue::unlink(queue_name)) {
+        const int err = errno;
+        if (err != ENOENT) {
+          // Another user's queue in the sticky /dev/mqueue: retrying cannot help.
+          throw squatted_queue(queue_name, holders.of(queue_name), err);
+        }
+      }
+      log().warn("subscriber '{}': reclaimed the stale queue {} of a dead holder", id, queue_name);
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    if (monotonic_ns() >= deadline_ns) {
+      break;
+    }
   }
+  throw Error(Errc::timed_out, "subscriber id '" + id + "' on topic '" + names.topic + "': its queue /dev/mqueue" +
+                                   queue_name +
+                                   " still exists at the attach deadline (a holder this user cannot see may "
+                                   "be attaching, or another process keeps creating it); see who holds it with "
+                                   "'shmsnap mq stat " +
+                                   queue_name + "', or pick another id");
+}
+
+std::optional<std::uint64_t> UntypedSubscriber::State::current_epoch() const noexcept {
+  try {
+    return RegionReader::open(names.region(), TrustedOwners{.also = options.trusted_owners}).epoch();
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+Error UntypedSubscriber::State::epoch_changed(const RegionReader& candidate, std::uint64_t now_epoch) const {
+  return Error(Errc::protocol, "topic '" + names.topic + "': the epoch changed from " +
+                                   std::to_string(candidate.epoch()) + " to " + std::to_string(now_epoch) +
+                                   " while attaching (publisher pid " + std::to_string(candidate.publisher_pid()) +
+                                   " restarted or was replaced); retry to attach to the new one");
 }
 
 void UntypedSubscriber::State::register_with_publisher(const RegionReader& candidate, std::int64_t deadline) {
   control = MessageQueue::open(names.control_queue(), MessageQueue::Access::write, true);
+  // Checked on the open descriptor: the queue we will write is the one we looked at.
+  if (const uid_t queue_owner = control.owner(); queue_owner != candidate.owner()) {
+    throw Error(Errc::permission_denied, "topic '" + names.topic + "': its control queue /dev/mqueue" +
+                                             names.control_queue() + " is owned by user " + user_name(queue_owner) +
+                                             ", not by the region's owner " + user_name(candidate.owner()) +
+                                             ": another user may have created the name; remove it (shmsnap mq unlink " +
+                                             names.control_queue() + ") and restart the publisher");
+  }
+  if (const mode_t queue_mode = control.mode(); (queue_mode & control_mode_refused) != 0) {
+    throw Error(Errc::permission_denied,
+                "topic '" + names.topic + "': its control queue /dev/mqueue" + names.control_queue() + " has mode " +
+                    octal(queue_mode) +
+                    ": users other than the publisher may read it and answer this subscriber in the publisher's "
+                    "name, so it is refused. A publisher creates it 0620; 'chmod go-r /dev/mqueue" +
+                    names.control_queue() + "' or restart the publisher");
+  }
   // Leftovers from a previous publisher would only delay the WELCOME.
   std::array<std::byte, sizeof(NotifyMessage)> buffer{};
   while (notify.receive(buffer).status == QueueStatus::ok) {
@@ -186,6 +280,12 @@ void UntypedSubscriber::State::register_with_publisher(const RegionReader& candi
   while (true) {
     const std::int64_t left = deadline - monotonic_ns();
     if (left <= 0) {
+      // A publisher that restarted while we attached never answers the old epoch's
+      // HELLO: say that, not "stopped or overloaded".
+      if (const std::optional<std::uint64_t> now_epoch = current_epoch();
+          now_epoch && *now_epoch != candidate.epoch()) {
+        throw epoch_changed(candidate, *now_epoch);
+      }
       throw Error(Errc::timed_out, "topic '" + names.topic + "': publisher pid " +
                                        std::to_string(candidate.publisher_pid()) +
                                        " did not answer HELLO in time (is it stopped or overloaded?)");
@@ -202,8 +302,14 @@ void UntypedSubscriber::State::register_with_publisher(const RegionReader& candi
     const auto message = parse_notify(std::span(buffer.data(), received.size)).message;
     // Only an answer echoing our nonce counts: anyone in the topic's group may
     // write to our queue, but only the publisher read the HELLO.
-    if (!message || message->kind == NotifyKind::update || message->epoch != candidate.epoch() ||
-        message->nonce != nonce) {
+    if (!message || message->kind == NotifyKind::update || message->nonce != nonce) {
+      continue;
+    }
+    if (message->epoch != candidate.epoch()) {
+      // A successor read our HELLO for the region we had opened: not a timeout.
+      if (message->kind == NotifyKind::rejected) {
+        throw epoch_changed(candidate, message->epoch);
+      }
       continue;
     }
     if (message->kind == NotifyKind::welcome) {
@@ -222,8 +328,10 @@ void UntypedSubscriber::State::register_with_publisher(const RegionReader& candi
                                       std::to_string(message->holder_pid) +
                                       "; pick another id or stop that subscriber");
         default:
-          throw Error(Errc::protocol,
-                      "topic '" + names.topic + "': the publisher refused HELLO (epoch changed); retry");
+          throw Error(Errc::protocol, "topic '" + names.topic + "': publisher pid " +
+                                          std::to_string(candidate.publisher_pid()) + " refused HELLO for epoch " +
+                                          std::to_string(candidate.epoch()) +
+                                          " (the epoch changed: the publisher restarted); retry");
       }
     }
   }
@@ -238,7 +346,7 @@ void UntypedSubscriber::State::attach(std::int64_t deadline) {
                                      "); start one, or remove leftovers with 'shmsnap clean'");
   }
   check_schema(candidate);
-  create_notify_queue(candidate);
+  create_notify_queue(candidate, deadline);
   const int candidate_pidfd = detail::open_pidfd(candidate.publisher_pid());
   try {
     register_with_publisher(candidate, deadline);

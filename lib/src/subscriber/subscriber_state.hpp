@@ -52,6 +52,9 @@ struct UntypedSubscriber::State {
   std::uint64_t attached_epoch = 0;
   std::uint64_t last_seq = 0;
   std::int64_t next_reattach_ns = 0;
+  std::string reattach_problem;       // the last refusal while looking for a successor, said once
+  std::int64_t last_flap_log_ns = 0;  // when a stall/resume line was last logged (rate limit)
+  std::uint64_t flaps_unlogged = 0;   // stall/resume changes since then, not logged
   UpdateInfo info;
   SubscriberStats stats;
 
@@ -61,9 +64,13 @@ struct UntypedSubscriber::State {
 
   void attach(std::int64_t deadline);  // throws
   void check_schema(const RegionReader& candidate) const;
-  void create_notify_queue(const RegionReader& candidate);
+  void create_notify_queue(const RegionReader& candidate, std::int64_t deadline_ns);
+  [[nodiscard]] Error squatted_queue(const std::string& queue_name, const std::vector<pid_t>& holders, int err) const;
   [[nodiscard]] Error busy_id(pid_t holder) const;
   void register_with_publisher(const RegionReader& candidate, std::int64_t deadline);
+  /// The epoch of the region under the topic's name now, if a trusted one is there.
+  [[nodiscard]] std::optional<std::uint64_t> current_epoch() const noexcept;
+  [[nodiscard]] Error epoch_changed(const RegionReader& candidate, std::uint64_t now_epoch) const;
   void rebuild_epoll() noexcept;
   void arm_timer(std::chrono::nanoseconds period) noexcept;
   [[nodiscard]] std::chrono::nanoseconds heartbeat_watch_period() const noexcept;

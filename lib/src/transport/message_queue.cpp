@@ -30,6 +30,12 @@ int access_flags(MessageQueue::Access access) noexcept {
 }
 
 void validate_queue_name(std::string_view name) {
+  if (name == "/." || name == "/..") {
+    // The kernel answers these with EACCES, which would read as a mode problem.
+    throw Error(Errc::invalid_argument, "invalid message queue name '" + std::string(name) +
+                                            "': '.' and '..' are directory entries of /dev/mqueue, not queue "
+                                            "names; pick another name, e.g. /jobs");
+  }
   const bool well_formed =
       name.size() >= 2 && name.front() == '/' && name.find('/', 1) == std::string_view::npos && name.size() <= 255;
   if (!well_formed) {
@@ -270,6 +276,17 @@ std::optional<ino_t> MessageQueue::inode_of(std::string_view name) noexcept {
   const bool known = fstat(descriptor, &status) == 0;
   mq_close(descriptor);
   return known ? std::optional<ino_t>(status.st_ino) : std::nullopt;
+}
+
+std::optional<uid_t> MessageQueue::owner_of(std::string_view name) noexcept {
+  struct stat status {};
+  const std::string path = "/dev/mqueue" + std::string(name);
+  return ::stat(path.c_str(), &status) == 0 ? std::optional<uid_t>(status.st_uid) : std::nullopt;
+}
+
+mode_t MessageQueue::mode() const noexcept {
+  struct stat status {};
+  return fstat(descriptor_, &status) == 0 ? (status.st_mode & 07777) : 0;
 }
 
 bool MessageQueue::unlink_if_same(std::string_view name, ino_t inode) noexcept {

@@ -69,7 +69,8 @@ class MessageQueue {
   [[nodiscard]] static MessageQueue create(std::string_view name, const CreateOptions& options);
   /// Opens an existing queue. Throws Error (not_found, permission_denied, ...).
   [[nodiscard]] static MessageQueue open(std::string_view name, Access access, bool nonblocking);
-  /// Removes the name; true when it existed. Never throws.
+  /// Removes the name; true when it existed. Never throws; on false errno says
+  /// why (ENOENT: already gone, EACCES: another user's queue in the sticky /dev/mqueue).
   static bool unlink(std::string_view name) noexcept;
 
   /// Sends without blocking when the descriptor is non-blocking.
@@ -112,6 +113,11 @@ class MessageQueue {
   /// Inode the name refers to now, or nullopt when it names no queue this process
   /// can open (absent, or not ours to see).
   [[nodiscard]] static std::optional<ino_t> inode_of(std::string_view name) noexcept;
+  /// Owner of the queue `name` (stat of /dev/mqueue<name>, which needs no access to
+  /// the queue), or nullopt when it does not exist or mqueue is not mounted there.
+  [[nodiscard]] static std::optional<uid_t> owner_of(std::string_view name) noexcept;
+  /// Permission bits of the open queue (0 on error).
+  [[nodiscard]] mode_t mode() const noexcept;
   /// Removes `name` only if it still refers to the queue with `inode`: a holder
   /// that reclaims a name never removes its successor's queue. True when removed.
   static bool unlink_if_same(std::string_view name, ino_t inode) noexcept;

@@ -28,7 +28,8 @@
 //     120     4  publisher_pid
 //     124     4  (reserved, 0)
 //     128     8  publisher_start_time    /proc/<pid>/stat field 22: guards against pid reuse
-//     136     8  epoch                   +1 each time a dead publisher's topic is taken over
+//     136     8  epoch                   +1 each time a dead publisher's topic is taken over;
+//                                        1 again after an untrusted owner's region or 2^64-1
 //     144     8  created_realtime_ns
 //     152     8  subscriber_table_offset = 384
 //     160     8  descriptor_offset       = 384 + max_subscribers * 128
@@ -75,6 +76,10 @@
 //      publish between the loads of steps 1 and 2 (retry from 1); a publish_seq above
 //      the newest announced one + 1 was never written by the publisher (refuse it).
 // (epoch, seq) orders snapshots across takeovers: seq restarts at 1 in each epoch.
+// The epoch never wraps: a publisher taking over a region whose owner readers do
+// not trust (a squatter's), or whose epoch is at its maximum, starts again at 1.
+// Each incarnation is a new region file, and subscribers report the change as
+// StatusEvent::reattached, so readers compare epochs across it for equality only.
 // The writer keeps each slot's sequence and the geometry in its own memory and
 // never reads them back from the region.
 #pragma once
@@ -94,6 +99,10 @@ inline constexpr std::uint32_t max_table_entries = 4096;
 inline constexpr std::uint32_t max_descriptor_size = 256 * 1024;
 inline constexpr std::uint64_t max_payload_size = 1ULL << 30;
 inline constexpr std::size_t cache_line = 64;
+/// Mode bits that let users other than the owner write a region or a reader's
+/// queue: refused on create and on open. A writer could truncate a region under
+/// its publisher (SIGBUS) or forge snapshots; a topic is shared by read bits only.
+inline constexpr unsigned writable_by_others = 0022;
 
 /// The region's state word. source_lost: the publisher lives but republishes a
 /// source that is gone (a bridge importer whose origin stopped): the state is stale.
