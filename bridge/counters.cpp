@@ -8,10 +8,11 @@ namespace shmsnap::bridge {
 std::string BridgeCounters::summary() const {
   return fmt::format(
       "exported={} conflated={} heartbeats={} put_errors={} imported={} refused={} refused_malformed={} "
-      "refused_fingerprint={} refused_size={} ignored_older={} stale_events={} reconnects={}",
+      "refused_fingerprint={} refused_size={} refused_schema={} ignored_older={} origin_runs={} stale_events={} "
+      "reconnects={}",
       exported.load(), conflated.load(), heartbeats.load(), put_errors.load(), imported.load(), refused(),
-      refused_malformed.load(), refused_fingerprint.load(), refused_size.load(), ignored_older.load(),
-      stale_events.load(), reconnects.load());
+      refused_malformed.load(), refused_fingerprint.load(), refused_size.load(), refused_schema.load(),
+      ignored_older.load(), origin_runs.load(), stale_events.load(), reconnects.load());
 }
 
 }  // namespace shmsnap::bridge

@@ -18,7 +18,9 @@ struct BridgeCounters {
   std::atomic<std::uint64_t> refused_malformed{0};    ///< not an envelope (or a broken one)
   std::atomic<std::uint64_t> refused_fingerprint{0};  ///< fingerprint differs from the schema record
   std::atomic<std::uint64_t> refused_size{0};         ///< payload size differs from the schema's
-  std::atomic<std::uint64_t> ignored_older{0};        ///< (epoch, seq) not newer than the state held
+  std::atomic<std::uint64_t> refused_schema{0};       ///< schema record unreadable or its descriptor refused
+  std::atomic<std::uint64_t> ignored_older{0};        ///< seq not newer than the held one of the same origin run
+  std::atomic<std::uint64_t> origin_runs{0};          ///< values of a new origin run (host, pid, epoch) taken over
   std::atomic<std::uint64_t> stale_events{0};         ///< imported topics marked stale (origin lost)
   std::atomic<std::uint64_t> reconnects{0};           ///< NATS reconnects (copied from the link)
 
@@ -26,7 +28,7 @@ struct BridgeCounters {
   [[nodiscard]] std::string summary() const;
   /// Every refusal together.
   [[nodiscard]] std::uint64_t refused() const noexcept {
-    return refused_malformed.load() + refused_fingerprint.load() + refused_size.load();
+    return refused_malformed.load() + refused_fingerprint.load() + refused_size.load() + refused_schema.load();
   }
 };
 

@@ -89,6 +89,11 @@ std::optional<Envelope> decode_envelope(std::span<const std::byte> value, std::s
   envelope.heartbeat_ms = load<std::uint32_t>(base + 52);
   envelope.origin_pid = load<std::uint32_t>(base + 56);
   const auto host_length = load<std::uint16_t>(base + 60);
+  if (envelope.heartbeat_ms < min_heartbeat_ms || envelope.heartbeat_ms > max_heartbeat_ms) {
+    why = fmt::format("heartbeat_ms {} outside {}..{} (such a value could never go stale)", envelope.heartbeat_ms,
+                      min_heartbeat_ms, max_heartbeat_ms);
+    return std::nullopt;
+  }
   if (host_length > max_host_length) {
     why = fmt::format("origin host length {} exceeds {}", host_length, max_host_length);
     return std::nullopt;

@@ -26,7 +26,8 @@ namespace shmsnap::bridge {
 ///       32    8 sent_time_ns     CLOCK_REALTIME when the exporter put this value
 ///       40    8 fingerprint      schema fingerprint of the payload
 ///       48    4 payload_size     bytes of payload (== the schema's size)
-///       52    4 heartbeat_ms     the exporter's heartbeat period (staleness = 3x)
+///       52    4 heartbeat_ms     the exporter's heartbeat period (staleness = 3x),
+///                                  min_heartbeat_ms..max_heartbeat_ms
 ///       56    4 origin_pid       pid of the origin publisher
 ///       60    2 host_length      bytes of origin host name that follow (<= 255)
 ///       62    2 reserved         zero
@@ -38,6 +39,10 @@ inline constexpr std::uint32_t envelope_magic = 0x52425353U;  // "SSBR" as bytes
 inline constexpr std::uint16_t envelope_version = 1;
 inline constexpr std::size_t envelope_header_size = 64;
 inline constexpr std::size_t max_host_length = 255;
+/// The heartbeat periods an exporter may use and an importer accepts: a value
+/// claiming 0 (or days) would keep an imported topic from ever going stale.
+inline constexpr std::uint32_t min_heartbeat_ms = 10;
+inline constexpr std::uint32_t max_heartbeat_ms = 3'600'000;
 
 /// Bits of Envelope::flags.
 enum EnvelopeFlag : std::uint16_t {
@@ -68,8 +73,9 @@ struct Envelope {
 /// max_host_length bytes.
 void encode_envelope(const Envelope& envelope, std::vector<std::byte>& out);
 
-/// Decodes `value`. On failure returns nullopt and sets `why` (what is wrong, for
-/// the rate-limited refusal log). The result's views point into `value`.
+/// Decodes `value`. On failure (including a heartbeat_ms outside min_heartbeat_ms..
+/// max_heartbeat_ms) returns nullopt and sets `why` (what is wrong, for the
+/// rate-limited refusal log). The result's views point into `value`.
 [[nodiscard]] std::optional<Envelope> decode_envelope(std::span<const std::byte> value, std::string& why);
 
 /// What the importer needs to create a local topic: stored as JSON under the

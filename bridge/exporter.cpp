@@ -67,6 +67,12 @@ Exporter::Exporter(NatsLink& link, ExporterOptions options, BridgeCounters& coun
       counters_(counters),
       host_(host_name()),
       loop_(std::make_unique<Loop>()) {
+  if (options_.heartbeat < std::chrono::milliseconds(min_heartbeat_ms) ||
+      options_.heartbeat > std::chrono::milliseconds(max_heartbeat_ms)) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("heartbeat of {} ms: importers accept {}..{} ms; choose one in that range (default 1000)",
+                            options_.heartbeat.count(), min_heartbeat_ms, max_heartbeat_ms));
+  }
   for (auto& config : options_.routes) {
     validate_name("topic", config.topic, max_topic_length);
     if (config.key.empty()) {

@@ -19,9 +19,8 @@ namespace {
 
 constexpr std::chrono::milliseconds watch_tick{100};  // how often a quiet key checks stop and liveness
 constexpr std::int64_t refusal_log_interval_ns = 1'000'000'000;
-constexpr std::int64_t staleness_factor = 3;
-constexpr std::int64_t rewatch_floor_ns = 1'000'000'000;  // never re-create a watch more often than this  // heartbeats
-                                                          // missed before the origin counts as lost
+constexpr std::int64_t staleness_factor = 3;              // heartbeats missed before the origin counts as lost
+constexpr std::int64_t rewatch_floor_ns = 1'000'000'000;  // never re-create a watch more often than this
 
 }  // namespace
 
@@ -38,7 +37,15 @@ struct Importer::Route {
   ImportState state;
   std::int64_t last_arrival_ns = 0;
   std::uint32_t heartbeat_ms = 0;
+  // The origin run of the held value: (host, publisher pid, epoch). Order is kept
+  // within one run only, so no value (a forged epoch of 2^63 included) can lock out
+  // the next run of the real origin.
+  std::string origin_host;
+  std::uint32_t origin_pid = 0;
+  std::vector<std::byte> refused_schema_bytes;  // the schema record last refused, and why
+  std::string refused_schema_why;
   std::int64_t last_refusal_log_ns = 0;
+  std::int64_t last_run_log_ns = 0;
   std::uint64_t unlogged_refusals = 0;
   bool origin_gone = false;  // the held value carried the origin-gone flag
 
@@ -145,11 +152,15 @@ void Importer::run(Route& route) {
   };
 
   // The schema record for `fingerprint`: the held one, or fetched (the exporter
-  // writes it before the first value of a new schema).
-  const auto schema_for = [&](std::uint64_t fingerprint, std::string& why) -> std::optional<SchemaRecord> {
+  // writes it before the first value of a new schema). On failure nullopt, `why`,
+  // and the counter the refusal belongs to. A record refused once is not parsed
+  // again while its bytes stay the same: a hostile descriptor costs one parse.
+  const auto schema_for = [&](std::uint64_t fingerprint, std::string& why,
+                              std::atomic<std::uint64_t>*& counter) -> std::optional<SchemaRecord> {
     if (route.schema && route.schema->fingerprint == fingerprint) {
       return route.schema;
     }
+    counter = &counters_.refused_fingerprint;
     std::vector<std::byte> bytes;
     std::string error;
     switch (link_.get(schema_key(key), bytes, error)) {
@@ -157,13 +168,26 @@ void Importer::run(Route& route) {
         why = fmt::format("no schema record under '{}'", schema_key(key));
         return std::nullopt;
       case GetStatus::failed:
+        counter = &counters_.refused_schema;
         why = fmt::format("cannot read '{}': {}", schema_key(key), error);
         return std::nullopt;
       case GetStatus::ok:
         break;
     }
+    if (!route.refused_schema_bytes.empty() && bytes == route.refused_schema_bytes) {
+      counter = &counters_.refused_schema;
+      why = route.refused_schema_why;
+      return std::nullopt;
+    }
     auto record = decode_schema_record(bytes, why);
-    if (record && record->fingerprint != fingerprint) {
+    if (!record) {
+      counter = &counters_.refused_schema;
+      why = fmt::format("schema record '{}' refused: {}", schema_key(key), why);
+      route.refused_schema_bytes = std::move(bytes);
+      route.refused_schema_why = why;
+      return std::nullopt;
+    }
+    if (record->fingerprint != fingerprint) {
       why = fmt::format("fingerprint {:016x} differs from the schema record's {:016x} ({} v{})", fingerprint,
                         record->fingerprint, record->name, record->version);
       return std::nullopt;
@@ -171,19 +195,18 @@ void Importer::run(Route& route) {
     return record;
   };
 
-  const auto handle = [&](std::span<const std::byte> value) {
+  // `live`: the value came after the watch's replay of the current one.
+  const auto handle = [&](std::span<const std::byte> value, bool live) {
     std::string why;
     const std::optional<Envelope> envelope = decode_envelope(value, why);
     if (!envelope) {
       refuse(counters_.refused_malformed, "malformed envelope: " + why);
       return;
     }
-    std::optional<SchemaRecord> record = schema_for(envelope->fingerprint, why);
+    std::atomic<std::uint64_t>* schema_counter = nullptr;
+    std::optional<SchemaRecord> record = schema_for(envelope->fingerprint, why, schema_counter);
     if (!record) {
-      refuse(why.find("fingerprint") != std::string::npos || why.find("no schema") != std::string::npos
-                 ? counters_.refused_fingerprint
-                 : counters_.refused_malformed,
-             why);
+      refuse(*schema_counter, why);
       return;
     }
     if (envelope->payload.size() != record->size) {
@@ -196,18 +219,24 @@ void Importer::run(Route& route) {
     ImportState& state = route.state;
     // A value put longer than 3 heartbeats ago (a late importer, or a re-created
     // watch replaying the current value while the exporter is silent) proves
-    // nothing about the origin being alive now. Wall clocks: hosts need NTP.
+    // nothing about the origin being alive now. Only a replayed value can be that
+    // old, and only its age needs the two hosts' wall clocks to agree (NTP): a
+    // live value was put just now, so a wall clock stepped on either host never
+    // makes a live origin look silent.
     const std::int64_t age_ns = realtime_ns() - envelope->sent_time_ns;
-    const bool silent =
-        envelope->heartbeat_ms > 0 && age_ns > staleness_factor * std::int64_t{envelope->heartbeat_ms} * 1'000'000;
-    if (state.has_value) {
-      const bool same_incarnation = envelope->epoch == state.epoch;
-      const bool older = envelope->epoch < state.epoch || (same_incarnation && envelope->seq < state.seq);
-      const bool equal = same_incarnation && envelope->seq == state.seq;
-      // After the exporter said the origin is gone, the next incarnation may
-      // restart its epoch (a clean restart begins at 1): order starts over. A state
-      // that is stale only because NATS went quiet keeps its order.
-      if ((older && !route.origin_gone) || (equal && state.stale && (envelope->origin_gone() || silent))) {
+    const bool silent = !live && envelope->heartbeat_ms > 0 &&
+                        age_ns > staleness_factor * std::int64_t{envelope->heartbeat_ms} * 1'000'000;
+    const bool same_run = state.has_value && envelope->epoch == state.epoch &&
+                          envelope->origin_pid == route.origin_pid && envelope->origin_host == route.origin_host;
+    if (same_run) {
+      const bool older = envelope->seq < state.seq;
+      const bool equal = envelope->seq == state.seq;
+      // Within a run the origin's sequence only grows, so an older value is a replay
+      // or a forgery. Once the held state went stale by this importer's own clock,
+      // whatever the run sends now wins: a forged large seq cannot hold it forever.
+      // After the exporter said the origin is gone, order starts over too.
+      if ((older && !route.origin_gone && !state.stale) ||
+          (equal && state.stale && (envelope->origin_gone() || silent))) {
         if (!equal) {
           counters_.ignored_older.fetch_add(1, std::memory_order_relaxed);
         }
@@ -224,7 +253,19 @@ void Importer::run(Route& route) {
         }
         return;
       }
+    } else if (state.has_value) {
+      // Another origin run (a restarted publisher, or another writer of the key): the
+      // newest put wins, as in the bucket itself, whatever its epoch.
+      counters_.origin_runs.fetch_add(1, std::memory_order_relaxed);
+      if (now - route.last_run_log_ns >= refusal_log_interval_ns) {
+        route.last_run_log_ns = now;
+        spdlog::info("import '{}': origin run {} pid {} epoch {} follows {} pid {} epoch {}", key,
+                     envelope->origin_host, envelope->origin_pid, envelope->epoch, route.origin_host, route.origin_pid,
+                     state.epoch);
+      }
     }
+    route.origin_host.assign(envelope->origin_host);
+    route.origin_pid = envelope->origin_pid;
     route.origin_gone = envelope->origin_gone();
     route.held.assign(envelope->payload.begin(), envelope->payload.end());
     route.last_arrival_ns = now;
@@ -296,7 +337,7 @@ void Importer::run(Route& route) {
     }
     switch (status) {
       case KeyWatch::Status::value:
-        handle(value);
+        handle(value, watch->live());
         break;
       case KeyWatch::Status::deleted:
         if (route.state.has_value) {

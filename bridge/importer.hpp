@@ -1,8 +1,11 @@
 // Importer: watches Key-Value keys and republishes each accepted value into a local
 // topic created from the remote schema record, so local subscribers cannot tell.
-// Refuses malformed, wrong-fingerprint and wrong-size values; never goes back in
-// (epoch, seq); marks the topic stale (local publisher shut down) when the origin
-// is lost or its heartbeat stops. One thread per key; state() from any thread.
+// Refuses malformed (a heartbeat_ms out of range included), wrong-fingerprint and
+// wrong-size values and refused schema records, counted and logged at most once a
+// second; never goes back in seq within one origin run (host, pid, epoch), while a
+// new run is taken over whatever its epoch; marks the topic stale (local publisher
+// shut down) when the origin is lost or its heartbeats stop arriving, by this
+// importer's own clock. One thread per key; state() from any thread.
 #pragma once
 
 #include <atomic>

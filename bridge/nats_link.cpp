@@ -102,6 +102,7 @@ KeyWatch::Status KeyWatch::next(std::vector<std::byte>& value, std::chrono::mill
     return Status::failed;
   }
   if (entry == nullptr) {
+    replay_done_ = true;
     return Status::timed_out;  // "initial values delivered": nothing to hand over
   }
   Status result = Status::value;

@@ -56,6 +56,9 @@ class KeyWatch {
   /// Waits up to `timeout` for the next change of the key; the initial value comes
   /// first. `value` receives the bytes when Status::value.
   Status next(std::vector<std::byte>& value, std::chrono::milliseconds timeout);
+  /// Whether values now come live: nats.c said the watch's replay of the key's
+  /// current value is over, so the next value was put just now.
+  [[nodiscard]] bool live() const noexcept { return replay_done_; }
   /// The nats.c text of the last failure.
   [[nodiscard]] const std::string& error() const noexcept { return error_; }
 
@@ -63,6 +66,7 @@ class KeyWatch {
   friend class NatsLink;
   explicit KeyWatch(void* watcher) : watcher_(watcher) {}
   void* watcher_;
+  bool replay_done_ = false;
   std::string error_;
 };
 

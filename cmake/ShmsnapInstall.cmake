@@ -1,10 +1,11 @@
 # Install the library, its headers, the schema compiler and a relocatable CMake
-# package so an outside project can find_package(shmsnap) and link shmsnap::shmsnap.
+# package so an outside project can find_package(shmsnap) and link shmsnap::shmsnap
+# (and, with COMPONENTS json, shmsnap::json).
 include(CMakePackageConfigHelpers)
 
 set(SHMSNAP_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/shmsnap)
 
-install(TARGETS shmsnap EXPORT shmsnapTargets
+install(TARGETS shmsnap shmsnap_json EXPORT shmsnapTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/include/shmsnap DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

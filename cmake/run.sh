@@ -4,7 +4,7 @@
 #   bash cmake/run.sh test                 install packages, build and run every stage:
 #                                          dev, ASan+UBSan, TSan (concurrency), short fuzz
 #                                          runs, format check, leak check; a summary table
-#   bash cmake/run.sh stress-test [ROUNDS] the dev and ASan+UBSan suites ROUNDS times (5)
+#   bash cmake/run.sh stress-test [ROUNDS] the dev, ASan+UBSan and TSan suites ROUNDS times (5)
 #                                          beside a CPU hog on every core (stress-ng)
 #   bash cmake/run.sh bench                install packages, build (release), run shmsnap-bench --quick
 set -euo pipefail
@@ -21,6 +21,7 @@ readonly PACKAGES=(
   python3-jsonschema libzstd-dev liblz4-dev                                    # record/replay (MCAP)
   prometheus-cpp-dev prometheus chromium                                       # shmsnap serve
   iceoryx libiceoryx-posh-dev                                                  # iceoryx baseline
+  faketime                                                                     # clock-jump tests (libfaketime)
 )
 JOBS=$(nproc)
 
@@ -43,23 +44,6 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The independent client libraries the tests check our files and servers with
-# (tests/node/<name>/package.json) go into the build tree: build/node/<name>/node_modules.
-install_node_packages() {
-  local project name
-  for project in tests/node/*/package.json; do
-    [[ -f $project ]] || continue
-    name=$(basename "$(dirname "$project")")
-    if [[ -d build/node/$name/node_modules && build/node/$name/node_modules -nt $project ]]; then
-      continue
-    fi
-    log "npm packages for tests/node/$name"
-    mkdir -p "build/node/$name"
-    cp "$(dirname "$project")"/package*.json "build/node/$name/"
-    (cd "build/node/$name" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-  done
-}
-
 # Leaked queues are invisible unless the mqueue filesystem is mounted.
 mount_mqueue() {
   if ! mountpoint -q /dev/mqueue 2>/dev/null; then
@@ -79,7 +63,23 @@ build() {  # build PRESET [targets...]
   fi
 }
 
-ipc_names() { { ls /dev/shm; ls /dev/mqueue 2>/dev/null; } | sort; }
+# The project's shared-memory and queue names: PREFIX:TOPIC[:ctl|:sub:ID] (names.cpp).
+# Other software's files (a container runtime's /dev/shm/libpod_lock, say) never have
+# that form, so they are neither counted as our leak nor hidden by it.
+ipc_names() { { ls /dev/shm; ls /dev/mqueue 2>/dev/null; } | grep -E '^[A-Za-z0-9_.-]{1,32}:[A-Za-z0-9_.-]' | sort || true; }
+
+# leak_check BEFORE: records a stage that fails when a project name appeared since BEFORE.
+leak_check() {
+  log "left in /dev/shm and /dev/mqueue by the tests (should be empty)"
+  local left; left=$(comm -13 <(echo "$1") <(ipc_names))
+  if [[ -n $left ]]; then
+    echo "$left"
+    SUMMARY+=("leak-check|0|1|0|FAILED")
+  else
+    echo "(nothing)"
+    SUMMARY+=("leak-check|1|0|0|ok")
+  fi
+}
 
 run_demo() {
   build release shmsnap-publisher shmsnap-subscriber shmsnap-admin
@@ -179,7 +179,6 @@ readonly ASAN_EXCLUDED_LABELS='chaos|model|install|bench|python'
 
 run_test() {
   local before; before=$(ipc_names)
-  install_node_packages
   run_stage dev stage_build_and_ctest dev
   run_stage asan-ubsan stage_build_and_ctest asan-ubsan -LE "$ASAN_EXCLUDED_LABELS"
   run_stage tsan stage_build_and_ctest tsan
@@ -187,27 +186,19 @@ run_test() {
     run_stage fuzz stage_fuzz
   fi
   run_stage format stage_format
-
-  log "left in /dev/shm and /dev/mqueue by the tests (should be empty)"
-  local left; left=$(comm -13 <(echo "$before") <(ipc_names))
-  if [[ -n $left ]]; then
-    echo "$left"
-    SUMMARY+=("leak-check|0|1|0|FAILED")
-  else
-    echo "(nothing)"
-    SUMMARY+=("leak-check|1|0|0|ok")
-  fi
+  leak_check "$before"
   print_summary
 }
 
-# The dev and ASan+UBSan suites, ROUNDS times each, beside stress-ng loading every core:
-# a test that waits for a duration instead of its condition fails here first.
+# The dev, ASan+UBSan and TSan suites, ROUNDS times each, beside stress-ng loading
+# every core: a test that waits for a duration instead of its condition fails here first.
 run_stress_test() {
   local rounds=${1:-5}
   [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash cmake/run.sh stress-test [ROUNDS]" >&2; exit 2; }
-  install_node_packages
+  local before; before=$(ipc_names)
   build dev
   build asan-ubsan
+  build tsan
   log "CPU hog: stress-ng --cpu 0 (every core) for the whole run"
   stress-ng --cpu 0 --timeout 4h --quiet &
   HOG_PID=$!  # global: the EXIT trap runs after this function's locals are gone
@@ -216,9 +207,11 @@ run_stress_test() {
   for ((round = 1; round <= rounds; round++)); do
     run_stage "dev round $round" ctest --preset dev -j "$JOBS"
     run_stage "asan round $round" ctest --preset asan-ubsan -j "$JOBS" -LE "$ASAN_EXCLUDED_LABELS"
+    run_stage "tsan round $round" ctest --preset tsan -j "$JOBS"
   done
   kill "$HOG_PID" 2>/dev/null || true
   wait "$HOG_PID" 2>/dev/null || true
+  leak_check "$before"
   log "tests that failed in any round (count)"
   if ((${#FAILED_TESTS[@]} == 0)); then
     echo "(none): 0 failures in $rounds rounds"

@@ -15,15 +15,23 @@
 
 namespace shmsnap::app {
 
+/// One moment on both clocks: simulations measure elapsed time on the monotonic
+/// clock (an operator or NTP stepping the wall clock must not run them backwards
+/// or by hours) and stamp data with the wall clock.
+struct Instant {
+  std::int64_t monotonic_ns = 0;
+  std::int64_t realtime_ns = 0;
+};
+
 class Generator {
  public:
   virtual ~Generator() = default;
 
   /// The schema of the snapshots next() returns.
   [[nodiscard]] virtual const SchemaInfo& schema() const noexcept = 0;
-  /// Advances the simulation by one step to wall-clock time `realtime_ns` and
-  /// returns the new snapshot (schema().size bytes, valid until the next call).
-  [[nodiscard]] virtual std::span<const std::byte> next(std::int64_t realtime_ns) = 0;
+  /// Advances the simulation by one step to `now` and returns the new snapshot
+  /// (schema().size bytes, valid until the next call).
+  [[nodiscard]] virtual std::span<const std::byte> next(const Instant& now) = 0;
 };
 
 /// The schema names make_generator() accepts, e.g. "market.quote_book".

@@ -155,7 +155,7 @@ int publish(const Settings& settings, Io& io, spdlog::logger& logger) {
     if ((settings.count != 0 && published >= settings.count) || (end != 0 && now >= end)) {
       break;
     }
-    core.publish(generator->next(realtime_ns()).data(), schema.size);
+    core.publish(generator->next(Instant{.monotonic_ns = now, .realtime_ns = realtime_ns()}).data(), schema.size);
     ++published;
     ++window_published;
     report_if_due(now);

@@ -25,7 +25,7 @@ class QuoteBookGenerator final : public Generator {
 
   const SchemaInfo& schema() const noexcept override { return market::QuoteBook::shmsnap_schema; }
 
-  std::span<const std::byte> next(std::int64_t realtime_ns) override {
+  std::span<const std::byte> next(const Instant& now) override {
     std::normal_distribution<double> step(0.0, 0.6);
     mid_ticks_ = std::max<std::int64_t>(40, mid_ticks_ + std::llround(step(random_)));
     const int spread_ticks = std::bernoulli_distribution(0.8)(random_) ? 1 : 2;
@@ -41,7 +41,7 @@ class QuoteBookGenerator final : public Generator {
       book_.ask_size[index] = std::round(size(random_) * (1.0 + 0.3 * level));
     }
     book_.sequence += std::uniform_int_distribution<std::uint64_t>(1, 3)(random_);
-    book_.exchange_time_ns = realtime_ns;
+    book_.exchange_time_ns = now.realtime_ns;
     return std::as_bytes(std::span(&book_, 1));
   }
 

@@ -1,5 +1,5 @@
 // robot.pose: a robot driving a figure eight (a lemniscate, 4 m across, one lap
-// per 20 s of wall time) with heading along its path and a position covariance
+// per 20 s) with heading along its path and a position covariance
 // that grows between simulated landmark fixes every 5 s.
 #include <cmath>
 #include <numbers>
@@ -18,11 +18,13 @@ class RobotPoseGenerator final : public Generator {
 
   const SchemaInfo& schema() const noexcept override { return robot::Pose::shmsnap_schema; }
 
-  std::span<const std::byte> next(std::int64_t realtime_ns) override {
+  std::span<const std::byte> next(const Instant& now) override {
     if (start_ns_ == 0) {
-      start_ns_ = realtime_ns;
+      start_ns_ = now.monotonic_ns;
     }
-    const double seconds = static_cast<double>(realtime_ns - start_ns_) / 1e9;
+    // Monotonic: a wall clock stepped back would make `seconds` negative, and so
+    // the covariance below.
+    const double seconds = static_cast<double>(now.monotonic_ns - start_ns_) / 1e9;
     const double phase = 2.0 * std::numbers::pi * seconds / lap_seconds;
     std::normal_distribution<double> jitter(0.0, 0.002);
     // Lemniscate of Gerono: x = a sin t, y = a sin t cos t.
@@ -33,8 +35,8 @@ class RobotPoseGenerator final : public Generator {
     const double dy = std::cos(2.0 * phase);
     const double yaw = std::atan2(dy, dx);
     pose_.orientation = {0.0, 0.0, std::sin(yaw / 2.0), std::cos(yaw / 2.0)};
-    pose_.stamp.sec = realtime_ns / 1'000'000'000;
-    pose_.stamp.nanosec = static_cast<std::uint32_t>(realtime_ns % 1'000'000'000);
+    pose_.stamp.sec = now.realtime_ns / 1'000'000'000;
+    pose_.stamp.nanosec = static_cast<std::uint32_t>(now.realtime_ns % 1'000'000'000);
     // Dead reckoning drifts until the next fix resets the uncertainty.
     const double since_fix = std::fmod(seconds, fix_seconds);
     const double variance = 0.0004 + 0.0008 * since_fix;

@@ -22,21 +22,22 @@ class ServiceHealthGenerator final : public Generator {
 
   const SchemaInfo& schema() const noexcept override { return service::Health::shmsnap_schema; }
 
-  std::span<const std::byte> next(std::int64_t realtime_ns) override {
+  std::span<const std::byte> next(const Instant& now) override {
+    // Uptime on the monotonic clock: a wall clock stepped back would wrap it.
     if (started_ns_ == 0) {
-      started_ns_ = realtime_ns;
+      started_ns_ = now.monotonic_ns;
     }
     ++steps_;
     if (std::bernoulli_distribution(0.0005)(random_)) {
       // A crash and restart: counters start over, as the service's own would.
       ++health_.restarts;
-      started_ns_ = realtime_ns;
+      started_ns_ = now.monotonic_ns;
       health_.requests = 0;
       health_.errors = 0;
       health_.status = Status::starting;
       steps_ = 1;
     }
-    health_.uptime_ns = static_cast<std::uint64_t>(realtime_ns - started_ns_);
+    health_.uptime_ns = static_cast<std::uint64_t>(now.monotonic_ns - started_ns_);
     if (health_.status == Status::starting && steps_ > 3) {
       health_.status = Status::ok;
     }
@@ -50,7 +51,7 @@ class ServiceHealthGenerator final : public Generator {
                                                              "connection reset by peer", "database deadlock, retried",
                                                              "invalid request payload"};
         copy_text(health_.last_error, messages[std::uniform_int_distribution<std::size_t>(0, 3)(random_)]);
-        health_.last_error_time_ns = realtime_ns;
+        health_.last_error_time_ns = now.realtime_ns;
       }
       // Error bursts degrade the service for a while; it recovers on its own.
       if (std::bernoulli_distribution(0.01)(random_)) {

@@ -5,8 +5,23 @@
 #include <iomanip>
 
 #include "mcap/reader.hpp"
+#include "shmsnap/printable.hpp"
 
 namespace shmsnap::recording {
+
+namespace {
+
+// Every string below comes from the file (or the command line): JSON gets it as
+// valid UTF-8 (nlohmann::json throws on anything else), a terminal gets it escaped.
+std::string json_text(std::string_view text) {
+  return valid_utf8(text);
+}
+
+std::string shown(const nlohmann::ordered_json& text) {
+  return printable(text.get<std::string>());
+}
+
+}  // namespace
 
 nlohmann::ordered_json describe(const std::string& path) {
   const mcap::MappedFile file(path);
@@ -15,12 +30,12 @@ nlohmann::ordered_json describe(const std::string& path) {
   const double duration =
       counted.message_count > 1 ? static_cast<double>(counted.message_end_time - counted.message_start_time) / 1e9 : 0;
   nlohmann::ordered_json out;
-  out["file"] = path;
+  out["file"] = json_text(path);
   out["bytes"] = result.file_size;
   out["complete"] = result.complete;
   out["truncation"] = result.truncation;
-  out["library"] = result.header.library;
-  out["profile"] = result.header.profile;
+  out["library"] = json_text(result.header.library);
+  out["profile"] = json_text(result.header.profile);
   out["messages"] = counted.message_count;
   out["chunks"] = counted.chunk_count;
   out["start_ns"] = counted.message_start_time;
@@ -28,7 +43,7 @@ nlohmann::ordered_json describe(const std::string& path) {
   out["duration_s"] = duration;
   nlohmann::ordered_json compression = nlohmann::ordered_json::object();
   for (const auto& [name, chunks] : result.compressions)
-    compression[name.empty() ? "none" : name] = chunks;
+    compression[name.empty() ? "none" : json_text(name)] = chunks;
   out["compression"] = compression;
   out["compressed_bytes"] = result.compressed_chunk_bytes;
   out["uncompressed_bytes"] = result.uncompressed_chunk_bytes;
@@ -39,11 +54,11 @@ nlohmann::ordered_json describe(const std::string& path) {
   for (const auto& [id, channel] : result.channels) {
     nlohmann::ordered_json entry;
     entry["id"] = id;
-    entry["topic"] = channel.topic;
-    entry["message_encoding"] = channel.message_encoding;
+    entry["topic"] = json_text(channel.topic);
+    entry["message_encoding"] = json_text(channel.message_encoding);
     const auto schema = result.schemas.find(channel.schema_id);
-    entry["schema"] = schema == result.schemas.end() ? "" : schema->second.name;
-    entry["schema_encoding"] = schema == result.schemas.end() ? "" : schema->second.encoding;
+    entry["schema"] = schema == result.schemas.end() ? "" : json_text(schema->second.name);
+    entry["schema_encoding"] = schema == result.schemas.end() ? "" : json_text(schema->second.encoding);
     const auto count_it = counted.channel_message_counts.find(id);
     const std::uint64_t count = count_it == counted.channel_message_counts.end() ? 0 : count_it->second;
     entry["messages"] = count;
@@ -68,8 +83,11 @@ nlohmann::ordered_json describe(const std::string& path) {
   nlohmann::ordered_json metadata = nlohmann::ordered_json::array();
   for (const auto& record : result.metadata) {
     nlohmann::ordered_json entry;
-    entry["name"] = record.name;
-    entry["metadata"] = record.metadata;
+    entry["name"] = json_text(record.name);
+    nlohmann::ordered_json pairs = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : record.metadata)
+      pairs[json_text(key)] = json_text(value);
+    entry["metadata"] = std::move(pairs);
     metadata.push_back(std::move(entry));
   }
   out["metadata"] = metadata;
@@ -77,31 +95,31 @@ nlohmann::ordered_json describe(const std::string& path) {
 }
 
 void print_info(const nlohmann::ordered_json& d, std::ostream& out) {
-  out << "file:        " << d["file"].get<std::string>() << " (" << d["bytes"] << " bytes)\n";
+  out << "file:        " << shown(d["file"]) << " (" << d["bytes"] << " bytes)\n";
   out << "state:       "
-      << (d["complete"].get<bool>() ? std::string("complete")
-                                    : "incomplete: " + d["truncation"].get<std::string>() +
-                                          " (run 'shmsnap record --recover' to add a summary)")
+      << (d["complete"].get<bool>()
+              ? std::string("complete")
+              : "incomplete: " + shown(d["truncation"]) + " (run 'shmsnap record --recover' to add a summary)")
       << "\n";
-  out << "library:     " << d["library"].get<std::string>() << "\n";
+  out << "library:     " << shown(d["library"]) << "\n";
   out << std::fixed << std::setprecision(3);
   out << "duration:    " << d["duration_s"].get<double>() << " s\n";
   out << "messages:    " << d["messages"] << "\n";
-  out << "chunks:      " << d["chunks"] << " " << d["compression"].dump() << "\n";
+  out << "chunks:      " << d["chunks"] << " " << printable(d["compression"].dump()) << "\n";
   out << std::setprecision(2);
   out << "compression: " << d["compressed_bytes"] << " of " << d["uncompressed_bytes"] << " bytes, ratio "
       << d["ratio"].get<double>() << "\n";
   out << "channels:\n";
   for (const auto& channel : d["channels"]) {
-    out << "  " << std::setw(3) << channel["id"].get<int>() << "  " << channel["topic"].get<std::string>() << "  "
-        << channel["schema"].get<std::string>() << " [" << channel["schema_encoding"].get<std::string>() << " / "
-        << channel["message_encoding"].get<std::string>() << "]  " << channel["messages"] << " messages, "
+    out << "  " << std::setw(3) << channel["id"].get<int>() << "  " << shown(channel["topic"]) << "  "
+        << shown(channel["schema"]) << " [" << shown(channel["schema_encoding"]) << " / "
+        << shown(channel["message_encoding"]) << "]  " << channel["messages"] << " messages, "
         << channel["rate_hz"].get<double>() << " Hz\n";
   }
   for (const auto& record : d["metadata"]) {
-    out << "metadata " << record["name"].get<std::string>() << ":\n";
+    out << "metadata " << shown(record["name"]) << ":\n";
     for (const auto& [key, value] : record["metadata"].items())
-      out << "  " << key << " = " << value.get<std::string>() << "\n";
+      out << "  " << printable(key) << " = " << shown(value) << "\n";
   }
   out.flush();
 }

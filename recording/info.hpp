@@ -13,10 +13,12 @@ namespace shmsnap::recording {
 /// messages, chunks, duration_s, compression {name: chunks}, compressed_bytes,
 /// uncompressed_bytes, ratio, channels [{id, topic, message_encoding, schema,
 /// schema_encoding, messages, rate_hz}], statistics (the file's summary), metadata.
-/// Throws Error for a missing or malformed file.
+/// Strings from the file are valid UTF-8 (each invalid byte becomes U+FFFD, see
+/// valid_utf8()). Throws Error for a missing or malformed file.
 [[nodiscard]] nlohmann::ordered_json describe(const std::string& path);
 
-/// Prints describe(path) for people.
+/// Prints describe(path) for people, every string escaped with printable() so the
+/// file cannot reach the terminal with control characters.
 void print_info(const nlohmann::ordered_json& description, std::ostream& out);
 
 }  // namespace shmsnap::recording

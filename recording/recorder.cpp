@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -30,6 +31,7 @@ namespace shmsnap::recording {
 namespace {
 
 constexpr std::int64_t discovery_interval_ns = 200'000'000;
+constexpr std::int64_t max_wait_ns = 50'000'000;
 
 std::string host_name() {
   char buffer[256] = {};
@@ -56,6 +58,7 @@ class Recorder {
         log_(log),
         prefix_(resolve_prefix(options.prefix)),
         clock_offset_ns_(realtime_ns() - monotonic_ns()),
+        chunk_interval_ns_(static_cast<std::int64_t>(options.chunk_interval * 1e9)),
         writer_(options.output, mcap::WriterOptions{.compression = options.compression,
                                                     .chunk_size = options.chunk_size,
                                                     .profile = "",
@@ -85,12 +88,33 @@ class Recorder {
         discover();
         next_discovery = now + discovery_interval_ns;
       }
-      (void)poller_.wait(std::chrono::milliseconds(50));
+      flush_if_due(now);
+      // Wake for the first of: discovery, the open chunk's flush deadline (a slow
+      // topic must not hold a chunk past it), the end of --duration; and at least
+      // every 50 ms for the stop flag.
+      std::int64_t wake = std::min(next_discovery, now + max_wait_ns);
+      if (writer_.chunk_pending())
+        wake = std::min(wake, chunk_started_ns_ + chunk_interval_ns_);
+      if (deadline != 0)
+        wake = std::min(wake, deadline);
+      (void)poller_.wait(std::chrono::nanoseconds(std::max<std::int64_t>(wake - now, 0)));
     }
     return finish();
   }
 
  private:
+  // Closes the open chunk once it is chunk_interval old, so a SIGKILL loses at most
+  // that much; the chunk reaches the file as soon as the writer's worker compressed it.
+  void flush_if_due(std::int64_t now) {
+    if (failure_ || !writer_.chunk_pending() || now - chunk_started_ns_ < chunk_interval_ns_)
+      return;
+    try {
+      writer_.flush_chunk();
+    } catch (const Error& error) {
+      failure_ = error;
+    }
+  }
+
   void discover() {
     std::vector<std::string> wanted = options_.topics;
     if (options_.all) {
@@ -170,6 +194,8 @@ class Recorder {
         json_text = followed.codec->decode(bytes).dump();
         data = json_text;
       }
+      if (!writer_.chunk_pending())
+        chunk_started_ns_ = monotonic_ns();
       writer_.add_message(mcap::Message{followed.channel, static_cast<std::uint32_t>(info.seq),
                                         static_cast<std::uint64_t>(info.receive_ts_ns + clock_offset_ns_),
                                         static_cast<std::uint64_t>(info.publish_ts_ns + clock_offset_ns_), data});
@@ -214,6 +240,8 @@ class Recorder {
   std::ostream& log_;
   std::string prefix_;
   std::int64_t clock_offset_ns_;
+  std::int64_t chunk_interval_ns_;
+  std::int64_t chunk_started_ns_ = 0;  ///< when the open chunk got its first message
   mcap::Writer writer_;
   Poller poller_;
   std::map<std::string, std::unique_ptr<Followed>> followed_;
@@ -231,6 +259,13 @@ RecordReport record(const RecordOptions& options, const std::atomic<bool>& stop,
     throw Error(Errc::invalid_argument, "no topics to record: name them, or give --all for every topic");
   for (const std::string& topic : options.topics)
     validate_name("topic", topic, max_topic_length);
+  // Both become nanosecond counts: bounded so the conversion cannot overflow.
+  if (!(options.duration >= 0 && options.duration <= max_record_seconds))
+    throw Error(Errc::invalid_argument, "--duration must be between 0 and " +
+                                            std::to_string(static_cast<long long>(max_record_seconds)) + " seconds");
+  if (!(options.chunk_interval >= 0.001 && options.chunk_interval <= max_record_seconds))
+    throw Error(Errc::invalid_argument, "--chunk-interval must be between 0.001 and " +
+                                            std::to_string(static_cast<long long>(max_record_seconds)) + " seconds");
   Recorder recorder(options, log);
   return recorder.run(stop);
 }

@@ -26,7 +26,14 @@ struct RecordOptions {
   mcap::Compression compression = mcap::Compression::zstd;
   Encoding encoding = Encoding::raw;
   std::size_t chunk_size = 1U << 20;
+  /// Seconds after its first message that a chunk is closed at the latest, whether
+  /// or not more messages arrive: what a SIGKILL can take from the file.
+  double chunk_interval = 1.0;
 };
+
+/// The longest --duration and --chunk-interval, in seconds (a year): more would
+/// overflow the nanosecond clock arithmetic.
+inline constexpr double max_record_seconds = 365.0 * 24 * 3600;
 
 /// Per-topic outcome.
 struct TopicCounts {

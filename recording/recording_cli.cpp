@@ -62,8 +62,7 @@ void add_recording_commands(CLI::App& app, std::function<int()>& action, app::Io
   record_command->add_option("-o,--output", options->record.output, "the .mcap file to write");
   record_command->add_option("topics", options->record.topics, "topics to record (waited for when absent)");
   record_command->add_flag("--all", options->record.all, "every topic of the prefix, also those appearing later");
-  record_command->add_option("--prefix", options->record.prefix,
-                             "resource namespace (default $SHMSNAP_PREFIX or 'shmsnap')");
+  app::add_prefix_option(*record_command, options->record.prefix);
   record_command->add_option("--duration", options->record.duration, "stop after S seconds")
       ->check(CLI::PositiveNumber);
   record_command->add_option("--compression", options->compression, "chunk compression")
@@ -77,6 +76,12 @@ void add_recording_commands(CLI::App& app, std::function<int()>& action, app::Io
   record_command->add_option("--chunk-size", options->record.chunk_size, "uncompressed bytes per MCAP chunk")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{4096}, std::size_t{64} << 20));
+  record_command
+      ->add_option("--chunk-interval", options->record.chunk_interval,
+                   "close a chunk at most S seconds after its first message, also when no more arrive: a killed "
+                   "recorder loses at most the last S seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, max_record_seconds));
   record_command
       ->add_option("--recover", options->recover_paths,
                    "IN OUT: rewrite IN (cut short by a kill or a full disk) as a complete file OUT")
@@ -102,8 +107,8 @@ void add_recording_commands(CLI::App& app, std::function<int()>& action, app::Io
   replay_command->add_flag("--max", options->replay.max, "as fast as possible")->excludes(speed);
   replay_command->add_flag("--loop", options->replay.loop, "start over at the end, until SIGINT/SIGTERM");
   replay_command->add_option("--topic", options->replay.topics, "only this topic (repeatable)");
-  replay_command->add_option("--prefix", options->replay.prefix,
-                             "resource namespace to publish in (default $SHMSNAP_PREFIX or 'shmsnap')");
+  app::add_prefix_option(*replay_command, options->replay.prefix)
+      ->description("resource namespace to publish in (default $SHMSNAP_PREFIX or 'shmsnap')");
   replay_command->add_option("--start", options->replay.start, "skip the first S seconds")
       ->check(CLI::NonNegativeNumber);
   replay_command->add_option("--end", options->replay.end, "stop S seconds after the first message")

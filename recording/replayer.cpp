@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,8 @@
 #include "profile.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
+#include "shmsnap/names.hpp"
+#include "shmsnap/printable.hpp"
 #include "shmsnap/publisher.hpp"
 #include "shmsnap/schema.hpp"
 #include "shmsnap/schema_json.hpp"
@@ -22,10 +25,16 @@ namespace shmsnap::recording {
 
 namespace {
 
+// "channel '<topic>'" for messages: the topic comes from the file, so it is escaped
+// (as is every other string from the file in a message) to keep terminal escapes out.
+std::string channel_name(const mcap::Channel& channel) {
+  return "channel '" + printable(channel.topic) + "'";
+}
+
 std::string metadata_value(const mcap::Channel& channel, std::string_view key) {
   const auto it = channel.metadata.find(std::string(key));
   if (it == channel.metadata.end()) {
-    throw Error(Errc::invalid_argument, "channel '" + channel.topic + "' has no '" + std::string(key) +
+    throw Error(Errc::invalid_argument, channel_name(channel) + " has no '" + std::string(key) +
                                             "' metadata: it was not recorded by 'shmsnap record', so it cannot be "
                                             "replayed as a shmsnap topic (use --topic to pick others)");
   }
@@ -42,7 +51,7 @@ std::uint64_t metadata_number(const mcap::Channel& channel, std::string_view key
   } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): reported below
   }
   throw Error(Errc::invalid_argument,
-              "channel '" + channel.topic + "': metadata '" + std::string(key) + "' is not a number: " + text);
+              channel_name(channel) + ": metadata '" + std::string(key) + "' is not a number: " + printable(text));
 }
 
 // The publisher of one topic and what it was built from.
@@ -102,28 +111,41 @@ class Replayer {
       return outlet;
     }
     if (channel.message_encoding != raw_message_encoding && channel.message_encoding != json_message_encoding) {
-      throw Error(Errc::invalid_argument, "channel '" + channel.topic + "' has message encoding '" +
-                                              channel.message_encoding + "'; shmsnap replays '" +
+      throw Error(Errc::invalid_argument, channel_name(channel) + " has message encoding '" +
+                                              printable(channel.message_encoding) + "'; shmsnap replays '" +
                                               std::string(raw_message_encoding) + "' and 'json'");
     }
     outlet.publisher.reset();  // a schema change mid-recording: the old topic goes first
     outlet.descriptor = metadata_value(channel, key_descriptor);
     outlet.schema_name = metadata_value(channel, key_schema_name);
     outlet.fingerprint = fingerprint;
-    outlet.codec.emplace(outlet.descriptor);  // validates the descriptor
+    if (!is_valid_name(channel.topic, max_topic_length)) {
+      // Checked here so the publisher's own message cannot print the raw name.
+      throw Error(Errc::invalid_argument, channel_name(channel) + " is not a valid shmsnap topic name (1 to " +
+                                              std::to_string(max_topic_length) +
+                                              " characters from [A-Za-z0-9_.-]): use --topic to pick others");
+    }
+    try {
+      outlet.codec.emplace(outlet.descriptor);  // validates the descriptor
+    } catch (const Error& error) {
+      // A descriptor from a file is the file's fault, whatever the codec blames.
+      throw Error(Errc::invalid_argument,
+                  channel_name(channel) + ": its '" + std::string(key_descriptor) +
+                      "' metadata is not a usable descriptor (damaged file?): " + printable(error.what()));
+    }
     outlet.size = outlet.codec->size();
     if (metadata_number(channel, key_size) != outlet.size) {
       throw Error(Errc::invalid_argument,
-                  "channel '" + channel.topic + "': metadata size disagrees with its descriptor (damaged file)");
+                  channel_name(channel) + ": metadata size disagrees with its descriptor (damaged file)");
     }
     outlet.json = channel.message_encoding == json_message_encoding;
     const SchemaInfo schema{outlet.schema_name, outlet.codec->version(), fingerprint, outlet.size, outlet.descriptor};
     // Subscribers trust the fingerprint alone: it must be the descriptor's own.
     if (const std::string why = schema_fingerprint_mismatch(schema); !why.empty())
-      throw Error(Errc::invalid_argument, "channel '" + channel.topic + "': " + why + " (damaged or forged file)");
+      throw Error(Errc::invalid_argument, channel_name(channel) + ": " + printable(why) + " (damaged or forged file)");
     outlet.publisher = std::make_unique<UntypedPublisher>(channel.topic, schema, outlet.size,
                                                           PublisherOptions{.prefix = options_.prefix});
-    log_ << "shmsnap replay: publishing '" << channel.topic << "' (" << outlet.schema_name << ", epoch "
+    log_ << "shmsnap replay: publishing '" << channel.topic << "' (" << printable(outlet.schema_name) << ", epoch "
          << outlet.publisher->epoch() << ")" << std::endl;
     return outlet;
   }
@@ -151,13 +173,18 @@ class Replayer {
       try {
         value = nlohmann::json::parse(message.data);
       } catch (const nlohmann::json::exception& e) {
-        throw Error(Errc::invalid_argument, "channel '" + channel.topic + "': a message is not JSON: " + e.what());
+        throw Error(Errc::invalid_argument, channel_name(channel) + ": a message is not JSON: " + printable(e.what()));
       }
-      const std::vector<std::byte> bytes = outlet.codec->encode(value);
+      std::vector<std::byte> bytes;
+      try {
+        bytes = outlet.codec->encode(value);
+      } catch (const Error& error) {  // its message may quote the message's strings
+        throw Error(error.code(), channel_name(channel) + ": " + printable(error.what()));
+      }
       outlet.publisher->publish(bytes.data(), bytes.size());
     } else {
       if (message.data.size() != outlet.size) {
-        throw Error(Errc::invalid_argument, "channel '" + channel.topic + "': a message of " +
+        throw Error(Errc::invalid_argument, channel_name(channel) + ": a message of " +
                                                 std::to_string(message.data.size()) + " bytes, the schema says " +
                                                 std::to_string(outlet.size) + " (damaged file)");
       }
@@ -170,7 +197,12 @@ class Replayer {
   // Sleeps until the message's moment; false when stopped meanwhile.
   bool wait_until(std::uint64_t log_time) {
     const double file_elapsed = static_cast<double>(log_time - std::min(log_time, pass_file_time_));
-    const std::int64_t target = pass_wall_ns_ + static_cast<std::int64_t>(file_elapsed / options_.speed);
+    const double delay_ns = file_elapsed / options_.speed;
+    // log_time comes from the file: messages centuries apart (or a tiny --speed) must
+    // saturate, not overflow the int64 conversion (which would publish at once).
+    constexpr double max_delay_ns = 4e18;  // ~127 years, far below INT64_MAX - any monotonic time
+    const std::int64_t target = delay_ns < max_delay_ns ? pass_wall_ns_ + static_cast<std::int64_t>(delay_ns)
+                                                        : std::numeric_limits<std::int64_t>::max();
     for (;;) {
       if (stop_.load(std::memory_order_relaxed))
         return false;

@@ -4,11 +4,24 @@
 #include "shmsnap/json_schema.hpp"
 
 namespace shmsnap::serve {
+namespace {
+
+// New or changed descriptors turned into JSON Schemas per update; the rest wait for
+// the next sample.
+constexpr int max_parses_per_update = 4;
+
+}  // namespace
 
 void FoxgloveChannels::update(const ModelSnapshot& snapshot) {
   std::map<std::string, Known> kept;
+  std::map<std::string, std::string> refused;
+  int parse_budget = max_parses_per_update;
   for (const TopicState& topic : snapshot.topics) {
-    if (!topic.valid || topic.descriptor.empty()) {
+    if (!topic.valid || topic.descriptor.empty() || topic.descriptor_refused) {
+      continue;
+    }
+    if (const auto known = refused_.find(topic.name); known != refused_.end() && known->second == topic.descriptor) {
+      refused.insert(refused_.extract(known));
       continue;
     }
     const auto found = by_topic_.find(topic.name);
@@ -17,11 +30,17 @@ void FoxgloveChannels::update(const ModelSnapshot& snapshot) {
       by_topic_.erase(found);
       continue;
     }
+    if (parse_budget == 0) {
+      continue;  // advertised after a later update
+    }
+    --parse_budget;
+    ++parses_;
     foxglove::Channel channel;
     try {
       channel.schema = json_schema_from_descriptor(topic.descriptor).dump();
-    } catch (const Error&) {
-      continue;  // a descriptor the codec refuses: nothing a client could decode
+    } catch (const std::exception&) {                 // Error, or nlohmann's own for text it cannot read
+      refused.emplace(topic.name, topic.descriptor);  // nothing a client could decode
+      continue;
     }
     channel.id = next_id_++;
     channel.topic = topic.name;
@@ -33,6 +52,7 @@ void FoxgloveChannels::update(const ModelSnapshot& snapshot) {
     channels_.erase(gone.id);
   }
   by_topic_ = std::move(kept);
+  refused_ = std::move(refused);
 }
 
 }  // namespace shmsnap::serve

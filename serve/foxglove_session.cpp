@@ -160,6 +160,15 @@ class FoxgloveSession : public PushClient, public std::enable_shared_from_this<F
       refuse("403 Forbidden", "the Host header must name a loopback address (or start with --allow-remote)\n");
       return;
     }
+    const auto origin = request[http::field::origin];
+    if (!context_.origins.allows(std::string_view(origin.data(), origin.size()),
+                                 std::string_view(host.data(), host.size()))) {
+      context_.note_refused_origin(std::string_view(origin.data(), origin.size()), "the Foxglove WebSocket");
+      refuse("403 Forbidden", "a page from Origin '" + std::string(origin.data(), origin.size()) +
+                                  "' may not read the topics (start the server with --allow-origin " +
+                                  std::string(origin.data(), origin.size()) + " if that page is yours)\n");
+      return;
+    }
     if (!context_.token.empty()) {
       const auto authorization = request[http::field::authorization];
       const std::string_view header(authorization.data(), authorization.size());

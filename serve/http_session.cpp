@@ -68,10 +68,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const auto& request = parser_->get();
     const auto authorization = request[http::field::authorization];
     const auto host = request[http::field::host];
+    const auto origin = request[http::field::origin];
     const std::string method(request.method_string());
     Route routed = context_.handle(Request{method, std::string_view(request.target().data(), request.target().size()),
                                            std::string_view(authorization.data(), authorization.size()),
-                                           std::string_view(host.data(), host.size())});
+                                           std::string_view(host.data(), host.size()),
+                                           std::string_view(origin.data(), origin.size())});
+    if (routed.origin_refused) {
+      context_.note_refused_origin(std::string_view(origin.data(), origin.size()),
+                                   std::string_view(request.target().data(), request.target().size()));
+    }
     if (routed.event_stream && context_.latest) {
       stream_.expires_never();
       start_event_stream(std::move(stream_), std::move(slot_), context_, std::move(routed.selected_topic));

@@ -41,6 +41,10 @@ std::string render_metrics(const ModelSnapshot& model, const ServerStats& stats)
   auto& rate = gauge(registry, "shmsnap_topic_publish_rate_hertz", "publishes per second over the last sample");
   auto& age = gauge(registry, "shmsnap_topic_snapshot_age_seconds", "time since the newest snapshot was published");
   auto& heartbeat = gauge(registry, "shmsnap_topic_heartbeat_age_seconds", "time since the publisher's heartbeat");
+  auto& heartbeat_future = gauge(registry, "shmsnap_topic_heartbeat_in_future",
+                                 "1 when the header's heartbeat is later than now (corrupt or tampered header)");
+  auto& refused = gauge(registry, "shmsnap_topic_descriptor_refused",
+                        "1 when the topic's schema descriptor was refused; its values are not decoded");
   auto& subscribers = gauge(registry, "shmsnap_topic_subscribers", "entries in the topic's subscriber table");
   auto& notified = counter(registry, "shmsnap_topic_notified_total", "notifications delivered to all subscribers");
   auto& coalesced =
@@ -72,6 +76,8 @@ std::string render_metrics(const ModelSnapshot& model, const ServerStats& stats)
     if (topic.heartbeat_age_seconds) {
       heartbeat.Add(labels).Set(*topic.heartbeat_age_seconds);
     }
+    heartbeat_future.Add(labels).Set(topic.heartbeat_in_future ? 1 : 0);
+    refused.Add(labels).Set(topic.descriptor_refused ? 1 : 0);
     subscribers.Add(labels).Set(static_cast<double>(topic.subscribers.size()));
     set_counter(notified, labels, static_cast<double>(topic.notified_total));
     set_counter(coalesced, labels, static_cast<double>(topic.coalesced_total));
@@ -100,6 +106,12 @@ std::string render_metrics(const ModelSnapshot& model, const ServerStats& stats)
               relaxed(stats.bad_requests));
   set_counter(counter(registry, "shmsnap_serve_unauthorized_total", "requests without the right token"), {},
               relaxed(stats.unauthorized));
+  set_counter(counter(registry, "shmsnap_serve_descriptor_parses_total",
+                      "schema descriptors parsed (each is parsed once per publisher, refused or not)"),
+              {}, static_cast<double>(model.descriptor_parses) + relaxed(stats.descriptor_parses));
+  set_counter(counter(registry, "shmsnap_serve_origin_refused_total",
+                      "requests and WebSocket upgrades refused for a foreign Origin (see --allow-origin)"),
+              {}, relaxed(stats.origin_refused));
   set_counter(counter(registry, "shmsnap_serve_slow_clients_dropped_total",
                       "clients dropped because they did not read their push data in time"),
               {}, relaxed(stats.slow_clients_dropped));

@@ -21,6 +21,8 @@ struct ServerStats {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> bad_requests{0};          ///< unparsable, oversized or not allowed
   std::atomic<std::uint64_t> unauthorized{0};          ///< missing or wrong token
+  std::atomic<std::uint64_t> origin_refused{0};        ///< a browser page from a foreign Origin
+  std::atomic<std::uint64_t> descriptor_parses{0};     ///< Foxglove channel schemas built from descriptors
   std::atomic<std::uint64_t> slow_clients_dropped{0};  ///< send buffer over the limit or write timeout
 };
 

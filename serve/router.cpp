@@ -71,6 +71,14 @@ Route route(const Request& request, const RouteContext& context) {
     result.reply = text_reply(404, "not found; try /, /metrics, /api/topics, /api/topics/TOPIC or /events\n");
     return result;
   }
+  if (context.origins != nullptr && !context.origins->allows(request.origin, request.host)) {
+    result.reply = text_reply(403, "Origin '" + std::string(request.origin) +
+                                       "' may not read this server's data: only its own page may (or start the "
+                                       "server with --allow-origin " +
+                                       std::string(request.origin) + ")\n");
+    result.origin_refused = true;
+    return result;
+  }
   if (!authorized(request, query, context.token)) {
     Reply reply = text_reply(401, "this server needs its token: 'Authorization: Bearer TOKEN' or ?token=TOKEN\n");
     reply.headers.emplace_back("WWW-Authenticate", "Bearer");

@@ -1,7 +1,8 @@
 // The HTTP routes of `shmsnap serve`, independent of sockets: a parsed request in,
 // a reply (or "start an event stream") out. Read-only: GET and HEAD only. The data
-// routes (/metrics, /api/..., /events) need the token when one is set; the page and
-// its scripts hold no data and are served to anyone who reaches the port.
+// routes (/metrics, /api/..., /events) need the token when one is set and refuse a
+// browser page from another origin; the page and its scripts hold no data and are
+// served to anyone who reaches the port.
 // Pure apart from reading the snapshot and stats it is given; any thread.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "metrics.hpp"
+#include "origin_policy.hpp"
 #include "request_query.hpp"
 #include "topic_model.hpp"
 
@@ -24,6 +26,7 @@ struct Request {
   std::string_view target;         ///< path and query, e.g. "/events?topic=a"
   std::string_view authorization;  ///< the Authorization header, "" when absent
   std::string_view host;           ///< the Host header, "" when absent
+  std::string_view origin;         ///< the Origin header, "" when absent
 };
 
 /// A complete HTTP response.
@@ -36,9 +39,10 @@ struct Reply {
 
 /// Where a request goes.
 struct Route {
-  std::optional<Reply> reply;  ///< set for every ordinary request
-  bool event_stream = false;   ///< true: upgrade to Server-Sent Events
-  std::string selected_topic;  ///< the event stream's ?topic= ("" = none)
+  std::optional<Reply> reply;   ///< set for every ordinary request
+  bool event_stream = false;    ///< true: upgrade to Server-Sent Events
+  std::string selected_topic;   ///< the event stream's ?topic= ("" = none)
+  bool origin_refused = false;  ///< refused (403) for its Origin: the caller counts and logs it
 };
 
 /// Everything a route reads.
@@ -49,6 +53,8 @@ struct RouteContext {
   /// Answer only requests addressed to a loopback name: a web page the user visits
   /// cannot then reach the server through a DNS name rebound to 127.0.0.1.
   bool loopback_only = true;
+  /// Which pages may read the data routes; nullptr = any (a metrics-only endpoint).
+  const OriginPolicy* origins = nullptr;
 };
 
 /// Routes one request. Never throws for any input.

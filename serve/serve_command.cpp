@@ -21,13 +21,16 @@ void register_serve_command(CLI::App& app, std::function<int()>& action, app::Io
       "web dashboard (GET /), Prometheus metrics (GET /metrics), JSON API (/api/topics, /api/topics/TOPIC) and "
       "optionally a Foxglove WebSocket endpoint for every topic of the prefix; read-only, loopback by default");
   command->add_option("--listen", flags->listen, "HOST:PORT of the dashboard and metrics")->capture_default_str();
-  command->add_option("--prefix", flags->options.prefix, "resource namespace (default $SHMSNAP_PREFIX or 'shmsnap')");
+  app::add_prefix_option(*command, flags->options.prefix);
   command->add_option("--foxglove", flags->foxglove,
                       "HOST:PORT of a Foxglove WebSocket server (foxglove.websocket.v1), e.g. 127.0.0.1:8765");
   command->add_flag("--allow-remote", flags->options.allow_remote,
                     "allow a non-loopback address (everyone who reaches it reads every topic; add --token)");
   command->add_option("--token", flags->options.token,
                       "require 'Authorization: Bearer TOKEN' (or ?token=TOKEN) for data, metrics and Foxglove");
+  command->add_option("--allow-origin", flags->options.allow_origins,
+                      "a web page origin (SCHEME://HOST[:PORT]) served elsewhere that may read the data and the "
+                      "Foxglove WebSocket; repeatable. The server's own page and non-browser clients need none");
   command->add_option("--sample-ms", flags->sample_ms, "how often topics are read and pushed, in milliseconds")
       ->capture_default_str()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)

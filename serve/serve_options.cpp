@@ -1,5 +1,6 @@
 #include "serve_options.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <boost/asio/ip/address.hpp>
@@ -50,6 +51,19 @@ Endpoint parse_endpoint(std::string_view text) {
   return endpoint;
 }
 
+void validate_origin(std::string_view origin) {
+  const auto scheme_end = origin.find("://");
+  const std::string_view rest =
+      scheme_end == std::string_view::npos ? std::string_view() : origin.substr(scheme_end + 3);
+  const bool printable = std::all_of(origin.begin(), origin.end(), [](char c) { return c > ' ' && c <= '~'; });
+  if (scheme_end == std::string_view::npos || scheme_end == 0 || rest.empty() || !printable ||
+      rest.find_first_of("/?#*") != std::string_view::npos) {
+    throw Error(Errc::invalid_argument, "--allow-origin '" + std::string(origin) +
+                                            "': give the page's origin as the browser sends it, SCHEME://HOST[:PORT] "
+                                            "without a path, e.g. https://dashboard.example:8443");
+  }
+}
+
 bool is_loopback(std::string_view host) {
   if (host == "localhost") {
     return true;
@@ -75,6 +89,9 @@ void validate(const Options& options) {
       throw Error(Errc::invalid_argument,
                   "--token: only printable ASCII without spaces is allowed (it travels in an HTTP header)");
     }
+  }
+  for (const std::string& origin : options.allow_origins) {
+    validate_origin(origin);
   }
 }
 

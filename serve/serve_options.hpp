@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace shmsnap::serve {
 
@@ -36,6 +37,9 @@ struct Options {
   Endpoint foxglove_listen{"127.0.0.1", 8765};
   bool allow_remote = false;  ///< permit a non-loopback bind address
   std::string token;          ///< "" = no token; else required as "Authorization: Bearer T" or ?token=T
+  /// Origins (SCHEME://HOST[:PORT]) of pages served elsewhere that may read data; the
+  /// server's own page and clients that send no Origin are always allowed.
+  std::vector<std::string> allow_origins;
   std::chrono::milliseconds sample_period{100};  ///< how often topics are read and pushed
   Limits limits;
 };
@@ -44,11 +48,15 @@ struct Options {
 /// naming the text and the expected form.
 [[nodiscard]] Endpoint parse_endpoint(std::string_view text);
 
+/// Throws Error{invalid_argument} unless `origin` is SCHEME://HOST[:PORT] as a
+/// browser sends it (no path, no '*'), naming the text and the expected form.
+void validate_origin(std::string_view origin);
+
 /// True for 127.0.0.0/8 and ::1 (and "localhost").
 [[nodiscard]] bool is_loopback(std::string_view host);
 
 /// Checks `options` as a whole: a non-loopback address needs allow_remote, the token's
-/// characters. Throws Error{invalid_argument} that says what to change.
+/// characters, the form of each allowed origin. Throws Error{invalid_argument} that says what to change.
 void validate(const Options& options);
 
 }  // namespace shmsnap::serve

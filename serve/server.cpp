@@ -50,16 +50,25 @@ Server::Server(const Options& options) : state_(std::make_unique<State>()) {
                                                                          state.context, state.channels);
                                                 });
   }
-  state.sampler = std::make_unique<TopicSampler>(options.prefix, options.sample_period,
-                                                 [&state](std::shared_ptr<const ModelSnapshot> snapshot) {
-                                                   net::post(state.io, [&state, snapshot = std::move(snapshot)] {
-                                                     state.channels.update(*snapshot);
-                                                     state.context.hub.broadcast(snapshot);
-                                                   });
-                                                 });
+  // The ports are known once bound (a port of 0 is the kernel's choice): the pages
+  // this server's listeners serve, on the loopback names, are its own.
+  std::vector<std::uint16_t> ports{state.http->local_endpoint().port()};
+  if (state.foxglove) {
+    ports.push_back(state.foxglove->local_endpoint().port());
+  }
+  state.context.origins = OriginPolicy(options.allow_origins, ports);
+  state.sampler = std::make_unique<TopicSampler>(
+      options.prefix, options.sample_period, [&state](std::shared_ptr<const ModelSnapshot> snapshot) {
+        net::post(state.io, [&state, snapshot = std::move(snapshot)] {
+          state.channels.update(*snapshot);
+          state.context.stats.descriptor_parses.store(state.channels.descriptor_parses(), std::memory_order_relaxed);
+          state.context.hub.broadcast(snapshot);
+        });
+      });
   state.context.latest = [sampler = state.sampler.get()] { return sampler->latest(); };
   state.context.handle = [&context = state.context](const Request& request) {
-    return route(request, RouteContext{context.latest(), &context.stats, context.token, !context.allow_remote});
+    return route(request, RouteContext{context.latest(), &context.stats, context.token, !context.allow_remote,
+                                       &context.origins});
   };
 }
 

@@ -46,6 +46,8 @@ Json summary_json(const TopicState& topic) {
               {"publish_rate_hz", topic.publish_rate_hz},
               {"snapshot_age_seconds", optional_number(topic.snapshot_age_seconds)},
               {"heartbeat_age_seconds", optional_number(topic.heartbeat_age_seconds)},
+              {"heartbeat_in_future", topic.heartbeat_in_future},
+              {"descriptor_refused", topic.descriptor_refused},
               {"read_retries", topic.read_retries ? Json(*topic.read_retries) : Json(nullptr)},
               {"subscribers", std::move(subscribers)}};
 }
@@ -54,7 +56,10 @@ Json detail_json(const TopicState& topic) {
   Json entry = summary_json(topic);
   entry["value_seq"] = topic.value_seq;
   entry["value"] = topic.value;
-  entry["descriptor"] = topic.descriptor.empty() ? Json(nullptr) : Json::parse(topic.descriptor, nullptr, false);
+  // A refused descriptor is not parsed again here, on the I/O thread.
+  entry["descriptor"] = topic.descriptor.empty() || topic.descriptor_refused
+                            ? Json(nullptr)
+                            : Json::parse(topic.descriptor, nullptr, false);
   return entry;
 }
 

@@ -33,6 +33,9 @@ struct TopicState {
   std::string schema_name;
   std::uint32_t schema_version = 0;
   std::string descriptor;  ///< the embedded descriptor JSON
+  /// The descriptor was refused (reason in `problem`): values are not decoded and it
+  /// is not parsed again until the topic's publisher (its region) changes.
+  bool descriptor_refused = false;
   pid_t publisher_pid = 0;
   bool publisher_up = false;  ///< publisher alive and the topic not shut down
   bool stale = false;         ///< no live publisher: the value shown is the last good one
@@ -40,10 +43,13 @@ struct TopicState {
   std::uint64_t seq = 0;
   std::uint64_t published_total = 0;
   std::uint64_t coalesced_total = 0;
-  std::uint64_t notified_total = 0;            ///< summed over the subscriber table
-  double publish_rate_hz = 0;                  ///< over the last sample interval
-  std::optional<double> snapshot_age_seconds;  ///< since the newest publish; none before the first
-  std::optional<double> heartbeat_age_seconds;
+  std::uint64_t notified_total = 0;             ///< summed over the subscriber table
+  double publish_rate_hz = 0;                   ///< over the last sample interval
+  std::optional<double> snapshot_age_seconds;   ///< since the newest publish; none before the first
+  std::optional<double> heartbeat_age_seconds;  ///< never negative: none when the heartbeat is in the future
+  /// The header's heartbeat is later than now (a corrupt or tampered header): no age
+  /// can be given.
+  bool heartbeat_in_future = false;
   std::optional<std::uint64_t> read_retries;  ///< of this server's own subscriber
   std::vector<SubscriberState> subscribers;
   /// The decoded newest value (null before the first publish or when undecodable).
@@ -57,6 +63,7 @@ struct ModelSnapshot {
   std::string prefix;
   std::int64_t sampled_realtime_ns = 0;
   std::uint64_t sample_number = 0;
+  std::uint64_t descriptor_parses = 0;  ///< descriptors the sampler parsed since it started
   std::vector<TopicState> topics;
 
   /// The topic called `name`, or nullptr.

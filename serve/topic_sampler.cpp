@@ -20,6 +20,9 @@ namespace {
 constexpr std::uint64_t rescan_every = 5;
 // A topic whose subscriber could not attach is tried again after this long.
 constexpr std::int64_t attach_backoff_ns = 2'000'000'000;
+// Descriptors (new publishers) parsed per sample; more wait for the next one. A
+// descriptor may be 256 KiB of hostile JSON: the work of one sample stays bounded.
+constexpr int max_descriptor_parses_per_sample = 4;
 
 double seconds_between(std::int64_t earlier_ns, std::int64_t later_ns) {
   return static_cast<double>(later_ns - earlier_ns) / 1e9;
@@ -36,7 +39,10 @@ struct TopicSampler::Follower {
   std::string subscriber_problem;
   std::int64_t next_attach_ns = 0;
   std::unique_ptr<SnapshotCodec> codec;
+  // The descriptor `codec` was made from, or the one refused: the subscriber's copy
+  // changes only when it attaches to another publisher, so a refusal holds until then.
   std::string codec_descriptor;
+  bool descriptor_refused = false;
   nlohmann::ordered_json value;
   std::uint64_t value_seq = 0;
   std::uint64_t value_epoch = 0;
@@ -124,6 +130,7 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
   snapshot->sample_number = sample_number_;
   snapshot->sampled_realtime_ns = realtime_ns();
   const std::int64_t now_ns = monotonic_ns();
+  int parse_budget = max_descriptor_parses_per_sample;
   for (auto& [name, follower_pointer] : followers_) {
     Follower& follower = *follower_pointer;
     TopicState topic;
@@ -148,9 +155,6 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
     topic.published_total = header.published_count.load(std::memory_order_relaxed);
     topic.coalesced_total = header.coalesced_count.load(std::memory_order_relaxed);
     const std::int64_t heartbeat_ns = header.heartbeat_ns.load(std::memory_order_relaxed);
-    if (heartbeat_ns > 0) {
-      topic.heartbeat_age_seconds = seconds_between(heartbeat_ns, now_ns);
-    }
     for (const SubscriberRow& row : reader.subscribers()) {
       topic.notified_total += row.notified;
       topic.subscribers.push_back({row.id, row.pid, row.alive, row.notified, row.coalesced});
@@ -158,8 +162,18 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
     SnapshotMeta meta;
     std::byte first_byte{};
     std::uint64_t ignored_retries = 0;
-    if (reader.try_read(std::span<std::byte>(&first_byte, 1), meta, ignored_retries) == ReadStatus::ok) {
-      topic.snapshot_age_seconds = seconds_between(meta.publish_ts_ns, now_ns);
+    const bool has_snapshot =
+        reader.try_read(std::span<std::byte>(&first_byte, 1), meta, ignored_retries) == ReadStatus::ok;
+    // Ages against a clock read after the stamps: a live publisher's stamps are never
+    // later, so a stamp in the future is a corrupt or tampered header, not an age.
+    const std::int64_t read_ns = monotonic_ns();
+    if (heartbeat_ns > read_ns) {
+      topic.heartbeat_in_future = true;
+    } else if (heartbeat_ns > 0) {
+      topic.heartbeat_age_seconds = seconds_between(heartbeat_ns, read_ns);
+    }
+    if (has_snapshot && meta.publish_ts_ns <= read_ns) {
+      topic.snapshot_age_seconds = seconds_between(meta.publish_ts_ns, read_ns);
     }
 
     if (follower.rate_epoch == topic.epoch && follower.rate_sampled_ns != 0 && now_ns > follower.rate_sampled_ns &&
@@ -193,11 +207,33 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
       UntypedSubscriber& subscriber = *follower.subscriber;
       (void)subscriber.poll();
       const UpdateInfo& info = subscriber.info();
-      if (subscriber.has_value() && (info.seq != follower.value_seq || info.epoch != follower.value_epoch)) {
+      const bool fresh_value =
+          subscriber.has_value() && (info.seq != follower.value_seq || info.epoch != follower.value_epoch);
+      const bool same_descriptor = follower.codec_descriptor == subscriber.descriptor();
+      const bool needs_parse = !follower.codec && !(follower.descriptor_refused && same_descriptor);
+      const bool parse_changed = follower.codec && !same_descriptor;
+      if (fresh_value && follower.descriptor_refused && same_descriptor) {
+        follower.value_seq = info.seq;  // refused already: no value to decode, nothing to parse
+        follower.value_epoch = info.epoch;
+        follower.value_publish_ts_ns = info.publish_ts_ns;
+      } else if (fresh_value && (needs_parse || parse_changed) && parse_budget == 0) {
+        // Over this sample's parse budget: decoded at a later sample.
+      } else if (fresh_value) {
         try {
-          if (!follower.codec || follower.codec_descriptor != subscriber.descriptor()) {
-            follower.codec = std::make_unique<SnapshotCodec>(subscriber.descriptor());
+          if (needs_parse || parse_changed) {
+            --parse_budget;
+            ++descriptor_parses_;
+            follower.codec.reset();
             follower.codec_descriptor = subscriber.descriptor();
+            follower.descriptor_refused = false;
+            try {
+              follower.codec = std::make_unique<SnapshotCodec>(follower.codec_descriptor);
+            } catch (const std::exception& error) {  // Error, or nlohmann's own for text it cannot read
+              follower.descriptor_refused = true;
+              throw Error(Errc::invalid_region, std::string("schema descriptor refused (not parsed again until "
+                                                            "another publisher takes the topic over): ") +
+                                                    error.what());
+            }
           }
           follower.value = follower.codec->decode_ordered(subscriber.bytes());
           follower.subscriber_problem.clear();
@@ -215,11 +251,13 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
       topic.stale = !topic.publisher_up;
     }
     topic.problem = follower.subscriber_problem;
+    topic.descriptor_refused = follower.descriptor_refused && follower.subscriber != nullptr;
     topic.value = follower.value;
     topic.value_seq = follower.value_seq;
     topic.value_publish_ts_ns = follower.value_publish_ts_ns;
     snapshot->topics.push_back(std::move(topic));
   }
+  snapshot->descriptor_parses = descriptor_parses_;
   return snapshot;
 }
 

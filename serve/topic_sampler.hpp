@@ -48,6 +48,7 @@ class TopicSampler {
   Listener listener_;
   std::map<std::string, std::unique_ptr<Follower>> followers_;  // sampler thread only
   std::uint64_t sample_number_ = 0;
+  std::uint64_t descriptor_parses_ = 0;  // sampler thread only
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -9,6 +9,7 @@
 
 #include "records.hpp"
 #include "shmsnap/error.hpp"
+#include "shmsnap/printable.hpp"
 
 namespace shmsnap::mcap {
 
@@ -114,7 +115,7 @@ std::string decompress(std::string_view name, std::string_view input, std::uint6
   }
   if (name == "lz4")
     return decompress_lz4(input, uncompressed_size);
-  throw FormatError("unsupported chunk compression '" + std::string(name).substr(0, 32) +
+  throw FormatError("unsupported chunk compression '" + printable(name.substr(0, 32)) +
                     "' (shmsnap reads zstd, lz4 and uncompressed chunks)");
 }
 

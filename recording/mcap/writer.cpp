@@ -99,6 +99,12 @@ void Writer::add_metadata(Metadata metadata) {
   close_chunk(std::move(metadata));
 }
 
+void Writer::flush_chunk() {
+  throw_if_failed();
+  SHMSNAP_EXPECTS(!finished_);
+  close_chunk();
+}
+
 void Writer::close_chunk(std::optional<Metadata> metadata) {
   Job job;
   // Schema and Channel records wait for the first message of their chunk: a chunk

@@ -53,6 +53,12 @@ class Writer {
   void add_message(const Message& message);
   /// Closes the open chunk and writes a Metadata record.
   void add_metadata(Metadata metadata);
+  /// Closes the open chunk now if it holds a message, so it reaches the file without
+  /// waiting for chunk_size bytes: a caller that flushes on a time bound limits what
+  /// a SIGKILL can take to that bound. Throws Error like add_message().
+  void flush_chunk();
+  /// True when the open chunk holds at least one message (not yet handed to the file).
+  [[nodiscard]] bool chunk_pending() const noexcept { return !open_.indexes.empty(); }
   /// Closes the open chunk, writes the summary and footer, closes the file. Throws
   /// Error when a write fails; the file then ends after its last complete chunk and
   /// `shmsnap record --recover` can add the summary. Idempotent.

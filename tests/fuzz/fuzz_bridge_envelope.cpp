@@ -1,6 +1,7 @@
 // libFuzzer target: decode_envelope on arbitrary bytes, i.e. any value anyone with
 // write access to the bridge's Key-Value bucket may put. Property: an accepted
-// envelope re-encodes to exactly the input; anything else is refused with a reason.
+// envelope re-encodes to exactly the input and has a heartbeat period in range;
+// anything else is refused with a reason.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -28,6 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   require(envelope->payload.size() + envelope->origin_host.size() + shmsnap::bridge::envelope_header_size == size);
+  // An accepted value can always go stale: its heartbeat period is bounded.
+  require(envelope->heartbeat_ms >= shmsnap::bridge::min_heartbeat_ms &&
+          envelope->heartbeat_ms <= shmsnap::bridge::max_heartbeat_ms);
   std::vector<std::byte> encoded;
   shmsnap::bridge::encode_envelope(*envelope, encoded);
   require(encoded == bytes);

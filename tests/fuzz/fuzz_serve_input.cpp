@@ -1,7 +1,8 @@
 // libFuzzer target: what clients of `shmsnap serve` send. The first byte picks the
 // parser: a Foxglove client text frame (foxglove::parse_client_message), or HTTP
 // request bytes through Beast's request parser with the server's limits and then
-// the query parsing of its target (query_parameters, percent_decode). Properties:
+// the query parsing of its target (query_parameters, percent_decode) and the
+// Origin check (OriginPolicy). Properties:
 // never a crash or an exception; a parsed subscribe never carries more than the
 // per-message bound; every byte-for-byte decoded key and value is no longer than its input.
 #include <cstddef>
@@ -14,6 +15,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "foxglove_protocol.hpp"
+#include "origin_policy.hpp"
 #include "request_query.hpp"
 
 namespace {
@@ -55,6 +57,12 @@ void fuzz_http(std::string_view bytes) {
   }
   const auto host = parser.get()[http::field::host];
   (void)shmsnap::serve::host_is_loopback(std::string_view(host.data(), host.size()));
+  // The Origin check never throws, and allows every request without an Origin.
+  static const shmsnap::serve::OriginPolicy origins({"https://dash.example"}, {9464});
+  const auto origin = parser.get()[http::field::origin];
+  const std::string_view origin_text(origin.data(), origin.size());
+  const bool allowed = origins.allows(origin_text, std::string_view(host.data(), host.size()));
+  require(allowed || !origin_text.empty());
   const auto authorization = parser.get()[http::field::authorization];
   (void)shmsnap::serve::token_matches(std::string_view(authorization.data(), authorization.size()), "token");
 }

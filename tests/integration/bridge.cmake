@@ -6,7 +6,7 @@ if(TARGET shmsnap_bridge_engine)
     SOURCES
       ${CMAKE_CURRENT_LIST_DIR}/bridge_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/nats_server.cpp
-    LIBS shmsnap_bridge_engine nlohmann_json::nlohmann_json
+    LIBS shmsnap_bridge_engine shmsnap_bundled_schemas nlohmann_json::nlohmann_json
     LABELS bridge
     TIMEOUT 180)
   target_include_directories(shmsnap_bridge_test PRIVATE ${CMAKE_CURRENT_LIST_DIR})

@@ -24,6 +24,7 @@
 #include "bridge.hpp"
 #include "envelope.hpp"
 #include "nats_server.hpp"
+#include "robot_pose.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/publisher.hpp"
@@ -802,6 +803,125 @@ TEST_F(BridgeTest, KillingTheClusterNodeABridgeUsesFailsOverAndUpdatesResume) {
             << bridge->counters().summary() << ")\n";
   bridge.reset();
   subscriber.reset();
+}
+
+/// The bytes of `text`, for a raw put.
+std::vector<std::byte> bytes_of(const std::string& text) {
+  return {reinterpret_cast<const std::byte*>(text.data()),
+          reinterpret_cast<const std::byte*>(text.data()) + text.size()};
+}
+
+// One forged put (epoch 2^63, heartbeat_ms 0) used to pin an imported topic: the
+// real origin was ignored for good and the topic never went stale. Now a value that
+// could never go stale is refused, order is kept within one origin run only, and
+// staleness is judged by the importer's own clock.
+TEST_F(BridgeTest, AForgedEpochAndHeartbeatCannotPinAnImportedTopic) {
+  auto publisher = local_publisher("pinned");
+  publish(*publisher, 1);
+  ChildProcess* exporting =
+      &run_bridge("export", {"--prefix", prefix_, "--topic", "pinned", "--key", "pinned", "--heartbeat-ms", "200"});
+  bridge::Bridge& importing = importer("pinned", "pinned");
+  auto subscriber = remote_subscriber("pinned");
+  ASSERT_TRUE(subscriber && subscriber->has_value());
+  ASSERT_EQ(as_snapshot(*subscriber).seq, 1U);
+  const bridge::BridgeCounters& counters = importing.counters();
+
+  const auto forged_payload = TestSnapshot::make(666);
+  const auto forged = [&](std::uint32_t heartbeat_ms) {
+    std::vector<std::byte> value;
+    bridge::encode_envelope(
+        {.epoch = std::uint64_t{1} << 63,
+         .seq = std::uint64_t{1} << 63,
+         .publish_time_ns = realtime_ns(),
+         .sent_time_ns = realtime_ns(),
+         .fingerprint = TestSnapshot::shmsnap_schema.fingerprint,
+         .heartbeat_ms = heartbeat_ms,
+         .origin_pid = 1,
+         .origin_host = "forger",
+         .payload = std::span(reinterpret_cast<const std::byte*>(&forged_payload), sizeof forged_payload)},
+        value);
+    return value;
+  };
+  std::string error;
+  // heartbeat_ms 0 would keep the topic from ever going stale: refused and counted.
+  const std::uint64_t refused_before = counters.refused_malformed.load();
+  ASSERT_TRUE(raw_client().put("pinned", forged(0), error)) << error;
+  ASSERT_TRUE(eventually([&] { return counters.refused_malformed.load() > refused_before; }, patience))
+      << counters.summary();
+  // A forged huge epoch with a plausible heartbeat is the newest put for a moment...
+  ASSERT_TRUE(raw_client().put("pinned", forged(1000), error)) << error;
+  ASSERT_TRUE(eventually([&] { return counters.origin_runs.load() >= 1; }, patience)) << counters.summary();
+  // ...but the real origin's next value is its own run and is imported again.
+  publish(*publisher, 2);
+  ASSERT_TRUE(eventually(
+      [&] {
+        subscriber->poll();
+        return as_snapshot(*subscriber).seq == 2U && !subscriber->stale();
+      },
+      patience))
+      << counters.summary();
+
+  // The exporter dies: no value arrives any more and the topic goes stale by the
+  // importer's clock (3 heartbeats of 200 ms), whatever was put before.
+  exporting->signal(SIGKILL);
+  (void)exporting->wait_exit(patience);
+  ASSERT_TRUE(eventually([&] { return importing.import_state("pinned").stale; }, patience)) << counters.summary();
+  // A restarted exporter is imported again, though a forged 2^63 epoch was once held.
+  ASSERT_TRUE(raw_client().put("pinned", forged(1000), error)) << error;
+  exporting =
+      &run_bridge("export", {"--prefix", prefix_, "--topic", "pinned", "--key", "pinned", "--heartbeat-ms", "200"});
+  publish(*publisher, 3);
+  ASSERT_TRUE(eventually(
+      [&] {
+        subscriber->poll();
+        return as_snapshot(*subscriber).seq == 3U && !importing.import_state("pinned").stale;
+      },
+      patience))
+      << counters.summary();
+  EXPECT_TRUE(as_snapshot(*subscriber).intact());
+}
+
+// A schema record whose descriptor does not hash to the fingerprint it carries
+// (robot.pose with x and y swapped, the real fingerprint kept) is refused: a value
+// decoded with it would put x where y is. Needs the descriptor parser's fingerprint
+// recomputation (lib/src/schema).
+TEST_F(BridgeTest, ASchemaRecordWhoseDescriptorDoesNotMatchItsFingerprintIsRefused) {
+  const SchemaInfo& real = robot::Pose::shmsnap_schema;
+  std::string swapped(real.descriptor);
+  const std::string x = R"("name":"x","offset":0)";
+  const std::string y = R"("name":"y","offset":8)";
+  ASSERT_NE(swapped.find(x), std::string::npos);
+  ASSERT_NE(swapped.find(y), std::string::npos);
+  swapped.replace(swapped.find(x), x.size(), R"("name":"y","offset":0)");
+  swapped.replace(swapped.find(y), y.size(), R"("name":"x","offset":8)");
+  std::string error;
+  ASSERT_TRUE(raw_client().put(bridge::schema_key("swapped"),
+                               bytes_of(bridge::encode_schema_record({.name = std::string(real.name),
+                                                                      .version = real.version,
+                                                                      .fingerprint = real.fingerprint,
+                                                                      .size = real.size,
+                                                                      .descriptor = swapped})),
+                               error))
+      << error;
+  bridge::Bridge& importing = importer("swapped", "swapped");
+  const std::vector<std::byte> payload(real.size);
+  std::vector<std::byte> value;
+  bridge::encode_envelope({.epoch = 1,
+                           .seq = 1,
+                           .sent_time_ns = realtime_ns(),
+                           .fingerprint = real.fingerprint,
+                           .heartbeat_ms = 1000,
+                           .origin_pid = 1,
+                           .origin_host = "forger",
+                           .payload = payload},
+                          value);
+  ASSERT_TRUE(raw_client().put("swapped", value, error)) << error;
+  const bridge::BridgeCounters& counters = importing.counters();
+  ASSERT_TRUE(eventually([&] { return counters.refused() + counters.imported.load() >= 1; }, patience))
+      << counters.summary();
+  EXPECT_EQ(counters.refused_schema.load(), 1U) << counters.summary();
+  EXPECT_FALSE(importing.import_state("swapped").has_value);
+  EXPECT_EQ(counters.imported.load(), 0U) << counters.summary();
 }
 
 }  // namespace

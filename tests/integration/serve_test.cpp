@@ -11,13 +11,17 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "shmsnap/clock.hpp"
 #include "shmsnap/names.hpp"
+#include "shmsnap/publisher.hpp"
 #include "shmsnap/region.hpp"
 #include "support/fixture.hpp"
+#include "support/region_tamper.hpp"
 
 namespace shmsnap::test {
 namespace {
@@ -67,6 +71,19 @@ class Socket {
       text.push_back(byte);
     }
     return true;
+  }
+  /// The status code of the response that starts now (its status line only: the
+  /// connection may stay open, as an event stream or a WebSocket does); 0 when none.
+  int receive_status() {
+    std::string line;
+    char byte = 0;
+    while (line.size() < 64 && line.find("\r\n") == std::string::npos) {
+      if (::recv(fd_, &byte, 1, 0) != 1) {
+        break;
+      }
+      line.push_back(byte);
+    }
+    return line.rfind("HTTP/1.1 ", 0) == 0 && line.size() >= 12 ? std::stoi(line.substr(9, 3)) : 0;
   }
   /// Everything until the peer closes (or 10 s of silence).
   std::string receive_all() {
@@ -149,11 +166,11 @@ class ServeTest : public ProcessTest {
   }
 
   /// Starts `shmsnap serve` on a free port; returns the port.
-  int start_serve(std::vector<std::string> extra = {}) {
+  int start_serve(std::vector<std::string> extra = {}, const ChildOptions& options = {}) {
     std::vector<std::string> argv{bin_dir() + "/shmsnap", "serve", "--listen", "127.0.0.1:0", "--prefix", prefix_,
                                   "--sample-ms",          "50"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    children_.emplace_back(std::make_unique<ChildProcess>(std::move(argv)));
+    children_.emplace_back(std::make_unique<ChildProcess>(std::move(argv), options));
     serve_ = children_.back().get();
     const auto line = serve_->wait_for_line("serving", patience);
     EXPECT_TRUE(line.has_value());
@@ -394,6 +411,190 @@ TEST_F(ServeTest, FoxgloveClientThatStopsReadingIsDropped) {
       [&] { return metric_value(http_get(port, "/metrics").body, "shmsnap_serve_slow_clients_dropped_total") >= 1; }));
   EXPECT_TRUE(eventually([&] { return published("pose") > published_before + 100; }));
   EXPECT_FALSE(serve_->wait_exit(1ms).has_value()) << "serve exited";
+}
+
+/// The port of the Foxglove listener in serve's "serving http=... foxglove=H:P" line.
+int foxglove_port_of(const ChildProcess& serve) {
+  const std::string& line = serve.output();
+  return std::stoi(line.substr(line.rfind(':') + 1));
+}
+
+/// The status of a Foxglove WebSocket upgrade sent with `headers` ("Name: value\r\n"...).
+int websocket_upgrade_status(int port, const std::string& host, const std::string& headers) {
+  Socket socket(port);
+  if (!socket.send("GET / HTTP/1.1\r\nHost: " + host +
+                   "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                   "Sec-WebSocket-Protocol: foxglove.websocket.v1\r\n" +
+                   headers + "\r\n")) {
+    return 0;
+  }
+  return socket.receive_status();
+}
+
+/// The status of a GET /events (an event stream stays open) sent with `headers`.
+int event_stream_status(int port, const std::string& host, const std::string& headers) {
+  Socket socket(port);
+  if (!socket.send("GET /events?topic=pose HTTP/1.1\r\nHost: " + host + "\r\n" + headers + "\r\n")) {
+    return 0;
+  }
+  return socket.receive_status();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// A WebSocket has no CORS: without an Origin check any site open in the operator's
+// browser could read every topic through the Foxglove endpoint (and try the rest).
+TEST_F(ServeTest, APageFromAnotherOriginIsRefusedOnTheDataRoutesTheEventStreamAndTheWebSocket) {
+  start_publisher("pose");
+  const std::string log_path = ::testing::TempDir() + "/serve_origin_" + prefix_ + ".log";
+  const int port = start_serve({"--foxglove", "127.0.0.1:0", "--allow-origin", "https://dash.example:8443"},
+                               ChildOptions{.stderr_path = log_path});
+  const int foxglove_port = foxglove_port_of(*serve_);
+  ASSERT_TRUE(eventually([&] { return http_get(port, "/api/topics/pose").status == 200; }));
+  const std::string http_host = "127.0.0.1:" + std::to_string(port);
+  const std::string foxglove_host = "127.0.0.1:" + std::to_string(foxglove_port);
+
+  const std::string evil = "Origin: http://evil.example\r\n";
+  for (const char* target : {"/api/topics", "/api/topics/pose", "/metrics"}) {
+    EXPECT_EQ(http_get(port, target, evil).status, 403) << target;
+  }
+  EXPECT_EQ(event_stream_status(port, http_host, evil), 403);
+  EXPECT_EQ(websocket_upgrade_status(foxglove_port, foxglove_host, evil), 403);
+  // A rebound name does not make a page same-origin with the loopback server.
+  EXPECT_EQ(websocket_upgrade_status(foxglove_port, foxglove_host, "Origin: http://127.0.0.1.evil.example\r\n"), 403);
+  // The page itself holds no data and stays reachable.
+  EXPECT_EQ(http_get(port, "/", evil).status, 200);
+
+  // No Origin (curl, scrapers, the Foxglove npm client), the server's own page, and
+  // the origin the operator allowed.
+  for (const std::string& origin : {std::string(), "Origin: http://" + http_host + "\r\n",
+                                    "Origin: http://localhost:" + std::to_string(port) + "\r\n",
+                                    std::string("Origin: https://dash.example:8443\r\n")}) {
+    EXPECT_EQ(http_get(port, "/api/topics", origin).status, 200) << origin;
+    EXPECT_EQ(event_stream_status(port, http_host, origin), 200) << origin;
+    EXPECT_EQ(websocket_upgrade_status(foxglove_port, foxglove_host, origin), 101) << origin;
+  }
+  EXPECT_EQ(websocket_upgrade_status(foxglove_port, foxglove_host, "Origin: http://" + foxglove_host + "\r\n"), 101);
+
+  Response metrics;
+  EXPECT_TRUE(eventually([&] {
+    metrics = http_get(port, "/metrics");
+    return metric_value(metrics.body, "shmsnap_serve_origin_refused_total") >= 6;
+  })) << metrics.body;
+  // The operator learns which page was refused and how to allow it.
+  EXPECT_TRUE(eventually([&] {
+    return read_file(log_path).find("Origin 'http://evil.example'") != std::string::npos &&
+           read_file(log_path).find("--allow-origin http://evil.example") != std::string::npos;
+  })) << read_file(log_path);
+  std::remove(log_path.c_str());
+}
+
+TEST_F(ServeTest, AnAllowedOriginMustBeAnOriginNotAPattern) {
+  for (const char* origin : {"*", "dash.example", "https://dash.example/path", "https://"}) {
+    ChildProcess serve(
+        {bin_dir() + "/shmsnap", "serve", "--listen", "127.0.0.1:0", "--prefix", prefix_, "--allow-origin", origin});
+    EXPECT_EQ(serve.wait_exit(patience), 2) << origin;
+  }
+}
+
+// Two regions whose descriptors the codec refuses: each is parsed once (sampler and
+// Foxglove channels), not at every sample, and the server keeps answering and says
+// what is wrong with them.
+TEST_F(ServeTest, RefusedDescriptorsAreParsedOnceAndTheServerKeepsAnswering) {
+  const auto hostile = [](std::size_t fields) {
+    // Valid JSON that is expensive to read and wrong at the end: every field
+    // overlaps the first.
+    std::string descriptor = R"({"name":"hostile.pose","version":1,"size":8,"align":8,"fields":[)";
+    for (std::size_t index = 0; index < fields; ++index) {
+      descriptor += R"({"name":"f)" + std::to_string(index) + R"(","offset":0,"size":8,"type":"u64"},)";
+    }
+    descriptor += R"({"name":"last","offset":0,"size":8,"type":"nonsense"}]})";
+    return descriptor;
+  };
+  const std::string first = hostile(3000);
+  const std::string second = std::string(200 * 1024, '{');  // not even JSON
+  std::vector<std::unique_ptr<UntypedPublisher>> publishers;
+  for (const auto& [topic, descriptor] : {std::pair{"hostile_a", &first}, std::pair{"hostile_b", &second}}) {
+    publishers.push_back(std::make_unique<UntypedPublisher>(
+        topic, SchemaInfo{.name = "hostile.pose", .version = 1, .fingerprint = 1, .size = 8, .descriptor = *descriptor},
+        8, PublisherOptions{.prefix = prefix_}));
+  }
+  std::jthread publishing([&](const std::stop_token& stop) {
+    for (std::uint64_t value = 1; !stop.stop_requested(); ++value) {  // a new value at every sample
+      for (auto& publisher : publishers) {
+        publisher->publish(&value, sizeof value);
+      }
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  const int port = start_serve({"--foxglove", "127.0.0.1:0", "--sample-ms", "10"});
+
+  nlohmann::json topics;
+  EXPECT_TRUE(eventually([&] {
+    const Response response = http_get(port, "/api/topics");
+    if (response.status != 200) {
+      return false;
+    }
+    topics = nlohmann::json::parse(response.body);
+    int refused = 0;
+    for (const auto& topic : topics["topics"]) {
+      refused += topic.value("descriptor_refused", false) &&
+                 topic["problem"].get<std::string>().find("descriptor") != std::string::npos;
+    }
+    return refused == 2;
+  })) << topics.dump(1);
+  // Many samples later, with a new value at each, every request is still answered
+  // and the descriptors were parsed once per reader.
+  const auto sample_now = [&] {
+    return nlohmann::json::parse(http_get(port, "/api/topics").body)["sample"].get<int>();
+  };
+  const int sample = sample_now();
+  EXPECT_TRUE(eventually([&] { return sample_now() > sample + 100; }));
+  const Response metrics = http_get(port, "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  const double parses = metric_value(metrics.body, "shmsnap_serve_descriptor_parses_total");
+  EXPECT_GE(parses, 2) << metrics.body;
+  EXPECT_LE(parses, 4) << metrics.body;  // hostile_a and hostile_b, by the sampler and at most by the channels
+  EXPECT_NE(metrics.body.find("shmsnap_topic_descriptor_refused{prefix=\"" + prefix_ + "\",topic=\"hostile_a\"} 1"),
+            std::string::npos);
+  const Response detail = http_get(port, "/api/topics/hostile_b");
+  EXPECT_EQ(detail.status, 200);
+  const auto parsed = nlohmann::json::parse(detail.body, nullptr, false);
+  EXPECT_TRUE(parsed.is_object() && parsed["descriptor"].is_null()) << detail.body;
+}
+
+// A heartbeat later than now (a corrupt or tampered header) is reported as such,
+// never as a negative age.
+TEST_F(ServeTest, AHeartbeatInTheFutureIsReportedNotANegativeAge) {
+  ChildProcess& publisher = start_publisher("pose");
+  const int port = start_serve();
+  ASSERT_TRUE(eventually([&] { return http_get(port, "/api/topics/pose").status == 200; }));
+  publisher.signal(SIGSTOP);  // its heartbeat stays as we write it
+  {
+    RegionTamper tamper(TopicNames(prefix_, "pose").region());
+    tamper.header().heartbeat_ns.store(monotonic_ns() + 3600'000'000'000);
+  }
+  const std::string labels = "{prefix=\"" + prefix_ + "\",topic=\"pose\"}";
+  Response metrics;
+  const bool reported = eventually([&] {
+    metrics = http_get(port, "/metrics");
+    return metrics.body.find("shmsnap_topic_heartbeat_in_future" + labels + " 1") != std::string::npos;
+  });
+  const auto topic = nlohmann::json::parse(http_get(port, "/api/topics/pose").body, nullptr, false);
+  publisher.signal(SIGCONT);
+  ASSERT_TRUE(topic.is_object());
+  EXPECT_TRUE(reported) << metrics.body;
+  EXPECT_EQ(metrics.body.find("shmsnap_topic_heartbeat_age_seconds" + labels + " -"), std::string::npos)
+      << metrics.body;
+  EXPECT_TRUE(topic["heartbeat_age_seconds"].is_null() || topic["heartbeat_age_seconds"].get<double>() >= 0)
+      << topic.dump();
+  EXPECT_TRUE(topic.value("heartbeat_in_future", false)) << topic.dump();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstring>
 #include <thread>
 
@@ -110,13 +111,22 @@ TEST_F(Robustness, QueuesGetExactlyTheModeAskedForWhateverTheUmask) {
 }
 
 TEST_F(Robustness, FailedOpensLeakNoDescriptor) {
-  auto publisher = Publisher<TestSnapshot>::create("leaks", {.prefix = prefix_});
-  auto holder = Subscriber<TestSnapshot>::open("leaks", {.prefix = prefix_, .id = "taken"});
+  // The publisher and the subscriber that holds the id run as processes of their own:
+  // a publisher in this process would open and close pidfds on its control thread
+  // while we count, and this process's descriptors would no longer be ours to count.
+  ChildProcess& publisher = start("publisher", {"--hold-ms", "-1"}, "leaks");
+  ASSERT_TRUE(publisher.wait_for_line("READY", patience)) << publisher.output();
+  ChildProcess& holder = start("subscriber", {"--id", "taken", "--linger", "1"}, "leaks");
+  ASSERT_TRUE(holder.wait_for_line("ATTACHED", patience)) << holder.output();
   const int before = open_descriptor_count();
   for (int attempt = 0; attempt < 20; ++attempt) {
     EXPECT_THROW((void)Subscriber<TestSnapshot>::open("leaks", {.prefix = prefix_, .id = "taken"}), Error);
   }
   EXPECT_EQ(open_descriptor_count(), before);
+  holder.signal(SIGTERM);
+  EXPECT_EQ(holder.wait_exit(patience), 0);
+  publisher.signal(SIGTERM);
+  EXPECT_EQ(publisher.wait_exit(patience), 0);
 }
 
 TEST_F(Robustness, AReaderKeepsTheGeometryItValidatedWhenTheHeaderChangesUnderIt) {

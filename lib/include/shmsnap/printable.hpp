@@ -12,4 +12,10 @@ namespace shmsnap {
 /// text that was printable ASCII comes back unchanged.
 [[nodiscard]] std::string printable(std::string_view text);
 
+/// `text` with every byte that is not part of well-formed UTF-8 (Unicode Table 3-7: no
+/// overlong forms, no surrogates, nothing above U+10FFFF) replaced by one U+FFFD per
+/// byte: the project's rule for outside text in JSON, which nlohmann::json refuses
+/// to dump when invalid. Valid UTF-8, control characters included, comes back unchanged.
+[[nodiscard]] std::string valid_utf8(std::string_view text);
+
 }  // namespace shmsnap

@@ -64,13 +64,14 @@ async function cleanUp() {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   for (const child of children) if (!exited(child)) child.kill('SIGKILL');
-  spawnSync(`${binDir}/shmsnap`, ['clean', '--prefix', prefix], { stdio: 'ignore' });
+  // Look before cleaning: a leak is what the processes left, not what clean missed.
   const left = [];
   for (const directory of ['/dev/shm', '/dev/mqueue']) {
     try {
-      for (const name of readdirSync(directory)) if (name.startsWith(prefix + '.')) left.push(`${directory}/${name}`);
+      for (const name of readdirSync(directory)) if (name.startsWith(prefix + ':')) left.push(`${directory}/${name}`);
     } catch { /* not mounted */ }
   }
+  spawnSync(`${binDir}/shmsnap`, ['clean', '--prefix', prefix], { stdio: 'ignore' });
   if (left.length) fail('left behind: ' + left.join(' '));
 }
 
