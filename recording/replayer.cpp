@@ -18,6 +18,7 @@
 #include "shmsnap/names.hpp"
 #include "shmsnap/printable.hpp"
 #include "shmsnap/publisher.hpp"
+#include "shmsnap/schema.hpp"
 #include "shmsnap/schema_json.hpp"
 
 namespace shmsnap::recording {
@@ -139,6 +140,9 @@ class Replayer {
     }
     outlet.json = channel.message_encoding == json_message_encoding;
     const SchemaInfo schema{outlet.schema_name, outlet.codec->version(), fingerprint, outlet.size, outlet.descriptor};
+    // Subscribers trust the fingerprint alone: it must be the descriptor's own.
+    if (const std::string why = schema_fingerprint_mismatch(schema); !why.empty())
+      throw Error(Errc::invalid_argument, channel_name(channel) + ": " + printable(why) + " (damaged or forged file)");
     outlet.publisher = std::make_unique<UntypedPublisher>(channel.topic, schema, outlet.size,
                                                           PublisherOptions{.prefix = options_.prefix});
     log_ << "shmsnap replay: publishing '" << channel.topic << "' (" << printable(outlet.schema_name) << ", epoch "

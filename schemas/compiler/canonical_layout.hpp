@@ -1,6 +1,7 @@
 // The canonical layout text of a schema: names and numbers only, so equal text means
 // equal layout, and its FNV-1a hash (fnv1a64() in frontend.hpp) is the fingerprint.
-// The format is specified in schemas/README.md; python/src/schema_source.cpp mirrors it.
+// The format is specified in schemas/README.md; the library rebuilds the same text from
+// a descriptor (lib/src/schema/descriptor_fingerprint.cpp), and the tests check both agree.
 #pragma once
 
 #include <string>

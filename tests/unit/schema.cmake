@@ -23,6 +23,7 @@ shmsnap_add_test(schema_runtime_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/schema_layout_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/schema_json_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/schema_compat_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/schema_hardening_test.cpp
   LIBS shmsnap_bundled_schemas shmsnap_test_schemas shmsnap_schemac_lib
   LABELS unit
   TIMEOUT 60)

@@ -271,7 +271,7 @@ INSTANTIATE_TEST_SUITE_P(
             head +
                 R"({"name":"a","offset":0,"size":4,"type":"enum","enum":{"name":"E","underlying":"f32","values":[]}}]})",
             "\"underlying\" must be one of"},
-        BadDescriptor{"NestedTooDeep", nested(40), "structs nest deeper than 32"}),
+        BadDescriptor{"NestedTooDeep", nested(33), "structs nest deeper than 32"}),
     [](const ::testing::TestParamInfo<BadDescriptor>& param_info) { return std::string(param_info.param.name); });
 
 TEST(SchemaJson, DescriptorLargerThanTheBufferIsAnInvalidArgument) {

@@ -50,4 +50,24 @@ concept Snapshot = std::is_trivially_copyable_v<T> && std::is_standard_layout_v<
 [[nodiscard]] std::string schema_incompatibility(std::string_view reader_descriptor,
                                                  std::string_view writer_descriptor);
 
+/// The canonical layout text of a descriptor (schemas/README.md, "Fingerprint"),
+/// rebuilt from its fields: what shmsnap-schemac --print-layout prints for the schema.
+/// Throws Error{Errc::invalid_region} for a malformed descriptor, one without "align"
+/// on every struct, or one with names outside letters, digits, '_' ('.' in the schema
+/// name), which have no unambiguous text.
+[[nodiscard]] std::string descriptor_canonical_layout(std::string_view descriptor_json);
+
+/// The fingerprint recomputed from a descriptor's layout (FNV-1a of
+/// descriptor_canonical_layout()), equal to the compiler's for any compiled schema.
+/// Throws like descriptor_canonical_layout(). Every descriptor parse already refuses
+/// one whose own "fingerprint" disagrees; use this for a fingerprint carried beside
+/// the descriptor (a recording's channel, a bridge schema record).
+[[nodiscard]] std::uint64_t descriptor_fingerprint(std::string_view descriptor_json);
+
+/// Why `schema.fingerprint` must not be trusted for `schema.descriptor` (it is not
+/// the fingerprint the descriptor's layout hashes to, naming both), or an empty string
+/// when it may. Readers that compare fingerprints only copy bytes as their own type,
+/// so an untyped publisher fed from outside (replay, bridge import) checks this first.
+[[nodiscard]] std::string schema_fingerprint_mismatch(const SchemaInfo& schema);
+
 }  // namespace shmsnap

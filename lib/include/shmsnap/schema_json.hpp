@@ -31,7 +31,9 @@ class SnapshotCodec {
  public:
   /// Parses `descriptor_json`. Throws Error{Errc::invalid_region} when it is not a
   /// well-formed descriptor: offsets and sizes inside their struct, fields not
-  /// overlapping, nesting at most 32 deep, sizes and counts that agree.
+  /// overlapping, structs nesting at most 32 deep (the JSON text at most 104 levels),
+  /// sizes and counts that agree without overflow (at most 2^32 bytes), and a
+  /// "fingerprint", when present, equal to the one its layout hashes to.
   explicit SnapshotCodec(std::string_view descriptor_json);
 
   /// The schema name, e.g. "market.quote_book".
@@ -48,7 +50,8 @@ class SnapshotCodec {
   [[nodiscard]] nlohmann::ordered_json decode_ordered(std::span<const std::byte> bytes) const;
 
   /// Encodes `value` (the mapping above) into size() bytes. Missing fields and all
-  /// padding are zero; unknown fields, wrong types, out-of-range numbers, strings
+  /// padding are zero; unknown fields, wrong types, out-of-range numbers (an f32
+  /// included: a finite value that would round to infinity), strings
   /// longer than their char[N] and arrays of the wrong length throw
   /// Error{Errc::invalid_argument} naming the field path.
   [[nodiscard]] std::vector<std::byte> encode(const nlohmann::json& value) const;

@@ -4,7 +4,9 @@
 // shared-memory region that any process with write access may have scribbled on.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -73,6 +75,7 @@ std::string printable(std::string_view text) {
 class DescriptorParser {
  public:
   DescriptorPlan run(std::string_view text) {
+    check_json_depth(text);
     Json root;
     try {
       root = Json::parse(text);
@@ -88,6 +91,10 @@ class DescriptorParser {
         static_cast<std::uint32_t>(unsigned_member(root, "version", "", std::numeric_limits<std::uint32_t>::max()));
     plan.root = parse_struct(root, "", 0);
     plan.root.name = plan.name;
+    if (const auto it = root.find("fingerprint"); it != root.end()) {
+      plan.claimed_fingerprint = fingerprint_value(*it);
+      verify_fingerprint(plan);
+    }
     return plan;
   }
 
@@ -134,6 +141,70 @@ class DescriptorParser {
     return number;
   }
 
+  // nlohmann's parser is iterative, but copying or dumping what it built recurses, and
+  // so do this parser and every walk of its plan. A plain scan of the text bounds the
+  // nesting before anything is built; past the limit no descriptor can be valid anyway.
+  void check_json_depth(std::string_view text) const {
+    std::size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (const char c : text) {
+      if (in_string) {
+        if (escaped)
+          escaped = false;
+        else if (c == '\\')
+          escaped = true;
+        else if (c == '"')
+          in_string = false;
+        continue;
+      }
+      if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        if (++depth > descriptor_max_json_depth) {
+          fail("", "JSON nests deeper than " + std::to_string(descriptor_max_json_depth) +
+                       " levels (structs may nest at most " + std::to_string(descriptor_max_depth) + " deep)");
+        }
+      } else if ((c == '}' || c == ']') && depth > 0) {
+        --depth;
+      }
+    }
+  }
+
+  // "0x" and 16 hex digits, as shmsnap-schemac writes it.
+  std::uint64_t fingerprint_value(const Json& value) const {
+    const std::string* text = value.is_string() ? &value.get_ref<const std::string&>() : nullptr;
+    const auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+    if (text == nullptr || text->size() != 18 || text->compare(0, 2, "0x") != 0 ||
+        !std::all_of(text->begin() + 2, text->end(), hex)) {
+      fail("", "\"fingerprint\" must be a string \"0x\" followed by 16 hex digits");
+    }
+    return std::stoull(text->substr(2), nullptr, 16);
+  }
+
+  // A fingerprint is taken on trust by readers that compare only fingerprints (a typed
+  // subscriber copies the bytes as its own type), so a layout that does not hash to
+  // the fingerprint it claims is refused rather than decoded differently from them.
+  void verify_fingerprint(const DescriptorPlan& plan) const {
+    std::string text;
+    try {
+      text = canonical_layout_text(plan);
+    } catch (const Error& e) {
+      fail("", std::string("its \"fingerprint\" cannot be checked: ") + e.what());
+    }
+    const std::uint64_t actual = fnv1a64(text);
+    if (actual != *plan.claimed_fingerprint) {
+      fail("", "\"fingerprint\" says " + hex64(*plan.claimed_fingerprint) + " but the layout it describes hashes to " +
+                   hex64(actual) + " (a layout edited under another schema's fingerprint)");
+    }
+  }
+
+  static std::string hex64(std::uint64_t value) {
+    char text[24];
+    std::snprintf(text, sizeof text, "0x%016llx", static_cast<unsigned long long>(value));
+    return text;
+  }
+
   std::uint64_t unsigned_member(const Json& object, const char* key, const std::string& path, std::uint64_t max) const {
     return unsigned_value(member(object, key, path), std::string("\"") + key + "\"", path, max);
   }
@@ -167,7 +238,7 @@ class DescriptorParser {
       }
       if (!names.insert(field.name).second)
         fail(named, "duplicate field name");
-      extents.emplace_back(field.offset, field.offset + field.size);
+      extents.emplace_back(field.offset, field.offset + field.size);  // <= plan.size: checked above
       plan.fields.push_back(std::move(field));
     }
     // Overlapping fields would let a small descriptor make decode produce output far
@@ -179,6 +250,7 @@ class DescriptorParser {
              "two fields overlap at offset " + std::to_string(extents[i].first));
       }
     }
+    plan.index();
     return plan;
   }
 
@@ -213,8 +285,7 @@ class DescriptorParser {
         const std::uint64_t length = unsigned_value(dim, "a dimension", named, descriptor_max_size);
         if (length == 0)
           fail(named, "a dimension must be at least 1");
-        product *= length;  // both factors <= 2^32 and checked below before the next step
-        if (product > field.count)
+        if (__builtin_mul_overflow(product, length, &product) || product > field.count)
           fail(named, "\"dims\" multiply to more than \"count\"");
         field.dims.push_back(length);
       }
@@ -246,8 +317,14 @@ class DescriptorParser {
         field.element_size = scalar_size(field.type);
         break;
     }
-    // Both factors are at most 2^32, so the product cannot overflow 64 bits.
-    if (field.element_size * field.count != field.size) {
+    // Each factor may be up to 2^32 (a char field's length times its count), so the
+    // product may not fit 64 bits: checked, or 2^32 x 2^32 would wrap to a size of 0.
+    std::uint64_t extent = 0;
+    if (__builtin_mul_overflow(field.element_size, field.count, &extent) || extent > descriptor_max_size) {
+      fail(named, std::to_string(field.count) + " x " + std::to_string(field.element_size) + " bytes exceeds " +
+                      std::to_string(descriptor_max_size));
+    }
+    if (extent != field.size) {
       fail(named, "\"size\" " + std::to_string(field.size) + " is not " + std::to_string(field.count) + " x " +
                       std::to_string(field.element_size) + " bytes");
     }
@@ -299,6 +376,7 @@ class DescriptorParser {
       }
       plan->values.emplace_back(pattern, std::move(value_name));
     }
+    plan->index();
     return plan;
   }
 
@@ -314,6 +392,49 @@ std::string_view element_type_name(ElementType type) noexcept {
 
 std::uint64_t element_type_size(ElementType type) noexcept {
   return scalar_size(type);
+}
+
+void EnumPlan::index() {
+  by_value_.resize(values.size());
+  by_name_.resize(values.size());
+  for (std::uint32_t i = 0; i < values.size(); ++i)
+    by_value_[i] = by_name_[i] = i;
+  // Stable sorts keep descriptor order among equal keys: the first value wins, as
+  // with the linear scan this replaces.
+  std::stable_sort(by_value_.begin(), by_value_.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return values[a].first < values[b].first; });
+  std::stable_sort(by_name_.begin(), by_name_.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return values[a].second < values[b].second; });
+}
+
+const std::string* EnumPlan::name_of(std::uint64_t bits) const noexcept {
+  const auto it = std::lower_bound(by_value_.begin(), by_value_.end(), bits,
+                                   [&](std::uint32_t i, std::uint64_t key) { return values[i].first < key; });
+  return it != by_value_.end() && values[*it].first == bits ? &values[*it].second : nullptr;
+}
+
+std::optional<std::uint64_t> EnumPlan::value_of(std::string_view text) const noexcept {
+  const auto it = std::lower_bound(by_name_.begin(), by_name_.end(), text, [&](std::uint32_t i, std::string_view key) {
+    return std::string_view(values[i].second) < key;
+  });
+  if (it != by_name_.end() && values[*it].second == text)
+    return values[*it].first;
+  return std::nullopt;
+}
+
+void StructPlan::index() {
+  by_name_.resize(fields.size());
+  for (std::uint32_t i = 0; i < fields.size(); ++i)
+    by_name_[i] = i;
+  std::sort(by_name_.begin(), by_name_.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return fields[a].name < fields[b].name; });
+}
+
+const FieldPlan* StructPlan::field_named(std::string_view text) const noexcept {
+  const auto it = std::lower_bound(by_name_.begin(), by_name_.end(), text, [&](std::uint32_t i, std::string_view key) {
+    return std::string_view(fields[i].name) < key;
+  });
+  return it != by_name_.end() && fields[*it].name == text ? &fields[*it] : nullptr;
 }
 
 DescriptorPlan parse_descriptor(std::string_view descriptor_json) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,11 @@ inline constexpr std::size_t descriptor_max_dims = 8;
 inline constexpr std::uint64_t descriptor_max_size = 1ULL << 32;  ///< bytes of any struct
 inline constexpr std::size_t descriptor_max_name = 256;           ///< any name, in bytes
 inline constexpr std::size_t descriptor_max_fields = 1U << 20;    ///< all structs together
+/// JSON nesting of the descriptor text: each struct level costs 3 (field object,
+/// "struct" object, "fields" array) and a leaf at most 3 more (an enum's values), so
+/// every descriptor within descriptor_max_depth fits. Checked on the raw text before
+/// parsing, so neither the parse nor any recursive walk sees a deeper document.
+inline constexpr std::size_t descriptor_max_json_depth = 3 * descriptor_max_depth + 8;
 
 /// The element type of a field.
 enum class ElementType : std::uint8_t {
@@ -44,11 +50,23 @@ enum class ElementType : std::uint8_t {
 [[nodiscard]] std::uint64_t element_type_size(ElementType type) noexcept;
 
 /// An enum: values as bit patterns of the underlying type, zero-extended, so a
-/// value read from memory compares with a plain ==.
+/// value read from memory compares with a plain ==. Lookups go through indexes built
+/// once by the parser (index()), so an enum of many values decodes in O(log n).
 struct EnumPlan {
   std::string name;
   ElementType underlying = ElementType::u8;
-  std::vector<std::pair<std::uint64_t, std::string>> values;
+  std::vector<std::pair<std::uint64_t, std::string>> values;  ///< descriptor order
+
+  /// The name of the first value whose pattern is `bits`, or nullptr when none has it.
+  [[nodiscard]] const std::string* name_of(std::uint64_t bits) const noexcept;
+  /// The pattern of the first value named `text`, or nothing.
+  [[nodiscard]] std::optional<std::uint64_t> value_of(std::string_view text) const noexcept;
+  /// Builds the lookup indexes from `values`; called once, before the plan is shared.
+  void index();
+
+ private:
+  std::vector<std::uint32_t> by_value_;  ///< positions in values, sorted by (bits, position)
+  std::vector<std::uint32_t> by_name_;   ///< positions in values, sorted by (name, position)
 };
 
 struct StructPlan;
@@ -74,6 +92,14 @@ struct StructPlan {
   std::uint64_t size = 0;
   std::uint64_t align = 0;  ///< 0 when the descriptor does not say
   std::vector<FieldPlan> fields;
+
+  /// The field named `text`, or nullptr; O(log n) through an index built by index().
+  [[nodiscard]] const FieldPlan* field_named(std::string_view text) const noexcept;
+  /// Builds the name index from `fields`; called once, before the plan is shared.
+  void index();
+
+ private:
+  std::vector<std::uint32_t> by_name_;  ///< positions in fields, sorted by name
 };
 
 /// A whole descriptor.
@@ -81,11 +107,31 @@ struct DescriptorPlan {
   std::string name;
   std::uint32_t version = 0;
   StructPlan root;
+  std::optional<std::uint64_t> claimed_fingerprint;  ///< "fingerprint" when present (and verified)
 };
 
 /// Parses and validates a descriptor. Throws Error{Errc::invalid_region} whose message
-/// says what is wrong and where ("fields[2].struct.fields[0] ('x'): ...").
+/// says what is wrong and where ("fields[2].struct.fields[0] ('x'): ..."). A descriptor
+/// that states a "fingerprint" must hash to it (canonical_layout_text()), so a layout
+/// edited under another schema's fingerprint is refused here, where every reader of
+/// outside descriptors (regions, recordings, bridge records) passes.
 [[nodiscard]] DescriptorPlan parse_descriptor(std::string_view descriptor_json);
+
+/// The canonical layout text of schemas/README.md ("shmsnap-layout 1\nschema ...") for
+/// a parsed plan; its FNV-1a hash is the fingerprint. Throws Error{Errc::invalid_region}
+/// when the plan cannot be written unambiguously: a struct without "align", or a name
+/// outside the compiler's alphabet (letters, digits, '_'; '.' in the schema name).
+[[nodiscard]] std::string canonical_layout_text(const DescriptorPlan& plan);
+
+/// 64-bit FNV-1a, the fingerprint hash (same as shmsnap-schemac's fnv1a64).
+[[nodiscard]] constexpr std::uint64_t fnv1a64(std::string_view text) noexcept {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
 
 /// A field's type as a schema would spell it: "f64[10]", "char[16]", "struct Vec3",
 /// "enum Status : u8", "f64[6][6]"; used in messages.

@@ -169,11 +169,8 @@ class Decoder {
         return decode_struct(*field.structure, p);
       case ElementType::enumeration: {
         const auto& plan = *field.enumeration;
-        const std::uint64_t bits = load_bits(plan.underlying, p);
-        for (const auto& [value, name] : plan.values) {
-          if (value == bits)
-            return name;
-        }
+        if (const std::string* name = plan.name_of(load_bits(plan.underlying, p)))
+          return *name;
         FieldPlan raw;
         raw.type = plan.underlying;
         return decode_element(raw, p);

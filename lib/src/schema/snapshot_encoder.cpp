@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -21,11 +22,8 @@ class Encoder {
     if (!value.is_object())
       fail(path, "expected an object");
     for (const auto& item : value.items()) {
-      const std::string& key = item.key();
-      const auto it =
-          std::find_if(plan.fields.begin(), plan.fields.end(), [&](const FieldPlan& f) { return f.name == key; });
-      if (it == plan.fields.end())
-        fail(path, "unknown field '" + key + "'");
+      if (plan.field_named(item.key()) == nullptr)
+        fail(path, "unknown field '" + item.key() + "'");
     }
     for (const FieldPlan& field : plan.fields) {
       const auto it = value.find(field.name);
@@ -136,6 +134,22 @@ class Encoder {
     fail(path, "expected a number, \"NaN\", \"Infinity\" or \"-Infinity\"");
   }
 
+  // A finite double that rounds past FLT_MAX would be stored as infinity, a value
+  // the caller never wrote: refused. From 2^128 - 2^103 (FLT_MAX plus half its last
+  // step) on, round-to-nearest gives infinity; below, the nearest float is finite.
+  // NaN and the infinities given as such stay what they are.
+  static float f32_value(const nlohmann::json& value, const std::string& path) {
+    const double number = float_value(value, path);
+    if (std::isfinite(number) && std::fabs(number) >= 0x1.ffffffp+127) {
+      char shown[32];
+      std::snprintf(shown, sizeof shown, "%.17g", number);
+      fail(path, std::string(shown) + " is out of range for f32 (finite values are at most " +
+                     std::to_string(std::numeric_limits<float>::max()) +
+                     " in magnitude; write \"Infinity\" or \"-Infinity\" for infinity)");
+    }
+    return static_cast<float>(number);
+  }
+
   void encode_element(const FieldPlan& field, const nlohmann::json& value, std::byte* p,
                       const std::string& path) const {
     switch (field.type) {
@@ -145,7 +159,7 @@ class Encoder {
         store(p, static_cast<std::uint8_t>(value.get<bool>() ? 1 : 0));
         return;
       case ElementType::f32:
-        store(p, static_cast<float>(float_value(value, path)));
+        store(p, f32_value(value, path));
         return;
       case ElementType::f64:
         store(p, float_value(value, path));
@@ -168,10 +182,8 @@ class Encoder {
         const auto& plan = *field.enumeration;
         if (value.is_string()) {
           const auto& text = value.get_ref<const std::string&>();
-          for (const auto& [bits, name] : plan.values) {
-            if (name == text)
-              return store_bits(plan.underlying, p, bits);
-          }
+          if (const auto bits = plan.value_of(text))
+            return store_bits(plan.underlying, p, *bits);
           fail(path, "'" + text + "' is not a value of enum " + plan.name);
         }
         return encode_integer(plan.underlying, value, p, path);
