@@ -22,6 +22,7 @@ constexpr std::int64_t min_reattach_budget_ns = 100'000'000;
 }  // namespace
 
 void UntypedSubscriber::State::report(StatusEvent event) noexcept {
+  status_reported = true;
   if (owner.status_handler_) {
     owner.status_handler_(event, info);
   }
