@@ -36,9 +36,10 @@ def take_over(prefix, topic):
         time.sleep(0.2)  # lets a subscriber that missed the loss re-attach and read it before the shutdown
 
 
-def test_worker_thread_in_wait_forever_sees_publisher_lost_when_the_publisher_is_killed(prefix, processes):
+@pytest.mark.parametrize("mode", ["notify", "spin", "hybrid"])
+def test_worker_thread_in_wait_forever_sees_publisher_lost_when_the_publisher_is_killed(prefix, processes, mode):
     publisher = start_publisher(processes, prefix, "killed")
-    sub = shmsnap.Subscriber("killed", prefix=prefix)
+    sub = shmsnap.Subscriber("killed", prefix=prefix, mode=mode)
     events = []
     lost = threading.Event()
 
@@ -70,10 +71,11 @@ def test_worker_thread_in_wait_forever_sees_publisher_lost_when_the_publisher_is
         sub.close()
 
 
-def test_wait_with_a_long_timeout_returns_at_publisher_lost_not_at_its_deadline(prefix, processes):
+@pytest.mark.parametrize("mode", ["notify", "spin", "hybrid"])
+def test_wait_with_a_long_timeout_returns_at_publisher_lost_not_at_its_deadline(prefix, processes, mode):
     publisher = start_publisher(processes, prefix, "deadline", rate="1")
     events = []
-    with shmsnap.Subscriber("deadline", prefix=prefix) as sub:
+    with shmsnap.Subscriber("deadline", prefix=prefix, mode=mode) as sub:
         sub.on_status(lambda event, info: events.append(event))
         publisher.popen.send_signal(signal.SIGKILL)
         publisher.popen.wait(timeout=EVENT_BOUND_S)
@@ -89,25 +91,41 @@ def test_wait_with_a_long_timeout_returns_at_publisher_lost_not_at_its_deadline(
         assert result is None and sub.stale
 
 
-def test_a_stopped_publisher_reports_stalled_then_resumed_by_name(prefix, processes):
+@pytest.mark.parametrize("mode", ["notify", "spin", "hybrid"])
+def test_a_stopped_publisher_reports_stalled_then_resumed_to_a_worker_in_wait_forever(prefix, processes, mode):
     publisher = start_publisher(processes, prefix, "stopped", rate="20")
     events = []
-    with shmsnap.Subscriber("stopped", prefix=prefix) as sub:
-        sub.on_status(lambda event, info: events.append(event))
+    stalled = threading.Event()
+    resumed = threading.Event()
+
+    def on_status(event, info):
+        events.append(event)
+        {"publisher_stalled": stalled, "publisher_resumed": resumed}.get(event, threading.Event()).set()
+
+    with shmsnap.Subscriber("stopped", prefix=prefix, mode=mode) as sub:
+        sub.on_status(on_status)
+        staleness = []
+
+        def worker():
+            while not stalled.is_set():
+                sub.wait(None)
+            staleness.append(sub.stale)
+            while not resumed.is_set():
+                sub.wait(None)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
         publisher.popen.send_signal(signal.SIGSTOP)
         try:
-            stopped = time.monotonic()
-            while "publisher_stalled" not in events and time.monotonic() - stopped < EVENT_BOUND_S:
-                sub.wait(timeout=3 * EVENT_BOUND_S)  # the stall timeout is 2 s
-            assert events == ["publisher_stalled"] and sub.stale
-            assert time.monotonic() - stopped < EVENT_BOUND_S
+            seen = stalled.wait(timeout=EVENT_BOUND_S)  # the stall timeout is 2 s
         finally:
-            publisher.popen.send_signal(signal.SIGCONT)
-        resumed = time.monotonic()
-        while "publisher_resumed" not in events and time.monotonic() - resumed < EVENT_BOUND_S:
-            sub.wait(timeout=3 * EVENT_BOUND_S)
-        assert events == ["publisher_stalled", "publisher_resumed"]
-        assert time.monotonic() - resumed < EVENT_BOUND_S
+            publisher.popen.send_signal(signal.SIGCONT)  # its publishes also end a wait that missed the stall
+        assert resumed.wait(timeout=EVENT_BOUND_S)
+        thread.join(timeout=EVENT_BOUND_S)
+        assert not thread.is_alive()
+        assert seen, f"wait(None) in a worker thread did not report publisher_stalled within {EVENT_BOUND_S}s"
+        assert staleness == [True]
+        assert events == ["publisher_stalled", "publisher_resumed"] and not sub.stale
 
 
 class Interrupted(Exception):
