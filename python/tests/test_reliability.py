@@ -28,12 +28,14 @@ def start_publisher(processes, prefix, topic, rate="50"):
     return publisher
 
 
-def take_over(prefix, topic):
-    """A successor publisher removes what a killed one left in /dev/shm and /dev/mqueue;
-    its publish also ends a wait() that missed the loss (so a failing test cannot hang)."""
+def take_over(prefix, topic, thread=None):
+    """A successor publisher removes what a killed one left in /dev/shm and /dev/mqueue.
+    Its publish also ends a wait() that missed the loss, so a failing test ends: it
+    stays up until `thread` is done (bounded)."""
     with shmsnap.Publisher(topic, schema=POSE, prefix=prefix) as successor:
         successor.publish({"frame_id": "successor"})
-        time.sleep(0.2)  # lets a subscriber that missed the loss re-attach and read it before the shutdown
+        if thread is not None:
+            thread.join(timeout=EVENT_BOUND_S)
 
 
 @pytest.mark.parametrize("mode", ["notify", "spin", "hybrid"])
@@ -55,20 +57,21 @@ def test_worker_thread_in_wait_forever_sees_publisher_lost_when_the_publisher_is
         while not lost.is_set():
             returns.append(sub.wait(None))  # updates at 50/s, then the loss
 
-    thread = threading.Thread(target=worker)
+    thread = threading.Thread(target=worker, daemon=True)  # daemon: a hung wait cannot block the exit
     thread.start()
     try:
         wait_until(lambda: len(returns) >= 2, what="updates in the worker thread")
         publisher.popen.send_signal(signal.SIGKILL)
         publisher.popen.wait(timeout=EVENT_BOUND_S)
         seen = lost.wait(timeout=EVENT_BOUND_S)
-        take_over(prefix, "killed")
-        thread.join(timeout=EVENT_BOUND_S)
+        take_over(prefix, "killed", thread)
         assert seen, f"wait(None) in a worker thread did not report publisher_lost within {EVENT_BOUND_S}s"
+        assert not thread.is_alive()
         assert returns[-1] is None  # the wait that saw the loss delivered nothing
         assert events[0] == "publisher_lost" and sub.stale
     finally:
-        sub.close()
+        if not thread.is_alive():  # close() would wait for a hung wait()
+            sub.close()
 
 
 @pytest.mark.parametrize("mode", ["notify", "spin", "hybrid"])
@@ -113,7 +116,7 @@ def test_a_stopped_publisher_reports_stalled_then_resumed_to_a_worker_in_wait_fo
             while not resumed.is_set():
                 sub.wait(None)
 
-        thread = threading.Thread(target=worker)
+        thread = threading.Thread(target=worker, daemon=True)
         thread.start()
         publisher.popen.send_signal(signal.SIGSTOP)
         try:
