@@ -2,12 +2,13 @@
 """Live matplotlib plot of the numeric fields of any shmsnap topic.
 
 The schema comes from the topic itself (the descriptor every region carries), so
-this works for any publisher. Examples:
+this works for any publisher. Examples, from the repository root (use the interpreter
+the package was built for: /usr/bin/python3 unless -DPython3_EXECUTABLE said otherwise):
 
   # live window, position of a robot pose topic
-  PYTHONPATH=build/python python3 examples/python/plot_topic.py pose --field position.x --field position.y
+  PYTHONPATH=build/python /usr/bin/python3 examples/python/plot_topic.py pose --field position.x --field position.y
   # headless: follow for 5 s and save a PNG (Agg backend)
-  PYTHONPATH=build/python python3 examples/python/plot_topic.py pose --duration 5 --save out.png
+  PYTHONPATH=build/python /usr/bin/python3 examples/python/plot_topic.py pose --duration 5 --save out.png
 
 Fields are dotted paths into the numpy record ("position.x", "bid_price[0]"); by
 default the first six scalar numeric fields are plotted.

@@ -11,7 +11,7 @@ Python latencies are CLOCK_MONOTONIC at the moment the dict/record exists minus 
 publish timestamp (so they include decoding); "core" is the subscriber's own copy
 (receive_ns - publish_ns).
 
-  PYTHONPATH=build/release/python python3 python/bench/latency.py --bin build/release/bin
+  PYTHONPATH=build/release/python /usr/bin/python3 python/bench/latency.py --bin build/release/bin
 """
 import argparse
 import multiprocessing

@@ -28,8 +28,10 @@ from ._shmsnap import (  # noqa: F401  (re-exported)
     NotFound,
     OutOfSpace,
     PermissionDenied,
+    PUBLISHER_STATS_FIELDS,
     Protocol,
     SchemaMismatch,
+    SUBSCRIBER_STATS_FIELDS,
     SystemFailure,
     TimedOut,
     compile_schema,
@@ -45,7 +47,7 @@ __all__ = [
     "Subscriber", "Publisher", "Update", "Info", "topics", "dump", "compile_schema", "dtype_of",
     "fingerprint_of_descriptor", "Error", "InvalidArgument", "NotFound", "Busy", "PermissionDenied",
     "InvalidRegion", "SchemaMismatch", "LimitExceeded", "OutOfSpace", "Protocol", "TimedOut",
-    "SystemFailure",
+    "SystemFailure", "SUBSCRIBER_STATS_FIELDS", "PUBLISHER_STATS_FIELDS",
 ]
 
 
@@ -81,7 +83,10 @@ class Subscriber(_shmsnap.Subscriber):
 
     def wait(self, timeout: Optional[float] = None, *, as_array: bool = False) -> Optional[Update]:
         """Blocks up to ``timeout`` seconds (None: forever) for a newer snapshot and
-        returns it as an Update, or None on timeout. The GIL is released meanwhile."""
+        returns it as an Update. Returns None on timeout, and as soon as a status event
+        (publisher lost, re-attached, stalled, resumed) was handed to the on_status
+        callbacks; ``stale`` tells the state then. The GIL is released meanwhile; on the
+        main thread signals (Ctrl-C) are handled every 200 ms."""
         if not self._wait(timeout):
             return None
         return Update(self.latest_array() if as_array else self.latest(), self.info)
@@ -93,7 +98,8 @@ class Subscriber(_shmsnap.Subscriber):
         return Update(self.latest_array() if as_array else self.latest(), self.info)
 
     def __iter__(self) -> Iterator[Update]:
-        """Every update as it comes (blocks between them); ends when the subscriber is closed."""
+        """Every update as it comes (blocks between them; status events go to the
+        on_status callbacks as they happen); ends when the subscriber is closed."""
         while not self.closed:
             update = self.wait(None)
             if update is not None:

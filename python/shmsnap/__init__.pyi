@@ -5,7 +5,8 @@ from typing import Any, AsyncIterator, Iterator, NamedTuple, Optional, Union
 
 import numpy
 
-from ._shmsnap import (Busy as Busy, Error as Error, Info as Info, InvalidArgument as InvalidArgument,
+from ._shmsnap import (PUBLISHER_STATS_FIELDS as PUBLISHER_STATS_FIELDS,
+                       SUBSCRIBER_STATS_FIELDS as SUBSCRIBER_STATS_FIELDS, Busy as Busy, Error as Error, Info as Info, InvalidArgument as InvalidArgument,
                        InvalidRegion as InvalidRegion, LimitExceeded as LimitExceeded, NotFound as NotFound,
                        OutOfSpace as OutOfSpace, PermissionDenied as PermissionDenied, Protocol as Protocol,
                        SchemaMismatch as SchemaMismatch, SystemFailure as SystemFailure, TimedOut as TimedOut,

@@ -1,6 +1,6 @@
 """Type stubs of the native extension shmsnap._shmsnap (use the shmsnap package)."""
 import os
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, TypedDict, Union
 
 import numpy
 
@@ -23,6 +23,30 @@ class OutOfSpace(Error): ...
 class Protocol(Error): ...
 class TimedOut(Error, TimeoutError): ...
 class SystemFailure(Error): ...
+
+# The counters of stats(), as in the C++ SubscriberStats / PublisherStats (the tests
+# compare these with the headers and with SUBSCRIBER_STATS_FIELDS / PUBLISHER_STATS_FIELDS).
+class SubscriberStats(TypedDict):
+    delivered: int
+    wakeups: int
+    skipped: int
+    retries: int
+    reattached: int
+    contended: int
+    inconsistent: int
+
+class PublisherStats(TypedDict):
+    published: int
+    notified: int
+    coalesced: int
+    send_errors: int
+    subscribers: int
+    reclaimed: int
+    rejected: int
+    dropped_control: int
+
+SUBSCRIBER_STATS_FIELDS: tuple[str, ...]
+PUBLISHER_STATS_FIELDS: tuple[str, ...]
 
 class Info:
     @property
@@ -61,7 +85,7 @@ class Subscriber:
     @property
     def schema(self) -> dict: ...
     @property
-    def stats(self) -> dict: ...
+    def stats(self) -> SubscriberStats: ...
     @property
     def id(self) -> str: ...
     @property
@@ -88,7 +112,7 @@ class Publisher:
     @property
     def schema(self) -> dict: ...
     @property
-    def stats(self) -> dict: ...
+    def stats(self) -> PublisherStats: ...
     @property
     def epoch(self) -> int: ...
     @property

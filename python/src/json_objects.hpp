@@ -14,9 +14,10 @@ namespace shmsnap::python {
 /// As above, keeping the object key order (the codec's layout order).
 [[nodiscard]] pybind11::object to_python(const nlohmann::ordered_json& value);
 
-/// A Python value as JSON for SnapshotCodec::encode. Accepts dict (str keys), list,
-/// tuple, str, bool, int, float, None and numpy scalars and arrays. Throws
-/// shmsnap::Error{Errc::invalid_argument} naming the field path of anything else.
-[[nodiscard]] nlohmann::json to_json(pybind11::handle value);
+/// A Python value as JSON for SnapshotCodec::encode with the parsed `descriptor`.
+/// Accepts dict (str keys), list, tuple, str, bool, int, float, None and numpy scalars
+/// and arrays. Throws shmsnap::Error{Errc::invalid_argument} naming the field path of
+/// anything else, and of an int beyond 64 bits that the field's type cannot hold.
+[[nodiscard]] nlohmann::json to_json(pybind11::handle value, const nlohmann::json& descriptor);
 
 }  // namespace shmsnap::python

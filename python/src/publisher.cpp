@@ -7,11 +7,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <array>
 #include <cstddef>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bindings.hpp"
@@ -27,6 +29,21 @@ namespace py = pybind11;
 
 namespace shmsnap::python {
 namespace {
+
+// PublisherStats as Python sees it, the one list of its counters (as
+// subscriber_stats_fields in subscriber.cpp); exported as PUBLISHER_STATS_FIELDS.
+constexpr std::array<std::pair<const char*, std::uint64_t PublisherStats::*>, 8> publisher_stats_fields{{
+    {"published", &PublisherStats::published},
+    {"notified", &PublisherStats::notified},
+    {"coalesced", &PublisherStats::coalesced},
+    {"send_errors", &PublisherStats::send_errors},
+    {"subscribers", &PublisherStats::subscribers},
+    {"reclaimed", &PublisherStats::reclaimed},
+    {"rejected", &PublisherStats::rejected},
+    {"dropped_control", &PublisherStats::dropped_control},
+}};
+static_assert(sizeof(PublisherStats) == publisher_stats_fields.size() * sizeof(std::uint64_t),
+              "PublisherStats changed: list every counter in publisher_stats_fields");
 
 FanOut parse_fan_out(const std::string& fan_out) {
   if (fan_out == "caller") {
@@ -73,7 +90,11 @@ class PyPublisher {
       throw Error(Errc::invalid_argument, "publish() takes a dict or a numpy record of this schema, not a " +
                                               py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
     }
-    const std::vector<std::byte> bytes = codec_.encode(to_json(value));  // throws before anything is written
+    if (!descriptor_) {
+      descriptor_ = nlohmann::json::parse(schema_.descriptor);  // valid: the codec parsed it
+    }
+    const std::vector<std::byte> bytes =
+        codec_.encode(to_json(value, *descriptor_));  // throws before anything is written
     return core.publish(bytes.data(), bytes.size());
   }
 
@@ -132,14 +153,9 @@ class PyPublisher {
   py::dict stats() {
     const PublisherStats stats = usable().stats();
     py::dict result;
-    result["published"] = stats.published;
-    result["notified"] = stats.notified;
-    result["coalesced"] = stats.coalesced;
-    result["send_errors"] = stats.send_errors;
-    result["subscribers"] = stats.subscribers;
-    result["reclaimed"] = stats.reclaimed;
-    result["rejected"] = stats.rejected;
-    result["dropped_control"] = stats.dropped_control;
+    for (const auto& [name, counter] : publisher_stats_fields) {
+      result[name] = stats.*counter;
+    }
     return result;
   }
 
@@ -172,6 +188,7 @@ class PyPublisher {
 
   OwnedSchema schema_;
   SnapshotCodec codec_;
+  std::optional<nlohmann::json> descriptor_;  // parsed on the first publish of a dict
   std::unique_ptr<UntypedPublisher> core_;
   std::optional<py::object> dtype_;
   bool loan_open_ = false;
@@ -180,6 +197,11 @@ class PyPublisher {
 }  // namespace
 
 void register_publisher(py::module_& module) {
+  py::list stats_names;
+  for (const auto& [name, counter] : publisher_stats_fields) {
+    stats_names.append(name);
+  }
+  module.attr("PUBLISHER_STATS_FIELDS") = py::tuple(stats_names);
   py::class_<PyPublisher>(module, "Publisher", "Native publisher; use shmsnap.Publisher.")
       .def(py::init<const std::string&, const py::object&, const std::optional<std::string>&, std::uint32_t,
                     std::uint32_t, unsigned, const std::string&>(),

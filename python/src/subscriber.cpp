@@ -3,7 +3,8 @@
 // the descriptor). wait() blocks with the GIL released. Core access is serialised by
 // a mutex taken without the GIL (lock order: mutex, then GIL), so Python threads may
 // share a subscriber; status events are queued by the core and handed to the Python
-// callbacks after the GIL is back.
+// callbacks after the GIL is back. The core's wait ends at a status event
+// (wait_returns_on_status), so the callbacks run as the event happens.
 #include <Python.h>
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
@@ -12,6 +13,7 @@
 #include <pythread.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -42,6 +44,22 @@ constexpr std::chrono::hours forever_slice{24};
 
 unsigned long main_thread_ident = 0;
 
+// SubscriberStats as Python sees it, the one list of its counters: stats() builds
+// its dict from it and the module exports the names (SUBSCRIBER_STATS_FIELDS) for
+// the tests, which compare them with the C++ header and the .pyi. A counter added to
+// the C++ struct without a row here fails the static_assert.
+constexpr std::array<std::pair<const char*, std::uint64_t SubscriberStats::*>, 7> subscriber_stats_fields{{
+    {"delivered", &SubscriberStats::delivered},
+    {"wakeups", &SubscriberStats::wakeups},
+    {"skipped", &SubscriberStats::skipped},
+    {"retries", &SubscriberStats::retries},
+    {"reattached", &SubscriberStats::reattached},
+    {"contended", &SubscriberStats::contended},
+    {"inconsistent", &SubscriberStats::inconsistent},
+}};
+static_assert(sizeof(SubscriberStats) == subscriber_stats_fields.size() * sizeof(std::uint64_t),
+              "SubscriberStats changed: list every counter in subscriber_stats_fields");
+
 WaitMode parse_mode(const std::string& mode) {
   if (mode == "notify") {
     return WaitMode::notify;
@@ -55,15 +73,27 @@ WaitMode parse_mode(const std::string& mode) {
   throw Error(Errc::invalid_argument, "mode '" + mode + "' is not a wait mode; use 'notify', 'spin' or 'hybrid'");
 }
 
+// The names the C++ subscriber daemon prints for the same events.
 const char* event_name(StatusEvent event) {
-  return event == StatusEvent::publisher_lost ? "publisher_lost" : "reattached";
+  switch (event) {
+    case StatusEvent::publisher_lost:
+      return "publisher_lost";
+    case StatusEvent::reattached:
+      return "reattached";
+    case StatusEvent::publisher_stalled:
+      return "publisher_stalled";
+    case StatusEvent::publisher_resumed:
+      return "publisher_resumed";
+  }
+  return "unknown";
 }
 
 class PySubscriber {
  public:
   PySubscriber(const std::string& topic, const std::optional<std::string>& prefix, const std::optional<std::string>& id,
                const std::string& mode, const py::object& schema) {
-    const SubscriberOptions options{.prefix = prefix.value_or(""), .id = id.value_or(""), .mode = parse_mode(mode)};
+    const SubscriberOptions options{
+        .prefix = prefix.value_or(""), .id = id.value_or(""), .mode = parse_mode(mode), .wait_returns_on_status = true};
     if (!schema.is_none()) {
       expected_ = schema_from_argument(schema);
       expected_info_ = expected_->info();
@@ -107,14 +137,18 @@ class PySubscriber {
         slice = std::min<std::chrono::nanoseconds>(slice, main_thread_slice);
       }
       bool delivered = false;
+      bool status_changed = false;
       {
         py::gil_scoped_release release;
         const std::lock_guard<std::mutex> lock(mutex_);
         delivered = usable().wait(slice);
+        status_changed = !pending_events_.empty();
       }
       dispatch_events();
-      if (delivered) {
-        return true;
+      // A status event ends the wait like an update: the callbacks have just seen it,
+      // and the caller can look at stale / info now, not at its deadline.
+      if (delivered || status_changed) {
+        return delivered;
       }
       if (PyErr_CheckSignals() != 0) {
         throw py::error_already_set();
@@ -141,7 +175,7 @@ class PySubscriber {
     if (!core.has_value()) {
       return py::none();
     }
-    return to_python(codec(core).decode_ordered(core.bytes()));
+    return to_python(codec(core).decode_ordered(core.bytes(), SnapshotCodec::NonFinite::as_numbers));
   }
 
   py::object latest_array() {
@@ -195,11 +229,9 @@ class PySubscriber {
     std::unique_lock<std::mutex> lock = lock_core();
     const SubscriberStats stats = usable().stats();
     py::dict result;
-    result["delivered"] = stats.delivered;
-    result["wakeups"] = stats.wakeups;
-    result["skipped"] = stats.skipped;
-    result["retries"] = stats.retries;
-    result["reattached"] = stats.reattached;
+    for (const auto& [name, counter] : subscriber_stats_fields) {
+      result[name] = stats.*counter;
+    }
     return result;
   }
 
@@ -285,6 +317,11 @@ class PySubscriber {
 
 void register_subscriber(py::module_& module) {
   main_thread_ident = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+  py::list stats_names;
+  for (const auto& [name, counter] : subscriber_stats_fields) {
+    stats_names.append(name);
+  }
+  module.attr("SUBSCRIBER_STATS_FIELDS") = py::tuple(stats_names);
 
   py::class_<UpdateInfo>(module, "Info", "What came with a delivered snapshot.")
       .def_readonly("seq", &UpdateInfo::seq, "publish sequence (restarts with each epoch)")
@@ -313,8 +350,8 @@ void register_subscriber(py::module_& module) {
       .def("_wait", &PySubscriber::wait, py::arg("timeout") = py::none())
       .def("_poll", &PySubscriber::poll)
       .def("latest", &PySubscriber::latest,
-           "The newest snapshot as a dict (nested dicts, lists for arrays, str for char[N], enum names), or "
-           "None before the first.")
+           "The newest snapshot as a dict (nested dicts, lists for arrays, str for char[N], enum names, "
+           "float('nan')/float('inf') for non-finite floats), or None before the first.")
       .def("latest_array", &PySubscriber::latest_array,
            "The newest snapshot as a numpy structured record (a copy; dtype with the C++ offsets), or None.")
       .def_property_readonly("dtype", &PySubscriber::dtype, "numpy dtype of the followed schema")
@@ -330,7 +367,8 @@ void register_subscriber(py::module_& module) {
       .def("fileno", &PySubscriber::fileno,
            "Readable when there is work: register it with selectors/asyncio and call poll() then.")
       .def("on_status", &PySubscriber::on_status, py::arg("callback"),
-           "callback(event, info) with event 'publisher_lost' or 'reattached', called from wait()/poll().");
+           "callback(event, info) with event 'publisher_lost', 'reattached', 'publisher_stalled' or "
+           "'publisher_resumed', called from wait()/poll() as the event happens (wait() then returns).");
 }
 
 }  // namespace shmsnap::python

@@ -44,7 +44,11 @@ void register_topics(py::module_& module) {
         result["publisher_pid"] = static_cast<int>(reader.publisher_pid());
         result["publisher_alive"] = reader.publisher_alive();
         result["age_ns"] = newest ? py::object(py::int_(monotonic_ns() - meta.publish_ts_ns)) : py::none();
-        result["data"] = newest ? to_python(SnapshotCodec(reader.descriptor()).decode_ordered(*newest)) : py::none();
+        result["data"] =
+            newest
+                ? to_python(
+                      SnapshotCodec(reader.descriptor()).decode_ordered(*newest, SnapshotCodec::NonFinite::as_numbers))
+                : py::none();
         return result;
       },
       py::arg("topic"), py::arg("prefix") = py::none(),

@@ -136,6 +136,20 @@ TEST(SchemaJson, NonFiniteFloatsBecomeStringsAndBack) {
   EXPECT_EQ(copy.f32v, -std::numeric_limits<float>::infinity());
 }
 
+TEST(SchemaJson, NonFiniteFloatsCanDecodeAsNumbersSoTextStaysDistinct) {
+  AllTypes value = sample();
+  value.f64v = std::numeric_limits<double>::quiet_NaN();
+  value.f32v = -std::numeric_limits<float>::infinity();
+  std::memcpy(value.text, "NaN", 4);
+  const SnapshotCodec codec(AllTypes::shmsnap_schema.descriptor);
+  const Json json = codec.decode(bytes_of(value), SnapshotCodec::NonFinite::as_numbers);
+  ASSERT_TRUE(json.at("f64v").is_number_float());
+  EXPECT_TRUE(std::isnan(json.at("f64v").get<double>()));
+  EXPECT_EQ(json.at("f32v").get<double>(), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(json.at("text"), "NaN");  // a string, as before
+  EXPECT_TRUE(codec.decode_ordered(bytes_of(value), SnapshotCodec::NonFinite::as_numbers).at("f64v").is_number_float());
+}
+
 TEST(SchemaJson, InvalidUtf8InStringsIsReplacedSoTheJsonStaysPrintable) {
   AllTypes value = sample();
   const char bad[5] = {'a', '\xff', '\xc3', '\xa9', '\xe2'};  // bad byte, "é", truncated sequence

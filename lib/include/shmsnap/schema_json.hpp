@@ -29,6 +29,11 @@ struct DescriptorPlan;
 /// value's name, or the number when the value has no name.
 class SnapshotCodec {
  public:
+  /// How decode() writes non-finite floats: as the strings of the mapping above
+  /// (JSON text has no NaN), or as JSON numbers holding NaN/inf, for a caller that
+  /// converts the value on (the Python binding) and must not mistake them for text.
+  enum class NonFinite { as_strings, as_numbers };
+
   /// Parses `descriptor_json`. Throws Error{Errc::invalid_region} when it is not a
   /// well-formed descriptor: offsets and sizes inside their struct, fields not
   /// overlapping, structs nesting at most 32 deep (the JSON text at most 104 levels),
@@ -45,9 +50,11 @@ class SnapshotCodec {
 
   /// Decodes the first size() bytes of `bytes` (more are ignored). Throws
   /// Error{Errc::invalid_argument} when `bytes` is shorter than size().
-  [[nodiscard]] nlohmann::json decode(std::span<const std::byte> bytes) const;
+  [[nodiscard]] nlohmann::json decode(std::span<const std::byte> bytes,
+                                      NonFinite non_finite = NonFinite::as_strings) const;
   /// As decode(), with object keys in layout order (nicer to read, e.g. in a dump).
-  [[nodiscard]] nlohmann::ordered_json decode_ordered(std::span<const std::byte> bytes) const;
+  [[nodiscard]] nlohmann::ordered_json decode_ordered(std::span<const std::byte> bytes,
+                                                      NonFinite non_finite = NonFinite::as_strings) const;
 
   /// Encodes `value` (the mapping above) into size() bytes. Missing fields and all
   /// padding are zero; unknown fields, wrong types, out-of-range numbers (an f32

@@ -50,6 +50,10 @@ struct SubscriberOptions {
   /// Users besides this process's own and root whose regions it follows (whoever
   /// creates a name first owns it: see TrustedOwners in region.hpp).
   std::vector<uid_t> trusted_owners;
+  /// wait() returns false (nothing delivered) right after it reported a status event
+  /// instead of waiting on to its deadline, for a caller that handles the events
+  /// after wait() returns rather than in the handler (the Python binding).
+  bool wait_returns_on_status = false;
 };
 
 /// What came with a delivered snapshot.

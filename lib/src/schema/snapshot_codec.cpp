@@ -98,7 +98,9 @@ std::uint64_t load_bits(ElementType type, const std::byte* p) {
 }
 
 template <class JsonT>
-JsonT float_json(double value) {
+JsonT float_json(double value, SnapshotCodec::NonFinite non_finite) {
+  if (non_finite == SnapshotCodec::NonFinite::as_numbers)
+    return value;
   if (std::isnan(value))
     return "NaN";
   if (std::isinf(value))
@@ -109,6 +111,8 @@ JsonT float_json(double value) {
 template <class JsonT>
 class Decoder {
  public:
+  explicit Decoder(SnapshotCodec::NonFinite non_finite) : non_finite_(non_finite) {}
+
   JsonT decode_struct(const StructPlan& plan, const std::byte* base) const {
     JsonT object = JsonT::object();
     for (const FieldPlan& field : plan.fields)
@@ -160,9 +164,9 @@ class Decoder {
       case ElementType::u64:
         return load<std::uint64_t>(p);
       case ElementType::f32:
-        return float_json<JsonT>(static_cast<double>(load<float>(p)));
+        return float_json<JsonT>(static_cast<double>(load<float>(p)), non_finite_);
       case ElementType::f64:
-        return float_json<JsonT>(load<double>(p));
+        return float_json<JsonT>(load<double>(p), non_finite_);
       case ElementType::character:
         return text_of(p, static_cast<std::size_t>(field.length));
       case ElementType::structure:
@@ -178,6 +182,8 @@ class Decoder {
     }
     return nullptr;
   }
+
+  SnapshotCodec::NonFinite non_finite_;
 };
 
 }  // namespace
@@ -209,14 +215,14 @@ void require_bytes(const detail::DescriptorPlan& plan, std::span<const std::byte
 
 }  // namespace
 
-nlohmann::json SnapshotCodec::decode(std::span<const std::byte> bytes) const {
+nlohmann::json SnapshotCodec::decode(std::span<const std::byte> bytes, NonFinite non_finite) const {
   require_bytes(*plan_, bytes);
-  return Decoder<nlohmann::json>().decode_struct(plan_->root, bytes.data());
+  return Decoder<nlohmann::json>(non_finite).decode_struct(plan_->root, bytes.data());
 }
 
-nlohmann::ordered_json SnapshotCodec::decode_ordered(std::span<const std::byte> bytes) const {
+nlohmann::ordered_json SnapshotCodec::decode_ordered(std::span<const std::byte> bytes, NonFinite non_finite) const {
   require_bytes(*plan_, bytes);
-  return Decoder<nlohmann::ordered_json>().decode_struct(plan_->root, bytes.data());
+  return Decoder<nlohmann::ordered_json>(non_finite).decode_struct(plan_->root, bytes.data());
 }
 
 std::vector<std::byte> SnapshotCodec::encode(const nlohmann::json& value) const {

@@ -27,6 +27,7 @@ constexpr std::int64_t flap_log_interval_ns = 10'000'000'000;
 }  // namespace
 
 void UntypedSubscriber::State::report(StatusEvent event) noexcept {
+  status_reported = true;
   if (owner.status_handler_) {
     owner.status_handler_(event, info);
   }

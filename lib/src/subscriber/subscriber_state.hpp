@@ -48,6 +48,7 @@ struct UntypedSubscriber::State {
   bool stalled = false;  // attached, but the publisher's heartbeat stopped
   bool publisher_lost_pending = false;
   bool reattach_now = false;
+  bool status_reported = false;  // by report(), since the current wait() began
   ino_t attached_inode = 0;
   std::uint64_t attached_epoch = 0;
   std::uint64_t last_seq = 0;
@@ -88,6 +89,8 @@ struct UntypedSubscriber::State {
   bool wait_blocking(std::int64_t deadline_ns) noexcept;
   bool wait_spinning(std::int64_t deadline_ns, bool until_deadline) noexcept;
   void report(StatusEvent event) noexcept;
+  // A status event was reported and options.wait_returns_on_status asks wait() to end there.
+  [[nodiscard]] bool status_ends_wait() const noexcept { return status_reported && options.wait_returns_on_status; }
   void watch_heartbeat() noexcept;
 };
 

@@ -15,6 +15,7 @@ UntypedSubscriber::~UntypedSubscriber() = default;
 bool UntypedSubscriber::wait(std::chrono::nanoseconds timeout) noexcept {
   State& state = *state_;
   const std::int64_t deadline = monotonic_deadline(timeout);
+  state.status_reported = false;
   switch (state.options.mode) {
     case WaitMode::notify:
       return state.wait_blocking(deadline);
@@ -25,6 +26,9 @@ bool UntypedSubscriber::wait(std::chrono::nanoseconds timeout) noexcept {
           std::min(deadline, monotonic_ns() + std::chrono::nanoseconds(state.options.hybrid_spin).count());
       if (state.wait_spinning(spin_deadline, false)) {
         return true;
+      }
+      if (state.status_ends_wait()) {
+        return false;
       }
       return state.wait_blocking(deadline);
     }

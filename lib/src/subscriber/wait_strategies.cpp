@@ -66,7 +66,7 @@ bool UntypedSubscriber::State::wait_blocking(std::int64_t deadline_ns) noexcept 
         return true;
       }
     }
-    if (monotonic_ns() >= deadline_ns) {
+    if (status_ends_wait() || monotonic_ns() >= deadline_ns) {
       return false;
     }
   }
@@ -86,6 +86,9 @@ bool UntypedSubscriber::State::wait_spinning(std::int64_t deadline_ns, bool unti
         next_check_ns = now + spin_liveness_interval_ns;
         if (process(deadline_ns)) {
           return true;
+        }
+        if (status_ends_wait()) {
+          return false;  // a status event, reported by process() or by a read that found the writer dead
         }
         if (stale && until_deadline) {
           return wait_blocking(deadline_ns);  // nothing to spin on without a publisher
