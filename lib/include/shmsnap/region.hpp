@@ -190,7 +190,7 @@ class RegionReader {
 
   using VisitCall = void (*)(void* context, std::span<const std::byte> payload);
   /// The seqlock loop of read_in_place and read_fields, type-erased so it lives in
-  /// region.cpp. `plain_reads`: the call reads the mapping with plain loads (TSan is
+  /// region_reader.cpp. `plain_reads`: the call reads the mapping with plain loads (TSan is
   /// told to ignore them); false when it copies through copy_from_shared.
   ReadStatus visit_newest(VisitCall call, void* context, SnapshotMeta& meta, std::uint64_t& retries,
                           unsigned max_attempts, bool plain_reads) const;

@@ -1,6 +1,6 @@
 // Byte layout of a snapshot region (/<prefix>:<topic> in /dev/shm). Written by
 // exactly one publisher (mapped read-write); read by subscribers and tools
-// (PROT_READ) that validate every field before touching a payload (region.cpp).
+// (PROT_READ) that validate every field before touching a payload (lib/src/region/region_validation.cpp).
 // This comment is the whole format: a reader in another language needs nothing else
 // (the descriptor JSON is specified in schemas/README.md).
 //
