@@ -91,6 +91,7 @@ struct TrustedOwners {
 /// The login name of `uid`, or the uid as text when it has none (for --trust-owner).
 [[nodiscard]] std::string login_name(uid_t uid);
 
+// NOLINTNEXTLINE(cppcoreguidelines-special-member-functions): the move operations delete copying
 class RegionReader {
  public:
   RegionReader(RegionReader&&) noexcept;
