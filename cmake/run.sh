@@ -3,7 +3,8 @@
 #   bash cmake/run.sh demo                 install packages, build (release), run the demo
 #   bash cmake/run.sh test                 install packages, build and run every stage:
 #                                          dev, ASan+UBSan, TSan (concurrency), short fuzz
-#                                          runs, format check, leak check; a summary table
+#                                          runs, format check, docs check, clang-tidy,
+#                                          leak check; a summary table
 #   bash cmake/run.sh stress-test [ROUNDS] the dev, ASan+UBSan and TSan suites ROUNDS times (5)
 #                                          beside a CPU hog on every core (stress-ng)
 #   bash cmake/run.sh bench                install packages, build (release), run shmsnap-bench --quick
@@ -15,7 +16,7 @@ readonly PACKAGES=(
   cmake ninja-build g++ pkg-config util-linux procps python3 stress-ng
   libboost-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   nlohmann-json3-dev libtomlplusplus-dev libsystemd-dev
-  clang-14 libclang-rt-14-dev clang-format-14 spin gnuplot-nox
+  clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14 spin gnuplot-nox
   nats-server libnats-dev                                                      # shmsnap-bridge
   python3-dev pybind11-dev python3-numpy python3-pytest python3-matplotlib     # Python package
   python3-jsonschema libzstd-dev liblz4-dev                                    # record/replay (MCAP)
@@ -172,6 +173,19 @@ stage_format() {
   git ls-files '*.cpp' '*.hpp' | xargs clang-format-14 --dry-run --Werror
 }
 
+# Every path named in the README, docs/ or a source comment exists, and tests/README.md
+# lists every test source (seconds; no build needed).
+stage_docs() {
+  /usr/bin/python3 tests/docs/check_docs.py
+}
+
+# clang-tidy-14 with .clang-tidy (warnings are errors) over the library's sources and
+# headers, from the dev build's compile_commands.json. Every lib/src file: 330 CPU
+# seconds, under three minutes on 2 idle cores (-j JOBS).
+stage_tidy() {
+  cmake --preset dev >/dev/null && run-clang-tidy-14 -p build -j "$JOBS" -quiet "$PWD/lib/src/"
+}
+
 # Labels left out of the sanitizer runs: long soaks, the model check, the installed
 # consumer (uninstrumented), the bench smoke run, and Python (an uninstrumented
 # interpreter cannot load an instrumented extension).
@@ -186,6 +200,8 @@ run_test() {
     run_stage fuzz stage_fuzz
   fi
   run_stage format stage_format
+  run_stage docs stage_docs
+  run_stage clang-tidy stage_tidy
   leak_check "$before"
   print_summary
 }

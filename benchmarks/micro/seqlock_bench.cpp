@@ -116,7 +116,7 @@ void BM_SeqlockRead(benchmark::State& state) {
 }
 BENCHMARK(BM_SeqlockRead)->Apply(payload_sizes);
 
-// Three slots and a published index, as in the region (DESIGN.md, K slots): a writer
+// Three slots and a published index, as in the region (README.md, "The seqlock"): a writer
 // on another thread publishes back to back, the reader copies the published slot and
 // retries only when the writer lapped it. `retries_per_read` is the price of a writer
 // that never pauses; with one slot a large reader would starve outright.

@@ -1,8 +1,8 @@
 /*
  * shmsnap notification protocol, as a Promela model for spin.
  *
- * It follows the library's real order of operations (lib/src/untyped_publisher.cpp,
- * lib/src/untyped_subscriber.cpp, lib/src/region.cpp):
+ * It follows the library's real order of operations (lib/src/publisher/untyped_publisher.cpp,
+ * lib/src/subscriber/wait_strategies.cpp, lib/src/region/region_reader.cpp):
  *
  *   publisher (commit_write):  slot seqlock odd -> payload -> slot seq ->
  *                              seqlock even (release) -> store `published`

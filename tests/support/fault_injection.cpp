@@ -1,5 +1,5 @@
 // Test executables only: replaces the library's fault-injection point (always
-// "never", lib/src/fault_injection.cpp) with one read from
+// "never", lib/src/system/fault_injection.cpp) with one read from
 // $SHMSNAP_FAULT_KILL_MID_WRITE_AT, so fault tests can kill a publisher mid-write.
 #include <cstdlib>
 

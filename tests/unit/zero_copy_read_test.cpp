@@ -3,7 +3,7 @@
 // is told (max_attempts 1) or the visit is retried, and field reads copy exactly the
 // ranges asked for. In-process publisher and readers; label concurrency, so TSan
 // checks the seqlock protocol around the visitor (whose own plain reads it is told
-// to ignore, see region.cpp).
+// to ignore, see region_reader.cpp).
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -49,5 +49,6 @@ class Error : public std::runtime_error {
 
 }  // namespace shmsnap
 
+// NOLINTNEXTLINE(cppcoreguidelines-macro-usage): a function cannot spell its argument (#condition)
 #define SHMSNAP_EXPECTS(condition) \
   ((condition) ? void(0) : ::shmsnap::contract_violation(#condition, __FILE__, __LINE__))

@@ -1,4 +1,4 @@
-// Names of the OS resources behind a topic (DESIGN.md, "OS resources and names").
+// Names of the OS resources behind a topic (docs/ARCHITECTURE.md, "OS resources").
 // Pure functions, callable from anywhere; validation throws shmsnap::Error.
 #pragma once
 

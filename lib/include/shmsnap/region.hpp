@@ -91,6 +91,7 @@ struct TrustedOwners {
 /// The login name of `uid`, or the uid as text when it has none (for --trust-owner).
 [[nodiscard]] std::string login_name(uid_t uid);
 
+// NOLINTNEXTLINE(cppcoreguidelines-special-member-functions): the move operations delete copying
 class RegionReader {
  public:
   RegionReader(RegionReader&&) noexcept;
@@ -201,7 +202,7 @@ class RegionReader {
 
   using VisitCall = void (*)(void* context, std::span<const std::byte> payload);
   /// The seqlock loop of read_in_place and read_fields, type-erased so it lives in
-  /// region.cpp. `plain_reads`: the call reads the mapping with plain loads (TSan is
+  /// region_reader.cpp. `plain_reads`: the call reads the mapping with plain loads (TSan is
   /// told to ignore them); false when it copies through copy_from_shared.
   ReadStatus visit_newest(VisitCall call, void* context, SnapshotMeta& meta, std::uint64_t& retries,
                           unsigned max_attempts, bool plain_reads) const;

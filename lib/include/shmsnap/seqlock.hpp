@@ -35,11 +35,14 @@ namespace shmsnap {
 #if defined(__SANITIZE_THREAD__)
 #define SHMSNAP_SEQLOCK_TSAN 1
 #endif
+// NOLINTBEGIN(cppcoreguidelines-macro-usage): chosen by the preprocessor, it selects code that
+// must not be compiled elsewhere (x86-64 inline assembly)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SHMSNAP_SEQLOCK_TSAN)
 #define SHMSNAP_SEQLOCK_ASM_COPY 1
 #else
 #define SHMSNAP_SEQLOCK_ASM_COPY 0
 #endif
+// NOLINTEND(cppcoreguidelines-macro-usage)
 
 /// Portable writer copy: `size` bytes from process-local memory into a shared slot
 /// whose address is 8-byte aligned, one relaxed atomic 64-bit store per word.
@@ -48,7 +51,7 @@ inline void copy_to_shared_words(void* shared_destination, const void* local_sou
   const auto* bytes = static_cast<const unsigned char*>(local_source);
   const std::size_t whole_words = size / 8;
   for (std::size_t i = 0; i < whole_words; ++i) {
-    std::uint64_t word;
+    std::uint64_t word;  // NOLINT(cppcoreguidelines-init-variables): the memcpy below fills all 8 bytes
     std::memcpy(&word, bytes + i * 8, 8);
     std::atomic_ref<std::uint64_t>(words[i]).store(word, std::memory_order_relaxed);
   }
@@ -64,6 +67,7 @@ inline void copy_to_shared_words(void* shared_destination, const void* local_sou
 inline void copy_from_shared_words(void* local_destination, const void* shared_source, std::size_t size) noexcept {
   // atomic_ref<const T> is not C++20; a load never writes, so the cast is safe
   // even on a PROT_READ mapping.
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): see the comment above
   auto* words = const_cast<std::uint64_t*>(static_cast<const std::uint64_t*>(shared_source));
   auto* bytes = static_cast<unsigned char*>(local_destination);
   const std::size_t whole_words = size / 8;

@@ -158,7 +158,8 @@ CleanReport clean(std::string_view prefix, bool dry_run, bool force) {
   const std::string resolved = resolve_prefix(prefix);
   const std::string start = namespace_start(resolved);
   CleanReport report;
-  const auto record = [&](std::string path, std::string reason, bool remove, bool removed_ok, std::string error) {
+  const auto record = [&](std::string path, std::string reason, bool remove, bool removed_ok,
+                          const std::string& error) {
     if (!remove) {
       report.kept.push_back(CleanEntry{std::move(path), std::move(reason), false});
       return;

@@ -49,6 +49,7 @@ struct PendingReply {
   std::int64_t deadline_ns = 0;
 };
 
+// NOLINTNEXTLINE(cppcoreguidelines-special-member-functions): its move-only members delete copying
 struct UntypedPublisher::State {
   TopicNames names;
   PublisherOptions options;

@@ -207,7 +207,7 @@ void UntypedPublisher::abort_write() noexcept {
   SHMSNAP_EXPECTS(state.loan_open);
   state.loan_open = false;
   // The payload is half overwritten: mark the slot as belonging to no publish, so
-  // a reader that loaded an older published word onto it retries (region.cpp).
+  // a reader that loaded an older published word onto it retries (region_reader.cpp).
   detail::SlotHeader& slot = state.region.slot(state.loan_slot);
   slot.publish_seq.store(0, std::memory_order_relaxed);
   slot.lock.write_end(state.region.slot_sequence(state.loan_slot));

@@ -198,7 +198,7 @@ class IgnoreRacesInVisitor {
       __tsan_ignore_thread_begin();
 #endif
   }
-  ~IgnoreRacesInVisitor() {
+  ~IgnoreRacesInVisitor() {  // NOLINT(modernize-use-equals-default): empty only without TSan
 #if defined(SHMSNAP_REGION_TSAN)
     if (active_)
       __tsan_ignore_thread_end();

@@ -39,6 +39,7 @@ struct PreviousOwner {
   std::vector<Subscriber> subscribers;  ///< entries that were active in its table
 };
 
+// NOLINTNEXTLINE(cppcoreguidelines-special-member-functions): the move operations delete copying
 class RegionWriter {
  public:
   /// Creates the region exclusively; a dead publisher's region is replaced (new

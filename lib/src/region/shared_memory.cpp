@@ -46,7 +46,7 @@ std::string describe_bytes(std::uint64_t bytes) {
   char text[48];
   if (bytes < 1024) {
     std::snprintf(text, sizeof text, "%llu bytes", static_cast<unsigned long long>(bytes));
-  } else if (bytes < 1024 * 1024) {
+  } else if (bytes < 1024 * 1024) {  // NOLINT(bugprone-implicit-widening-of-multiplication-result): a constant
     std::snprintf(text, sizeof text, "%.1f KiB (%llu bytes)", static_cast<double>(bytes) / 1024.0,
                   static_cast<unsigned long long>(bytes));
   } else {

@@ -1,6 +1,6 @@
 // JSON Schema generation from a descriptor: walks the same validated plan that
 // SnapshotCodec decodes with, so the schema and the decoder cannot disagree on the
-// layout. Mirrors Decoder in schema_json.cpp element by element.
+// layout. Mirrors Decoder in snapshot_codec.cpp element by element.
 #include "shmsnap/json_schema.hpp"
 
 #include <cstdint>

@@ -24,6 +24,7 @@
 
 namespace shmsnap {
 
+// NOLINTNEXTLINE(cppcoreguidelines-special-member-functions): its move-only members delete copying
 struct UntypedSubscriber::State {
   UntypedSubscriber& owner;
   TopicNames names;
@@ -82,7 +83,7 @@ struct UntypedSubscriber::State {
   enum class Drained { nothing, message, shutdown };
   Drained handle_message(std::span<const std::byte> bytes) noexcept;
   Drained drain_notifications() noexcept;
-  bool publisher_gone() const noexcept;
+  bool publisher_gone() const noexcept;  // NOLINT(modernize-use-nodiscard): a query; callers branch on it
   bool after_wakeup(Drained drained, std::int64_t deadline) noexcept;
   bool deliver_newest(std::int64_t deadline_ns) noexcept;
   bool process(std::int64_t deadline) noexcept;

@@ -30,7 +30,7 @@ std::vector<pid_t> QueueHolders::of(const std::string& name) const {
 }
 
 bool QueueHolders::conclusive_for(uid_t owner) const noexcept {
-  return unreadable_uids.count(owner) == 0;
+  return !unreadable_uids.contains(owner);
 }
 
 QueueHolders scan_queue_holders() {

@@ -1,6 +1,6 @@
 // Byte layout of a snapshot region (/<prefix>:<topic> in /dev/shm). Written by
 // exactly one publisher (mapped read-write); read by subscribers and tools
-// (PROT_READ) that validate every field before touching a payload (region.cpp).
+// (PROT_READ) that validate every field before touching a payload (lib/src/region/region_validation.cpp).
 // This comment is the whole format: a reader in another language needs nothing else
 // (the descriptor JSON is specified in schemas/README.md).
 //
@@ -110,6 +110,7 @@ enum class RegionState : std::uint32_t { live = 1, closed = 2, source_lost = 3 }
 enum class TableEntryState : std::uint32_t { free = 0, active = 1 };
 
 /// One subscriber as the publisher sees it, mirrored for tools (shmsnap list).
+// NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): mapped bytes, never constructed
 struct alignas(8) SubscriberEntry {
   char id[48];
   std::atomic<std::int32_t> pid;
@@ -141,6 +142,7 @@ static_assert(offsetof(SlotHeader, lock) == 0);
 static_assert(offsetof(SlotHeader, publish_seq) == 8);
 static_assert(offsetof(SlotHeader, publish_ts_ns) == 16);
 
+// NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): mapped bytes, never constructed
 struct RegionHeader {
   std::atomic<std::uint32_t> magic;
   std::uint32_t layout_version;
