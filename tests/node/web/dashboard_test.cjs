@@ -4,7 +4,7 @@
 // Every wait has a deadline; run by ctest (tests/integration/serve.cmake).
 'use strict';
 const { chromium } = require('playwright-core');
-const { cleanUp, patienceMs, startPublisher, startServe } = require('./support.cjs');
+const { cleanUp, patienceMs, removeDeadLeftovers, startPublisher, startServe } = require('./support.cjs');
 
 async function main() {
   let browser;
@@ -43,6 +43,9 @@ async function main() {
   health.kill('SIGKILL');
   await page.waitForSelector('tr[data-topic="service_health"][data-state="stale"]');
   console.log('killed publisher shown as stale');
+  // What the SIGKILL left is ours to remove; cleanUp() then fails on anything the
+  // processes that stop cleanly leave behind.
+  removeDeadLeftovers();
 
   // Let the plots gather a few seconds of points (a condition, not a sleep).
   await page.waitForFunction(() => {

@@ -57,6 +57,11 @@ function exited(child) {
 
 /// SIGTERM every child, SIGKILL what does not exit in time, remove what dead
 /// publishers left, and fail when anything of the prefix is still there.
+/// Removes what processes of the prefix that died (a test's SIGKILL) left behind.
+function removeDeadLeftovers() {
+  spawnSync(`${binDir}/shmsnap`, ['clean', '--prefix', prefix], { stdio: 'ignore' });
+}
+
 async function cleanUp() {
   for (const child of children) if (!exited(child)) child.kill('SIGTERM');
   const deadline = Date.now() + patienceMs;
@@ -71,8 +76,8 @@ async function cleanUp() {
       for (const name of readdirSync(directory)) if (name.startsWith(prefix + ':')) left.push(`${directory}/${name}`);
     } catch { /* not mounted */ }
   }
-  spawnSync(`${binDir}/shmsnap`, ['clean', '--prefix', prefix], { stdio: 'ignore' });
+  removeDeadLeftovers();
   if (left.length) fail('left behind: ' + left.join(' '));
 }
 
-module.exports = { binDir, patienceMs, prefix, fail, start, startServe, startPublisher, cleanUp };
+module.exports = { binDir, patienceMs, prefix, fail, start, startServe, startPublisher, removeDeadLeftovers, cleanUp };
