@@ -49,6 +49,10 @@ enum class ElementType : std::uint8_t {
 /// Bytes of a scalar element type; 0 for char, struct and enum (the field decides).
 [[nodiscard]] std::uint64_t element_type_size(ElementType type) noexcept;
 
+// The plans are plain data read by the codec; only their lookup indexes, derived
+// from the data by index() once before the plan is shared, are private.
+// NOLINTBEGIN(cppcoreguidelines-non-private-member-variables-in-classes)
+
 /// An enum: values as bit patterns of the underlying type, zero-extended, so a
 /// value read from memory compares with a plain ==. Lookups go through indexes built
 /// once by the parser (index()), so an enum of many values decodes in O(log n).
@@ -101,6 +105,7 @@ struct StructPlan {
  private:
   std::vector<std::uint32_t> by_name_;  ///< positions in fields, sorted by name
 };
+// NOLINTEND(cppcoreguidelines-non-private-member-variables-in-classes)
 
 /// A whole descriptor.
 struct DescriptorPlan {
