@@ -8,6 +8,7 @@
 
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
+#include "shmsnap/schema.hpp"
 #include "shmsnap/schema_json.hpp"
 
 namespace shmsnap::bridge {
@@ -165,6 +166,18 @@ std::optional<SchemaRecord> decode_schema_record(std::span<const std::byte> valu
     }
   } catch (const Error& error) {
     why = std::string("schema record descriptor is invalid: ") + error.what();
+    return std::nullopt;
+  }
+  // The record's fingerprint is a claim from the bucket: the local topic is created
+  // with it, and typed readers trust it over the descriptor, so it must be the
+  // descriptor's own (a descriptor need not repeat it for the parser to check).
+  const std::string mismatch = schema_fingerprint_mismatch(SchemaInfo{.name = record.name,
+                                                                      .version = record.version,
+                                                                      .fingerprint = record.fingerprint,
+                                                                      .size = record.size,
+                                                                      .descriptor = record.descriptor});
+  if (!mismatch.empty()) {
+    why = "schema record refused: " + mismatch;
     return std::nullopt;
   }
   return record;

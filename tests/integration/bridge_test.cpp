@@ -380,7 +380,7 @@ TEST_F(BridgeTest, ASchemaChangeAtTheOriginRewritesTheSchemaRecordAndTheLocalTop
   static constexpr std::string_view pair_descriptor =
       R"({"name":"test.pair","version":2,"size":16,"align":8,"fields":[)"
       R"({"name":"a","offset":0,"size":8,"type":"u64"},{"name":"b","offset":8,"size":8,"type":"u64"}]})";
-  const SchemaInfo pair{"test.pair", 2, 0x7e57'0002'0000'0002ULL, 16, pair_descriptor};
+  const SchemaInfo pair{"test.pair", 2, 0x75fe'8f8d'f2a2'b215ULL, 16, pair_descriptor};
   publisher = std::make_unique<UntypedPublisher>("evolving", pair, 16, PublisherOptions{.prefix = prefix_});
   const std::uint64_t values[2] = {77, 78};
   publisher->publish(values, sizeof values);
@@ -883,8 +883,8 @@ TEST_F(BridgeTest, AForgedEpochAndHeartbeatCannotPinAnImportedTopic) {
 
 // A schema record whose descriptor does not hash to the fingerprint it carries
 // (robot.pose with x and y swapped, the real fingerprint kept) is refused: a value
-// decoded with it would put x where y is. Needs the descriptor parser's fingerprint
-// recomputation (lib/src/schema).
+// decoded with it would put x where y is. Whether or not the descriptor repeats the
+// fingerprint, the record's claim is checked against the descriptor's layout.
 TEST_F(BridgeTest, ASchemaRecordWhoseDescriptorDoesNotMatchItsFingerprintIsRefused) {
   const SchemaInfo& real = robot::Pose::shmsnap_schema;
   std::string swapped(real.descriptor);
@@ -894,34 +894,40 @@ TEST_F(BridgeTest, ASchemaRecordWhoseDescriptorDoesNotMatchItsFingerprintIsRefus
   ASSERT_NE(swapped.find(y), std::string::npos);
   swapped.replace(swapped.find(x), x.size(), R"("name":"y","offset":0)");
   swapped.replace(swapped.find(y), y.size(), R"("name":"x","offset":8)");
-  std::string error;
-  ASSERT_TRUE(raw_client().put(bridge::schema_key("swapped"),
-                               bytes_of(bridge::encode_schema_record({.name = std::string(real.name),
-                                                                      .version = real.version,
-                                                                      .fingerprint = real.fingerprint,
-                                                                      .size = real.size,
-                                                                      .descriptor = swapped})),
-                               error))
-      << error;
-  bridge::Bridge& importing = importer("swapped", "swapped");
-  const std::vector<std::byte> payload(real.size);
-  std::vector<std::byte> value;
-  bridge::encode_envelope({.epoch = 1,
-                           .seq = 1,
-                           .sent_time_ns = realtime_ns(),
-                           .fingerprint = real.fingerprint,
-                           .heartbeat_ms = 1000,
-                           .origin_pid = 1,
-                           .origin_host = "forger",
-                           .payload = payload},
-                          value);
-  ASSERT_TRUE(raw_client().put("swapped", value, error)) << error;
-  const bridge::BridgeCounters& counters = importing.counters();
-  ASSERT_TRUE(eventually([&] { return counters.refused() + counters.imported.load() >= 1; }, patience))
-      << counters.summary();
-  EXPECT_EQ(counters.refused_schema.load(), 1U) << counters.summary();
-  EXPECT_FALSE(importing.import_state("swapped").has_value);
-  EXPECT_EQ(counters.imported.load(), 0U) << counters.summary();
+  nlohmann::json without_claim = nlohmann::json::parse(swapped);
+  ASSERT_EQ(without_claim.erase("fingerprint"), 1U);
+  for (const auto& [key, descriptor] :
+       {std::pair<std::string, std::string>{"swapped", swapped}, {"swapped_unclaimed", without_claim.dump()}}) {
+    SCOPED_TRACE(key);
+    std::string error;
+    ASSERT_TRUE(raw_client().put(bridge::schema_key(key),
+                                 bytes_of(bridge::encode_schema_record({.name = std::string(real.name),
+                                                                        .version = real.version,
+                                                                        .fingerprint = real.fingerprint,
+                                                                        .size = real.size,
+                                                                        .descriptor = descriptor})),
+                                 error))
+        << error;
+    bridge::Bridge& importing = importer(key, key);
+    const std::vector<std::byte> payload(real.size);
+    std::vector<std::byte> value;
+    bridge::encode_envelope({.epoch = 1,
+                             .seq = 1,
+                             .sent_time_ns = realtime_ns(),
+                             .fingerprint = real.fingerprint,
+                             .heartbeat_ms = 1000,
+                             .origin_pid = 1,
+                             .origin_host = "forger",
+                             .payload = payload},
+                            value);
+    ASSERT_TRUE(raw_client().put(key, value, error)) << error;
+    const bridge::BridgeCounters& counters = importing.counters();
+    ASSERT_TRUE(eventually([&] { return counters.refused() + counters.imported.load() >= 1; }, patience))
+        << counters.summary();
+    EXPECT_EQ(counters.refused_schema.load(), 1U) << counters.summary();
+    EXPECT_FALSE(importing.import_state(key).has_value);
+    EXPECT_EQ(counters.imported.load(), 0U) << counters.summary();
+  }
 }
 
 }  // namespace

@@ -51,9 +51,12 @@ struct CheckedSnapshot {
   }
 };
 
+// The fingerprints are the descriptors' own (shmsnap::descriptor_fingerprint), as a
+// compiled schema's are: SchemaHardening.TheTestSnapshotsCarryTheirDescriptorsFingerprints.
+
 /// 504 bytes: the type of the multi-process tests.
 struct TestSnapshot : CheckedSnapshot<61> {
-  static constexpr SchemaInfo shmsnap_schema{"test.checked", 1, 0x7e57'0001'0000'0001ULL, 504,
+  static constexpr SchemaInfo shmsnap_schema{"test.checked", 1, 0xae7a'ff6a'2ec2'9516ULL, 504,
                                              R"({"name":"test.checked","version":1,"size":504,"align":8,"fields":[)"
                                              R"({"name":"seq","offset":0,"size":8,"type":"u64"},)"
                                              R"({"name":"words","offset":8,"size":488,"type":"u64","count":61},)"
@@ -64,7 +67,7 @@ static_assert(Snapshot<TestSnapshot>);
 
 /// 64 KiB: large enough that a fast writer laps readers (stress tests).
 struct LargeSnapshot : CheckedSnapshot<8190> {
-  static constexpr SchemaInfo shmsnap_schema{"test.large", 1, 0x7e57'0002'0000'0001ULL, 65536,
+  static constexpr SchemaInfo shmsnap_schema{"test.large", 1, 0x6bfd'a0d5'a7ec'24d6ULL, 65536,
                                              R"({"name":"test.large","version":1,"size":65536,"align":8,"fields":[)"
                                              R"({"name":"seq","offset":0,"size":8,"type":"u64"},)"
                                              R"({"name":"words","offset":8,"size":65520,"type":"u64","count":8190},)"

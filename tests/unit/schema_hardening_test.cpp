@@ -22,6 +22,7 @@
 #include <shmsnap_test_all_types.hpp>
 
 #include "frontend.hpp"
+#include "support/test_snapshot.hpp"
 
 namespace {
 
@@ -294,6 +295,13 @@ TEST(SchemaHardening, EveryBundledSchemaRecomputesTheCompilersFingerprint) {
   check(std::string(SHMSNAP_BUNDLED_SCHEMA_DIR) + "/robot_pose.toml", robot::Pose::shmsnap_schema);
   check(std::string(SHMSNAP_BUNDLED_SCHEMA_DIR) + "/service_health.toml", service::Health::shmsnap_schema);
   check(std::string(SHMSNAP_TEST_SCHEMA_DIR) + "/all_types.toml", shmsnap_test::AllTypes::shmsnap_schema);
+}
+
+// The hand-written test schemas carry their real fingerprints, so a bridge or a
+// replay that checks fingerprints carries them too.
+TEST(SchemaHardening, TheTestSnapshotsCarryTheirDescriptorsFingerprints) {
+  EXPECT_EQ(shmsnap::schema_fingerprint_mismatch(shmsnap::test::TestSnapshot::shmsnap_schema), "");
+  EXPECT_EQ(shmsnap::schema_fingerprint_mismatch(shmsnap::test::LargeSnapshot::shmsnap_schema), "");
 }
 
 TEST(SchemaHardening, NamesThatCouldForgeLayoutLinesHaveNoFingerprint) {
