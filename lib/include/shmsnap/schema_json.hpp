@@ -23,10 +23,10 @@ struct DescriptorPlan;
 /// A descriptor parsed and validated once, for decoding or encoding many snapshots.
 ///
 /// JSON mapping: a struct is an object keyed by field name; an array is a JSON array
-/// (nested for multi-dimensional ones); bool, integers and floats are numbers, except
-/// non-finite floats, which are the strings "NaN", "Infinity" and "-Infinity"; char[N]
-/// is a string cut at the first NUL (invalid UTF-8 bytes become U+FFFD); an enum is its
-/// value's name, or the number when the value has no name.
+/// (nested for multi-dimensional ones); bool is true/false (any non-zero byte is true); integers and floats are
+/// numbers, except non-finite floats, which are the strings "NaN", "Infinity" and "-Infinity"; char[N] is a string cut
+/// at the first NUL (invalid UTF-8 bytes become U+FFFD); an enum is its value's name, or the number when the value has
+/// no name.
 class SnapshotCodec {
  public:
   /// How decode() writes non-finite floats: as the strings of the mapping above

@@ -1,8 +1,10 @@
 // Byte layout of a snapshot region (/<prefix>:<topic> in /dev/shm). Written by
 // exactly one publisher (mapped read-write); read by subscribers and tools
 // (PROT_READ) that validate every field before touching a payload (lib/src/region/region_validation.cpp).
-// This comment is the whole format: a reader in another language needs nothing else
-// (the descriptor JSON is specified in schemas/README.md).
+// This comment is the byte layout. A reader in another language needs two more pages:
+// docs/FORMAT.md (names, owner trust and opening, the read procedure's bounds,
+// takeover, the queue messages, the fingerprint text, values as JSON) and
+// schemas/README.md, "Descriptor" (the descriptor JSON).
 //
 // Byte order and clocks: every integer is the host's byte order (little-endian on
 // x86-64 and arm64; regions never leave the host). Timestamps named *_ns are
@@ -75,12 +77,12 @@
 //   4. publish_seq must equal w >> 8: the writer may have reused the slot for a newer
 //      publish between the loads of steps 1 and 2 (retry from 1); a publish_seq above
 //      the newest announced one + 1 was never written by the publisher (refuse it).
-// (epoch, seq) orders snapshots across takeovers: seq restarts at 1 in each epoch.
-// The epoch never wraps: a publisher taking over a region whose owner readers do
-// not trust (a squatter's), or whose epoch is at its maximum, starts again at 1.
-// Each incarnation is a new region file, and subscribers report the change as
-// StatusEvent::reattached, so readers compare epochs across it for equality only.
-// The writer keeps each slot's sequence and the geometry in its own memory and
+//   docs/FORMAT.md, "Reading the newest snapshot": which load is the newest announced
+//   one, and how many retries to make.
+// seq orders snapshots within one epoch and restarts at 1 in each. The epoch never wraps: a publisher taking over a
+// region whose owner readers do not trust (a squatter's), or whose epoch is at its maximum, starts again at 1. Each
+// incarnation is a new region file, and subscribers report the change as StatusEvent::reattached, so readers compare
+// epochs across it for equality only. The writer keeps each slot's sequence and the geometry in its own memory and
 // never reads them back from the region.
 #pragma once
 
