@@ -21,7 +21,7 @@
 namespace shmsnap::detail {
 namespace {
 
-// From linux/memfd.h and linux/fcntl.h of Linux 6.3, which older headers lack.
+// From the kernel UAPI headers of Linux 6.3 (memfd and fcntl), which older ones lack.
 constexpr unsigned memfd_noexec_flag = 0x0008U;  // MFD_NOEXEC_SEAL
 constexpr unsigned seal_exec = 0x0020U;          // F_SEAL_EXEC
 
