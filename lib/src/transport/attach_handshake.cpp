@@ -56,14 +56,14 @@ class BodyReader {
   explicit BodyReader(std::span<const std::byte> body) noexcept : body_(body) {}
 
   template <class Value>
-  Value read(std::size_t offset) const noexcept {
+  [[nodiscard]] Value read(std::size_t offset) const noexcept {
     static_assert(std::is_trivially_copyable_v<Value>);
     SHMSNAP_EXPECTS(offset <= body_.size() && sizeof(Value) <= body_.size() - offset);
     Value value;
     std::memcpy(&value, body_.data() + offset, sizeof value);
     return value;
   }
-  std::string_view text(std::size_t offset, std::size_t length) const noexcept {
+  [[nodiscard]] std::string_view text(std::size_t offset, std::size_t length) const noexcept {
     SHMSNAP_EXPECTS(offset <= body_.size() && length <= body_.size() - offset);
     return {reinterpret_cast<const char*>(body_.data()) + offset, length};
   }

@@ -343,7 +343,11 @@ std::optional<UniqueFd> SocketListener::accept(std::chrono::milliseconds timeout
 }
 
 UniqueFd connect_to_socket(const std::string& path, std::chrono::milliseconds timeout) {
-  SHMSNAP_EXPECTS(path.size() < sizeof(sockaddr_un::sun_path));
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    throw Error(Errc::invalid_argument, "socket path " + path + " is longer than a Unix socket address holds (" +
+                                            std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                                            " bytes): use a shorter socket directory");
+  }
   const auto deadline = Clock::now() + timeout;
   const sockaddr_un address = address_of(path);
   // A full backlog answers EAGAIN at once: retry until the deadline, a few
@@ -380,6 +384,7 @@ void send_with_descriptors(int socket, std::span<const std::byte> bytes, std::sp
   std::size_t sent = 0;
   bool attached = descriptors.empty();
   while (sent < bytes.size()) {
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): iovec is shared with recvmsg; sendmsg only reads it
     iovec part{const_cast<std::byte*>(bytes.data()) + sent, bytes.size() - sent};
     alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int) * attach_max_descriptors)> control{};
     msghdr message{};
