@@ -32,6 +32,7 @@
 #include "shmsnap/region.hpp"
 #include "support/process_runner.hpp"
 #include "support/test_snapshot.hpp"
+#include "transport/admission_policy.hpp"
 #include "transport/unix_socket.hpp"
 
 namespace shmsnap::detail {
@@ -502,6 +503,50 @@ TEST_F(SocketTest, AFloodOfConnectsIsBoundedByTheBacklogAndDrainedWithoutLeaks) 
   // Now there is room again.
   const UniqueFd late = connect_to_socket(listener.path(), 2s);
   EXPECT_TRUE(late.valid());
+}
+
+TEST_F(SocketTest, AStrangersConnectionIsRefusedNamingItsUidAndTheOptionThatAdmitsIt) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root to start a child as another user (uid 65534)";
+  }
+  // Other users reach the socket only through a directory they may search (mkdtemp made it 0700).
+  ASSERT_EQ(chmod(directory_.c_str(), 0755), 0);
+  SocketListener listener = SocketListener::create(directory_, "topic");
+  const std::string path = listener.path();
+  const pid_t stranger = fork_child([&] {
+    if (setgid(65534) != 0 || setuid(65534) != 0) {
+      return 3;
+    }
+    const UniqueFd connection = connect_to_socket(path, 10s);
+    send_attach_frame(connection.get(), AttachHello{0, 0, 0, 0, "stranger"}, {}, 10s);
+    auto answer = receive_attach_frame(connection.get(), 10s);
+    if (!answer || !std::holds_alternative<AttachRejected>(answer->frame)) {
+      return 4;
+    }
+    const auto& rejected = std::get<AttachRejected>(answer->frame);
+    return rejected.reason == AttachRejectReason::not_admitted &&
+                   rejected.text.find("--allow-uid 65534") != std::string::npos
+               ? 0
+               : 5;
+  });
+  auto connection = listener.accept(10s);
+  ASSERT_TRUE(connection.has_value());
+  const PeerCredentials peer = peer_credentials(connection->get());
+  EXPECT_EQ(peer.uid, 65534U);
+  EXPECT_EQ(peer.pid, stranger);
+  const AdmissionPolicy policy{.uids = {1001}, .gids = {}};
+  ASSERT_FALSE(policy.admits(peer, geteuid()));
+  const std::string why = policy.refusal(peer);
+  EXPECT_NE(why.find("uid 65534"), std::string::npos) << why;
+  EXPECT_NE(why.find("pid " + std::to_string(stranger)), std::string::npos) << why;
+  EXPECT_NE(why.find("admits root, its own user, uid 1001)"), std::string::npos) << why;
+  send_attach_frame(connection->get(), AttachRejected{AttachRejectReason::not_admitted, reason_text(why)}, {}, 10s);
+  EXPECT_EQ(wait_child(stranger), 0) << "the stranger did not read its refusal";
+  // The options admit it; root and the publisher's own user always are.
+  EXPECT_TRUE((AdmissionPolicy{.uids = {65534}, .gids = {}}.admits(peer, geteuid())));
+  EXPECT_TRUE((AdmissionPolicy{.uids = {}, .gids = {65534}}.admits(peer, geteuid())));
+  EXPECT_TRUE(policy.admits(PeerCredentials{1, 0, 0}, 1000));
+  EXPECT_TRUE(policy.admits(PeerCredentials{1, 1000, 1000}, 1000));
 }
 
 }  // namespace
