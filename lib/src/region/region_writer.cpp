@@ -196,6 +196,23 @@ RegionWriter RegionWriter::create(const RegionSpec& spec, PreviousOwner& previou
                               " (another publisher keeps racing for it); try again");
 }
 
+RegionWriter RegionWriter::create_sealed(const RegionSpec& spec, std::uint64_t epoch) {
+  SHMSNAP_EXPECTS(epoch >= 1);
+  validate_spec(spec);
+  RegionWriter writer;
+  writer.memory_ = SharedMemory::create_sealable("shmsnap" + spec.shm_name);
+  writer.owned_ = true;
+  std::uint64_t header_size = 0;
+  const std::uint64_t size = region_size_for(spec, header_size);
+  writer.memory_.reserve(size);
+  writer.memory_.map();
+  // Sealed before the header is written, and so before any descriptor can leave:
+  // no reader ever holds a version of this file that could still be resized.
+  writer.memory_.seal();
+  writer.initialise(spec, epoch, size);
+  return writer;
+}
+
 std::uint64_t RegionWriter::next_epoch(const PreviousOwner& previous) noexcept {
   if (!previous.trusted || previous.epoch == std::numeric_limits<std::uint64_t>::max()) {
     return 1;
@@ -280,8 +297,11 @@ void RegionWriter::close() noexcept {
     header_->state.store(static_cast<std::uint32_t>(RegionState::closed), std::memory_order_release);
   }
   // Remove the name while we still hold the lock, so no successor can be
-  // mistaken for us; readers keep their mapping until they let go.
-  SharedMemory::remove(memory_.name());
+  // mistaken for us; readers keep their mapping until they let go. A memfd has
+  // no name: it goes when the last descriptor and mapping do.
+  if (!memory_.anonymous()) {
+    SharedMemory::remove(memory_.name());
+  }
   memory_.unmap();
   header_ = nullptr;
   base_ = nullptr;

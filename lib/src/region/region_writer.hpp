@@ -1,5 +1,5 @@
-// The publisher's side of a region: create it (taking over a dead publisher's),
-// initialise the header, and hand out slots. Owned by one Publisher; its methods
+// The publisher's side of a region: create it (taking over a dead publisher's, or
+// as a sealed memfd in socket mode), initialise the header, and hand out slots. Owned by one Publisher; its methods
 // are called from the publishing thread, except where noted.
 #pragma once
 
@@ -47,6 +47,13 @@ class RegionWriter {
   /// Throws Error.
   [[nodiscard]] static RegionWriter create(const RegionSpec& spec, PreviousOwner& previous);
 
+  /// Socket mode: creates the region as an anonymous memfd (no name, so nothing to
+  /// take over or squat), sized and initialised as create() does, sealed before any
+  /// descriptor leaves this process (SharedMemory::seal) while this writer keeps its
+  /// writable mapping. `epoch` (>= 1) is the caller's: there is no predecessor's
+  /// header to read it from. spec.shm_name is only a label. Throws Error.
+  [[nodiscard]] static RegionWriter create_sealed(const RegionSpec& spec, std::uint64_t epoch);
+
   /// The epoch after `previous`: its epoch + 1 when its region was trusted, else 1
   /// (a squatter's header says nothing), and 1 again instead of wrapping past 2^64-1.
   [[nodiscard]] static std::uint64_t next_epoch(const PreviousOwner& previous) noexcept;
@@ -70,6 +77,9 @@ class RegionWriter {
   /// The writer's own copy of the table seqlock word (control thread only).
   [[nodiscard]] std::uint64_t& table_sequence() noexcept { return table_sequence_; }
   [[nodiscard]] const std::string& name() const noexcept { return memory_.name(); }
+  /// The region's descriptor (socket mode: what subscribers receive over SCM_RIGHTS;
+  /// sealed, so they can map it read-only only). -1 when this writer owns nothing.
+  [[nodiscard]] int descriptor() const noexcept { return memory_.native_handle(); }
   /// The epoch this writer stamped (its own copy, never read back from the region).
   [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
 

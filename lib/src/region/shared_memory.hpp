@@ -1,6 +1,7 @@
-// One POSIX shared-memory object (shm_open) and its mapping; errno becomes
-// shmsnap::Error here. Opening never follows a symbolic link, never blocks on a
-// FIFO, and accepts only a regular file: a name in /dev/shm is outside input.
+// One POSIX shared-memory object (shm_open), or one sealed memfd of the socket
+// mode, and its mapping; errno becomes shmsnap::Error here. Opening never follows a
+// symbolic link, never blocks on a FIFO, and accepts only a regular file: a name in
+// /dev/shm is outside input, and so is a descriptor received over a socket.
 // Used by one thread at a time.
 #pragma once
 
@@ -35,6 +36,21 @@ class SharedMemory {
   /// Removes the name; true when it existed.
   static bool remove(const std::string& name) noexcept;
 
+  /// Creates an anonymous, sealable memfd (socket mode: no name anyone can open,
+  /// charged to the creator's memory cgroup). `label` shows in /proc/PID/fd only.
+  /// Size it with reserve(), map() it writable, then seal(). Throws Error.
+  [[nodiscard]] static SharedMemory create_sealable(const std::string& label);
+  /// Adds sealed_region_seals, keeping this object's writable mapping: from now on
+  /// nobody (this process included) can grow, shrink or newly map, write() or reopen
+  /// it writable. Call after reserve() and map(). Throws Error.
+  void seal();
+  /// Takes ownership of `descriptor` (received from a publisher; closed here on any
+  /// failure), checks it is a memfd carrying exactly the seals seal() adds (nothing
+  /// less: an unsealed file could be truncated under us or rewritten by its sender's
+  /// peers) and a size in [min_size, max_size], and maps it read-only. Throws Error
+  /// (invalid_region, naming what is wrong).
+  [[nodiscard]] static SharedMemory adopt_sealed(int descriptor, std::uint64_t min_size, std::uint64_t max_size);
+
   /// Sets the size and reserves the pages now (posix_fallocate), so that a full
   /// /dev/shm fails here instead of as SIGBUS on a later write.
   void reserve(std::uint64_t size);
@@ -61,17 +77,27 @@ class SharedMemory {
   [[nodiscard]] std::size_t mapped_size() const noexcept { return mapped_size_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] int native_handle() const noexcept { return descriptor_; }
+  /// True for a memfd (create_sealable, adopt_sealed): it has no /dev/shm name.
+  [[nodiscard]] bool anonymous() const noexcept { return anonymous_; }
 
  private:
   [[nodiscard]] struct stat status() const;
   void close() noexcept;
+  /// "/dev/shm/<name>" or "memfd <label>", for messages.
+  [[nodiscard]] std::string resource() const;
 
   int descriptor_ = -1;
   void* address_ = nullptr;
   std::size_t mapped_size_ = 0;
   std::string name_;
   Access access_ = Access::read_only;
+  bool anonymous_ = false;
 };
+
+/// The seals of a socket-mode region (F_SEAL_SHRINK | F_SEAL_GROW |
+/// F_SEAL_FUTURE_WRITE | F_SEAL_SEAL). A reader refuses a descriptor without every
+/// one of them; F_SEAL_EXEC, which newer kernels add to a no-exec memfd, is allowed.
+[[nodiscard]] unsigned sealed_region_seals() noexcept;
 
 /// Free bytes in the filesystem behind /dev/shm, or -1 when unknown.
 [[nodiscard]] std::int64_t shm_free_bytes() noexcept;
