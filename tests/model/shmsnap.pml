@@ -2,7 +2,7 @@
  * shmsnap notification protocol, as a Promela model for spin.
  *
  * It follows the library's real order of operations (lib/src/publisher/untyped_publisher.cpp,
- * lib/src/subscriber/wait_strategies.cpp, lib/src/region/region_reader.cpp):
+ * lib/src/subscriber/waiter.hpp, lib/src/region/region_reader.cpp):
  *
  *   publisher (commit_write):  slot seqlock odd -> payload -> slot seq ->
  *                              seqlock even (release) -> store `published`

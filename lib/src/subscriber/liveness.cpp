@@ -1,22 +1,19 @@
-// Following the publisher's liveness: its exit or shutdown (the state goes stale),
-// its heartbeat (stalled and resumed), and re-attaching to a successor (new epoch).
+// Following the publisher's liveness (liveness.hpp): its exit (the pidfd), its
+// heartbeat (stalled and resumed), and when to look for a successor (new epoch).
+#include "subscriber/liveness.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <optional>
 #include <string>
 #include <utility>
 
 #include "shmsnap/clock.hpp"
-#include "subscriber/subscriber_state.hpp"
 #include "system/log.hpp"
 #include "system/process.hpp"
 
-namespace shmsnap {
+namespace shmsnap::detail {
 namespace {
-
-using detail::log;
 
 // A re-attach inside wait()/poll() may take at least this long, whatever the
 // caller's deadline: the HELLO/WELCOME exchange with the new publisher.
@@ -26,104 +23,87 @@ constexpr std::int64_t flap_log_interval_ns = 10'000'000'000;
 
 }  // namespace
 
-void UntypedSubscriber::State::report(StatusEvent event) noexcept {
-  status_reported = true;
-  if (owner.status_handler_) {
-    owner.status_handler_(event, info);
+Liveness::Liveness(std::string id, std::string topic, std::chrono::milliseconds stall_timeout,
+                   std::chrono::milliseconds reattach_interval) noexcept
+    : id_(std::move(id)),
+      topic_(std::move(topic)),
+      stall_timeout_(stall_timeout),
+      reattach_interval_(reattach_interval) {}
+
+Liveness::~Liveness() {
+  drop_death_watch();
+}
+
+void Liveness::followed(int death_watch) noexcept {
+  drop_death_watch();
+  pidfd_ = death_watch;
+  stale_ = false;
+  stalled_ = false;
+}
+
+void Liveness::drop_death_watch() noexcept {
+  if (pidfd_ >= 0) {
+    ::close(pidfd_);
+    pidfd_ = -1;
   }
 }
 
-void UntypedSubscriber::State::go_stale(const char* why) noexcept {
-  if (stale) {
-    return;
-  }
-  log().info("subscriber '{}' on topic '{}': publisher pid {} {}; keeping the last state (seq {}) as stale", id,
-             names.topic, region ? region->publisher_pid() : 0, why, last_seq);
-  detach(false);
-  stale = true;
-  stalled = false;
-  info.stale = true;
-  next_reattach_ns = 0;
-  arm_timer(options.reattach_interval);
-  report(StatusEvent::publisher_lost);
-}
-
-bool UntypedSubscriber::State::try_reattach(std::int64_t deadline) noexcept {
-  const std::int64_t now = monotonic_ns();
-  if (!reattach_now && now < next_reattach_ns) {
+bool Liveness::lose(pid_t publisher, const char* why, std::uint64_t last_seq) noexcept {
+  if (stale_) {
     return false;
   }
-  reattach_now = false;
-  next_reattach_ns = now + std::chrono::nanoseconds(options.reattach_interval).count();
-  try {
-    // Cheap look first: the same dead region, or none at all, is the common case.
-    RegionReader candidate = RegionReader::open(names.region(), TrustedOwners{.also = options.trusted_owners});
-    if ((candidate.inode() == attached_inode && candidate.epoch() == attached_epoch) || candidate.closed() ||
-        !candidate.publisher_alive()) {
-      return false;
-    }
-  } catch (const Error& failure) {
-    // A region another user created under the name (owner not trusted, or a mode
-    // that lets others write it) is not our publisher: keep waiting for the real
-    // one, and say once who is in the way.
-    if (failure.code() == Errc::permission_denied && reattach_problem != failure.what()) {
-      reattach_problem = failure.what();
-      log().warn("subscriber '{}' on topic '{}': still waiting for a publisher: {}", id, names.topic, reattach_problem);
-    }
-    return false;
-  }
-  reattach_problem.clear();
-  const std::uint64_t previous_epoch = attached_epoch;
-  if (MessageQueue::inode_of(names.notify_queue(id)) != notify.inode()) {
-    // Someone removed (or replaced) our queue while we were away: make a new one.
-    log().warn("subscriber '{}': its queue {} was removed or replaced; creating it again", id, names.notify_queue(id));
-    notify.close();
-  }
-  try {
-    // A re-attach happens inside wait()/poll(): it may not outlast the caller's
-    // deadline by more than a short exchange with the new publisher.
-    attach(std::min(monotonic_deadline(options.attach_timeout), std::max(deadline, now + min_reattach_budget_ns)));
-  } catch (const Error& failure) {
-    log().debug("subscriber '{}': re-attach to topic '{}' failed: {}", id, names.topic, failure.what());
-    detach(false);
-    return false;
-  }
-  ++stats.reattached;
-  log().info("subscriber '{}': re-attached to topic '{}' (epoch {} -> {})", id, names.topic, previous_epoch,
-             attached_epoch);
-  // Reported before the new epoch's first snapshot, so the caller can reset first.
-  report(StatusEvent::reattached);
-  return deliver_newest(deadline);
+  log().info("subscriber '{}' on topic '{}': publisher pid {} {}; keeping the last state (seq {}) as stale", id_,
+             topic_, publisher, why, last_seq);
+  stale_ = true;
+  stalled_ = false;
+  next_reattach_ns_ = 0;
+  return true;
 }
 
-bool UntypedSubscriber::State::publisher_gone() const noexcept {
-  return pidfd >= 0 ? detail::pidfd_exited(pidfd) : !region->publisher_alive();
+bool Liveness::publisher_gone(const RegionReader& region) const noexcept {
+  return pidfd_ >= 0 ? pidfd_exited(pidfd_) : !region.publisher_alive();
 }
 
-void UntypedSubscriber::State::watch_heartbeat() noexcept {
+std::chrono::nanoseconds Liveness::heartbeat_watch_period() const noexcept {
+  return std::max<std::chrono::nanoseconds>(std::chrono::milliseconds(1), stall_timeout_ / 4);
+}
+
+bool Liveness::reattach_due(std::int64_t now_ns) noexcept {
+  if (!reattach_now_ && now_ns < next_reattach_ns_) {
+    return false;
+  }
+  reattach_now_ = false;
+  next_reattach_ns_ = now_ns + reattach_interval_.count();
+  return true;
+}
+
+std::int64_t Liveness::reattach_deadline(std::int64_t deadline_ns, std::int64_t now_ns) noexcept {
+  return std::max(deadline_ns, now_ns + min_reattach_budget_ns);
+}
+
+std::optional<StatusEvent> Liveness::watch_heartbeat(const RegionReader& region, std::uint64_t last_seq) noexcept {
   // Absent when the heartbeat lies ahead of now or is not positive: only someone
   // else writes such a value, and a publisher that cannot show it beats is not
   // known to be alive (a negative age once hid a stopped one).
-  const std::optional<std::int64_t> age_ns = region->heartbeat_age_ns();
-  const bool silent = !age_ns || *age_ns > std::chrono::nanoseconds(options.stall_timeout).count();
-  const bool source_lost = region->source_lost();
+  const std::optional<std::int64_t> age_ns = region.heartbeat_age_ns();
+  const bool silent = !age_ns || *age_ns > stall_timeout_.count();
+  const bool source_lost = region.source_lost();
   const bool frozen = silent || source_lost;
-  if (frozen == stalled) {
-    return;
+  if (frozen == stalled_) {
+    return std::nullopt;
   }
-  stalled = frozen;
-  info.stale = frozen;
-  report(frozen ? StatusEvent::publisher_stalled : StatusEvent::publisher_resumed);
+  stalled_ = frozen;
+  const StatusEvent event = frozen ? StatusEvent::publisher_stalled : StatusEvent::publisher_resumed;
   // A publisher hovering around stall_timeout changes state on every beat or two:
   // the first change is logged, then at most one line per flap_log_interval that
   // counts the changes in between (the status handler still sees every one).
   const std::int64_t now = monotonic_ns();
-  if (last_flap_log_ns != 0 && now - last_flap_log_ns < flap_log_interval_ns) {
-    ++flaps_unlogged;
-    return;
+  if (last_flap_log_ns_ != 0 && now - last_flap_log_ns_ < flap_log_interval_ns) {
+    ++flaps_unlogged_;
+    return event;
   }
-  const std::uint64_t unlogged = std::exchange(flaps_unlogged, 0);
-  last_flap_log_ns = now;
+  const std::uint64_t unlogged = std::exchange(flaps_unlogged_, 0);
+  last_flap_log_ns_ = now;
   const std::string between =
       unlogged == 0 ? std::string()
                     : fmt::format(
@@ -134,22 +114,23 @@ void UntypedSubscriber::State::watch_heartbeat() noexcept {
     log().warn(
         "subscriber '{}' on topic '{}': publisher pid {} republishes a source that is gone; the state (seq {}) "
         "is stale until it publishes again{}",
-        id, names.topic, region->publisher_pid(), last_seq, between);
+        id_, topic_, region.publisher_pid(), last_seq, between);
   } else if (frozen && age_ns) {
     log().warn(
         "subscriber '{}' on topic '{}': publisher pid {} has not beaten for {:.1f} s (stopped or hung); "
         "the state (seq {}) is stale until it moves again{}",
-        id, names.topic, region->publisher_pid(), static_cast<double>(*age_ns) / 1e9, last_seq, between);
+        id_, topic_, region.publisher_pid(), static_cast<double>(*age_ns) / 1e9, last_seq, between);
   } else if (frozen) {
     log().warn(
         "subscriber '{}' on topic '{}': publisher pid {} shows a heartbeat that is not a time of this host "
         "(ahead of now, or not positive: rewritten by a writer of the region?); the state (seq {}) is stale "
         "until it beats again{}",
-        id, names.topic, region->publisher_pid(), last_seq, between);
+        id_, topic_, region.publisher_pid(), last_seq, between);
   } else {
-    log().info("subscriber '{}' on topic '{}': publisher pid {} is fresh again{}", id, names.topic,
-               region->publisher_pid(), between);
+    log().info("subscriber '{}' on topic '{}': publisher pid {} is fresh again{}", id_, topic_, region.publisher_pid(),
+               between);
   }
+  return event;
 }
 
-}  // namespace shmsnap
+}  // namespace shmsnap::detail

@@ -1,9 +1,7 @@
 // The untyped subscriber's public face (subscriber.hpp): construction, the wait
-// entry points and the accessors. Its work happens in the other files here.
-#include <algorithm>
-
-#include "shmsnap/clock.hpp"
-#include "subscriber/subscriber_state.hpp"
+// entry points and the accessors. Its work happens in the engine
+// (subscriber_engine.hpp) and its parts.
+#include "subscriber/subscriber_engine.hpp"
 
 namespace shmsnap {
 
@@ -13,74 +11,53 @@ UntypedSubscriber::UntypedSubscriber(std::string_view topic, const SchemaInfo* s
 UntypedSubscriber::~UntypedSubscriber() = default;
 
 bool UntypedSubscriber::wait(std::chrono::nanoseconds timeout) noexcept {
-  State& state = *state_;
-  const std::int64_t deadline = monotonic_deadline(timeout);
-  state.status_reported = false;
-  switch (state.options.mode) {
-    case WaitMode::notify:
-      return state.wait_blocking(deadline);
-    case WaitMode::spin:
-      return state.wait_spinning(deadline, true);
-    case WaitMode::hybrid: {
-      const std::int64_t spin_deadline =
-          std::min(deadline, monotonic_ns() + std::chrono::nanoseconds(state.options.hybrid_spin).count());
-      if (state.wait_spinning(spin_deadline, false)) {
-        return true;
-      }
-      if (state.status_ends_wait()) {
-        return false;
-      }
-      return state.wait_blocking(deadline);
-    }
-  }
-  return false;
+  return state_->wait(timeout);
 }
-
 bool UntypedSubscriber::poll() noexcept {
   return state_->process(monotonic_ns());
 }
 int UntypedSubscriber::fd() const noexcept {
-  return state_->epoll_fd;
+  return state_->fd();
 }
 std::span<const std::byte> UntypedSubscriber::bytes() const noexcept {
-  return state_->local;
+  return state_->reader().bytes();
 }
 bool UntypedSubscriber::has_value() const noexcept {
-  return state_->has_value;
+  return state_->reader().has_value();
 }
 bool UntypedSubscriber::stale() const noexcept {
-  return state_->stale || state_->stalled;
+  return state_->stale_or_stalled();
 }
 const UpdateInfo& UntypedSubscriber::info() const noexcept {
-  return state_->info;
+  return state_->reader().info();
 }
 SubscriberStats UntypedSubscriber::stats() const noexcept {
-  return state_->stats;
+  return state_->reader().stats();
 }
 const std::string& UntypedSubscriber::id() const noexcept {
-  return state_->id;
+  return state_->id();
 }
 const std::string& UntypedSubscriber::topic() const noexcept {
-  return state_->names.topic;
+  return state_->topic();
 }
 const std::string& UntypedSubscriber::descriptor() const noexcept {
-  return state_->descriptor;
+  return state_->attachment().descriptor();
 }
 const SchemaInfo& UntypedSubscriber::schema() const noexcept {
-  return state_->schema_seen;
+  return state_->attachment().schema_seen();
 }
 pid_t UntypedSubscriber::publisher_pid() const noexcept {
-  return state_->region ? state_->region->publisher_pid() : 0;
+  return state_->attachment().publisher_pid();
 }
 
 // Zero-copy read support (subscriber.hpp): the region followed now, and the retry
 // count of reads made through it.
 const RegionReader* UntypedSubscriber::region() const noexcept {
-  return state_->region ? &*state_->region : nullptr;
+  return state_->attachment().region();
 }
 
 void UntypedSubscriber::count_retries(std::uint64_t retries) noexcept {
-  state_->stats.retries += retries;
+  state_->count_retries(retries);
 }
 
 }  // namespace shmsnap
