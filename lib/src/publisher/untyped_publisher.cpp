@@ -57,7 +57,6 @@ detail::RegionWriter create_region(const TopicNames& names, const SchemaInfo& sc
 // in reverse. Members are declared in the order they are built.
 struct UntypedPublisher::State final : detail::ControlLoop::Handler {
   TopicNames names;
-  PublisherOptions options;
   detail::PreviousOwner previous;  // what creating the region learned; read once at construction
   detail::RegionWriter region;
   std::uint32_t payload_bytes;
@@ -86,7 +85,6 @@ struct UntypedPublisher::State final : detail::ControlLoop::Handler {
 UntypedPublisher::State::State(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size,
                                const PublisherOptions& opts)
     : names(opts.prefix, topic),
-      options(opts),
       region(create_region(names, schema, payload_size, opts, previous)),
       payload_bytes(static_cast<std::uint32_t>(payload_size)),
       writer(region, opts.slot_count),
