@@ -63,7 +63,7 @@ TEST_F(StaleResources, AfterEverythingIsKilledCleanRemovesEveryLeftoverAndAFresh
 }
 
 // Guards the fix for this bug: the successor reads the dead owner's
-// subscriber ids without validating them, and announce_to_previous (noexcept)
+// subscriber ids without validating them, and announce_new_epoch (noexcept)
 // builds queue names from them outside its try block: one bad id is std::terminate.
 TEST_F(StaleResources, TakeoverOfADeadRegionWithAGarbageSubscriberIdDoesNotCrashThePublisher) {
   ChildProcess& publisher = start("publisher", {"--count", "1", "--wait-subscribers", "1", "--hold-ms", "-1"});

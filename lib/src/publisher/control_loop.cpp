@@ -1,36 +1,138 @@
-// The control thread's loop: the control queue (HELLO/BYE), subscribers' pidfds,
-// the heartbeat period, and answers that found a full queue. Control thread only.
+// The control loop (control_loop.hpp): the control thread's epoll set and what
+// wakes it, the control queue and the heartbeat.
+
+#include "publisher/control_loop.hpp"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <utility>
 
-#include "publisher/publisher_state.hpp"
 #include "shmsnap/clock.hpp"
-#include "system/log.hpp"
+#include "shmsnap/detail/protocol.hpp"
+#include "shmsnap/error.hpp"
+#include "shmsnap/names.hpp"
+#include "shmsnap/region.hpp"
+#include "system/process.hpp"
 
-namespace shmsnap {
+namespace shmsnap::detail {
 namespace {
 
-using detail::log;
-
-// A WELCOME may wait for the subscriber to drain an UPDATE that got there first;
-// it is retried this long, at this period, and at most this many wait at once.
-constexpr std::int64_t reply_retry_window_ns = 200'000'000;
-constexpr int reply_retry_period_ms = 1;
-constexpr std::size_t max_pending_replies = 64;
-// Garbage on the control queue is logged at most this often.
-constexpr std::int64_t drop_log_interval_ns = 1'000'000'000;
+// epoll keys of the loop's own descriptors (a watched process's pidfd has its key).
+constexpr std::uint64_t stop_key = ~std::uint64_t{0};
+constexpr std::uint64_t control_key = ~std::uint64_t{0} - 1;
+// While the Handler has work to retry, the loop wakes this often.
+constexpr int fast_tick_period_ms = 1;
 
 }  // namespace
 
-void UntypedPublisher::State::control_loop() noexcept {
+ControlLoop::ControlLoop(Options options, Handler& handler, std::atomic<std::int64_t>& heartbeat)
+    : options_(std::move(options)), handler_(handler), heartbeat_(heartbeat) {
+  // A dead publisher's control queue may linger; we own the topic now.
+  MessageQueue::unlink(options_.control_queue);
+  MessageQueue::CreateOptions control_options;
+  control_options.max_messages = MqLimits::read().msg_max;
+  control_options.message_size = sizeof(ControlMessage);
+  control_options.mode = options_.mode;
+  control_options.access = MessageQueue::Access::read;
+  try {
+    control_ = MessageQueue::create(options_.control_queue, control_options);
+  } catch (const Error& failure) {
+    const std::optional<uid_t> squatter = MessageQueue::owner_of(options_.control_queue);
+    if (failure.code() != Errc::busy || !squatter) {
+      throw;
+    }
+    // The unlink above failed: another user's name in the sticky /dev/mqueue.
+    throw Error(Errc::permission_denied,
+                "topic '" + options_.topic + "': its control queue /dev/mqueue" + options_.control_queue +
+                    " exists, owned by user " + user_name(*squatter) +
+                    ", and this user may not remove it; another user may have created the name to block the topic. "
+                    "Remove it as that user or root (shmsnap mq unlink " +
+                    options_.control_queue + ")",
+                failure.os_errno());
+  }
+}
+
+ControlLoop::~ControlLoop() {
+  stop();
+  if (epoll_fd_ >= 0) {
+    ::close(epoll_fd_);
+  }
+  if (stop_fd_ >= 0) {
+    ::close(stop_fd_);
+  }
+  for (const Watched& watched : watched_) {
+    ::close(watched.pidfd);
+  }
+}
+
+void ControlLoop::start() {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epoll_fd_ < 0 || stop_fd_ < 0) {
+    throw Error(Errc::system, "topic '" + options_.topic + "': cannot create the control loop's epoll/eventfd");
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = stop_key;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd_, &event);
+  event.data.u64 = control_key;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, control_.native_handle(), &event);
+  thread_ = std::thread([this] { run(); });
+}
+
+void ControlLoop::stop() noexcept {
+  stopping_.store(true, std::memory_order_release);
+  if (stop_fd_ >= 0) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t written = ::write(stop_fd_, &one, sizeof one);
+  }
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void ControlLoop::close_queue() noexcept {
+  if (!queue_closed_) {
+    queue_closed_ = true;
+    control_.close();
+    MessageQueue::unlink(options_.control_queue);
+  }
+}
+
+void ControlLoop::watch_exit(std::uint64_t key, pid_t pid) noexcept {
+  const int pidfd = open_pidfd(pid);
+  if (pidfd < 0) {
+    return;
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = key;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event);
+  watched_.push_back(Watched{key, pidfd});
+}
+
+void ControlLoop::forget_exit(std::uint64_t key) noexcept {
+  const auto found =
+      std::find_if(watched_.begin(), watched_.end(), [&](const Watched& watched) { return watched.key == key; });
+  if (found == watched_.end()) {
+    return;
+  }
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, found->pidfd, nullptr);
+  ::close(found->pidfd);
+  watched_.erase(found);
+}
+
+void ControlLoop::run() noexcept {
   std::array<epoll_event, 32> events{};
-  const auto interval_ms = static_cast<int>(std::max<std::int64_t>(1, options.heartbeat_interval.count()));
-  while (!stopping.load(std::memory_order_acquire)) {
-    const int timeout_ms = pending_replies.empty() ? interval_ms : reply_retry_period_ms;
-    const int ready = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout_ms);
+  const auto period_ms = static_cast<int>(std::max<std::int64_t>(1, options_.period.count()));
+  while (!stopping_.load(std::memory_order_acquire)) {
+    const int timeout_ms = handler_.wants_fast_ticks() ? fast_tick_period_ms : period_ms;
+    const int ready = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
     for (int index = 0; index < ready; ++index) {
       const std::uint64_t key = events[static_cast<std::size_t>(index)].data.u64;
       if (key == stop_key) {
@@ -39,93 +141,23 @@ void UntypedPublisher::State::control_loop() noexcept {
       if (key == control_key) {
         drain_control();
       } else {
-        reap(key, "exited");
+        handler_.on_process_exit(key);
       }
     }
-    retry_pending_replies();
-    sweep_and_mirror();
+    handler_.on_tick();
+    heartbeat_.store(monotonic_ns(), std::memory_order_relaxed);
   }
 }
 
-void UntypedPublisher::State::drain_control() noexcept {
+void ControlLoop::drain_control() noexcept {
   std::array<std::byte, 8192> buffer{};
   for (int budget = 0; budget < 1024; ++budget) {
-    const Received received = control.receive(buffer);
+    const Received received = control_.receive(buffer);
     if (received.status != QueueStatus::ok) {
       return;
     }
-    const Parsed<ControlMessage> parsed = parse_control(std::span(buffer.data(), received.size));
-    const std::optional<ControlMessage>& message = parsed.message;
-    if (!message) {
-      drop_control(parsed.problem);
-      continue;
-    }
-    if (message->kind == ControlKind::hello) {
-      handle_hello(*message);
-    } else {
-      handle_bye(*message);
-    }
+    handler_.on_control_message(std::span<const std::byte>(buffer.data(), received.size));
   }
 }
 
-void UntypedPublisher::State::drop_control(const std::string& why) noexcept {
-  const std::uint64_t count = dropped_control.fetch_add(1, std::memory_order_relaxed) + 1;
-  const std::int64_t now = monotonic_ns();
-  if (now - last_drop_log_ns >= drop_log_interval_ns) {
-    last_drop_log_ns = now;
-    log().warn("topic '{}': dropped a control message ({}); {} dropped so far", names.topic, why, count);
-  }
-}
-
-void UntypedPublisher::State::reply(const ControlMessage& hello, MessageQueue queue, std::uint64_t link_key,
-                                    NotifyKind kind, RejectReason reason, pid_t holder) noexcept {
-  PendingReply pending;
-  pending.link_key = link_key;
-  pending.queue = std::move(queue);
-  pending.message.kind = kind;
-  pending.message.detail = static_cast<std::uint32_t>(reason);
-  pending.message.holder_pid = holder;
-  pending.message.limit = reason == RejectReason::table_full ? options.max_subscribers : 0;
-  pending.message.epoch = epoch;
-  pending.message.nonce = hello.nonce;
-  pending.deadline_ns = monotonic_ns() + reply_retry_window_ns;
-  if (try_send_reply(pending)) {
-    return;
-  }
-  if (pending_replies.size() >= max_pending_replies) {
-    drop_control("too many answers waiting for full queues; dropped the one to '" + std::string(id_of(hello)) + "'");
-    return;
-  }
-  pending_replies.push_back(std::move(pending));
-}
-
-bool UntypedPublisher::State::try_send_reply(PendingReply& pending) noexcept {
-  QueueStatus status = QueueStatus::error;
-  if (pending.link_key != 0) {
-    const auto link = std::find_if(links.begin(), links.end(),
-                                   [&](const auto& candidate) { return candidate->key == pending.link_key; });
-    if (link == links.end()) {
-      return true;  // it left or died meanwhile: nothing to answer
-    }
-    status = (*link)->queue.send(as_bytes(pending.message), control_priority);
-  } else {
-    status = pending.queue.send(as_bytes(pending.message), control_priority);
-  }
-  return status != QueueStatus::full;
-}
-
-void UntypedPublisher::State::retry_pending_replies() noexcept {
-  const std::int64_t now = monotonic_ns();
-  std::erase_if(pending_replies, [&](PendingReply& pending) {
-    if (try_send_reply(pending)) {
-      return true;
-    }
-    if (now >= pending.deadline_ns) {
-      log().warn("topic '{}': gave up answering a HELLO: its queue stayed full (subscriber stopped?)", names.topic);
-      return true;
-    }
-    return false;
-  });
-}
-
-}  // namespace shmsnap
+}  // namespace shmsnap::detail

@@ -1,190 +1,235 @@
-// The registry of subscribers: HELLO and BYE, the reaping of dead subscribers
-// (pidfd or the periodic sweep), and the table mirrored into the region for tools.
-// Control thread only.
+// The registry of subscribers (registry.hpp): HELLO and BYE, admission, the
+// answers, the reaping of dead subscribers (pidfd or the periodic sweep), and the
+// table mirrored into the region for tools. Control thread only.
 
-#include <sys/epoll.h>
-#include <unistd.h>
+#include "publisher/registry.hpp"
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
-#include "publisher/publisher_state.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/seqlock.hpp"
 #include "system/log.hpp"
 #include "system/process.hpp"
 
-namespace shmsnap {
+namespace shmsnap::detail {
 namespace {
 
-using detail::log;
+// A WELCOME may wait for the subscriber to drain an UPDATE that got there first;
+// it is retried this long, and at most this many wait at once (the control loop
+// retries every millisecond while any wait).
+constexpr std::int64_t reply_retry_window_ns = 200'000'000;
+constexpr std::size_t max_pending_replies = 64;
+// Garbage on the control queue is logged at most this often.
+constexpr std::int64_t drop_log_interval_ns = 1'000'000'000;
 
 }  // namespace
 
-void UntypedPublisher::State::handle_hello(const ControlMessage& hello) noexcept {
+Registry::Registry(TopicNames names, std::uint32_t max_subscribers, RegionWriter& region, FanOutNotifier& fan_out,
+                   ControlLoop& exits)
+    : names_(std::move(names)), max_subscribers_(max_subscribers), region_(region), fan_out_(fan_out), exits_(exits) {}
+
+void Registry::announce_new_epoch(const PreviousOwner& previous) noexcept {
+  for (const auto& subscriber : previous.subscribers) {
+    try {
+      const std::string queue_name = names_.notify_queue(subscriber.id);
+      if (!process_alive(subscriber.pid, 0)) {
+        // It died with the old publisher: nobody else will remove its queue.
+        if (MessageQueue::unlink(queue_name)) {
+          reclaimed_.fetch_add(1, std::memory_order_relaxed);
+        }
+        continue;
+      }
+      MessageQueue queue = MessageQueue::open(queue_name, MessageQueue::Access::write, true);
+      NotifyMessage epoch_message;
+      epoch_message.kind = NotifyKind::epoch;
+      epoch_message.epoch = region_.epoch();
+      // A full queue already holds a wake-up; the subscriber re-reads the region then.
+      queue.send(as_bytes(epoch_message), control_priority);
+    } catch (const Error& failure) {
+      log().debug("topic '{}': previous subscriber '{}' not told of the new epoch: {}", names_.topic, subscriber.id,
+                  failure.what());
+    }
+  }
+}
+
+void Registry::handle_control_message(std::span<const std::byte> bytes) noexcept {
+  const Parsed<ControlMessage> parsed = parse_control(bytes);
+  const std::optional<ControlMessage>& message = parsed.message;
+  if (!message) {
+    drop_control(parsed.problem);
+  } else if (message->kind == ControlKind::hello) {
+    handle_hello(*message);
+  } else {
+    handle_bye(*message);
+  }
+}
+
+void Registry::handle_hello(const ControlMessage& hello) noexcept {
   const std::string id(id_of(hello));
-  if (hello.fingerprint != region.header().schema_fingerprint) {
+  if (hello.fingerprint != region_.header().schema_fingerprint) {
     drop_control("HELLO from '" + id + "' for another schema fingerprint");
     return;
   }
-  MessageQueue queue;
+  SubscriberLink candidate;
   try {
     // Only names derived from this topic are ever opened: the id was validated
     // against [A-Za-z0-9_.-], so it cannot leave the topic's namespace.
-    queue = MessageQueue::open(names.notify_queue(id), MessageQueue::Access::write, true);
+    candidate.queue = MessageQueue::open(names_.notify_queue(id), MessageQueue::Access::write, true);
   } catch (const Error& failure) {
     drop_control("HELLO from '" + id + "' whose queue cannot be opened: " + failure.what());
     return;
   }
-  if (hello.epoch != epoch) {
-    rejected.fetch_add(1, std::memory_order_relaxed);
-    reply(hello, std::move(queue), 0, NotifyKind::rejected, RejectReason::wrong_epoch);
+  if (hello.epoch != region_.epoch()) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    reply(hello, std::move(candidate.queue), 0, NotifyKind::rejected, RejectReason::wrong_epoch);
     return;
   }
-  const std::uint64_t start_time = detail::process_start_time(hello.pid);
-  if (start_time == 0) {
+  candidate.start_time = process_start_time(hello.pid);
+  if (candidate.start_time == 0) {
     drop_control("HELLO from '" + id + "' naming pid " + std::to_string(hello.pid) + ", which does not exist");
     return;
   }
   // A subscriber creates its own queue: a HELLO naming someone else's pid (to
   // pin a table slot on a process that never exits) fails this check.
-  if (queue.owner() != detail::process_owner(hello.pid)) {
+  if (candidate.queue.owner() != process_owner(hello.pid)) {
     drop_control("HELLO from '" + id + "' naming pid " + std::to_string(hello.pid) +
                  ", which does not own the queue of that id");
     return;
   }
-  const auto same_id = std::find_if(links.begin(), links.end(), [&](const auto& link) { return link->id == id; });
-  if (same_id != links.end()) {
+  candidate.id = id;
+  candidate.pid = hello.pid;
+  candidate.flags = hello.flags;
+  candidate.nonce = hello.nonce;
+  const Admission admission = admit(std::move(candidate));
+  if (admission.kind == NotifyKind::welcome) {
+    // Through the link's queue: were the link gone by the time it is retried, there
+    // would be nobody to answer.
+    reply(hello, MessageQueue(), admission.key, NotifyKind::welcome);
+  } else {
+    // NOLINTNEXTLINE(bugprone-use-after-move): admit() leaves a rejected candidate as it was
+    reply(hello, std::move(candidate.queue), 0, NotifyKind::rejected, admission.reason, admission.holder);
+  }
+}
+
+Admission Registry::admit(SubscriberLink&& candidate) noexcept {
+  Admission admission;
+  const auto same_id =
+      std::find_if(links_.begin(), links_.end(), [&](const auto& link) { return link->id == candidate.id; });
+  if (same_id != links_.end()) {
     SubscriberLink& holder = **same_id;
-    if (holder.pid == hello.pid && holder.start_time == start_time) {
+    if (holder.pid == candidate.pid && holder.start_time == candidate.start_time) {
       // The same process again (a retried attach, or a new Subscriber after one
       // whose BYE was lost): its queue may be new, so notify the one it names now.
-      fan_out.retire(holder.table_index);  // before the old descriptor is closed below
-      holder.queue = std::move(queue);
-      holder.nonce = hello.nonce;
-      holder.flags = hello.flags;
-      fan_out.add(holder.table_index, holder.queue.native_handle(), (holder.flags & hello_wants_notify) != 0);
-      reply(hello, MessageQueue(), holder.key, NotifyKind::welcome);
-      return;
+      fan_out_.retire(holder.table_index);  // before the old descriptor is closed below
+      holder.queue = std::move(candidate.queue);
+      holder.nonce = candidate.nonce;
+      holder.flags = candidate.flags;
+      fan_out_.add(holder.table_index, holder.queue.native_handle(), (holder.flags & hello_wants_notify) != 0);
+      admission.kind = NotifyKind::welcome;
+      admission.key = holder.key;
+      return admission;
     }
-    if (detail::process_alive(holder.pid, holder.start_time)) {
-      rejected.fetch_add(1, std::memory_order_relaxed);
-      reply(hello, std::move(queue), 0, NotifyKind::rejected, RejectReason::id_in_use, holder.pid);
-      return;
+    if (process_alive(holder.pid, holder.start_time)) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      admission.reason = RejectReason::id_in_use;
+      admission.holder = holder.pid;
+      return admission;
     }
     reap(holder.key, "replaced by a new holder of its id");
   }
-  std::vector<bool> used(options.max_subscribers, false);
-  for (const auto& link : links) {
+  std::vector<bool> used(max_subscribers_, false);
+  for (const auto& link : links_) {
     used[link->table_index] = true;
   }
   const auto free_slot = std::find(used.begin(), used.end(), false);
   if (free_slot == used.end()) {
-    rejected.fetch_add(1, std::memory_order_relaxed);
-    log().warn("topic '{}': refused subscriber '{}' (pid {}): max_subscribers = {} reached", names.topic, id, hello.pid,
-               options.max_subscribers);
-    reply(hello, std::move(queue), 0, NotifyKind::rejected, RejectReason::table_full);
-    return;
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    log().warn("topic '{}': refused subscriber '{}' (pid {}): max_subscribers = {} reached", names_.topic, candidate.id,
+               candidate.pid, max_subscribers_);
+    admission.reason = RejectReason::table_full;
+    return admission;
   }
-  auto link = std::make_unique<SubscriberLink>();
-  link->key = next_key++;
-  link->id = id;
-  link->pid = hello.pid;
-  link->start_time = start_time;
-  link->flags = hello.flags;
-  link->nonce = hello.nonce;
+  auto link = std::make_unique<SubscriberLink>(std::move(candidate));
+  link->key = next_key_++;
   link->table_index = static_cast<std::uint32_t>(free_slot - used.begin());
-  link->pidfd = detail::open_pidfd(hello.pid);
-  link->queue = std::move(queue);
-  if (link->pidfd >= 0) {
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.u64 = link->key;
-    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, link->pidfd, &event);
-  }
+  exits_.watch_exit(link->key, link->pid);
   write_table_entry(*link, true);
-  const std::uint64_t key = link->key;
-  // Registered before WELCOME: every publish from here on notifies it, and after
-  // WELCOME it reads the region, so no snapshot falls in between.
-  fan_out.add(link->table_index, link->queue.native_handle(), (link->flags & hello_wants_notify) != 0);
-  links.push_back(std::move(link));
-  subscriber_count.store(links.size(), std::memory_order_relaxed);
-  reply(hello, MessageQueue(), key, NotifyKind::welcome);
-  log().info("topic '{}': subscriber '{}' (pid {}) attached", names.topic, id, hello.pid);
+  // Registered before the answer: every publish from here on notifies it, and
+  // after WELCOME it reads the region, so no snapshot falls in between.
+  fan_out_.add(link->table_index, link->queue.native_handle(), (link->flags & hello_wants_notify) != 0);
+  log().info("topic '{}': subscriber '{}' (pid {}) attached", names_.topic, link->id, link->pid);
+  admission.kind = NotifyKind::welcome;
+  admission.key = link->key;
+  links_.push_back(std::move(link));
+  subscriber_count_.store(links_.size(), std::memory_order_relaxed);
+  return admission;
 }
 
-void UntypedPublisher::State::handle_bye(const ControlMessage& bye) noexcept {
+void Registry::handle_bye(const ControlMessage& bye) noexcept {
   // The nonce proves the BYE comes from the subscriber: its id and pid are public.
-  const auto leaving = std::find_if(links.begin(), links.end(), [&](const auto& link) {
+  const auto leaving = std::find_if(links_.begin(), links_.end(), [&](const auto& link) {
     return link->id == id_of(bye) && link->pid == bye.pid && link->nonce == bye.nonce;
   });
-  if (leaving == links.end()) {
+  if (leaving == links_.end()) {
     drop_control("BYE for '" + std::string(id_of(bye)) + "' (pid " + std::to_string(bye.pid) +
                  ") that matches no registration");
     return;
   }
   const std::unique_ptr<SubscriberLink> link = unregister((*leaving)->key);
-  log().info("topic '{}': subscriber '{}' (pid {}) left", names.topic, link->id, link->pid);
+  log().info("topic '{}': subscriber '{}' (pid {}) left", names_.topic, link->id, link->pid);
 }
 
-std::unique_ptr<SubscriberLink> UntypedPublisher::State::unregister(std::uint64_t key) noexcept {
-  const auto found = std::find_if(links.begin(), links.end(), [&](const auto& link) { return link->key == key; });
-  if (found == links.end()) {
+std::unique_ptr<SubscriberLink> Registry::unregister(std::uint64_t key) noexcept {
+  const auto found = std::find_if(links_.begin(), links_.end(), [&](const auto& link) { return link->key == key; });
+  if (found == links_.end()) {
     return nullptr;
   }
   std::unique_ptr<SubscriberLink> link = std::move(*found);
-  links.erase(found);
-  subscriber_count.store(links.size(), std::memory_order_relaxed);
-  fan_out.retire(link->table_index);  // from here its queue may be closed
+  links_.erase(found);
+  subscriber_count_.store(links_.size(), std::memory_order_relaxed);
+  fan_out_.retire(link->table_index);  // from here its queue may be closed
   write_table_entry(*link, false);
-  if (link->pidfd >= 0) {
-    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, link->pidfd, nullptr);
-    ::close(link->pidfd);
-    link->pidfd = -1;
-  }
+  exits_.forget_exit(link->key);
   return link;
 }
 
-void UntypedPublisher::State::reap(std::uint64_t key, const char* why) noexcept {
+void Registry::reap(std::uint64_t key, const char* why) noexcept {
   const std::unique_ptr<SubscriberLink> dead = unregister(key);
   if (!dead) {
     return;
   }
   // The subscriber can no longer unlink its own queue: we do, so nothing leaks;
   // but only if the name is still its queue, not a successor's with the same id.
-  MessageQueue::unlink_if_same(names.notify_queue(dead->id), dead->queue.inode());
-  reclaimed.fetch_add(1, std::memory_order_relaxed);
-  log().info("topic '{}': subscriber '{}' (pid {}) {}; its queue and table slot are reclaimed", names.topic, dead->id,
+  MessageQueue::unlink_if_same(names_.notify_queue(dead->id), dead->queue.inode());
+  reclaimed_.fetch_add(1, std::memory_order_relaxed);
+  log().info("topic '{}': subscriber '{}' (pid {}) {}; its queue and table slot are reclaimed", names_.topic, dead->id,
              dead->pid, why);
 }
 
-void UntypedPublisher::State::sweep_and_mirror() noexcept {
+void Registry::sweep_and_mirror() noexcept {
   // Without a pidfd (old kernels) this sweep is the only death detector.
   std::vector<std::uint64_t> dead;
-  for (const auto& link : links) {
-    if (!detail::process_alive(link->pid, link->start_time)) {
+  for (const auto& link : links_) {
+    if (!process_alive(link->pid, link->start_time)) {
       dead.push_back(link->key);
     }
   }
   for (const std::uint64_t key : dead) {
     reap(key, "exited");
   }
-  for (const auto& link : links) {
-    detail::SubscriberEntry& entry = region.entry(link->table_index);
-    entry.notified.store(fan_out.notified(link->table_index), std::memory_order_relaxed);
-    entry.coalesced.store(fan_out.coalesced(link->table_index), std::memory_order_relaxed);
+  for (const auto& link : links_) {
+    SubscriberEntry& entry = region_.entry(link->table_index);
+    entry.notified.store(fan_out_.notified(link->table_index), std::memory_order_relaxed);
+    entry.coalesced.store(fan_out_.coalesced(link->table_index), std::memory_order_relaxed);
   }
-  detail::RegionHeader& header = region.header();
-  header.heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
-  header.published_count.store(published.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  header.coalesced_count.store(coalesced.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  header.reclaimed_count.store(reclaimed.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
-void UntypedPublisher::State::write_table_entry(const SubscriberLink& link, bool active) noexcept {
-  detail::RegionHeader& header = region.header();
-  detail::SubscriberEntry& entry = region.entry(link.table_index);
-  header.table_version.write_begin(region.table_sequence());
+void Registry::write_table_entry(const SubscriberLink& link, bool active) noexcept {
+  RegionHeader& header = region_.header();
+  SubscriberEntry& entry = region_.entry(link.table_index);
+  header.table_version.write_begin(region_.table_sequence());
   char id[sizeof entry.id] = {};
   std::memcpy(id, link.id.data(), std::min(link.id.size(), sizeof id - 1));
   copy_to_shared(entry.id, id, sizeof id);
@@ -193,10 +238,69 @@ void UntypedPublisher::State::write_table_entry(const SubscriberLink& link, bool
   entry.attached_realtime_ns.store(active ? realtime_ns() : 0, std::memory_order_relaxed);
   entry.notified.store(0, std::memory_order_relaxed);
   entry.coalesced.store(0, std::memory_order_relaxed);
-  entry.state.store(
-      static_cast<std::uint32_t>(active ? detail::TableEntryState::active : detail::TableEntryState::free),
-      std::memory_order_relaxed);
-  header.table_version.write_end(region.table_sequence());
+  entry.state.store(static_cast<std::uint32_t>(active ? TableEntryState::active : TableEntryState::free),
+                    std::memory_order_relaxed);
+  header.table_version.write_end(region_.table_sequence());
 }
 
-}  // namespace shmsnap
+void Registry::drop_control(const std::string& why) noexcept {
+  const std::uint64_t count = dropped_control_.fetch_add(1, std::memory_order_relaxed) + 1;
+  const std::int64_t now = monotonic_ns();
+  if (now - last_drop_log_ns_ >= drop_log_interval_ns) {
+    last_drop_log_ns_ = now;
+    log().warn("topic '{}': dropped a control message ({}); {} dropped so far", names_.topic, why, count);
+  }
+}
+
+void Registry::reply(const ControlMessage& hello, MessageQueue queue, std::uint64_t link_key, NotifyKind kind,
+                     RejectReason reason, pid_t holder) noexcept {
+  PendingReply pending;
+  pending.link_key = link_key;
+  pending.queue = std::move(queue);
+  pending.message.kind = kind;
+  pending.message.detail = static_cast<std::uint32_t>(reason);
+  pending.message.holder_pid = holder;
+  pending.message.limit = reason == RejectReason::table_full ? max_subscribers_ : 0;
+  pending.message.epoch = region_.epoch();
+  pending.message.nonce = hello.nonce;
+  pending.deadline_ns = monotonic_ns() + reply_retry_window_ns;
+  if (try_send_reply(pending)) {
+    return;
+  }
+  if (pending_replies_.size() >= max_pending_replies) {
+    drop_control("too many answers waiting for full queues; dropped the one to '" + std::string(id_of(hello)) + "'");
+    return;
+  }
+  pending_replies_.push_back(std::move(pending));
+}
+
+bool Registry::try_send_reply(PendingReply& pending) noexcept {
+  QueueStatus status = QueueStatus::error;
+  if (pending.link_key != 0) {
+    const auto link = std::find_if(links_.begin(), links_.end(),
+                                   [&](const auto& candidate) { return candidate->key == pending.link_key; });
+    if (link == links_.end()) {
+      return true;  // it left or died meanwhile: nothing to answer
+    }
+    status = (*link)->queue.send(as_bytes(pending.message), control_priority);
+  } else {
+    status = pending.queue.send(as_bytes(pending.message), control_priority);
+  }
+  return status != QueueStatus::full;
+}
+
+void Registry::retry_pending_replies() noexcept {
+  const std::int64_t now = monotonic_ns();
+  std::erase_if(pending_replies_, [&](PendingReply& pending) {
+    if (try_send_reply(pending)) {
+      return true;
+    }
+    if (now >= pending.deadline_ns) {
+      log().warn("topic '{}': gave up answering a HELLO: its queue stayed full (subscriber stopped?)", names_.topic);
+      return true;
+    }
+    return false;
+  });
+}
+
+}  // namespace shmsnap::detail
