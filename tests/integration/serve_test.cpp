@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -215,6 +216,67 @@ TEST_F(ServeTest, MetricsOfALiveSystemPassPromtool) {
   }
   std::remove(path.c_str());
   EXPECT_EQ(code, 0) << promtool.output();
+}
+
+/// The value of the sample `family{...topic="T"...}` in a text exposition, or -1.
+double topic_metric(const std::string& body, const std::string& family, const std::string& topic) {
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(family + "{", 0) == 0 && line.find("topic=\"" + topic + "\"") != std::string::npos) {
+      return std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return -1;
+}
+
+TEST_F(ServeTest, PublishRatesOfSlowAndFastTopicsAreExact) {
+  // Measured over one sample the old rate read a 2 Hz topic as 0 or 20 Hz (at 50 ms);
+  // from the publisher's seq and stamps over a window it is exact, slow or fast.
+  const std::vector<std::pair<std::string, double>> topics{
+      {"half", 0.5}, {"two", 2.0}, {"fifty", 50.0}, {"thousand", 1000.0}};
+  for (const auto& [topic, hertz] : topics) {
+    start_publisher(topic, std::to_string(hertz));
+  }
+  const int port = start_serve();
+  // Wait until each rate spans three periods of its topic (at least 2 s): enough
+  // publishes that the rate no longer depends on when the first was seen.
+  const auto window_filled = [&](const nlohmann::json& listing) {
+    std::size_t filled = 0;
+    for (const auto& entry : listing["topics"]) {
+      for (const auto& [topic, hertz] : topics) {
+        if (entry["topic"] == topic &&
+            entry.value("publish_rate_window_seconds", 0.0) >= std::max(3 / hertz, 2.0) - 1e-6) {
+          ++filled;
+        }
+      }
+    }
+    return filled == topics.size();
+  };
+  nlohmann::json listing;
+  ASSERT_TRUE(eventually(
+      [&] {
+        listing = nlohmann::json::parse(http_get(port, "/api/topics").body);
+        return window_filled(listing);
+      },
+      patience))
+      << listing.dump(1);
+  // Three samples in a row (each a new one), by the API and by the metric.
+  for (int reading = 0; reading < 3; ++reading) {
+    const std::uint64_t sample = listing["sample"].get<std::uint64_t>();
+    ASSERT_TRUE(eventually([&] {
+      listing = nlohmann::json::parse(http_get(port, "/api/topics").body);
+      return listing["sample"].get<std::uint64_t>() > sample;
+    }));
+    const std::string metrics = http_get(port, "/metrics").body;
+    for (const auto& entry : listing["topics"]) {
+      for (const auto& [topic, hertz] : topics) {
+        if (entry["topic"] == topic) {
+          EXPECT_NEAR(entry["publish_rate_hz"].get<double>(), hertz, hertz * 0.05) << topic << " " << entry.dump();
+          EXPECT_NEAR(topic_metric(metrics, "shmsnap_topic_publish_rate_hertz", topic), hertz, hertz * 0.05) << topic;
+        }
+      }
+    }
+  }
 }
 
 TEST_F(ServeTest, ApiFollowsTheValueAndMarksAKilledPublisherStale) {
