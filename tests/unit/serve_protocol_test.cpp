@@ -74,6 +74,13 @@ TEST(ServeRouter, ReadOnlyTokenAndTopics) {
   EXPECT_EQ(status(route({"POST", "/metrics", "", "127.0.0.1"}, open)), 405U);
   EXPECT_EQ(status(route({"GET", "/metrics", "", "evil.example"}, open)), 403U);
   EXPECT_EQ(status(route({"GET", "/", "", "localhost"}, guarded)), 200U);
+  // The icon a browser asks for by itself is there (not a 404 in its console).
+  for (const char* icon : {"/favicon.ico", "/favicon.svg"}) {
+    const Route favicon = route({"GET", icon, "", "localhost"}, guarded);
+    ASSERT_EQ(status(favicon), 200U) << icon;
+    EXPECT_EQ(favicon.reply->content_type, "image/svg+xml") << icon;
+    EXPECT_EQ(favicon.reply->body.rfind("<svg", 0), 0U) << icon;
+  }
   EXPECT_EQ(status(route({"GET", "/api/topics", "", "localhost"}, guarded)), 401U);
   EXPECT_EQ(status(route({"GET", "/api/topics", "Bearer t0k", "localhost"}, guarded)), 200U);
   EXPECT_EQ(status(route({"GET", "/api/topics/nothing", "", "localhost"}, open)), 404U);
