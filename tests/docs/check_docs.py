@@ -53,6 +53,7 @@ ALLOWED = [
     "dist/*",                   # Python wheels
     "bin/",                     # the build's bin folder, in run_fuzzers.sh
     "share/shmsnap/schemas/",   # where the install step puts the bundled schemas
+    "share/shmsnap/prometheus/",  # and the alerting rules
     "schemas/bad.toml",         # schema files of the error-message and command examples
     "schemas/order.toml",
     "schemas/fill.toml",

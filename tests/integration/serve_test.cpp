@@ -9,9 +9,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -430,6 +433,49 @@ TEST_F(ServeTest, SubscriberDaemonExportsItsCountersAndLatencyHistogram) {
   }
   std::remove(path.c_str());
   EXPECT_EQ(code, 0) << promtool.output();
+}
+
+TEST_F(ServeTest, AlertRulesUseOnlyMetricsALiveServerAndDaemonExpose) {
+  // The shipped rules (serve/prometheus/shmsnap_alerts.yml, unit-tested by promtool
+  // against hand-made series) must name the series a live system really exposes:
+  // a renamed metric would leave an alert that silently never fires.
+  start_publisher("pose");
+  children_.emplace_back(std::make_unique<ChildProcess>(
+      std::vector<std::string>{bin_dir() + "/shmsnap-subscriber", "--topic", "pose", "--id", "alerting", "--prefix",
+                               prefix_, "--metrics", "127.0.0.1:0", "--log-level", "warn"}));
+  const auto line = children_.back()->wait_for_line("metrics http=", patience);
+  ASSERT_TRUE(line.has_value()) << children_.back()->output();
+  const int daemon_port = std::stoi(line->substr(line->rfind(':') + 1));
+  const int serve_port = start_serve();
+  std::string exposed;
+  ASSERT_TRUE(eventually([&] {
+    exposed = http_get(serve_port, "/metrics").body + http_get(daemon_port, "/metrics").body;
+    return exposed.find("shmsnap_subscriber_alive{") != std::string::npos &&
+           exposed.find("shmsnap_subscriber_latency_seconds_bucket{") != std::string::npos &&
+           exposed.find("shmsnap_topic_heartbeat_age_seconds{") != std::string::npos;
+  })) << exposed;
+  std::ifstream file(SHMSNAP_ALERT_RULES);
+  ASSERT_TRUE(file.is_open()) << SHMSNAP_ALERT_RULES;
+  const std::string rules((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::set<std::string> names;
+  for (std::size_t at = rules.find("shmsnap_"); at != std::string::npos; at = rules.find("shmsnap_", at + 1)) {
+    if (at > 0 && (std::isalnum(static_cast<unsigned char>(rules[at - 1])) != 0 || rules[at - 1] == '_' ||
+                   rules[at - 1] == '`' || rules[at - 1] == '-' || rules[at - 1] == '/')) {
+      continue;  // inside another word or a file path of the comments, not a series name
+    }
+    std::size_t end = at;
+    while (end < rules.size() && (std::isalnum(static_cast<unsigned char>(rules[end])) != 0 || rules[end] == '_')) {
+      ++end;
+    }
+    names.insert(rules.substr(at, end - at));
+  }
+  ASSERT_GE(names.size(), 10U) << rules;
+  for (const std::string& name : names) {
+    // Labelled ("name{") or not ("name value").
+    EXPECT_TRUE(exposed.find("\n" + name + "{") != std::string::npos ||
+                exposed.find("\n" + name + " ") != std::string::npos)
+        << name << " is not exposed";
+  }
 }
 
 /// A masked client text frame (RFC 6455 5.2), as a browser would send it.
