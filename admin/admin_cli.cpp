@@ -117,7 +117,9 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   dump->add_option("topic", topic.topic, topic_help)->required();
   add_prefix(*dump, topic.prefix);
   add_trust_owner_option(*dump, topic.trust_owners);
-  dump->add_flag("--json", topic.json, "one JSON object: topic, schema, epoch, seq, data");
+  dump->add_flag("--json", topic.json,
+                 "one JSON object: topic, schema, epoch, seq, the publisher's state as list gives it (stale, "
+                 "stale_reason, source_lost, ...), data");
   dump->callback([&] { action = [&] { return dump_topic(topic, io); }; });
 
   auto* watch = app.add_subcommand(
@@ -131,6 +133,8 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   watch->add_option("--timeout", topic.timeout, "exit 4 when the topic does not exist after S seconds")
       ->check(CLI::PositiveNumber);
   watch->add_flag("!--no-color", topic.color, "no ANSI colours and no screen clearing");
+  watch->add_flag("--json", topic.json,
+                  "one JSON object per line and update: the fields of dump --json with rate_hz, latency_ns, updates");
   watch->callback([&] { action = [&] { return watch_topic(topic, io); }; });
 
   auto* clean = app.add_subcommand(

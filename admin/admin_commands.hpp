@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,6 +77,15 @@ void flatten(const nlohmann::ordered_json& value, const std::string& path, Field
 /// The publisher's state as list, dump and watch say it: closed, dead, stalled (its
 /// heartbeat stopped or is not a time of this host), source lost, or alive.
 [[nodiscard]] std::string publisher_state(const RegionReader& reader);
+
+/// Why the topic's state is stale (closed, publisher gone, heartbeat stopped, source
+/// lost), or none while its publisher serves a live state.
+[[nodiscard]] std::optional<std::string> stale_reason(const RegionReader& reader);
+/// What list, dump and watch say of the publisher, as JSON: publisher_alive, closed,
+/// source_lost, heartbeat_age_ns, stalled, state, stale and stale_reason (null when not stale).
+[[nodiscard]] nlohmann::ordered_json publisher_status_json(const RegionReader& reader);
+/// "alive", or "source lost (stale: REASON)": the state with its reason, from publisher_status_json().
+[[nodiscard]] std::string state_text(const nlohmann::ordered_json& status);
 
 /// "rw-r-----" for 0640.
 [[nodiscard]] std::string permission_text(unsigned mode);

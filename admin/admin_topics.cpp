@@ -47,15 +47,7 @@ Json describe_topic(const std::string& prefix, const std::string& topic, const T
   entry["schema"] = std::string(reader.schema_name());
   entry["schema_version"] = header.schema_version;
   entry["publisher_pid"] = reader.publisher_pid();
-  entry["publisher_alive"] = reader.publisher_alive();
-  entry["closed"] = reader.closed();
-  entry["source_lost"] = reader.source_lost();
-  // null when the heartbeat is not a time of this host (ahead of now, or not
-  // positive): such a publisher is not known to beat, so it counts as stalled.
-  const std::optional<std::int64_t> heartbeat_age_ns = reader.heartbeat_age_ns();
-  entry["heartbeat_age_ns"] = heartbeat_age_ns ? Json(*heartbeat_age_ns) : Json(nullptr);
-  entry["stalled"] = heartbeat_stalled(heartbeat_age_ns);
-  entry["state"] = publisher_state(reader);
+  entry.update(publisher_status_json(reader));
   entry["epoch"] = reader.epoch();
   entry["seq"] = reader.latest_seq();
   SnapshotMeta meta;
@@ -118,6 +110,44 @@ void flatten(const Json& value, const std::string& path, FieldLines& lines) {
   }
 }
 
+std::optional<std::string> stale_reason(const RegionReader& reader) {
+  if (reader.closed()) {
+    return fmt::format("the publisher (pid {}) closed the topic", reader.publisher_pid());
+  }
+  if (!reader.publisher_alive()) {
+    return fmt::format("the publisher (pid {}) is gone; the value is its last one", reader.publisher_pid());
+  }
+  const std::optional<std::int64_t> age_ns = reader.heartbeat_age_ns();
+  if (heartbeat_stalled(age_ns)) {
+    const double timeout_s =
+        std::chrono::duration<double>(std::chrono::nanoseconds(SubscriberOptions{}.stall_timeout)).count();
+    return age_ns
+               ? fmt::format("no heartbeat from the publisher (pid {}) for {:.1f} s (stall timeout {:.1f} s)",
+                             reader.publisher_pid(), static_cast<double>(*age_ns) / 1e9, timeout_s)
+               : fmt::format("the publisher's (pid {}) heartbeat is not a time of this host", reader.publisher_pid());
+  }
+  if (reader.source_lost()) {
+    return fmt::format("the publisher (pid {}) runs but lost its source (a bridged topic whose origin is gone)",
+                       reader.publisher_pid());
+  }
+  return std::nullopt;
+}
+
+Json publisher_status_json(const RegionReader& reader) {
+  // null when the heartbeat is not a time of this host (ahead of now, or not
+  // positive): such a publisher is not known to beat, so it counts as stalled.
+  const std::optional<std::int64_t> heartbeat_age_ns = reader.heartbeat_age_ns();
+  const std::optional<std::string> reason = stale_reason(reader);
+  return Json{{"publisher_alive", reader.publisher_alive()},
+              {"closed", reader.closed()},
+              {"source_lost", reader.source_lost()},
+              {"heartbeat_age_ns", heartbeat_age_ns ? Json(*heartbeat_age_ns) : Json(nullptr)},
+              {"stalled", heartbeat_stalled(heartbeat_age_ns)},
+              {"state", publisher_state(reader)},
+              {"stale", reason.has_value()},
+              {"stale_reason", reason ? Json(*reason) : Json(nullptr)}};
+}
+
 std::string publisher_state(const RegionReader& reader) {
   return reader.closed()                                ? "closed"
          : !reader.publisher_alive()                    ? "dead"
@@ -148,6 +178,11 @@ std::string local_time_text(std::int64_t realtime_ns) {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
   return text;
+}
+
+std::string state_text(const Json& status) {
+  const std::string state = status["state"].get<std::string>();
+  return status["stale"].get<bool>() ? state + " (stale: " + status["stale_reason"].get<std::string>() + ")" : state;
 }
 
 int list_topics(const TopicCommand& command, Io& io) {
@@ -206,25 +241,22 @@ int dump_topic(const TopicCommand& command, Io& io) {
   }
   // As list says it: a live process whose heartbeat stopped, or whose source is
   // gone (a bridged topic), serves a stale state.
-  const std::string state = publisher_state(reader);
+  const Json status = publisher_status_json(reader);
   if (command.json) {
     Json dump{{"topic", command.topic},
               {"schema", std::string(reader.schema_name())},
               {"schema_version", reader.header().schema_version},
               {"epoch", reader.epoch()},
               {"seq", newest ? meta.seq : 0},
-              {"publisher_pid", reader.publisher_pid()},
-              {"publisher_alive", reader.publisher_alive()},
-              {"state", state},
-              {"stale", state != "alive"},
-              {"age_ns", newest ? Json(monotonic_ns() - meta.publish_ts_ns) : Json(nullptr)},
-              {"data", std::move(data)}};
+              {"publisher_pid", reader.publisher_pid()}};
+    dump.update(status);
+    dump["age_ns"] = newest ? Json(monotonic_ns() - meta.publish_ts_ns) : Json(nullptr);
+    dump["data"] = std::move(data);
     io.out << dump.dump(2, ' ', false, Json::error_handler_t::replace) << std::endl;
     return exit_ok;
   }
   io.out << fmt::format("topic {} ({} v{}), publisher pid {} {}, epoch {}", command.topic, reader.schema_name(),
-                        reader.header().schema_version, reader.publisher_pid(),
-                        state == "alive" ? state : state + " (stale)", reader.epoch());
+                        reader.header().schema_version, reader.publisher_pid(), state_text(status), reader.epoch());
   if (!newest) {
     io.out << ": nothing published yet" << std::endl;
     return exit_ok;

@@ -1,7 +1,8 @@
 // shmsnap watch: a live terminal view of one topic. It polls the region's
 // published sequence (a read-only mapping: watching never registers a subscriber
 // or costs the publisher a notification), redraws on each update with the
-// publish rate and latency, and highlights the fields that changed.
+// publish rate and latency, and highlights the fields that changed; with --json, one
+// JSON object per update instead.
 #include <unistd.h>
 
 #include <chrono>
@@ -37,7 +38,7 @@ class Watch {
         io_(io),
         names_(resolve_prefix(command.prefix), command.topic),
         trusted_{.also = trusted_uids(command.trust_owners)},
-        terminal_(command.color && &io.out == &std::cout && ::isatty(STDOUT_FILENO) == 1) {}
+        terminal_(!command.json && command.color && &io.out == &std::cout && ::isatty(STDOUT_FILENO) == 1) {}
 
   int run() {
     const std::int64_t start = monotonic_ns();
@@ -63,7 +64,7 @@ class Watch {
       const std::uint64_t seq = reader_->latest_seq();
       if (seq != 0 && seq != last_seq_) {
         if (show_update() && command_.count != 0 && updates_ >= command_.count) {
-          draw(true);
+          draw(false);  // a frame still pending (throttled); one already shown is not repeated
           return exit_ok;
         }
       } else if (pending_draw_ && monotonic_ns() - last_draw_ns_ >= redraw_interval_ns) {
@@ -132,8 +133,9 @@ class Watch {
     while (rate_window_.size() > 2 && now - rate_window_.front().first > rate_window_ns) {
       rate_window_.pop_front();
     }
+    data_ = codec_->decode_ordered(bytes);
     FieldLines lines;
-    flatten(codec_->decode_ordered(bytes), "", lines);
+    flatten(data_, "", lines);
     // Changes accumulate between frames so a throttled redraw still shows them.
     if (!pending_draw_) {
       changed_.clear();
@@ -164,13 +166,17 @@ class Watch {
         rate = static_cast<double>(last_seq - first_seq) * 1e9 / static_cast<double>(last_ns - first_ns);
       }
     }
+    if (command_.json) {
+      draw_json(rate);
+      return;
+    }
     std::string frame;
     if (terminal_) {
       frame += "\x1b[H\x1b[2J";
     }
     frame += fmt::format("{}{} {} v{}  publisher pid {} ({})  epoch {}\n", terminal_ ? "" : "--- ", command_.topic,
                          reader_->schema_name(), reader_->header().schema_version, reader_->publisher_pid(),
-                         gone_ ? "gone: showing its last state" : publisher_state(*reader_), reader_->epoch());
+                         state_text(publisher_status_json(*reader_)), reader_->epoch());
     frame += fmt::format("seq {}  rate {:.1f}/s  latency {:.1f} us  updates seen {}\n", last_seq_, rate,
                          static_cast<double>(latency_ns_) / 1e3, updates_);
     for (const auto& [path, value] : lines_) {
@@ -183,6 +189,25 @@ class Watch {
       }
     }
     io_.out << frame << std::flush;
+    last_draw_ns_ = monotonic_ns();
+    pending_draw_ = false;
+  }
+
+  // One JSON object per line, per update and when the publisher goes: the fields of
+  // `dump --json` (the publisher's status as list gives it) with the rate and latency.
+  void draw_json(double rate) {
+    Json frame{{"topic", command_.topic},
+               {"schema", std::string(reader_->schema_name())},
+               {"schema_version", reader_->header().schema_version},
+               {"epoch", reader_->epoch()},
+               {"seq", last_seq_},
+               {"publisher_pid", reader_->publisher_pid()}};
+    frame.update(publisher_status_json(*reader_));
+    frame["rate_hz"] = rate;
+    frame["latency_ns"] = last_seq_ != 0 ? Json(latency_ns_) : Json(nullptr);
+    frame["updates"] = updates_;
+    frame["data"] = data_;
+    io_.out << frame.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
     last_draw_ns_ = monotonic_ns();
     pending_draw_ = false;
   }
@@ -200,6 +225,7 @@ class Watch {
   std::int64_t last_draw_ns_ = 0;
   bool pending_draw_ = false;
   bool gone_ = false;
+  Json data_;  // the newest decoded snapshot (null before the first)
   FieldLines lines_;
   std::set<std::string> changed_;
   std::deque<std::pair<std::int64_t, std::uint64_t>> rate_window_;

@@ -38,7 +38,8 @@ std::string render_metrics(const ModelSnapshot& model, const ServerStats& stats)
   auto& epoch = gauge(registry, "shmsnap_topic_epoch", "publisher incarnation; grows when a dead one is replaced");
   auto& stale = gauge(registry, "shmsnap_topic_stale", "1 when the topic has no live publisher");
   auto& published = counter(registry, "shmsnap_topic_published_total", "snapshots published in this epoch");
-  auto& rate = gauge(registry, "shmsnap_topic_publish_rate_hertz", "publishes per second over the last sample");
+  auto& rate = gauge(registry, "shmsnap_topic_publish_rate_hertz",
+                     "publishes per second, from the publisher's sequence and publish times over the last 10 s");
   auto& age = gauge(registry, "shmsnap_topic_snapshot_age_seconds", "time since the newest snapshot was published");
   auto& heartbeat = gauge(registry, "shmsnap_topic_heartbeat_age_seconds", "time since the publisher's heartbeat");
   auto& heartbeat_future = gauge(registry, "shmsnap_topic_heartbeat_in_future",

@@ -8,26 +8,21 @@
 #include <cstdint>
 #include <string>
 
+#include "connection.hpp"
+#include "metrics_endpoint.hpp"
 #include "topic_model.hpp"
 
 namespace shmsnap::serve {
 
-/// Counters of the HTTP and Foxglove front ends, updated on the I/O thread and read
-/// by the scrape (relaxed: they are statistics).
-struct ServerStats {
-  std::atomic<std::uint64_t> connections_accepted{0};
-  std::atomic<std::uint64_t> connections_refused{0};  ///< over the connection limit
-  std::atomic<std::uint64_t> connections_open{0};
-  std::atomic<std::uint64_t> requests{0};
-  std::atomic<std::uint64_t> bad_requests{0};          ///< unparsable, oversized or not allowed
-  std::atomic<std::uint64_t> unauthorized{0};          ///< missing or wrong token
-  std::atomic<std::uint64_t> origin_refused{0};        ///< a browser page from a foreign Origin
-  std::atomic<std::uint64_t> descriptor_parses{0};     ///< Foxglove channel schemas built from descriptors
-  std::atomic<std::uint64_t> slow_clients_dropped{0};  ///< send buffer over the limit or write timeout
+/// Counters of the HTTP and Foxglove front ends: the listeners' and sessions' own
+/// (http::Stats) and what only `shmsnap serve` counts. Relaxed: they are statistics.
+struct ServerStats : http::Stats {
+  std::atomic<std::uint64_t> origin_refused{0};     ///< a browser page from a foreign Origin
+  std::atomic<std::uint64_t> descriptor_parses{0};  ///< Foxglove channel schemas built from descriptors
 };
 
 /// The content type of render_metrics' output.
-inline constexpr const char* metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr const char* metrics_content_type = metrics::content_type;
 
 /// Text exposition (format 0.0.4) of every topic in `model` and of `stats`.
 [[nodiscard]] std::string render_metrics(const ModelSnapshot& model, const ServerStats& stats);

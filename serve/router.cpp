@@ -54,7 +54,9 @@ Route route(const Request& request, const RouteContext& context) {
     return result;
   }
   const std::string_view path = request.target.substr(0, request.target.find('?'));
-  if (const Asset* asset = find_asset(path == "/index.html" ? "/" : path)) {
+  // A browser asks for /favicon.ico by itself, whatever the page links: the same icon.
+  const std::string_view asset_path = path == "/index.html" ? "/" : path == "/favicon.ico" ? "/favicon.svg" : path;
+  if (const Asset* asset = find_asset(asset_path)) {
     Reply reply;
     reply.content_type = std::string(asset->content_type);
     reply.body = std::string(asset->body);

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http_session.hpp"
 #include "metrics.hpp"
 #include "origin_policy.hpp"
 #include "request_query.hpp"
@@ -20,22 +21,8 @@
 
 namespace shmsnap::serve {
 
-/// What the router needs to know about one request.
-struct Request {
-  std::string_view method;         ///< "GET", ...
-  std::string_view target;         ///< path and query, e.g. "/events?topic=a"
-  std::string_view authorization;  ///< the Authorization header, "" when absent
-  std::string_view host;           ///< the Host header, "" when absent
-  std::string_view origin;         ///< the Origin header, "" when absent
-};
-
-/// A complete HTTP response.
-struct Reply {
-  unsigned status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers
-};
+using http::Reply;
+using http::Request;
 
 /// Where a request goes.
 struct Route {

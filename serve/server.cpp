@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "event_stream.hpp"
 #include "foxglove_channels.hpp"
 #include "foxglove_session.hpp"
 #include "http_session.hpp"
@@ -28,8 +29,8 @@ struct Server::State {
   ServerContext context;
   FoxgloveChannels channels;
   net::io_context io;  // the sampler thread posts into it, so no single-thread hint
-  std::shared_ptr<Listener> http;
-  std::shared_ptr<Listener> foxglove;
+  std::shared_ptr<http::Listener> http;
+  std::shared_ptr<http::Listener> foxglove;
   std::unique_ptr<TopicSampler> sampler;
 };
 
@@ -39,16 +40,17 @@ Server::Server(const Options& options) : state_(std::make_unique<State>()) {
   state.context.limits = options.limits;
   state.context.token = options.token;
   state.context.allow_remote = options.allow_remote;
-  state.http = std::make_shared<Listener>(state.io, options.listen, state.context, "--listen",
-                                          [&context = state.context](net::ip::tcp::socket socket, ConnectionSlot slot) {
-                                            start_http_session(std::move(socket), std::move(slot), context);
-                                          });
+  state.http = std::make_shared<http::Listener>(
+      state.io, options.listen, state.context.limits, state.context.stats, "--listen",
+      [&context = state.context](net::ip::tcp::socket socket, ConnectionSlot slot) {
+        http::start_http_session(std::move(socket), std::move(slot), context.limits, context.stats, context.handle);
+      });
   if (options.foxglove) {
-    state.foxglove = std::make_shared<Listener>(state.io, options.foxglove_listen, state.context, "--foxglove",
-                                                [&state](net::ip::tcp::socket socket, ConnectionSlot slot) {
-                                                  start_foxglove_session(std::move(socket), std::move(slot),
-                                                                         state.context, state.channels);
-                                                });
+    state.foxglove = std::make_shared<http::Listener>(
+        state.io, options.foxglove_listen, state.context.limits, state.context.stats, "--foxglove",
+        [&state](net::ip::tcp::socket socket, ConnectionSlot slot) {
+          start_foxglove_session(std::move(socket), std::move(slot), state.context, state.channels);
+        });
   }
   // The ports are known once bound (a port of 0 is the kernel's choice): the pages
   // this server's listeners serve, on the loopback names, are its own.
@@ -67,8 +69,19 @@ Server::Server(const Options& options) : state_(std::make_unique<State>()) {
       });
   state.context.latest = [sampler = state.sampler.get()] { return sampler->latest(); };
   state.context.handle = [&context = state.context](const Request& request) {
-    return route(request, RouteContext{context.latest(), &context.stats, context.token, !context.allow_remote,
-                                       &context.origins});
+    Route routed = route(request, RouteContext{context.latest(), &context.stats, context.token, !context.allow_remote,
+                                               &context.origins});
+    if (routed.origin_refused) {
+      context.note_refused_origin(request.origin, request.target);
+    }
+    http::Answer answer{.reply = std::move(routed.reply), .take_over = {}};
+    if (routed.event_stream) {
+      answer.take_over = [&context, topic = std::move(routed.selected_topic)](boost::beast::tcp_stream stream,
+                                                                              ConnectionSlot slot) mutable {
+        start_event_stream(std::move(stream), std::move(slot), context, std::move(topic));
+      };
+    }
+    return answer;
   };
 }
 

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <iostream>
@@ -13,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "connection.hpp"
+#include "http_session.hpp"
 #include "metrics.hpp"
 #include "origin_policy.hpp"
 #include "push_hub.hpp"
@@ -31,8 +32,8 @@ struct ServerContext {
   PushHub hub;
   /// The newest sample (never null).
   std::function<std::shared_ptr<const ModelSnapshot>()> latest;
-  /// Answers one HTTP request (the dashboard's router, or a metrics-only one).
-  std::function<Route(const Request&)> handle;
+  /// Answers one HTTP request of the dashboard port (the router, an event stream).
+  http::Handler handle;
 
   /// Counts a request refused for its Origin and logs it, at most once a second (a
   /// hostile page may retry in a loop). I/O thread only.
@@ -60,27 +61,6 @@ struct ServerContext {
   std::uint64_t unlogged_origin_refusals_ = 0;
 };
 
-/// Holds one of a listener's connection places for as long as a session lives.
-class ConnectionSlot {
- public:
-  ConnectionSlot(std::shared_ptr<std::size_t> open, ServerStats& stats) : open_(std::move(open)), stats_(&stats) {
-    ++*open_;
-    stats_->connections_open.fetch_add(1, std::memory_order_relaxed);
-  }
-  ~ConnectionSlot() {
-    if (open_) {
-      --*open_;
-      stats_->connections_open.fetch_sub(1, std::memory_order_relaxed);
-    }
-  }
-  ConnectionSlot(ConnectionSlot&& other) noexcept : open_(std::move(other.open_)), stats_(other.stats_) {}
-  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
-  ConnectionSlot(const ConnectionSlot&) = delete;
-  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
-
- private:
-  std::shared_ptr<std::size_t> open_;
-  ServerStats* stats_;
-};
+using http::ConnectionSlot;
 
 }  // namespace shmsnap::serve

@@ -44,6 +44,7 @@ Json summary_json(const TopicState& topic) {
               {"coalesced_total", topic.coalesced_total},
               {"notified_total", topic.notified_total},
               {"publish_rate_hz", topic.publish_rate_hz},
+              {"publish_rate_window_seconds", topic.publish_rate_window_seconds},
               {"snapshot_age_seconds", optional_number(topic.snapshot_age_seconds)},
               {"heartbeat_age_seconds", optional_number(topic.heartbeat_age_seconds)},
               {"heartbeat_in_future", topic.heartbeat_in_future},

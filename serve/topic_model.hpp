@@ -44,7 +44,8 @@ struct TopicState {
   std::uint64_t published_total = 0;
   std::uint64_t coalesced_total = 0;
   std::uint64_t notified_total = 0;             ///< summed over the subscriber table
-  double publish_rate_hz = 0;                   ///< over the last sample interval
+  double publish_rate_hz = 0;                   ///< PublishRate: from the publisher's seq and stamps
+  double publish_rate_window_seconds = 0;       ///< the publish times the rate spans (0 = none yet)
   std::optional<double> snapshot_age_seconds;   ///< since the newest publish; none before the first
   std::optional<double> heartbeat_age_seconds;  ///< never negative: none when the heartbeat is in the future
   /// The header's heartbeat is later than now (a corrupt or tampered header): no age

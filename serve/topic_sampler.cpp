@@ -12,6 +12,8 @@
 #include "shmsnap/schema_json.hpp"
 #include "shmsnap/subscriber.hpp"
 
+#include "publish_rate.hpp"
+
 namespace shmsnap::serve {
 namespace {
 
@@ -47,11 +49,7 @@ struct TopicSampler::Follower {
   std::uint64_t value_seq = 0;
   std::uint64_t value_epoch = 0;
   std::int64_t value_publish_ts_ns = 0;
-  // Publish rate: the published counter at the previous sample.
-  std::uint64_t rate_epoch = 0;
-  std::uint64_t rate_published = 0;
-  std::int64_t rate_sampled_ns = 0;
-  double rate_hz = 0;
+  PublishRate rate;
 };
 
 TopicSampler::TopicSampler(std::string_view prefix, std::chrono::milliseconds period, Listener listener)
@@ -176,17 +174,13 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
       topic.snapshot_age_seconds = seconds_between(meta.publish_ts_ns, read_ns);
     }
 
-    if (follower.rate_epoch == topic.epoch && follower.rate_sampled_ns != 0 && now_ns > follower.rate_sampled_ns &&
-        topic.published_total >= follower.rate_published) {
-      follower.rate_hz = static_cast<double>(topic.published_total - follower.rate_published) /
-                         seconds_between(follower.rate_sampled_ns, now_ns);
+    if (has_snapshot && topic.publisher_up) {
+      follower.rate.observe(topic.epoch, meta.seq, meta.publish_ts_ns);
+      topic.publish_rate_hz = follower.rate.hertz(read_ns);
+      topic.publish_rate_window_seconds = follower.rate.window_seconds();
     } else {
-      follower.rate_hz = 0;
+      follower.rate.reset();  // no publisher: no rate, and a successor starts afresh
     }
-    follower.rate_epoch = topic.epoch;
-    follower.rate_published = topic.published_total;
-    follower.rate_sampled_ns = now_ns;
-    topic.publish_rate_hz = topic.publisher_up ? follower.rate_hz : 0.0;
 
     // Follow the topic as a subscriber while it has a live publisher; the
     // subscriber re-attaches to a successor by itself.

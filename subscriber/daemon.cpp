@@ -158,9 +158,9 @@ class Daemon {
       followers_.push_back(std::move(follower));
     }
     if (!settings.metrics.empty()) {
-      metrics_ = std::make_unique<serve::SubscriberMetrics>(serve::parse_endpoint(settings.metrics),
-                                                            settings.metrics_allow_remote, settings.id);
-      const serve::Endpoint bound = metrics_->endpoint();
+      metrics_ = std::make_unique<SubscriberMetrics>(http::parse_endpoint(settings.metrics),
+                                                     settings.metrics_allow_remote, settings.id);
+      const http::Endpoint bound = metrics_->endpoint();
       const std::string address = bound.host + ":" + std::to_string(bound.port);
       if (settings.json) {
         emit(Json{{"event", "metrics"}, {"address", address}});
@@ -435,7 +435,7 @@ class Daemon {
   std::vector<std::unique_ptr<Follower>> followers_;  // outlive poller_: it holds their cores
   Poller poller_;
   std::int64_t last_activity_ns_ = 0;
-  std::unique_ptr<serve::SubscriberMetrics> metrics_;  // --metrics
+  std::unique_ptr<SubscriberMetrics> metrics_;  // --metrics
 };
 
 }  // namespace

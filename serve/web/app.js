@@ -26,6 +26,8 @@ function el(tag, text, attributes) {
 
 function ageText(seconds) {
   if (seconds === null || seconds === undefined) return 'never';
+  // The server never sends a negative age, but rounding a tiny one gave "-0 ms".
+  if (!(seconds >= 0.0005)) return '< 1 ms';
   if (seconds < 1) return (seconds * 1000).toFixed(0) + ' ms';
   if (seconds < 120) return seconds.toFixed(1) + ' s';
   return (seconds / 60).toFixed(0) + ' min';

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Keeps the prose true to the tree. Two checks, both over the working tree (no build):
+"""Keeps the prose true to the tree. Three checks, all over the working tree (no build):
 
   paths       every file or folder path named in a Markdown file or in a comment of a
               source file exists (relative to the repository root, to the naming file's
               own folder, or, for a name without a folder, somewhere in the tree);
   test-index  tests/README.md names every test source file, every file it names exists,
-              and every `Suite.Name` it names is a TEST/TEST_F/TEST_P in a named file.
+              and every `Suite.Name` it names is a TEST/TEST_F/TEST_P in a named file;
+  layering    no program folder (admin, bridge, publisher, ...) #includes a file of
+              another program's folder or links a target another program's folder
+              defines: what programs share lives in common/ (docs/ARCHITECTURE.md),
+              except the uses PROGRAM_USES_ALLOWED names.
 
-Usage: tests/docs/check_docs.py [--root DIR] [paths|test-index ...]   (default: both)
+Usage: tests/docs/check_docs.py [--root DIR] [paths|test-index|layering ...]   (default: all)
 Exit status 0 when every check holds, 1 with one line per broken reference otherwise.
 """
 
@@ -49,6 +53,7 @@ ALLOWED = [
     "dist/*",                   # Python wheels
     "bin/",                     # the build's bin folder, in run_fuzzers.sh
     "share/shmsnap/schemas/",   # where the install step puts the bundled schemas
+    "share/shmsnap/prometheus/",  # and the alerting rules
     "schemas/bad.toml",         # schema files of the error-message and command examples
     "schemas/order.toml",
     "schemas/fill.toml",
@@ -297,13 +302,77 @@ def check_test_index(tree: Tree) -> list[str]:
     return problems
 
 
-CHECKS = {"paths": check_paths, "test-index": check_test_index}
+# --- the layering ------------------------------------------------------------------
+
+# The folders of the programs; each is an ordinary client of lib/ and common/.
+PROGRAM_DIRS = ["admin", "benchmarks", "bridge", "examples", "publisher", "python", "recording", "schemas",
+                "serve", "subscriber"]
+# The documented exceptions (docs/ARCHITECTURE.md): the operator tool registers the
+# commands of recording/ and serve/; the Python package reads TOML schemas through the
+# schema compiler's own front end, so both agree byte for byte.
+PROGRAM_USES_ALLOWED = {("admin", "recording"), ("admin", "serve"), ("python", "schemas")}
+INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
+TARGET_DEFINITION = re.compile(r"\badd_(?:library|executable)\(\s*([A-Za-z0-9_.:+-]+)")
+LINK = re.compile(r"\btarget_link_libraries\(\s*[A-Za-z0-9_.:+-]+([^)]*)\)", re.DOTALL)
+CMAKE_NAMES = ("CMakeLists.txt",)
+
+
+def program_of(path: str) -> str | None:
+    first = path.split("/")[0]
+    return first if first in PROGRAM_DIRS else None
+
+
+def check_layering(tree: Tree) -> list[str]:
+    problems = []
+    # Which program folder each target is defined in.
+    owner_of_target: dict[str, str] = {}
+    for path in tree.files:
+        program = program_of(path)
+        if program and (Path(path).name in CMAKE_NAMES or path.endswith(".cmake")):
+            for target in TARGET_DEFINITION.findall((tree.root / path).read_text(encoding="utf-8")):
+                owner_of_target[target] = program
+    # Which folders hold a file of each name an #include may reach through an include directory.
+    holders: dict[str, set[str]] = {}
+    for path in tree.files:
+        holders.setdefault(Path(path).name, set()).add(path)
+    for path in tree.files:
+        program = program_of(path)
+        if program is None:
+            continue
+        suffix = Path(path).suffix
+        text = None
+        if suffix in {".cpp", ".hpp", ".h", ".cc", ".c"}:
+            text = (tree.root / path).read_text(encoding="utf-8", errors="replace")
+            for included in INCLUDE.findall(text):
+                if tree.exists(f"{Path(path).parent.as_posix()}/{included}"):
+                    continue   # beside the including file
+                candidates_ = {f for f in holders.get(Path(included).name, set()) if f.endswith("/" + included)
+                               or f == included}
+                owners = {program_of(f) for f in candidates_}
+                if not candidates_ or program in owners or None in owners:
+                    continue   # its own, lib/'s, common/'s, or generated at build time
+                for other in sorted(o for o in owners if o is not None):
+                    if (program, other) not in PROGRAM_USES_ALLOWED:
+                        problems.append(f"{path}: includes \"{included}\" from {other}/, another program's folder; "
+                                        f"move what both need into common/")
+        elif Path(path).name in CMAKE_NAMES or suffix == ".cmake":
+            text = (tree.root / path).read_text(encoding="utf-8")
+            for arguments in LINK.findall(text):
+                for token in re.findall(r"[A-Za-z0-9_.:+-]+", arguments):
+                    other = owner_of_target.get(token)
+                    if other and other != program and (program, other) not in PROGRAM_USES_ALLOWED:
+                        problems.append(f"{path}: links {token}, a target of {other}/, another program's folder; "
+                                        f"move what both need into common/")
+    return problems
+
+
+CHECKS = {"paths": check_paths, "test-index": check_test_index, "layering": check_layering}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[2])
-    parser.add_argument("checks", nargs="*", metavar="CHECK", help="paths, test-index (default: both)")
+    parser.add_argument("checks", nargs="*", metavar="CHECK", help="paths, test-index, layering (default: all)")
     args = parser.parse_args()
     unknown = [name for name in args.checks if name not in CHECKS]
     if unknown:

@@ -4,6 +4,7 @@
 // once, a full queue with --nonblock, bad names, kernel limits).
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -327,13 +328,50 @@ TEST_F(CliAdmin, DumpEscapesFieldNamesAndSaysAStaleTopicIsStale) {
   // A live publisher whose source is gone serves a stale state: say so, as list does.
   publisher.mark_source_lost();
   const CliResult stale = admin({"dump", "hostile", "--prefix", prefix_});
-  EXPECT_NE(stale.out.find("source lost (stale)"), std::string::npos) << stale.out;
+  EXPECT_NE(stale.out.find("source lost (stale: "), std::string::npos) << stale.out;
   const json dumped = json::parse(admin({"dump", "hostile", "--prefix", prefix_, "--json"}).out);
   EXPECT_EQ(dumped["stale"], true) << dumped.dump(2);
   EXPECT_EQ(dumped["state"], "source lost") << dumped.dump(2);
   const json listed = json::parse(admin({"list", "--prefix", prefix_, "--json"}).out);
   ASSERT_EQ(listed.size(), 1U);
   EXPECT_EQ(listed[0]["state"], dumped["state"]);
+}
+
+TEST_F(CliAdmin, DumpAndWatchSayStaleSourceLostAndWhyAsListDoes) {
+  static constexpr SchemaInfo counter{"test.counter", 1, 0x7e57'0003'0000'0002ULL, 8,
+                                      R"({"name":"test.counter","version":1,"size":8,"align":8,"fields":[)"
+                                      R"({"name":"count","offset":0,"size":8,"type":"u64"}]})"};
+  UntypedPublisher publisher("bridged", counter, counter.size, {.prefix = prefix_});
+  const std::uint64_t value = 42;
+  publisher.publish(&value, sizeof value);
+  // An importer whose origin is gone: its process runs, its state is stale.
+  publisher.mark_source_lost();
+
+  const json listed = json::parse(admin({"list", "--prefix", prefix_, "--json"}).out);
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0]["stale"], true) << listed.dump(2);
+  EXPECT_EQ(listed[0]["source_lost"], true) << listed.dump(2);
+  ASSERT_TRUE(listed[0]["stale_reason"].is_string()) << listed.dump(2);
+  EXPECT_NE(listed[0]["stale_reason"].get<std::string>().find("lost its source"), std::string::npos);
+
+  const json dumped = json::parse(admin({"dump", "bridged", "--prefix", prefix_, "--json"}).out);
+  const CliResult watched = admin({"watch", "bridged", "--prefix", prefix_, "--json", "--count", "1"});
+  ASSERT_EQ(watched.code, 0) << watched.err;
+  ASSERT_EQ(std::count(watched.out.begin(), watched.out.end(), '\n'), 1) << "one line per update: " << watched.out;
+  const json frame = json::parse(watched.out);
+  for (const char* field : {"state", "stale", "source_lost", "stale_reason", "stalled", "closed", "publisher_alive"}) {
+    EXPECT_EQ(dumped[field], listed[0][field]) << field << "\n" << dumped.dump(2);
+    EXPECT_EQ(frame[field], listed[0][field]) << field << "\n" << frame.dump(2);
+  }
+  EXPECT_EQ(frame["data"]["count"], 42) << frame.dump(2);
+  EXPECT_EQ(frame["seq"], 1) << frame.dump(2);
+
+  // The text views give the same reason.
+  const std::string reason = listed[0]["stale_reason"].get<std::string>();
+  EXPECT_NE(admin({"dump", "bridged", "--prefix", prefix_}).out.find("source lost (stale: " + reason + ")"),
+            std::string::npos);
+  const CliResult watched_text = admin({"watch", "bridged", "--prefix", prefix_, "--count", "1"});
+  EXPECT_NE(watched_text.out.find("source lost (stale: " + reason + ")"), std::string::npos) << watched_text.out;
 }
 
 TEST_F(CliAdmin, MqRecvWaitsOnSeveralQueuesAtOnce) {

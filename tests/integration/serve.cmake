@@ -7,6 +7,20 @@ shmsnap_add_test(shmsnap_serve_test
   LABELS serve
   TIMEOUT 180)
 add_dependencies(shmsnap_serve_test shmsnap-publisher shmsnap-admin shmsnap-subscriber)
+target_compile_definitions(shmsnap_serve_test
+  PRIVATE SHMSNAP_ALERT_RULES="${PROJECT_SOURCE_DIR}/serve/prometheus/shmsnap_alerts.yml")
+
+# The shipped alerting rules: valid (promtool check rules) and firing on the series
+# they are for, not on healthy ones (promtool test rules, tests/alerts/).
+find_program(SHMSNAP_PROMTOOL promtool)
+if(NOT SHMSNAP_PROMTOOL)
+  set(SHMSNAP_PROMTOOL promtool)  # the tests then fail saying promtool is missing (Debian: prometheus)
+endif()
+add_test(NAME serve.alert_rules_check
+  COMMAND ${SHMSNAP_PROMTOOL} check rules ${PROJECT_SOURCE_DIR}/serve/prometheus/shmsnap_alerts.yml)
+add_test(NAME serve.alert_rules_unit_tests
+  COMMAND ${SHMSNAP_PROMTOOL} test rules ${PROJECT_SOURCE_DIR}/tests/alerts/shmsnap_alerts_test.yml)
+set_tests_properties(serve.alert_rules_check serve.alert_rules_unit_tests PROPERTIES LABELS serve TIMEOUT 60)
 
 # Node clients (their npm packages are installed at configure time by
 # cmake/ShmsnapNodePackages.cmake into build/node/web).

@@ -8,9 +8,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -217,6 +221,67 @@ TEST_F(ServeTest, MetricsOfALiveSystemPassPromtool) {
   EXPECT_EQ(code, 0) << promtool.output();
 }
 
+/// The value of the sample `family{...topic="T"...}` in a text exposition, or -1.
+double topic_metric(const std::string& body, const std::string& family, const std::string& topic) {
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(family + "{", 0) == 0 && line.find("topic=\"" + topic + "\"") != std::string::npos) {
+      return std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return -1;
+}
+
+TEST_F(ServeTest, PublishRatesOfSlowAndFastTopicsAreExact) {
+  // Measured over one sample the old rate read a 2 Hz topic as 0 or 20 Hz (at 50 ms);
+  // from the publisher's seq and stamps over a window it is exact, slow or fast.
+  const std::vector<std::pair<std::string, double>> topics{
+      {"half", 0.5}, {"two", 2.0}, {"fifty", 50.0}, {"thousand", 1000.0}};
+  for (const auto& [topic, hertz] : topics) {
+    start_publisher(topic, std::to_string(hertz));
+  }
+  const int port = start_serve();
+  // Wait until each rate spans three periods of its topic (at least 2 s): enough
+  // publishes that the rate no longer depends on when the first was seen.
+  const auto window_filled = [&](const nlohmann::json& listing) {
+    std::size_t filled = 0;
+    for (const auto& entry : listing["topics"]) {
+      for (const auto& [topic, hertz] : topics) {
+        if (entry["topic"] == topic &&
+            entry.value("publish_rate_window_seconds", 0.0) >= std::max(3 / hertz, 2.0) - 1e-6) {
+          ++filled;
+        }
+      }
+    }
+    return filled == topics.size();
+  };
+  nlohmann::json listing;
+  ASSERT_TRUE(eventually(
+      [&] {
+        listing = nlohmann::json::parse(http_get(port, "/api/topics").body);
+        return window_filled(listing);
+      },
+      patience))
+      << listing.dump(1);
+  // Three samples in a row (each a new one), by the API and by the metric.
+  for (int reading = 0; reading < 3; ++reading) {
+    const std::uint64_t sample = listing["sample"].get<std::uint64_t>();
+    ASSERT_TRUE(eventually([&] {
+      listing = nlohmann::json::parse(http_get(port, "/api/topics").body);
+      return listing["sample"].get<std::uint64_t>() > sample;
+    }));
+    const std::string metrics = http_get(port, "/metrics").body;
+    for (const auto& entry : listing["topics"]) {
+      for (const auto& [topic, hertz] : topics) {
+        if (entry["topic"] == topic) {
+          EXPECT_NEAR(entry["publish_rate_hz"].get<double>(), hertz, hertz * 0.05) << topic << " " << entry.dump();
+          EXPECT_NEAR(topic_metric(metrics, "shmsnap_topic_publish_rate_hertz", topic), hertz, hertz * 0.05) << topic;
+        }
+      }
+    }
+  }
+}
+
 TEST_F(ServeTest, ApiFollowsTheValueAndMarksAKilledPublisherStale) {
   const int port = start_serve();
   // A topic that starts after the server appears by itself.
@@ -368,6 +433,49 @@ TEST_F(ServeTest, SubscriberDaemonExportsItsCountersAndLatencyHistogram) {
   }
   std::remove(path.c_str());
   EXPECT_EQ(code, 0) << promtool.output();
+}
+
+TEST_F(ServeTest, AlertRulesUseOnlyMetricsALiveServerAndDaemonExpose) {
+  // The shipped rules (serve/prometheus/shmsnap_alerts.yml, unit-tested by promtool
+  // against hand-made series) must name the series a live system really exposes:
+  // a renamed metric would leave an alert that silently never fires.
+  start_publisher("pose");
+  children_.emplace_back(std::make_unique<ChildProcess>(
+      std::vector<std::string>{bin_dir() + "/shmsnap-subscriber", "--topic", "pose", "--id", "alerting", "--prefix",
+                               prefix_, "--metrics", "127.0.0.1:0", "--log-level", "warn"}));
+  const auto line = children_.back()->wait_for_line("metrics http=", patience);
+  ASSERT_TRUE(line.has_value()) << children_.back()->output();
+  const int daemon_port = std::stoi(line->substr(line->rfind(':') + 1));
+  const int serve_port = start_serve();
+  std::string exposed;
+  ASSERT_TRUE(eventually([&] {
+    exposed = http_get(serve_port, "/metrics").body + http_get(daemon_port, "/metrics").body;
+    return exposed.find("shmsnap_subscriber_alive{") != std::string::npos &&
+           exposed.find("shmsnap_subscriber_latency_seconds_bucket{") != std::string::npos &&
+           exposed.find("shmsnap_topic_heartbeat_age_seconds{") != std::string::npos;
+  })) << exposed;
+  std::ifstream file(SHMSNAP_ALERT_RULES);
+  ASSERT_TRUE(file.is_open()) << SHMSNAP_ALERT_RULES;
+  const std::string rules((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::set<std::string> names;
+  for (std::size_t at = rules.find("shmsnap_"); at != std::string::npos; at = rules.find("shmsnap_", at + 1)) {
+    if (at > 0 && (std::isalnum(static_cast<unsigned char>(rules[at - 1])) != 0 || rules[at - 1] == '_' ||
+                   rules[at - 1] == '`' || rules[at - 1] == '-' || rules[at - 1] == '/')) {
+      continue;  // inside another word or a file path of the comments, not a series name
+    }
+    std::size_t end = at;
+    while (end < rules.size() && (std::isalnum(static_cast<unsigned char>(rules[end])) != 0 || rules[end] == '_')) {
+      ++end;
+    }
+    names.insert(rules.substr(at, end - at));
+  }
+  ASSERT_GE(names.size(), 10U) << rules;
+  for (const std::string& name : names) {
+    // Labelled ("name{") or not ("name value").
+    EXPECT_TRUE(exposed.find("\n" + name + "{") != std::string::npos ||
+                exposed.find("\n" + name + " ") != std::string::npos)
+        << name << " is not exposed";
+  }
 }
 
 /// A masked client text frame (RFC 6455 5.2), as a browser would send it.

@@ -18,10 +18,22 @@ async function main() {
   });
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(patienceMs);
+  // Nothing the page loads by itself may be missing (the favicon was a 404).
+  const missing = [];
+  page.on('response', (response) => { if (response.status() >= 400) missing.push(`${response.status()} ${response.url()}`); });
   await page.goto(`http://${serve.http}/`);
   await page.waitForSelector('#connection[data-state="connected"]');
   await page.waitForSelector('#no-topics:not([hidden])');
   console.log('page loaded, no topics yet');
+  const icon = await page.evaluate(async () => {
+    const response = await fetch('/favicon.ico');
+    return [response.status, response.headers.get('content-type')];
+  });
+  if (icon[0] !== 200 || icon[1] !== 'image/svg+xml') throw new Error(`/favicon.ico answered ${icon}`);
+  // Ages never read "-0 ms", however small or (from a skewed stamp) below zero.
+  const ages = await page.evaluate(() => [-0.0001, -0, 0, 0.0004, 0.25, 3].map(ageText));
+  if (ages.some((text) => text.startsWith('-'))) throw new Error(`negative age text: ${ages}`);
+  if (ages[5] !== '3.0 s' || ages[4] !== '250 ms') throw new Error(`age texts: ${ages}`);
 
   await startPublisher('robot_pose', 'robot.pose', 50);
   const health = await startPublisher('service_health', 'service.health', 20);
@@ -52,6 +64,7 @@ async function main() {
     const match = /seq (\d+)/.exec(document.getElementById('detail-seq').textContent);
     return match && Number(match[1]) > 250 && document.querySelectorAll('#plots canvas').length >= 4;
   });
+  if (missing.length > 0) throw new Error(`the page loaded something missing: ${missing.join(', ')}`);
   const screenshot = process.env.SHMSNAP_SCREENSHOT || 'dashboard.png';
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log('screenshot', screenshot);

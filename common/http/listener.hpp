@@ -10,9 +10,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "server_context.hpp"
+#include "connection.hpp"
+#include "endpoint.hpp"
 
-namespace shmsnap::serve {
+namespace shmsnap::http {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
@@ -20,7 +21,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   /// Binds and listens on `endpoint`. Throws Error (busy: address in use; permission_denied;
   /// invalid_argument) naming the address and what to do.
-  Listener(boost::asio::io_context& io, const Endpoint& endpoint, ServerContext& context, const char* what,
+  /// `limits` and `stats` must outlive the listener and every session it starts;
+  /// `what` names the option the address came from in errors ("--listen").
+  Listener(boost::asio::io_context& io, const Endpoint& endpoint, const Limits& limits, Stats& stats, const char* what,
            SessionFactory factory);
 
   /// Starts accepting.
@@ -35,9 +38,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;  // pauses accepting after EMFILE and the like
-  ServerContext& context_;
+  const Limits& limits_;
+  Stats& stats_;
   SessionFactory factory_;
   std::shared_ptr<std::size_t> open_ = std::make_shared<std::size_t>(0);
 };
 
-}  // namespace shmsnap::serve
+}  // namespace shmsnap::http

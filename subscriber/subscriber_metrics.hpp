@@ -1,7 +1,7 @@
 // SubscriberMetrics: what `shmsnap-subscriber --metrics ADDR` exposes: the daemon's
 // counters per topic and its delivery latency as a Prometheus histogram, served as
-// GET /metrics by a small HTTP endpoint (the same bounded listener and session as
-// `shmsnap serve`) on its own thread. record_*() are called on the daemon's thread;
+// GET /metrics by common/metrics' MetricsEndpoint (the same bounded listener and
+// session as `shmsnap serve`) on its own thread. record_*() are called on the daemon's thread;
 // prometheus-cpp's metrics are thread-safe, so the scrape reads them concurrently.
 #pragma once
 
@@ -9,15 +9,15 @@
 #include <memory>
 #include <string>
 
-#include "serve_options.hpp"
+#include "endpoint.hpp"
 
-namespace shmsnap::serve {
+namespace shmsnap::app {
 
 class SubscriberMetrics {
  public:
   /// Binds `endpoint` (loopback unless `allow_remote`) and starts serving. Throws Error
   /// (invalid_argument, busy, permission_denied) naming the address and the fix.
-  SubscriberMetrics(const Endpoint& endpoint, bool allow_remote, const std::string& subscriber_id);
+  SubscriberMetrics(const http::Endpoint& endpoint, bool allow_remote, const std::string& subscriber_id);
   /// Stops the endpoint's thread.
   ~SubscriberMetrics();
   SubscriberMetrics(const SubscriberMetrics&) = delete;
@@ -28,11 +28,11 @@ class SubscriberMetrics {
   /// `topic` is followed (attached) or not (waiting for a publisher, or lost it).
   void record_attached(const std::string& topic, bool attached);
   /// The bound address (the real port when 0 was asked for).
-  [[nodiscard]] Endpoint endpoint() const;
+  [[nodiscard]] http::Endpoint endpoint() const;
 
  private:
   struct State;
   std::unique_ptr<State> state_;
 };
 
-}  // namespace shmsnap::serve
+}  // namespace shmsnap::app

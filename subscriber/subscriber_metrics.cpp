@@ -1,23 +1,15 @@
 #include "subscriber_metrics.hpp"
 
 #include <map>
-#include <thread>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 
-#include "http_session.hpp"
-#include "listener.hpp"
-#include "server_context.hpp"
+#include "metrics_endpoint.hpp"
 
-namespace shmsnap::serve {
-
-namespace net = boost::asio;
+namespace shmsnap::app {
 
 namespace {
 
@@ -66,10 +58,7 @@ struct SubscriberMetrics::State {
                                                            .Register(*registry);
   std::map<std::string, Topic> topics;  // daemon thread only
 
-  ServerContext context;
-  net::io_context io;  // the owner's thread posts into it, so no single-thread hint
-  std::shared_ptr<Listener> listener;
-  std::thread thread;
+  std::unique_ptr<metrics::MetricsEndpoint> endpoint;  // last: stops serving before the metrics go
 
   Topic& topic(const std::string& name) {
     auto found = topics.find(name);
@@ -83,45 +72,14 @@ struct SubscriberMetrics::State {
   }
 };
 
-SubscriberMetrics::SubscriberMetrics(const Endpoint& endpoint, bool allow_remote, const std::string& subscriber_id)
+SubscriberMetrics::SubscriberMetrics(const http::Endpoint& endpoint, bool allow_remote,
+                                     const std::string& subscriber_id)
     : state_(std::make_unique<State>()) {
-  Options options;
-  options.listen = endpoint;
-  options.allow_remote = allow_remote;
-  validate(options);
-  State& state = *state_;
-  state.id = subscriber_id;
-  state.context.handle = [registry = state.registry](const Request& request) {
-    Route route;
-    Reply reply;
-    const std::string_view path = request.target.substr(0, request.target.find('?'));
-    if (request.method != "GET" && request.method != "HEAD") {
-      reply.status = 405;
-      reply.body = "read-only: GET /metrics\n";
-    } else if (path != "/metrics") {
-      reply.status = 404;
-      reply.body = "only /metrics here\n";
-    } else {
-      reply.content_type = metrics_content_type;
-      reply.body = prometheus::TextSerializer().Serialize(registry->Collect());
-    }
-    route.reply = std::move(reply);
-    return route;
-  };
-  state.listener =
-      std::make_shared<Listener>(state.io, endpoint, state.context, "--metrics",
-                                 [&context = state.context](net::ip::tcp::socket socket, ConnectionSlot slot) {
-                                   start_http_session(std::move(socket), std::move(slot), context);
-                                 });
-  state.listener->start();
-  state.thread = std::thread([&state] { state.io.run(); });
+  state_->id = subscriber_id;
+  state_->endpoint = std::make_unique<metrics::MetricsEndpoint>(endpoint, allow_remote, "--metrics", state_->registry);
 }
 
-SubscriberMetrics::~SubscriberMetrics() {
-  net::post(state_->io, [&state = *state_] { state.listener->close(); });
-  state_->io.stop();
-  state_->thread.join();
-}
+SubscriberMetrics::~SubscriberMetrics() = default;
 
 void SubscriberMetrics::record_refresh(const std::string& topic, std::int64_t latency_ns, std::uint64_t skipped,
                                        bool stale) {
@@ -140,9 +98,8 @@ void SubscriberMetrics::record_attached(const std::string& topic, bool attached)
   state_->topic(topic).attached->Set(attached ? 1 : 0);
 }
 
-Endpoint SubscriberMetrics::endpoint() const {
-  const auto bound = state_->listener->local_endpoint();
-  return Endpoint{bound.address().to_string(), bound.port()};
+http::Endpoint SubscriberMetrics::endpoint() const {
+  return state_->endpoint->endpoint();
 }
 
-}  // namespace shmsnap::serve
+}  // namespace shmsnap::app

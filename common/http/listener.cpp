@@ -4,14 +4,14 @@
 
 #include "shmsnap/error.hpp"
 
-namespace shmsnap::serve {
+namespace shmsnap::http {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-Listener::Listener(net::io_context& io, const Endpoint& endpoint, ServerContext& context, const char* what,
+Listener::Listener(net::io_context& io, const Endpoint& endpoint, const Limits& limits, Stats& stats, const char* what,
                    SessionFactory factory)
-    : acceptor_(io), retry_timer_(io), context_(context), factory_(std::move(factory)) {
+    : acceptor_(io), retry_timer_(io), limits_(limits), stats_(stats), factory_(std::move(factory)) {
   const std::string name = std::string(what) + " address " + endpoint.host + ":" + std::to_string(endpoint.port);
   boost::system::error_code error;
   const tcp::endpoint bound(net::ip::make_address(endpoint.host, error), endpoint.port);
@@ -59,9 +59,9 @@ void Listener::accept() {
       return;
     }
     if (!error) {
-      if (*self->open_ >= self->context_.limits.max_connections) {
+      if (*self->open_ >= self->limits_.max_connections) {
         // Over the limit: a one-line answer if the socket takes it at once, then close.
-        self->context_.stats.connections_refused.fetch_add(1, std::memory_order_relaxed);
+        self->stats_.connections_refused.fetch_add(1, std::memory_order_relaxed);
         boost::system::error_code ignored;
         socket.non_blocking(true, ignored);
         static constexpr char busy[] =
@@ -69,8 +69,8 @@ void Listener::accept() {
         (void)socket.write_some(net::buffer(busy, sizeof busy - 1), ignored);
         socket.close(ignored);
       } else {
-        self->context_.stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
-        self->factory_(std::move(socket), ConnectionSlot(self->open_, self->context_.stats));
+        self->stats_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+        self->factory_(std::move(socket), ConnectionSlot(self->open_, self->stats_));
       }
     }
     if (error) {
@@ -83,4 +83,4 @@ void Listener::accept() {
   });
 }
 
-}  // namespace shmsnap::serve
+}  // namespace shmsnap::http
