@@ -23,6 +23,10 @@ struct BridgeCounters {
   std::atomic<std::uint64_t> origin_runs{0};          ///< values of a new origin run (host, pid, epoch) taken over
   std::atomic<std::uint64_t> stale_events{0};         ///< imported topics marked stale (origin lost)
   std::atomic<std::uint64_t> reconnects{0};           ///< NATS reconnects (copied from the link)
+  std::atomic<std::uint64_t> topics_added{0};         ///< topics `export --all` began to export
+  std::atomic<std::uint64_t> topics_dropped{0};       ///< topics `export --all` dropped (region gone, keys deleted)
+  std::atomic<std::uint64_t> keys_added{0};           ///< keys `import --all` began to import
+  std::atomic<std::uint64_t> keys_dropped{0};         ///< keys `import --all` dropped (deleted in the bucket)
 
   /// "exported=N conflated=N ... reconnects=N" on one line.
   [[nodiscard]] std::string summary() const;

@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include "envelope.hpp"
+#include "host_id.hpp"
+#include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
@@ -44,6 +46,7 @@ bool published_by_bridge(pid_t pid) {
 struct Exporter::Route {
   ExportRoute config;
   std::unique_ptr<UntypedSubscriber> core;
+  bool discovered = false;  // found by `all`: dropped when its region goes
   bool disabled = false;
   bool announced_wait = false;
   std::int64_t next_attach_ns = 0;
@@ -90,6 +93,16 @@ Exporter::Exporter(NatsLink& link, ExporterOptions options, BridgeCounters& coun
   }
   for (auto& route : routes_) {
     try_attach(*route, true);
+  }
+  if (options_.all) {
+    if (options_.host_id.empty()) {
+      options_.host_id = default_host_id();
+    }
+    validate_host_id(options_.host_id);
+    if (options_.scan_period <= std::chrono::milliseconds(0) || options_.max_topics == 0) {
+      throw Error(Errc::invalid_argument, "--all needs a scan period > 0 ms and max topics > 0");
+    }
+    scan_topics(monotonic_ns());
   }
 }
 
@@ -144,7 +157,8 @@ void Exporter::try_attach(Route& route, bool at_start) {
     if (at_start) {
       throw Error(why.find("max_payload") != std::string::npos ? Errc::limit_exceeded : Errc::invalid_argument, why);
     }
-    spdlog::error("export '{}' disabled: {}", topic, why);
+    // `all` meets every imported topic of a mirroring host: expected, not an error.
+    spdlog::log(route.discovered ? spdlog::level::info : spdlog::level::err, "export '{}' disabled: {}", topic, why);
     route.disabled = true;
     return;
   }
@@ -172,11 +186,88 @@ void Exporter::try_attach(Route& route, bool at_start) {
     }
   });
   loop_->poller.add(core);
+  if (route.discovered) {
+    counters_.topics_added.fetch_add(1, std::memory_order_relaxed);
+  }
   spdlog::info("export '{}' -> key '{}' (publisher pid {}, epoch {}, schema {} v{}, {} bytes)", topic, route.config.key,
                core.publisher_pid(), core.info().epoch, core.schema().name, core.schema().version, core.bytes().size());
   if (core.has_value()) {
     route.dirty = true;
     route.has_value = true;
+  }
+}
+
+void Exporter::scan_topics(std::int64_t now) {
+  next_scan_ns_ = now + std::chrono::nanoseconds(options_.scan_period).count();
+  std::vector<std::string> present;
+  try {
+    present = admin::find_topics(options_.prefix);  // sorted
+  } catch (const Error& error) {
+    spdlog::warn("export --all: cannot list the topics of prefix '{}': {}; trying again", options_.prefix,
+                 error.what());
+    return;
+  }
+  // Gone: the region was removed (its publisher stopped cleanly, or `shmsnap clean`).
+  std::erase_if(routes_, [&](const std::unique_ptr<Route>& route) {
+    if (!route->discovered || std::binary_search(present.begin(), present.end(), route->config.topic)) {
+      return false;
+    }
+    drop(*route);
+    return true;
+  });
+  std::size_t discovered = static_cast<std::size_t>(
+      std::count_if(routes_.begin(), routes_.end(), [](const auto& route) { return route->discovered; }));
+  for (const std::string& topic : present) {
+    const bool known =
+        std::any_of(routes_.begin(), routes_.end(), [&](const auto& route) { return route->config.topic == topic; });
+    if (known) {
+      continue;
+    }
+    if (discovered >= options_.max_topics) {
+      if (!announced_topic_limit_) {
+        announced_topic_limit_ = true;
+        spdlog::warn(
+            "export --all: following {} topics already, the limit; '{}' and later ones are not exported "
+            "(raise --max-topics)",
+            discovered, topic);
+      }
+      break;
+    }
+    auto route = std::make_unique<Route>();
+    route->config = {.topic = topic, .key = host_key(options_.host_id, topic), .max_rate_hz = options_.all_max_rate_hz};
+    route->discovered = true;
+    route->announced_wait = true;  // a region without a publisher yet: no message, the next scan retries
+    try {
+      validate_key(route->config.key);
+      try_attach(*route, false);
+    } catch (const Error& error) {
+      spdlog::warn("export --all: topic '{}' not exported: {}", topic, error.what());
+      route->disabled = true;
+    }
+    routes_.push_back(std::move(route));
+    ++discovered;
+  }
+}
+
+void Exporter::drop(Route& route) {
+  spdlog::info("export --all: topic '{}' is gone; deleting key '{}'", route.config.topic, route.config.key);
+  if (route.core) {
+    if (route.has_value) {
+      put_value(route, flag_exporter_stopped | flag_origin_stale);
+    }
+    loop_->poller.remove(*route.core);
+    route.core.reset();
+  }
+  // Deleted keys tell importers to drop their copies; a late importer finds nothing.
+  std::string error;
+  if ((route.has_value || route.schema_fingerprint_put != 0) &&
+      (!link_.remove(route.config.key, error) || !link_.remove(schema_key(route.config.key), error))) {
+    counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("export --all: cannot delete key '{}' of the gone topic '{}': {}", route.config.key,
+                 route.config.topic, error);
+  }
+  if (!route.disabled) {
+    counters_.topics_dropped.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -252,6 +343,9 @@ void Exporter::run_once(std::chrono::milliseconds max_wait) {
   loop_->poller.wait(std::chrono::nanoseconds(std::max<std::int64_t>(0, wake - now)));
   now = monotonic_ns();
   const std::int64_t heartbeat_ns = std::chrono::nanoseconds(options_.heartbeat).count();
+  if (options_.all && now >= next_scan_ns_) {
+    scan_topics(now);
+  }
   for (auto& route : routes_) {
     if (route->disabled) {
       continue;

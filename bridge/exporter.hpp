@@ -1,7 +1,9 @@
 // Exporter: follows local topics of any schema (UntypedSubscriber) and puts
 // each refresh, wrapped in an envelope, to its NATS Key-Value key; the schema
 // record goes to the topic's schema key first. Conflates to --max-rate, re-puts
-// the last value as a heartbeat, and flags origin loss. All calls on one thread.
+// the last value as a heartbeat, and flags origin loss. With `all`, follows every
+// topic of the prefix as topics appear and go, under "<host id>.<topic>". All
+// calls on one thread.
 #pragma once
 
 #include <chrono>
@@ -27,6 +29,15 @@ struct ExporterOptions {
   std::vector<ExportRoute> routes;
   std::chrono::milliseconds heartbeat{1000};  ///< re-put period while idle; importers go stale after 3x
   bool force = false;                         ///< export topics that are themselves imported (a loop) anyway
+  /// Export every topic of the prefix (besides `routes`): topics are picked up
+  /// within `scan_period` of appearing, under key "<host_id>.<topic>", and dropped
+  /// (a last "exporter stopped" value, then both keys deleted) once their region
+  /// is gone.
+  bool all = false;
+  std::string host_id;                         ///< "" = default_host_id()
+  double all_max_rate_hz = 0;                  ///< --max-rate of the topics `all` finds
+  std::chrono::milliseconds scan_period{250};  ///< how often `all` lists the prefix's regions
+  std::size_t max_topics = 1024;               ///< `all` follows at most this many topics
 };
 
 class Exporter {
@@ -48,6 +59,8 @@ class Exporter {
  private:
   struct Route;
   void try_attach(Route& route, bool at_start);
+  void scan_topics(std::int64_t now);
+  void drop(Route& route);
   void put_value(Route& route, std::uint16_t flags);
   bool put_schema(Route& route);
 
@@ -58,6 +71,8 @@ class Exporter {
   struct Loop;
   std::unique_ptr<Loop> loop_;
   std::vector<std::unique_ptr<Route>> routes_;
+  std::int64_t next_scan_ns_ = 0;
+  bool announced_topic_limit_ = false;
 };
 
 }  // namespace shmsnap::bridge

@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "envelope.hpp"
+#include "host_id.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
@@ -26,6 +28,8 @@ constexpr std::int64_t rewatch_floor_ns = 1'000'000'000;  // never re-create a w
 
 struct Importer::Route {
   ImportRoute config;
+  bool discovered = false;        // found by `all`: dropped when its key is deleted
+  std::atomic<bool> stop{false};  // this route alone (a deleted key)
   std::thread thread;
   mutable std::mutex state_mutex;  // guards `shared` only
   ImportState shared;
@@ -64,17 +68,33 @@ Importer::Importer(NatsLink& link, ImporterOptions options, BridgeCounters& coun
       config.topic = config.key;
     }
     validate_name("topic", config.topic, max_topic_length);
-    auto route = std::make_unique<Route>();
-    route->config = config;
-    routes_.push_back(std::move(route));
   }
-  for (auto& route : routes_) {
-    route->thread = std::thread([this, target = route.get()] { run(*target); });
+  if (options_.all) {
+    if (options_.own_host_id.empty()) {
+      options_.own_host_id = default_host_id();
+    }
+    validate_host_id(options_.own_host_id);
+    for (const auto& host : options_.hosts) {
+      validate_host_id(host);
+    }
+    if (options_.max_keys == 0) {
+      throw Error(Errc::invalid_argument, "import --all needs max keys > 0");
+    }
+  }
+  // Threads only once every check passed: a throw leaves none behind.
+  for (const auto& config : options_.routes) {
+    start(config, false);
+  }
+  if (options_.all) {
+    discovery_ = std::thread([this] { discover(); });
   }
 }
 
 Importer::~Importer() {
   stop_.store(true);
+  if (discovery_.joinable()) {
+    discovery_.join();
+  }
   for (auto& route : routes_) {
     if (route->thread.joinable()) {
       route->thread.join();
@@ -82,7 +102,135 @@ Importer::~Importer() {
   }
 }
 
+void Importer::start(ImportRoute config, bool discovered) {
+  auto route = std::make_unique<Route>();
+  route->config = std::move(config);
+  route->discovered = discovered;
+  Route* target = route.get();
+  {
+    const std::lock_guard lock(routes_mutex_);
+    routes_.push_back(std::move(route));
+  }
+  target->thread = std::thread([this, target] { run(*target); });
+}
+
+std::vector<ImportRoute> Importer::routes() const {
+  const std::lock_guard lock(routes_mutex_);
+  std::vector<ImportRoute> result;
+  result.reserve(routes_.size());
+  for (const auto& route : routes_) {
+    result.push_back(route->config);
+  }
+  return result;
+}
+
+void Importer::discover() {
+  // One metadata-only watch per host pattern: keys and deletions, no values (each
+  // key's own watch carries those).
+  std::vector<std::string> patterns;
+  for (const auto& host : options_.hosts) {
+    patterns.push_back(host + ".>");
+  }
+  if (patterns.empty()) {
+    patterns.emplace_back(">");
+  }
+  const std::string own_start = options_.own_host_id + ".";
+  std::vector<std::unique_ptr<KeyWatch>> watches(patterns.size());
+  std::vector<std::int64_t> next_watch_ns(patterns.size(), 0);
+  std::vector<std::int64_t> backoff_ns(patterns.size(), 100'000'000);
+  std::set<std::string> ignored;  // keys refused once (bad topic name, over the limit): logged once
+  bool announced_limit = false;
+  const auto tick = std::max(std::chrono::milliseconds(10), watch_tick / static_cast<int>(patterns.size()));
+  std::vector<std::byte> unused;
+  while (!stop_.load()) {
+    bool any = false;
+    for (std::size_t index = 0; index < patterns.size() && !stop_.load(); ++index) {
+      std::unique_ptr<KeyWatch>& watch = watches[index];
+      if (!watch) {
+        if (monotonic_ns() < next_watch_ns[index]) {
+          continue;
+        }
+        try {
+          watch = link_.watch(patterns[index], true);
+          backoff_ns[index] = 100'000'000;
+        } catch (const Error& error) {
+          spdlog::warn("import --all: {}; retrying", error.what());
+          next_watch_ns[index] = monotonic_ns() + backoff_ns[index];
+          backoff_ns[index] = std::min<std::int64_t>(backoff_ns[index] * 2, 2'000'000'000);
+          continue;
+        }
+      }
+      any = true;
+      const KeyWatch::Status status = watch->next(unused, tick);
+      if (status == KeyWatch::Status::failed) {
+        spdlog::warn("import --all: watch of '{}' failed ({}); watching again", patterns[index], watch->error());
+        watch.reset();
+        next_watch_ns[index] = monotonic_ns() + backoff_ns[index];
+        continue;
+      }
+      if (status == KeyWatch::Status::timed_out) {
+        continue;
+      }
+      const std::string& key = watch->key();
+      // Schema keys ("K/schema") belong to their value key; our own keys would loop.
+      if (key.find('/') != std::string::npos || key.starts_with(own_start) || ignored.contains(key)) {
+        continue;
+      }
+      std::unique_lock lock(routes_mutex_);
+      const auto found =
+          std::find_if(routes_.begin(), routes_.end(), [&](const auto& route) { return route->config.key == key; });
+      if (status == KeyWatch::Status::deleted) {
+        if (found == routes_.end() || !(*found)->discovered) {
+          continue;
+        }
+        std::unique_ptr<Route> route = std::move(*found);
+        routes_.erase(found);
+        lock.unlock();
+        // The route's thread shuts its local topic down: subscribers see it go.
+        route->stop.store(true);
+        route->thread.join();
+        counters_.keys_dropped.fetch_add(1, std::memory_order_relaxed);
+        spdlog::info("import --all: key '{}' deleted; local topic '{}' dropped", key, route->config.topic);
+        continue;
+      }
+      if (found != routes_.end()) {
+        continue;
+      }
+      const auto discovered = static_cast<std::size_t>(
+          std::count_if(routes_.begin(), routes_.end(), [](const auto& route) { return route->discovered; }));
+      lock.unlock();
+      if (discovered >= options_.max_keys) {
+        if (!announced_limit) {
+          announced_limit = true;
+          spdlog::warn(
+              "import --all: importing {} keys already, the limit; '{}' and later ones are not imported "
+              "(raise --max-keys)",
+              discovered, key);
+        }
+        continue;
+      }
+      try {
+        validate_key(key);
+        validate_name("topic", key, max_topic_length);  // the local topic is named as the key
+      } catch (const Error& error) {
+        if (ignored.size() < options_.max_keys) {
+          ignored.insert(key);
+        }
+        spdlog::warn("import --all: key '{}' not imported: {}", key, error.what());
+        continue;
+      }
+      spdlog::info("import --all: new key '{}'", key);
+      counters_.keys_added.fetch_add(1, std::memory_order_relaxed);
+      start({.key = key, .topic = key}, true);
+    }
+    if (!any) {
+      std::this_thread::sleep_for(watch_tick);  // every watch is waiting for its retry
+    }
+  }
+}
+
 ImportState Importer::state(const std::string& key) const {
+  const std::lock_guard routes_lock(routes_mutex_);
   for (const auto& route : routes_) {
     if (route->config.key == key) {
       const std::lock_guard lock(route->state_mutex);
@@ -314,7 +462,7 @@ void Importer::run(Route& route) {
   std::int64_t backoff_ns = 100'000'000;
   std::int64_t last_entry_ns = 0;
   std::vector<std::byte> value;
-  while (!stop_.load()) {
+  while (!stop_.load() && !route.stop.load()) {
     if (!watch) {
       if (monotonic_ns() < next_watch_ns) {
         std::this_thread::sleep_for(watch_tick);

@@ -106,6 +106,7 @@ KeyWatch::Status KeyWatch::next(std::vector<std::byte>& value, std::chrono::mill
     return Status::timed_out;  // "initial values delivered": nothing to hand over
   }
   Status result = Status::value;
+  key_.assign(kvEntry_Key(entry));
   if (kvEntry_Operation(entry) != kvOp_Put) {
     result = Status::deleted;
   } else {
@@ -267,11 +268,21 @@ GetStatus NatsLink::get(const std::string& key, std::vector<std::byte>& value, s
   return GetStatus::ok;
 }
 
-std::unique_ptr<KeyWatch> NatsLink::watch(const std::string& key) {
+bool NatsLink::remove(const std::string& key, std::string& error) noexcept {
+  const natsStatus status = kvStore_Delete(handles_->store, key.c_str());
+  if (status != NATS_OK) {
+    error = status_text(status);
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<KeyWatch> NatsLink::watch(const std::string& key, bool meta_only) {
   kvWatcher* watcher = nullptr;
   kvWatchOptions options;
   kvWatchOptions_Init(&options);
   options.Timeout = settings_.request_timeout.count();
+  options.MetaOnly = meta_only;
   const natsStatus status = kvStore_Watch(&watcher, handles_->store, key.c_str(), &options);
   if (status != NATS_OK) {
     throw Error(Errc::system, fmt::format("NATS: cannot watch key '{}' of bucket '{}': {}", key, settings_.bucket,

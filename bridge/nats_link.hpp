@@ -54,8 +54,11 @@ class KeyWatch {
   KeyWatch& operator=(const KeyWatch&) = delete;
 
   /// Waits up to `timeout` for the next change of the key; the initial value comes
-  /// first. `value` receives the bytes when Status::value.
+  /// first. `value` receives the bytes when Status::value (none for a metadata-only
+  /// watch), key() the key that changed (for a wildcard watch).
   Status next(std::vector<std::byte>& value, std::chrono::milliseconds timeout);
+  /// The key of the last value or deletion next() reported.
+  [[nodiscard]] const std::string& key() const noexcept { return key_; }
   /// Whether values now come live: nats.c said the watch's replay of the key's
   /// current value is over, so the next value was put just now.
   [[nodiscard]] bool live() const noexcept { return replay_done_; }
@@ -67,6 +70,7 @@ class KeyWatch {
   explicit KeyWatch(void* watcher) : watcher_(watcher) {}
   void* watcher_;
   bool replay_done_ = false;
+  std::string key_;
   std::string error_;
 };
 
@@ -84,8 +88,12 @@ class NatsLink {
   bool put(const std::string& key, std::span<const std::byte> value, std::string& error) noexcept;
   /// Reads the current value of `key`.
   GetStatus get(const std::string& key, std::vector<std::byte>& value, std::string& error) noexcept;
-  /// Watches one key. Throws shmsnap::Error when the server refuses.
-  [[nodiscard]] std::unique_ptr<KeyWatch> watch(const std::string& key);
+  /// Deletes `key` (a delete marker watchers see). False (and `error`) on failure.
+  bool remove(const std::string& key, std::string& error) noexcept;
+  /// Watches one key, or every key a NATS wildcard pattern matches ("host1.>").
+  /// `meta_only`: deliver keys and operations without values (discovery). Throws
+  /// shmsnap::Error when the server refuses.
+  [[nodiscard]] std::unique_ptr<KeyWatch> watch(const std::string& key, bool meta_only = false);
 
   /// The server's max_payload (bytes): the largest value a put can carry.
   [[nodiscard]] std::int64_t max_payload() const noexcept;

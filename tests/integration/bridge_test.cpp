@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <cstdlib>
@@ -22,9 +23,11 @@
 #include <nlohmann/json.hpp>
 
 #include "bridge.hpp"
+#include "config.hpp"
 #include "envelope.hpp"
 #include "nats_server.hpp"
 #include "robot_pose.hpp"
+#include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/publisher.hpp"
@@ -928,6 +931,172 @@ TEST_F(BridgeTest, ASchemaRecordWhoseDescriptorDoesNotMatchItsFingerprintIsRefus
     EXPECT_FALSE(importing.import_state(key).has_value);
     EXPECT_EQ(counters.imported.load(), 0U) << counters.summary();
   }
+}
+
+/// The seq of the envelope under `key`, or nullopt when the key holds none.
+std::optional<std::uint64_t> seq_under(bridge::NatsLink& client, const std::string& key) {
+  std::vector<std::byte> value;
+  std::string error;
+  if (client.get(key, value, error) != bridge::GetStatus::ok) {
+    return std::nullopt;
+  }
+  const auto envelope = bridge::decode_envelope(value, error);
+  return envelope ? std::optional(envelope->seq) : std::nullopt;
+}
+
+bool key_absent(bridge::NatsLink& client, const std::string& key) {
+  std::vector<std::byte> value;
+  std::string error;
+  return client.get(key, value, error) == bridge::GetStatus::not_found;
+}
+
+// One exporter process carries every topic of its prefix: a topic that appears
+// after it started is exported under "<host id>.<topic>", and a topic whose
+// publisher stops cleanly (its region removed) has its value and schema keys deleted.
+TEST_F(BridgeTest, ExportAllPicksUpTopicsAsTheyAppearAndDeletesTheKeysOfTopicsThatGo) {
+  auto first = local_publisher("first");
+  publish(*first, 1);
+  ChildProcess& exporting =
+      run_bridge("export", {"--all", "--prefix", prefix_, "--host-id", "hostA", "--scan-ms", "50"});
+  ASSERT_TRUE(eventually([&] { return seq_under(raw_client(), "hostA.first") == 1U; }, patience)) << exporting.output();
+
+  auto second = local_publisher("second");
+  publish(*second, 7);
+  publish(*second, 8);
+  ASSERT_TRUE(eventually([&] { return seq_under(raw_client(), "hostA.second") == 2U; }, patience));
+
+  first.reset();  // a clean stop removes the region
+  EXPECT_TRUE(eventually(
+      [&] { return key_absent(raw_client(), "hostA.first") && key_absent(raw_client(), "hostA.first/schema"); },
+      patience));
+  EXPECT_EQ(seq_under(raw_client(), "hostA.second"), 2U);
+  exporting.signal(SIGUSR1);
+  const auto counters = exporting.wait_for_line("counters", patience);
+  ASSERT_TRUE(counters) << exporting.output();
+  EXPECT_EQ(field(*counters, "topics_added"), 2);
+  EXPECT_EQ(field(*counters, "topics_dropped"), 1);
+}
+
+// One importer process mirrors the topics of the hosts it names (as local topics
+// "<host>.<topic>", so hosts never collide), not those of other hosts; a mirrored
+// topic is not exported back by the importing host's own `export --all`; and when
+// the origin's topic goes, its keys are deleted and the mirrored topic goes too.
+TEST_F(BridgeTest, ImportAllMirrorsTheNamedHostsAndDropsTopicsWhoseKeysAreDeleted) {
+  auto pose = local_publisher("pose");
+  publish(*pose, 3);
+  for (const char* host : {"hostA", "hostB", "hostC"}) {
+    bridge::BridgeConfig config;
+    config.nats.urls = {server_->url()};
+    config.exporter = {.prefix = prefix_, .all = true, .host_id = host, .scan_period = 50ms};
+    bridges_.push_back(std::make_unique<bridge::Bridge>(config));
+  }
+  ChildProcess& importing =
+      run_bridge("import", {"--all", "--host", "hostA", "--host", "hostB", "--prefix", remote_prefix_});
+  auto from_a = remote_subscriber("hostA.pose");
+  auto from_b = remote_subscriber("hostB.pose");
+  ASSERT_TRUE(from_a && from_b) << importing.output();
+  EXPECT_EQ(as_snapshot(*from_a).seq, 3U);
+  publish(*pose, 4);
+  ASSERT_TRUE(eventually(
+      [&] {
+        from_a->poll();
+        from_b->poll();
+        return as_snapshot(*from_a).seq == 4U && as_snapshot(*from_b).seq == 4U;
+      },
+      patience));
+  EXPECT_TRUE(as_snapshot(*from_b).intact());
+  ASSERT_TRUE(seq_under(raw_client(), "hostC.pose"));  // in the bucket, but not a named host
+  EXPECT_EQ(admin::find_topics(remote_prefix_), (std::vector<std::string>{"hostA.pose", "hostB.pose"}));
+
+  // The importing host's own export --all refuses the mirrored topics (a loop),
+  // while it exports its own; its own topic shows a scan saw the mirrored ones.
+  ChildProcess& re_exporting =
+      run_bridge("export", {"--all", "--prefix", remote_prefix_, "--host-id", "hostD", "--scan-ms", "50"});
+  auto own = std::make_unique<UntypedPublisher>("own", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                                                PublisherOptions{.prefix = remote_prefix_});
+  publish(*own, 1);
+  ASSERT_TRUE(eventually([&] { return seq_under(raw_client(), "hostD.own") == 1U; }, patience));
+  EXPECT_FALSE(seq_under(raw_client(), "hostD.hostA.pose"));
+  re_exporting.signal(SIGUSR1);
+  const auto re_counters = re_exporting.wait_for_line("counters", patience);
+  ASSERT_TRUE(re_counters) << re_exporting.output();
+  EXPECT_EQ(field(*re_counters, "topics_added"), 1);
+  re_exporting.signal(SIGTERM);
+  ASSERT_EQ(re_exporting.wait_exit(patience), 0);
+  own.reset();
+
+  importing.signal(SIGUSR1);
+  const auto counters = importing.wait_for_line("counters", patience);
+  ASSERT_TRUE(counters) << importing.output();
+  EXPECT_EQ(field(*counters, "keys_added"), 2);
+  EXPECT_EQ(field(*counters, "refused"), 0);
+
+  from_a.reset();
+  from_b.reset();
+  pose.reset();
+  EXPECT_TRUE(eventually([&] { return admin::find_topics(remote_prefix_).empty(); }, patience))
+      << ::testing::PrintToString(admin::find_topics(remote_prefix_));
+}
+
+// Without --host, import --all mirrors every host but its own: the keys it would
+// export itself never come back as local topics.
+TEST_F(BridgeTest, ImportAllWithoutHostsMirrorsEveryHostButItsOwn) {
+  auto pose = local_publisher("pose");
+  publish(*pose, 9);
+  for (const char* host : {"hostA", "hostB"}) {
+    bridge::BridgeConfig config;
+    config.nats.urls = {server_->url()};
+    config.exporter = {.prefix = prefix_, .all = true, .host_id = host, .scan_period = 50ms};
+    bridges_.push_back(std::make_unique<bridge::Bridge>(config));
+  }
+  ASSERT_TRUE(eventually([&] { return seq_under(raw_client(), "hostA.pose") && seq_under(raw_client(), "hostB.pose"); },
+                         patience));
+  bridge::BridgeConfig config;
+  config.nats.urls = {server_->url()};
+  config.importer.all = true;
+  config.importer.own_host_id = "hostB";
+  config.importer.publisher.prefix = remote_prefix_;
+  bridges_.push_back(std::make_unique<bridge::Bridge>(config));
+  const bridge::Bridge& importing = *bridges_.back();
+  auto from_a = remote_subscriber("hostA.pose");
+  ASSERT_TRUE(from_a);
+  EXPECT_EQ(as_snapshot(*from_a).seq, 9U);
+  // A key put after both: once it is found, the watch (in bucket order) has passed hostB's.
+  std::string error;
+  const std::string garbage = "not an envelope";
+  ASSERT_TRUE(raw_client().put("hostZ.marker",
+                               std::span(reinterpret_cast<const std::byte*>(garbage.data()), garbage.size()), error))
+      << error;
+  ASSERT_TRUE(eventually([&] { return importing.counters().keys_added.load() >= 2; }, patience));
+  std::vector<std::string> keys;
+  for (const auto& route : importing.import_routes()) {
+    keys.push_back(route.key);
+  }
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{"hostA.pose", "hostZ.marker"}));
+  EXPECT_EQ(importing.counters().keys_added.load(), 2U);
+}
+
+TEST_F(BridgeTest, TomlExportAllAndImportAllTablesConfigureTheFleetModes) {
+  const std::string path = ::testing::TempDir() + "/bridge-" + prefix_ + "-all.toml";
+  std::ofstream(path) << "nats = \"" << server_->url() << "\"\nhost_id = \"rack4-node2\"\n"
+                      << "[export_all]\nmax_rate = 50\nscan_ms = 100\nmax_topics = 16\n"
+                      << "[import_all]\nhosts = [\"hostA\", \"hostB\"]\nmax_keys = 32\n";
+  const bridge::BridgeConfig config = bridge::load_config_file(path);
+  EXPECT_TRUE(config.exporter.all);
+  EXPECT_EQ(config.exporter.host_id, "rack4-node2");
+  EXPECT_EQ(config.importer.own_host_id, "rack4-node2");
+  EXPECT_EQ(config.exporter.all_max_rate_hz, 50);
+  EXPECT_EQ(config.exporter.scan_period, 100ms);
+  EXPECT_EQ(config.exporter.max_topics, 16U);
+  EXPECT_TRUE(config.importer.all);
+  EXPECT_EQ(config.importer.hosts, (std::vector<std::string>{"hostA", "hostB"}));
+  EXPECT_EQ(config.importer.max_keys, 32U);
+  std::ofstream(path) << "nats = \"" << server_->url() << "\"\n[export_all]\nscan = 100\n";
+  EXPECT_THROW((void)bridge::load_config_file(path), Error);
+  std::ofstream(path) << "nats = \"" << server_->url() << "\"\nhost_id = \"a.b\"\n[export_all]\n";
+  EXPECT_THROW(bridge::Bridge{bridge::load_config_file(path)}, Error);  // a host id is one key token
+  std::remove(path.c_str());
 }
 
 }  // namespace
