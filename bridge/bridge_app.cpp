@@ -39,6 +39,7 @@ struct Flags {
   std::vector<std::string> topics;
   std::vector<std::string> keys;
   double max_rate = 0;
+  std::size_t window = 0;
   bool force = false;
   // import
   std::vector<std::string> as;
@@ -117,6 +118,9 @@ void apply_common(const Flags& flags, bridge::BridgeConfig& config) {
   config.exporter.force = config.exporter.force || flags.force;
   set(flags.host_id, config.exporter.host_id);
   set(flags.host_id, config.importer.own_host_id);
+  if (flags.window > 0) {
+    config.exporter.window = flags.window;
+  }
   if (flags.scan_ms > 0) {
     config.exporter.scan_period = std::chrono::milliseconds(flags.scan_ms);
   }
@@ -162,6 +166,10 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
   export_command
       ->add_option("--max-rate", flags.max_rate, "at most HZ puts per topic per second (latest wins); 0 = all")
       ->check(CLI::NonNegativeNumber);
+  export_command
+      ->add_option("--window", flags.window,
+                   "puts awaiting their acks at once, over all keys (default 256; one per key, the rest conflated)")
+      ->check(CLI::Range(std::size_t{1}, bridge::max_async_puts));
   export_command->add_flag("--force", flags.force, "export a topic even if it was imported by a bridge (a loop)");
   CLI::App* import_command = app.add_subcommand("import", "republish Key-Value keys as local topics");
   add_common(*import_command, flags);

@@ -27,6 +27,7 @@ struct BridgeConfig {
 ///   prefix = "shmsnap"        # optional: local namespace
 ///   heartbeat_ms = 1000       # optional
 ///   force = false             # optional: export imported topics anyway
+///   window = 256              # optional: export puts awaiting acks at once
 ///   host_id = "rack4-node2"   # optional: key token for export_all (default from /etc/machine-id)
 ///   [auth]                    # optional: user/password, token, nkey + nkey_seed_file, creds_file
 ///   user = "bridge"

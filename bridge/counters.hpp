@@ -10,11 +10,14 @@
 namespace shmsnap::bridge {
 
 struct BridgeCounters {
-  std::atomic<std::uint64_t> exported{0};             ///< refreshes put to NATS
-  std::atomic<std::uint64_t> conflated{0};            ///< refreshes replaced by a newer one (--max-rate)
-  std::atomic<std::uint64_t> heartbeats{0};           ///< liveness re-puts
-  std::atomic<std::uint64_t> put_errors{0};           ///< puts NATS did not take (retried with the latest)
-  std::atomic<std::uint64_t> imported{0};             ///< values republished locally
+  std::atomic<std::uint64_t> exported{0};    ///< refreshes put to NATS (acknowledged)
+  std::atomic<std::uint64_t> sent{0};        ///< asynchronous puts handed to NATS (values and heartbeats)
+  std::atomic<std::uint64_t> acked{0};       ///< of those, acknowledged by the server (stored)
+  std::atomic<std::uint64_t> failed{0};      ///< puts NATS refused or never acknowledged (the latest is put again)
+  std::atomic<std::uint64_t> conflated{0};   ///< refreshes replaced by a newer one before being put
+  std::atomic<std::uint64_t> heartbeats{0};  ///< liveness re-puts
+  std::atomic<std::uint64_t> put_errors{0};  ///< puts NATS did not take (retried with the latest)
+  std::atomic<std::uint64_t> imported{0};    ///< values republished locally
   std::atomic<std::uint64_t> refused_malformed{0};    ///< not an envelope (or a broken one)
   std::atomic<std::uint64_t> refused_fingerprint{0};  ///< fingerprint differs from the schema record
   std::atomic<std::uint64_t> refused_size{0};         ///< payload size differs from the schema's

@@ -23,6 +23,7 @@ namespace {
 
 constexpr std::int64_t attach_retry_ns = 200'000'000;
 constexpr std::int64_t put_retry_ns = 100'000'000;  // after a failed put: no busy loop while NATS is away
+constexpr std::int64_t ack_poll_ns = 200'000;       // how soon a key waiting on an ack looks again
 
 std::string host_name() {
   char name[256] = {};
@@ -50,7 +51,9 @@ struct Exporter::Route {
   bool disabled = false;
   bool announced_wait = false;
   std::int64_t next_attach_ns = 0;
-  bool dirty = false;  // a refresh not put yet
+  bool dirty = false;                 // a refresh not put yet
+  bool in_flight = false;             // a put awaits its ack; `dirty` then means a successor waits
+  std::uint16_t in_flight_flags = 0;  // the flags of that put (a heartbeat is counted apart)
   bool stale = false;
   bool has_value = false;
   std::int64_t next_allowed_ns = 0;
@@ -70,6 +73,10 @@ Exporter::Exporter(NatsLink& link, ExporterOptions options, BridgeCounters& coun
       counters_(counters),
       host_(host_name()),
       loop_(std::make_unique<Loop>()) {
+  if (options_.window == 0 || options_.window > max_async_puts) {
+    throw Error(Errc::invalid_argument, fmt::format("a window of {} puts in flight: choose 1..{} (default 256)",
+                                                    options_.window, max_async_puts));
+  }
   if (options_.heartbeat < std::chrono::milliseconds(min_heartbeat_ms) ||
       options_.heartbeat > std::chrono::milliseconds(max_heartbeat_ms)) {
     throw Error(Errc::invalid_argument,
@@ -109,7 +116,7 @@ Exporter::Exporter(NatsLink& link, ExporterOptions options, BridgeCounters& coun
 Exporter::~Exporter() {
   for (auto& route : routes_) {
     if (route->has_value && route->core) {
-      put_value(*route, flag_exporter_stopped | (route->stale ? flag_origin_stale : 0));
+      put_final(*route, flag_exporter_stopped | (route->stale ? flag_origin_stale : 0));
     }
     if (route->core) {
       loop_->poller.remove(*route->core);
@@ -253,10 +260,13 @@ void Exporter::drop(Route& route) {
   spdlog::info("export --all: topic '{}' is gone; deleting key '{}'", route.config.topic, route.config.key);
   if (route.core) {
     if (route.has_value) {
-      put_value(route, flag_exporter_stopped | flag_origin_stale);
+      put_final(route, flag_exporter_stopped | flag_origin_stale);
     }
     loop_->poller.remove(*route.core);
     route.core.reset();
+  }
+  if (route.in_flight) {
+    by_key_.erase(route.config.key);  // its ack still comes and counts, against no route
   }
   // Deleted keys tell importers to drop their copies; a late importer finds nothing.
   std::string error;
@@ -295,13 +305,9 @@ bool Exporter::put_schema(Route& route) {
   return true;
 }
 
-void Exporter::put_value(Route& route, std::uint16_t flags) {
-  if (!put_schema(route)) {
-    return;
-  }
+void Exporter::encode_value(Route& route, std::uint16_t flags, std::int64_t now) {
   const UntypedSubscriber& core = *route.core;
   const UpdateInfo& info = core.info();
-  const std::int64_t now = monotonic_ns();
   // Monotonic clocks are per host: the wire carries wall-clock times.
   const std::int64_t realtime_offset = realtime_ns() - now;
   const Envelope envelope{.flags = flags,
@@ -315,20 +321,81 @@ void Exporter::put_value(Route& route, std::uint16_t flags) {
                           .origin_host = host_,
                           .payload = core.bytes()};
   encode_envelope(envelope, route.buffer);
+}
+
+void Exporter::put_value(Route& route, std::uint16_t flags) {
+  // One put per key in flight: its successor waits as `dirty`, and refreshes
+  // meanwhile replace it (counted as conflated by on_update).
+  if (route.in_flight || in_flight_ >= options_.window) {
+    route.dirty = true;
+    return;
+  }
+  if (!put_schema(route)) {
+    return;
+  }
+  const std::int64_t now = monotonic_ns();
+  encode_value(route, flags, now);
   std::string error;
-  if (!link_.put(route.config.key, route.buffer, error)) {
+  if (!link_.put_async(route.config.key, route.buffer, error)) {
     counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+    counters_.failed.fetch_add(1, std::memory_order_relaxed);
     spdlog::debug("export '{}': put failed (kept for a retry): {}", route.config.topic, error);
     route.dirty = true;  // the latest state goes out once NATS takes puts again
     route.next_allowed_ns = now + put_retry_ns;
     return;
   }
+  counters_.sent.fetch_add(1, std::memory_order_relaxed);
+  route.in_flight = true;
+  route.in_flight_flags = flags;
+  by_key_[route.config.key] = &route;
+  ++in_flight_;
   route.last_put_ns = now;
   route.dirty = false;
-  if ((flags & flag_heartbeat) != 0) {
-    counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    counters_.exported.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Exporter::put_final(Route& route, std::uint16_t flags) {
+  if (!put_schema(route)) {
+    return;
+  }
+  encode_value(route, flags, monotonic_ns());
+  std::string error;
+  if (!link_.put(route.config.key, route.buffer, error)) {
+    counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("export '{}': last put ({}) failed: {}; importers mark the topic stale after 3 heartbeats instead",
+                 route.config.topic, flags, error);
+    return;
+  }
+  counters_.exported.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Exporter::take_acks() {
+  acks_.clear();
+  link_.take_put_results(acks_);
+  const std::int64_t now = monotonic_ns();
+  for (const PutResult& result : acks_) {
+    in_flight_ -= in_flight_ > 0 ? 1 : 0;
+    if (result.ok) {
+      counters_.acked.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters_.failed.fetch_add(1, std::memory_order_relaxed);
+      counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    const auto found = by_key_.find(result.key);
+    if (found == by_key_.end()) {
+      continue;  // a dropped topic's last async put
+    }
+    Route& route = *found->second;
+    by_key_.erase(found);
+    route.in_flight = false;
+    if (!result.ok) {
+      spdlog::debug("export '{}': put failed (the latest state is put again): {}", route.config.topic, result.error);
+      route.dirty = true;
+      route.next_allowed_ns = now + put_retry_ns;
+    } else if ((route.in_flight_flags & flag_heartbeat) != 0) {
+      counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters_.exported.fetch_add(1, std::memory_order_relaxed);
+    }
   }
 }
 
@@ -337,10 +404,13 @@ void Exporter::run_once(std::chrono::milliseconds max_wait) {
   std::int64_t wake = now + std::chrono::nanoseconds(max_wait).count();
   for (const auto& route : routes_) {
     if (route->dirty) {
-      wake = std::min(wake, route->next_allowed_ns);
+      // A successor waiting on an ack: acks do not wake the poller, so look again soon.
+      const bool waits_on_ack = route->in_flight || in_flight_ >= options_.window;
+      wake = std::min(wake, waits_on_ack ? now + ack_poll_ns : route->next_allowed_ns);
     }
   }
   loop_->poller.wait(std::chrono::nanoseconds(std::max<std::int64_t>(0, wake - now)));
+  take_acks();
   now = monotonic_ns();
   const std::int64_t heartbeat_ns = std::chrono::nanoseconds(options_.heartbeat).count();
   if (options_.all && now >= next_scan_ns_) {
@@ -357,12 +427,12 @@ void Exporter::run_once(std::chrono::milliseconds max_wait) {
       continue;
     }
     const std::uint16_t stale_flag = route->stale ? flag_origin_stale : 0;
-    if (route->dirty && now >= route->next_allowed_ns) {
+    if (route->dirty && !route->in_flight && now >= route->next_allowed_ns) {
       put_value(*route, stale_flag);
-      if (route->config.max_rate_hz > 0) {
+      if (route->config.max_rate_hz > 0 && route->in_flight) {
         route->next_allowed_ns = now + static_cast<std::int64_t>(1e9 / route->config.max_rate_hz);
       }
-    } else if (route->has_value && !route->dirty && now - route->last_put_ns >= heartbeat_ns) {
+    } else if (route->has_value && !route->dirty && !route->in_flight && now - route->last_put_ns >= heartbeat_ns) {
       put_value(*route, flag_heartbeat | stale_flag);
     }
   }

@@ -1,6 +1,9 @@
 // Exporter: follows local topics of any schema (UntypedSubscriber) and puts
 // each refresh, wrapped in an envelope, to its NATS Key-Value key; the schema
-// record goes to the topic's schema key first. Conflates to --max-rate, re-puts
+// record goes to the topic's schema key first. Values go out asynchronously: up
+// to `window` puts await their acks at once, at most one per key, and a key whose
+// put is in flight keeps only its newest refresh for the next (latest state, not
+// a log). Conflates to --max-rate, re-puts
 // the last value as a heartbeat, and flags origin loss. With `all`, follows every
 // topic of the prefix as topics appear and go, under "<host id>.<topic>". All
 // calls on one thread.
@@ -10,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "counters.hpp"
@@ -29,6 +33,7 @@ struct ExporterOptions {
   std::vector<ExportRoute> routes;
   std::chrono::milliseconds heartbeat{1000};  ///< re-put period while idle; importers go stale after 3x
   bool force = false;                         ///< export topics that are themselves imported (a loop) anyway
+  std::size_t window = 256;                   ///< puts awaiting their acks at once, over all keys (1..4096)
   /// Export every topic of the prefix (besides `routes`): topics are picked up
   /// within `scan_period` of appearing, under key "<host_id>.<topic>", and dropped
   /// (a last "exporter stopped" value, then both keys deleted) once their region
@@ -62,6 +67,11 @@ class Exporter {
   void scan_topics(std::int64_t now);
   void drop(Route& route);
   void put_value(Route& route, std::uint16_t flags);
+  /// The last value, flagged, put synchronously: it must be stored before what
+  /// follows (a key deletion, the process exit).
+  void put_final(Route& route, std::uint16_t flags);
+  void encode_value(Route& route, std::uint16_t flags, std::int64_t now);
+  void take_acks();
   bool put_schema(Route& route);
 
   NatsLink& link_;
@@ -71,6 +81,9 @@ class Exporter {
   struct Loop;
   std::unique_ptr<Loop> loop_;
   std::vector<std::unique_ptr<Route>> routes_;
+  std::unordered_map<std::string, Route*> by_key_;  // routes that have a put in flight
+  std::vector<PutResult> acks_;                     // reused: no allocation per drain
+  std::size_t in_flight_ = 0;                       // puts awaiting their acks
   std::int64_t next_scan_ns_ = 0;
   bool announced_topic_limit_ = false;
 };

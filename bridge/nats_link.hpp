@@ -38,11 +38,21 @@ struct NatsSettings {
   std::string name = "shmsnap-bridge";              ///< client name shown by the server
 };
 
+/// The most put_async calls that may be outstanding at once on one link.
+inline constexpr std::size_t max_async_puts = 4096;
+
 /// `url` with any credentials (user:password@, token@) replaced by "***@", for logs.
 [[nodiscard]] std::string redact_url(std::string_view url);
 
 /// Outcome of a get.
 enum class GetStatus { ok, not_found, failed };
+
+/// The server's answer to one put_async: acknowledged (stored), or why not.
+struct PutResult {
+  std::string key;
+  bool ok = false;
+  std::string error;  ///< "" when ok
+};
 
 /// One watched key: blocking next() with a timeout.
 class KeyWatch {
@@ -88,6 +98,14 @@ class NatsLink {
   bool put(const std::string& key, std::span<const std::byte> value, std::string& error) noexcept;
   /// Reads the current value of `key`.
   GetStatus get(const std::string& key, std::vector<std::byte>& value, std::string& error) noexcept;
+  /// Hands a put of `value` under `key` to NATS without waiting for the server:
+  /// its PutResult comes later through take_put_results (after at most
+  /// request_timeout). The caller bounds how many are outstanding (at most
+  /// max_async_puts). False (and `error`) when NATS refused it at once.
+  bool put_async(const std::string& key, std::span<const std::byte> value, std::string& error) noexcept;
+  /// Moves the results of finished put_async calls into `results` (appended),
+  /// oldest first. Any thread.
+  void take_put_results(std::vector<PutResult>& results);
   /// Deletes `key` (a delete marker watchers see). False (and `error`) on failure.
   bool remove(const std::string& key, std::string& error) noexcept;
   /// Watches one key, or every key a NATS wildcard pattern matches ("host1.>").

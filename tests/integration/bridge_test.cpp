@@ -1099,5 +1099,58 @@ TEST_F(BridgeTest, TomlExportAllAndImportAllTablesConfigureTheFleetModes) {
   std::remove(path.c_str());
 }
 
+// Puts go out asynchronously: with the server frozen the exporter does not block
+// on one key's round trip but fills its window (one put per key, at most `window`
+// over all keys), keeps only each key's newest refresh meanwhile, and once the
+// server answers again every key's newest value is stored; every put is counted
+// as sent, then acked or failed.
+TEST_F(BridgeTest, AsyncPutsFillABoundedWindowConflatePerKeyAndDeliverEachKeysNewestValue) {
+  constexpr int topics = 20;
+  constexpr std::size_t window = 8;
+  std::vector<std::unique_ptr<UntypedPublisher>> publishers;
+  bridge::BridgeConfig config;
+  config.nats.urls = {server_->url()};
+  config.exporter = {.prefix = prefix_, .window = window};
+  for (int index = 0; index < topics; ++index) {
+    const std::string topic = "t" + std::to_string(index);
+    publishers.push_back(local_publisher(topic));
+    publish(*publishers.back(), 1);
+    config.exporter.routes.push_back({.topic = topic, .key = "win." + topic});
+  }
+  bridges_.push_back(std::make_unique<bridge::Bridge>(config));
+  const bridge::BridgeCounters& counters = bridges_.back()->counters();
+  ASSERT_TRUE(eventually([&] { return counters.acked.load() == static_cast<std::uint64_t>(topics); }, patience))
+      << counters.summary();
+
+  const auto in_flight = [&] { return counters.sent.load() - counters.acked.load() - counters.failed.load(); };
+  server_->signal(SIGSTOP);
+  std::uint64_t most_in_flight = 0;
+  for (std::uint64_t value = 2; value <= 50; ++value) {
+    for (auto& publisher : publishers) {
+      publish(*publisher, value);
+    }
+    most_in_flight = std::max(most_in_flight, in_flight());
+  }
+  const bool filled = eventually(
+      [&] {
+        most_in_flight = std::max(most_in_flight, in_flight());
+        return in_flight() == window;
+      },
+      1s);
+  server_->signal(SIGCONT);
+  EXPECT_TRUE(filled) << counters.summary();
+  EXPECT_LE(most_in_flight, window) << counters.summary();
+
+  for (int index = 0; index < topics; ++index) {
+    const std::string key = "win.t" + std::to_string(index);
+    EXPECT_TRUE(eventually([&] { return seq_under(raw_client(), key) == 50U; }, patience)) << key;
+  }
+  EXPECT_TRUE(eventually([&] { return in_flight() == 0; }, patience)) << counters.summary();
+  EXPECT_GT(counters.conflated.load(), 0U) << counters.summary();
+  // Far fewer puts than the 20 x 49 refreshes: only the newest of a key goes out.
+  EXPECT_LT(counters.sent.load(), static_cast<std::uint64_t>(topics) * 49) << counters.summary();
+  EXPECT_EQ(counters.acked.load() + counters.failed.load(), counters.sent.load()) << counters.summary();
+}
+
 }  // namespace
 }  // namespace shmsnap::test
