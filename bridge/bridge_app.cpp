@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "bridge.hpp"
+#include "chunks.hpp"
 #include "config.hpp"
 #include "shmsnap/error.hpp"
 
@@ -40,6 +41,7 @@ struct Flags {
   std::vector<std::string> keys;
   double max_rate = 0;
   std::size_t window = 0;
+  std::uint64_t max_snapshot = 0;
   bool force = false;
   // import
   std::vector<std::string> as;
@@ -118,6 +120,9 @@ void apply_common(const Flags& flags, bridge::BridgeConfig& config) {
   config.exporter.force = config.exporter.force || flags.force;
   set(flags.host_id, config.exporter.host_id);
   set(flags.host_id, config.importer.own_host_id);
+  if (flags.max_snapshot > 0) {
+    config.exporter.max_snapshot_bytes = flags.max_snapshot;
+  }
   if (flags.window > 0) {
     config.exporter.window = flags.window;
   }
@@ -170,6 +175,11 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
       ->add_option("--window", flags.window,
                    "puts awaiting their acks at once, over all keys (default 256; one per key, the rest conflated)")
       ->check(CLI::Range(std::size_t{1}, bridge::max_async_puts));
+  export_command
+      ->add_option("--max-snapshot", flags.max_snapshot,
+                   "largest snapshot exported, in bytes (default 64 MiB); above the server's max_payload a snapshot "
+                   "crosses in chunks")
+      ->check(CLI::Range(std::uint64_t{1}, bridge::max_chunked_size));
   export_command->add_flag("--force", flags.force, "export a topic even if it was imported by a bridge (a loop)");
   CLI::App* import_command = app.add_subcommand("import", "republish Key-Value keys as local topics");
   add_common(*import_command, flags);

@@ -82,8 +82,8 @@ BridgeConfig load_config_file(const std::string& path) {
   }
   const Reader reader(path);
   reader.only(root,
-              {"nats", "bucket", "replicas", "prefix", "heartbeat_ms", "force", "window", "host_id", "auth", "tls",
-               "export", "import", "export_all", "import_all"},
+              {"nats", "bucket", "replicas", "prefix", "heartbeat_ms", "force", "window", "max_snapshot", "host_id",
+               "auth", "tls", "export", "import", "export_all", "import_all"},
               "the top level");
   BridgeConfig config;
   if (const toml::node* nats = root.get("nats")) {
@@ -112,6 +112,7 @@ BridgeConfig load_config_file(const std::string& path) {
   config.exporter.heartbeat = std::chrono::milliseconds(heartbeat_ms);
   reader.get(root, "force", config.exporter.force);
   reader.get(root, "window", config.exporter.window);
+  reader.get(root, "max_snapshot", config.exporter.max_snapshot_bytes);
   reader.get(root, "host_id", config.exporter.host_id);
   config.importer.own_host_id = config.exporter.host_id;
   if (const toml::node* node = root.get("export_all")) {

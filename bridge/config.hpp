@@ -28,6 +28,7 @@ struct BridgeConfig {
 ///   heartbeat_ms = 1000       # optional
 ///   force = false             # optional: export imported topics anyway
 ///   window = 256              # optional: export puts awaiting acks at once
+///   max_snapshot = 67108864   # optional: largest snapshot exported (chunked above max_payload)
 ///   host_id = "rack4-node2"   # optional: key token for export_all (default from /etc/machine-id)
 ///   [auth]                    # optional: user/password, token, nkey + nkey_seed_file, creds_file
 ///   user = "bridge"

@@ -26,6 +26,8 @@ struct BridgeCounters {
   std::atomic<std::uint64_t> origin_runs{0};          ///< values of a new origin run (host, pid, epoch) taken over
   std::atomic<std::uint64_t> stale_events{0};         ///< imported topics marked stale (origin lost)
   std::atomic<std::uint64_t> reconnects{0};           ///< NATS reconnects (copied from the link)
+  std::atomic<std::uint64_t> chunks{0};               ///< chunks put for snapshots above max_payload
+  std::atomic<std::uint64_t> chunks_abandoned{0};     ///< chunked snapshots not assembled (the exporter moved on)
   std::atomic<std::uint64_t> topics_added{0};         ///< topics `export --all` began to export
   std::atomic<std::uint64_t> topics_dropped{0};       ///< topics `export --all` dropped (region gone, keys deleted)
   std::atomic<std::uint64_t> keys_added{0};           ///< keys `import --all` began to import

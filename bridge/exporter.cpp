@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "chunks.hpp"
 #include "envelope.hpp"
 #include "host_id.hpp"
 #include "shmsnap/admin.hpp"
@@ -61,6 +62,15 @@ struct Exporter::Route {
   std::uint64_t schema_fingerprint_put = 0;
   std::string schema_descriptor_put;
   std::vector<std::byte> buffer;
+  // Chunked transport (a snapshot above max_payload): chunk_size 0 = one value.
+  std::uint32_t chunk_size = 0;
+  std::uint64_t snapshot_id = 0;  // of the chunks last written
+  std::uint32_t slot = 1;         // of the chunks last written; the next go to the other
+  bool chunks_written = false;
+  std::uint32_t chunk_count = 0;    // of the chunks last written (both slots have at most this many)
+  std::uint64_t chunked_epoch = 0;  // the origin (epoch, seq) those chunks hold
+  std::uint64_t chunked_seq = 0;
+  std::vector<std::byte> manifest;
 };
 
 struct Exporter::Loop {
@@ -147,22 +157,35 @@ void Exporter::try_attach(Route& route, bool at_start) {
           "Pass --force to export it anyway",
           topic, core.publisher_pid());
     }
-    const std::uint64_t value_size =
-        envelope_header_size + std::min(host_.size(), max_host_length) + core.bytes().size();
+    const std::uint64_t snapshot_size = core.bytes().size();
+    if (snapshot_size > options_.max_snapshot_bytes || snapshot_size > max_chunked_size) {
+      return fmt::format(
+          "topic '{}': a snapshot of {} bytes is above the largest this exporter carries ({} bytes); raise "
+          "--max-snapshot (at most {} bytes) or export a smaller topic",
+          topic, snapshot_size, std::min(options_.max_snapshot_bytes, max_chunked_size), max_chunked_size);
+    }
+    const std::uint64_t value_size = envelope_header_size + std::min(host_.size(), max_host_length) + snapshot_size;
     const std::int64_t limit = link_.max_payload();
     if (limit > 0 && value_size > static_cast<std::uint64_t>(limit)) {
-      return fmt::format(
-          "topic '{}': a snapshot of {} bytes makes a {}-byte value, above the NATS server's max_payload of {} "
-          "bytes; raise max_payload in the nats-server configuration (e.g. 'max_payload: 8MB', at most 64MB) "
-          "or export a smaller topic",
-          topic, core.bytes().size(), value_size, limit);
+      // Chunks of at most max_payload (header included); the manifest envelope is small.
+      const std::uint64_t room = static_cast<std::uint64_t>(limit);
+      if (room <= chunk_header_size + envelope_header_size + max_host_length + manifest_size ||
+          !plan_chunks(snapshot_size,
+                       static_cast<std::uint32_t>(std::min<std::uint64_t>(room - chunk_header_size, UINT32_MAX)), 0,
+                       0)) {
+        return fmt::format(
+            "topic '{}': a snapshot of {} bytes cannot cross a NATS server whose max_payload is {} bytes, even in "
+            "chunks; raise max_payload in the nats-server configuration (e.g. 'max_payload: 8MB')",
+            topic, snapshot_size, limit);
+      }
+      route.chunk_size = static_cast<std::uint32_t>(std::min<std::uint64_t>(room - chunk_header_size, UINT32_MAX));
     }
     return "";
   }();
   if (!why.empty()) {
     route.core.reset();
     if (at_start) {
-      throw Error(why.find("max_payload") != std::string::npos ? Errc::limit_exceeded : Errc::invalid_argument, why);
+      throw Error(why.find("bytes") != std::string::npos ? Errc::limit_exceeded : Errc::invalid_argument, why);
     }
     // `all` meets every imported topic of a mirroring host: expected, not an error.
     spdlog::log(route.discovered ? spdlog::level::info : spdlog::level::err, "export '{}' disabled: {}", topic, why);
@@ -276,6 +299,11 @@ void Exporter::drop(Route& route) {
     spdlog::warn("export --all: cannot delete key '{}' of the gone topic '{}': {}", route.config.key,
                  route.config.topic, error);
   }
+  for (std::uint32_t slot = 0; slot < 2; ++slot) {
+    for (std::uint32_t index = 0; index < route.chunk_count; ++index) {
+      (void)link_.remove(chunk_key(route.config.key, slot, index), error);  // best effort: only space
+    }
+  }
   if (!route.disabled) {
     counters_.topics_dropped.fetch_add(1, std::memory_order_relaxed);
   }
@@ -305,12 +333,50 @@ bool Exporter::put_schema(Route& route) {
   return true;
 }
 
-void Exporter::encode_value(Route& route, std::uint16_t flags, std::int64_t now) {
+bool Exporter::put_chunks(Route& route) {
+  const UntypedSubscriber& core = *route.core;
+  const UpdateInfo& info = core.info();
+  if (route.chunks_written && route.chunked_epoch == info.epoch && route.chunked_seq == info.seq) {
+    return true;  // a heartbeat or a flag change: the chunks of this snapshot are stored
+  }
+  // The other slot: the chunks the last manifest names stay whole while these are
+  // written, so an importer reading them is not cut short by every new snapshot.
+  const std::uint32_t slot = route.slot ^ 1U;
+  const std::optional<ChunkManifest> plan =
+      plan_chunks(core.bytes().size(), route.chunk_size, route.snapshot_id + 1, slot);
+  if (!plan) {
+    return false;  // try_attach checked the plan for this size
+  }
+  route.chunks_written = false;
+  std::string error;
+  for (std::uint32_t index = 0; index < plan->chunk_count; ++index) {
+    encode_chunk(*plan, index, core.bytes(), route.buffer);
+    if (!link_.put(chunk_key(route.config.key, slot, index), route.buffer, error)) {
+      counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("export '{}': chunk {} put failed (kept for a retry): {}", route.config.topic, index, error);
+      return false;
+    }
+  }
+  counters_.chunks.fetch_add(plan->chunk_count, std::memory_order_relaxed);
+  route.snapshot_id = plan->snapshot_id;
+  route.slot = slot;
+  route.chunks_written = true;
+  route.chunk_count = plan->chunk_count;
+  route.chunked_epoch = info.epoch;
+  route.chunked_seq = info.seq;
+  encode_manifest(*plan, route.manifest);
+  return true;
+}
+
+bool Exporter::encode_value(Route& route, std::uint16_t flags, std::int64_t now) {
+  if (route.chunk_size > 0 && !put_chunks(route)) {
+    return false;
+  }
   const UntypedSubscriber& core = *route.core;
   const UpdateInfo& info = core.info();
   // Monotonic clocks are per host: the wire carries wall-clock times.
   const std::int64_t realtime_offset = realtime_ns() - now;
-  const Envelope envelope{.flags = flags,
+  const Envelope envelope{.flags = static_cast<std::uint16_t>(flags | (route.chunk_size > 0 ? flag_chunked : 0)),
                           .epoch = info.epoch,
                           .seq = info.seq,
                           .publish_time_ns = info.publish_ts_ns + realtime_offset,
@@ -319,8 +385,9 @@ void Exporter::encode_value(Route& route, std::uint16_t flags, std::int64_t now)
                           .heartbeat_ms = static_cast<std::uint32_t>(options_.heartbeat.count()),
                           .origin_pid = static_cast<std::uint32_t>(core.publisher_pid()),
                           .origin_host = host_,
-                          .payload = core.bytes()};
+                          .payload = route.chunk_size > 0 ? std::span<const std::byte>(route.manifest) : core.bytes()};
   encode_envelope(envelope, route.buffer);
+  return true;
 }
 
 void Exporter::put_value(Route& route, std::uint16_t flags) {
@@ -334,8 +401,13 @@ void Exporter::put_value(Route& route, std::uint16_t flags) {
     return;
   }
   const std::int64_t now = monotonic_ns();
-  encode_value(route, flags, now);
   std::string error;
+  if (!encode_value(route, flags, now)) {
+    counters_.failed.fetch_add(1, std::memory_order_relaxed);
+    route.dirty = true;
+    route.next_allowed_ns = now + put_retry_ns;
+    return;
+  }
   if (!link_.put_async(route.config.key, route.buffer, error)) {
     counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
     counters_.failed.fetch_add(1, std::memory_order_relaxed);
@@ -357,9 +429,8 @@ void Exporter::put_final(Route& route, std::uint16_t flags) {
   if (!put_schema(route)) {
     return;
   }
-  encode_value(route, flags, monotonic_ns());
   std::string error;
-  if (!link_.put(route.config.key, route.buffer, error)) {
+  if (!encode_value(route, flags, monotonic_ns()) || !link_.put(route.config.key, route.buffer, error)) {
     counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("export '{}': last put ({}) failed: {}; importers mark the topic stale after 3 heartbeats instead",
                  route.config.topic, flags, error);

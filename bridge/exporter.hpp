@@ -34,6 +34,9 @@ struct ExporterOptions {
   std::chrono::milliseconds heartbeat{1000};  ///< re-put period while idle; importers go stale after 3x
   bool force = false;                         ///< export topics that are themselves imported (a loop) anyway
   std::size_t window = 256;                   ///< puts awaiting their acks at once, over all keys (1..4096)
+  /// Largest snapshot exported; one above the server's max_payload crosses in
+  /// chunks (chunks.hpp), put synchronously before its manifest.
+  std::uint64_t max_snapshot_bytes = 64ULL << 20;
   /// Export every topic of the prefix (besides `routes`): topics are picked up
   /// within `scan_period` of appearing, under key "<host_id>.<topic>", and dropped
   /// (a last "exporter stopped" value, then both keys deleted) once their region
@@ -70,7 +73,8 @@ class Exporter {
   /// The last value, flagged, put synchronously: it must be stored before what
   /// follows (a key deletion, the process exit).
   void put_final(Route& route, std::uint16_t flags);
-  void encode_value(Route& route, std::uint16_t flags, std::int64_t now);
+  bool encode_value(Route& route, std::uint16_t flags, std::int64_t now);
+  bool put_chunks(Route& route);
   void take_acks();
   bool put_schema(Route& route);
 

@@ -2,6 +2,7 @@
 #include "importer.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "chunks.hpp"
 #include "envelope.hpp"
 #include "host_id.hpp"
 #include "shmsnap/clock.hpp"
@@ -37,7 +39,9 @@ struct Importer::Route {
   // Owned by the route's thread.
   std::unique_ptr<UntypedPublisher> publisher;
   std::optional<SchemaRecord> schema;
-  std::vector<std::byte> held;  // payload of the held value
+  std::vector<std::byte> held;      // payload of the held value
+  std::vector<std::byte> assembly;  // a chunked snapshot being fetched (schema size: bounded)
+  std::vector<std::byte> chunk;     // one chunk value as fetched
   ImportState state;
   std::int64_t last_arrival_ns = 0;
   std::uint32_t heartbeat_ms = 0;
@@ -343,6 +347,28 @@ void Importer::run(Route& route) {
     return record;
   };
 
+  // Fetches every chunk `manifest` names into route.assembly. All must belong to
+  // its snapshot: one of another (the exporter wrote two newer snapshots meanwhile)
+  // abandons it, so a local topic never gets a mix of two snapshots.
+  const auto assemble = [&](const ChunkManifest& manifest, std::string& why) {
+    route.assembly.resize(manifest.total_size);  // == the schema's size, checked above
+    std::string error;
+    for (std::uint32_t index = 0; index < manifest.chunk_count && !stop_.load(); ++index) {
+      const std::string chunk_name = chunk_key(key, manifest.slot, index);
+      if (link_.get(chunk_name, route.chunk, error) != GetStatus::ok) {
+        why = fmt::format("cannot read '{}'{}", chunk_name, error.empty() ? "" : ": " + error);
+        return false;
+      }
+      const auto bytes = decode_chunk(route.chunk, manifest, index, why);
+      if (!bytes) {
+        return false;
+      }
+      const ChunkExtent extent = chunk_extent(manifest, index);
+      std::memcpy(route.assembly.data() + extent.offset, bytes->data(), bytes->size());
+    }
+    return !stop_.load();
+  };
+
   // `live`: the value came after the watch's replay of the current one.
   const auto handle = [&](std::span<const std::byte> value, bool live) {
     std::string why;
@@ -357,10 +383,18 @@ void Importer::run(Route& route) {
       refuse(*schema_counter, why);
       return;
     }
-    if (envelope->payload.size() != record->size) {
-      refuse(counters_.refused_size,
-             fmt::format("payload of {} bytes, but {} v{} is {} bytes", envelope->payload.size(), record->name,
-                         record->version, record->size));
+    std::optional<ChunkManifest> manifest;
+    if ((envelope->flags & flag_chunked) != 0) {
+      manifest = decode_manifest(envelope->payload, why);
+      if (!manifest) {
+        refuse(counters_.refused_malformed, "malformed chunked value: " + why);
+        return;
+      }
+    }
+    const std::uint64_t payload_size = manifest ? manifest->total_size : envelope->payload.size();
+    if (payload_size != record->size) {
+      refuse(counters_.refused_size, fmt::format("payload of {} bytes, but {} v{} is {} bytes", payload_size,
+                                                 record->name, record->version, record->size));
       return;
     }
     const std::int64_t now = monotonic_ns();
@@ -412,10 +446,21 @@ void Importer::run(Route& route) {
                      state.epoch);
       }
     }
+    std::span<const std::byte> payload = envelope->payload;
+    if (manifest && !assemble(*manifest, why)) {
+      // Nothing changed: the held state stays whole, and the next manifest (or
+      // heartbeat) of a newer snapshot is assembled instead.
+      counters_.chunks_abandoned.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("import '{}': chunked snapshot {} abandoned: {}", key, manifest->snapshot_id, why);
+      return;
+    }
+    if (manifest) {
+      payload = route.assembly;
+    }
     route.origin_host.assign(envelope->origin_host);
     route.origin_pid = envelope->origin_pid;
     route.origin_gone = envelope->origin_gone();
-    route.held.assign(envelope->payload.begin(), envelope->payload.end());
+    route.held.assign(payload.begin(), payload.end());
     route.last_arrival_ns = now;
     route.heartbeat_ms = envelope->heartbeat_ms;
     const bool first = !state.has_value;

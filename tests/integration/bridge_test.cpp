@@ -18,11 +18,13 @@
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "bridge.hpp"
+#include "chunks.hpp"
 #include "config.hpp"
 #include "envelope.hpp"
 #include "nats_server.hpp"
@@ -31,6 +33,7 @@
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/publisher.hpp"
+#include "shmsnap/schema.hpp"
 #include "shmsnap/subscriber.hpp"
 #include "support/fixture.hpp"
 #include "support/test_snapshot.hpp"
@@ -507,23 +510,21 @@ TEST_F(BridgeTest, ExportingAnImportedTopicBackIsRefusedUnlessForced) {
   run_bridge("export", {"--prefix", remote_prefix_, "--topic", "looped", "--key", "looped.back", "--force"});
 }
 
-TEST_F(BridgeTest, SnapshotAboveTheServersMaxPayloadIsRefusedAtStart) {
-  NatsServer small(NatsServer::Options{.name = "small", .extra_config = "max_payload: 400"});
-  small.start();
+TEST_F(BridgeTest, SnapshotAboveMaxSnapshotIsRefusedAtStart) {
   auto publisher = local_publisher("large");  // 504 bytes
   publish(*publisher, 1);
   bridge::BridgeConfig config;
-  config.nats.urls = {small.url()};
-  config.exporter = {.prefix = prefix_, .routes = {{.topic = "large"}}};
+  config.nats.urls = {server_->url()};
+  config.exporter = {.prefix = prefix_, .routes = {{.topic = "large"}}, .max_snapshot_bytes = 400};
   try {
     bridge::Bridge refused(config);
-    ADD_FAILURE() << "a 504-byte snapshot was accepted by a server with max_payload 400";
+    ADD_FAILURE() << "a 504-byte snapshot was accepted with a 400-byte limit";
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), Errc::limit_exceeded);
-    EXPECT_NE(std::string(error.what()).find("max_payload of 400"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("(400 bytes)"), std::string::npos) << error.what();
   }
-  ChildProcess& binary = run("shmsnap-bridge", {"export", "--nats", small.url(), "--prefix", prefix_, "--topic",
-                                                "large", "--log-level", "warn"});
+  ChildProcess& binary = run("shmsnap-bridge", {"export", "--nats", server_->url(), "--prefix", prefix_, "--topic",
+                                                "large", "--max-snapshot", "400", "--log-level", "warn"});
   EXPECT_EQ(binary.wait_exit(patience), 1);
 }
 
@@ -1150,6 +1151,163 @@ TEST_F(BridgeTest, AsyncPutsFillABoundedWindowConflatePerKeyAndDeliverEachKeysNe
   // Far fewer puts than the 20 x 49 refreshes: only the newest of a key goes out.
   EXPECT_LT(counters.sent.load(), static_cast<std::uint64_t>(topics) * 49) << counters.summary();
   EXPECT_EQ(counters.acked.load() + counters.failed.load(), counters.sent.load()) << counters.summary();
+}
+
+/// A schema of `words` u64 words, with its real fingerprint: big snapshots whose
+/// every word holds the same value, so a mix of two snapshots shows.
+struct WordsSchema {
+  explicit WordsSchema(std::size_t words)
+      : descriptor(fmt::format(R"({{"name":"test.words","version":1,"size":{},"align":8,"fields":[)"
+                               R"({{"name":"w","offset":0,"size":{},"type":"u64","count":{}}}]}})",
+                               words * 8, words * 8, words)),
+        info{.name = "test.words",
+             .version = 1,
+             .fingerprint = descriptor_fingerprint(descriptor),
+             .size = words * 8,
+             .descriptor = descriptor} {}
+  std::string descriptor;
+  SchemaInfo info;
+};
+
+std::vector<std::uint64_t> words_of(std::uint64_t value, std::size_t words) {
+  return std::vector<std::uint64_t>(words, value);
+}
+
+/// The value every word of `subscriber`'s snapshot holds, or nullopt when they differ (torn).
+std::optional<std::uint64_t> uniform_value(const UntypedSubscriber& subscriber) {
+  const std::span<const std::byte> bytes = subscriber.bytes();
+  std::uint64_t first = 0;
+  std::memcpy(&first, bytes.data(), sizeof first);
+  for (std::size_t offset = 0; offset + 8 <= bytes.size(); offset += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + offset, sizeof word);
+    if (word != first) {
+      return std::nullopt;
+    }
+  }
+  return first;
+}
+
+// A snapshot far above the server's max_payload crosses in chunks, and the
+// importer switches each one in whole: while the origin publishes flat out, every
+// snapshot a remote subscriber sees holds one value in all its words, and the
+// newest arrives.
+TEST_F(BridgeTest, SnapshotsAboveMaxPayloadCrossInChunksAndAreNeverMixed) {
+  NatsServer small(NatsServer::Options{.name = "small", .extra_config = "max_payload: 16384"});
+  small.start();
+  constexpr std::size_t words = 25'000;  // 200,000 bytes: 13 chunks
+  const WordsSchema schema(words);
+  UntypedPublisher publisher("big", schema.info, schema.info.size, PublisherOptions{.prefix = prefix_});
+  publisher.publish(words_of(1, words).data(), schema.info.size);
+  bridge::BridgeConfig exporting;
+  exporting.nats.urls = {small.url()};
+  exporting.exporter = {.prefix = prefix_, .routes = {{.topic = "big", .key = "big"}}};
+  bridges_.push_back(std::make_unique<bridge::Bridge>(exporting));
+  const bridge::BridgeCounters& sent = bridges_.back()->counters();
+  bridge::BridgeConfig importing;
+  importing.nats.urls = {small.url()};
+  importing.importer.routes = {{.key = "big", .topic = "big"}};
+  importing.importer.publisher.prefix = remote_prefix_;
+  bridges_.push_back(std::make_unique<bridge::Bridge>(importing));
+  const bridge::BridgeCounters& received = bridges_.back()->counters();
+
+  std::unique_ptr<UntypedSubscriber> subscriber;
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          subscriber =
+              std::make_unique<UntypedSubscriber>("big", &schema.info, SubscriberOptions{.prefix = remote_prefix_});
+          subscriber->poll();
+          return subscriber->has_value();
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      patience))
+      << sent.summary() << " / " << received.summary();
+  EXPECT_EQ(uniform_value(*subscriber), 1U);
+
+  std::uint64_t torn = 0;
+  std::uint64_t seen = 0;
+  const auto check = [&] {
+    if (subscriber->poll() > 0) {
+      ++seen;
+      torn += uniform_value(*subscriber) ? 0 : 1;
+    }
+  };
+  for (std::uint64_t value = 2; value <= 300; ++value) {
+    publisher.publish(words_of(value, words).data(), schema.info.size);
+    check();
+  }
+  EXPECT_TRUE(eventually(
+      [&] {
+        check();
+        return uniform_value(*subscriber) == 300U;
+      },
+      patience))
+      << sent.summary() << " / " << received.summary();
+  EXPECT_EQ(torn, 0U) << seen << " snapshots seen";
+  EXPECT_GE(sent.chunks.load(), 13U * 2) << sent.summary();
+  EXPECT_EQ(received.refused(), 0U) << received.summary();
+  subscriber.reset();
+  bridges_.clear();  // before `small` goes
+}
+
+// A manifest whose chunks belong to another snapshot (the exporter moved on, or
+// someone forged them) is abandoned: the local topic keeps its last whole state.
+TEST_F(BridgeTest, AChunkOfAnotherSnapshotIsNeverSwitchedIn) {
+  constexpr std::size_t words = 100;
+  const WordsSchema schema(words);
+  UntypedPublisher publisher("mixed", schema.info, schema.info.size, PublisherOptions{.prefix = prefix_});
+  publisher.publish(words_of(7, words).data(), schema.info.size);
+  exporter("mixed", "mixed");
+  importer("mixed", "mixed");
+  std::unique_ptr<UntypedSubscriber> subscriber;
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          subscriber =
+              std::make_unique<UntypedSubscriber>("mixed", &schema.info, SubscriberOptions{.prefix = remote_prefix_});
+          subscriber->poll();
+          return subscriber->has_value();
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      patience));
+  const bridge::BridgeCounters& counters = bridges_.back()->counters();
+
+  // Snapshot 9 in two chunks, the second one from snapshot 8.
+  const auto manifest = bridge::plan_chunks(schema.info.size, 512, 9, 0);
+  ASSERT_TRUE(manifest);
+  const auto older = bridge::plan_chunks(schema.info.size, 512, 8, 0);
+  const std::vector<std::uint64_t> new_words = words_of(9, words);
+  const std::vector<std::uint64_t> old_words = words_of(8, words);
+  const auto as_bytes = [](const std::vector<std::uint64_t>& values) {
+    return std::span(reinterpret_cast<const std::byte*>(values.data()), values.size() * 8);
+  };
+  std::vector<std::byte> value;
+  std::string error;
+  bridge::encode_chunk(*manifest, 0, as_bytes(new_words), value);
+  ASSERT_TRUE(raw_client().put(bridge::chunk_key("mixed", 0, 0), value, error)) << error;
+  bridge::encode_chunk(*older, 1, as_bytes(old_words), value);
+  ASSERT_TRUE(raw_client().put(bridge::chunk_key("mixed", 0, 1), value, error)) << error;
+  std::vector<std::byte> manifest_bytes;
+  bridge::encode_manifest(*manifest, manifest_bytes);
+  const bridge::Envelope envelope{.flags = bridge::flag_chunked,
+                                  .epoch = 99,
+                                  .seq = 1,
+                                  .sent_time_ns = realtime_ns(),
+                                  .fingerprint = schema.info.fingerprint,
+                                  .heartbeat_ms = 1000,
+                                  .origin_pid = 1,
+                                  .origin_host = "forger",
+                                  .payload = manifest_bytes};
+  bridge::encode_envelope(envelope, value);
+  ASSERT_TRUE(raw_client().put("mixed", value, error)) << error;
+  ASSERT_TRUE(eventually([&] { return counters.chunks_abandoned.load() >= 1; }, patience)) << counters.summary();
+  subscriber->poll();
+  EXPECT_EQ(uniform_value(*subscriber), 7U);
 }
 
 }  // namespace
