@@ -3,7 +3,8 @@
 // exporter, NATS JetStream KV, the importer, and a subscriber on "host B" (prefix
 // B), with separate NATS connections for the two sides. Reports p50/p99 of
 // publish -> payload in B's subscriber at a paced rate, and the throughput limit
-// (values/s imported while A publishes flat out). Needs a running nats-server -js.
+// (values/s imported while A publishes flat out, over --topics keys at once, as one
+// bridge per host carries every topic). Needs a running nats-server -js.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/publisher.hpp"
+#include "shmsnap/schema.hpp"
 #include "shmsnap/subscriber.hpp"
 
 namespace {
@@ -33,6 +35,7 @@ struct Settings {
   int samples = 2000;
   double rate = 500;
   double throughput_seconds = 3;
+  int topics = 1;
 };
 
 std::string descriptor_for(std::size_t size) {
@@ -52,26 +55,36 @@ void run_one(const Settings& settings, std::size_t payload) {
   const std::string descriptor = descriptor_for(payload);
   const shmsnap::SchemaInfo schema{.name = "bench.blob",
                                    .version = 1,
-                                   .fingerprint = 0xb1e5'0000'0000'0000ULL + payload,
+                                   .fingerprint = shmsnap::descriptor_fingerprint(descriptor),
                                    .size = payload,
                                    .descriptor = descriptor};
-  shmsnap::UntypedPublisher publisher("blob", schema, payload, {.prefix = tag + "a"});
+  // Topic 0 ("blob") carries the latency samples; all of them the throughput run.
+  std::vector<std::unique_ptr<shmsnap::UntypedPublisher>> publishers;
+  shmsnap::bridge::BridgeConfig host_a;
+  host_a.nats.urls = {settings.nats};
+  host_a.nats.bucket = "shmsnap_bench";
+  host_a.exporter.prefix = tag + "a";
+  shmsnap::bridge::BridgeConfig host_b;
+  host_b.nats = host_a.nats;
+  host_b.importer.publisher.prefix = tag + "b";
+  for (int index = 0; index < settings.topics; ++index) {
+    const std::string topic = index == 0 ? "blob" : fmt::format("blob{}", index);
+    const std::string key = index == 0 ? tag : fmt::format("{}.{}", tag, index);
+    publishers.push_back(std::make_unique<shmsnap::UntypedPublisher>(topic, schema, payload,
+                                                                     shmsnap::PublisherOptions{.prefix = tag + "a"}));
+    host_a.exporter.routes.push_back({.topic = topic, .key = key});
+    host_b.importer.routes.push_back({.key = key, .topic = topic});
+  }
   std::vector<std::byte> buffer(payload);
-  const auto publish = [&] {
+  const auto publish_to = [&](shmsnap::UntypedPublisher& publisher) {
     const std::int64_t now = monotonic_ns();
     std::memcpy(buffer.data(), &now, sizeof now);
     publisher.publish(buffer.data(), buffer.size());
   };
-  publish();
-
-  shmsnap::bridge::BridgeConfig host_a;
-  host_a.nats.urls = {settings.nats};
-  host_a.nats.bucket = "shmsnap_bench";
-  host_a.exporter = {.prefix = tag + "a", .routes = {{.topic = "blob", .key = tag}}};
-  shmsnap::bridge::BridgeConfig host_b;
-  host_b.nats = host_a.nats;
-  host_b.importer.routes = {{.key = tag, .topic = "blob"}};
-  host_b.importer.publisher.prefix = tag + "b";
+  for (auto& publisher : publishers) {
+    publish_to(*publisher);
+  }
+  const auto publish = [&] { publish_to(*publishers.front()); };
   shmsnap::bridge::Bridge exporter(host_a);
   shmsnap::bridge::Bridge importer(host_b);
 
@@ -121,15 +134,15 @@ void run_one(const Settings& settings, std::size_t payload) {
   const std::int64_t stop = start + static_cast<std::int64_t>(settings.throughput_seconds * 1e9);
   std::uint64_t published = 0;
   while (monotonic_ns() < stop) {
-    publish();
+    publish_to(*publishers[published % publishers.size()]);
     ++published;
     subscriber->poll();
   }
   const double seconds = static_cast<double>(monotonic_ns() - start) / 1e9;
   fmt::print(
-      "payload {:>6} B: throughput over {:.1f} s: published {:.0f}/s, exported {:.0f} values/s, imported {:.0f} "
-      "values/s (the rest conflated: latest wins)\n",
-      payload, seconds, static_cast<double>(published) / seconds,
+      "payload {:>6} B: throughput over {:.1f} s and {} topic(s): published {:.0f}/s, exported {:.0f} values/s, "
+      "imported {:.0f} values/s (the rest conflated: latest wins)\n",
+      payload, seconds, settings.topics, static_cast<double>(published) / seconds,
       static_cast<double>(exporter.counters().exported.load() - exported_before) / seconds,
       static_cast<double>(importer.counters().imported.load() - imported_before) / seconds);
 }
@@ -145,6 +158,8 @@ int main(int argc, char** argv) {
   app.add_option("--samples", settings.samples, "latency samples per size")->check(CLI::PositiveNumber);
   app.add_option("--rate", settings.rate, "paced publishes per second for latency")->check(CLI::PositiveNumber);
   app.add_option("--seconds", settings.throughput_seconds, "throughput run per size")->check(CLI::PositiveNumber);
+  app.add_option("--topics", settings.topics, "topics (keys) carried at once in the throughput run")
+      ->check(CLI::Range(1, 4096));
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
   try {

@@ -6,10 +6,10 @@ namespace shmsnap::bridge {
 Bridge::Bridge(const BridgeConfig& config) : link_(std::make_unique<NatsLink>(config.nats)) {
   // The importer first and the export thread last: whatever throws leaves only
   // members whose destructors clean up (no joinable thread behind).
-  if (!config.importer.routes.empty()) {
+  if (!config.importer.routes.empty() || config.importer.all) {
     importer_ = std::make_unique<Importer>(*link_, config.importer, counters_);
   }
-  if (!config.exporter.routes.empty()) {
+  if (!config.exporter.routes.empty() || config.exporter.all) {
     exporter_ = std::make_unique<Exporter>(*link_, config.exporter, counters_);
     // The exporter was built here (its start-up errors reach the caller); from
     // now on only this thread touches it.
@@ -33,6 +33,10 @@ Bridge::~Bridge() {
 
 ImportState Bridge::import_state(const std::string& key) const {
   return importer_ ? importer_->state(key) : ImportState{};
+}
+
+std::vector<ImportRoute> Bridge::import_routes() const {
+  return importer_ ? importer_->routes() : std::vector<ImportRoute>{};
 }
 
 }  // namespace shmsnap::bridge

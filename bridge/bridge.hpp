@@ -29,6 +29,8 @@ class Bridge {
   [[nodiscard]] const BridgeCounters& counters() const noexcept { return counters_; }
   /// The import state of `key` (see Importer::state).
   [[nodiscard]] ImportState import_state(const std::string& key) const;
+  /// Every key imported now and its local topic (see Importer::routes).
+  [[nodiscard]] std::vector<ImportRoute> import_routes() const;
   [[nodiscard]] NatsLink& link() noexcept { return *link_; }
 
  private:

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "bridge.hpp"
+#include "chunks.hpp"
 #include "config.hpp"
 #include "shmsnap/error.hpp"
 
@@ -39,9 +40,17 @@ struct Flags {
   std::vector<std::string> topics;
   std::vector<std::string> keys;
   double max_rate = 0;
+  std::size_t window = 0;
+  std::uint64_t max_snapshot = 0;
   bool force = false;
   // import
   std::vector<std::string> as;
+  // --all
+  bool all = false;
+  std::string host_id;
+  long scan_ms = 0;
+  std::size_t max_topics = 0;
+  std::vector<std::string> hosts;
   // run
   std::string config_file;
 };
@@ -70,6 +79,8 @@ void add_common(CLI::App& command, Flags& flags) {
       ->check(CLI::ExistingFile);
   command.add_option("--tls-cert", flags.tls_cert, "client certificate (with --tls-key)")->check(CLI::ExistingFile);
   command.add_option("--tls-key", flags.tls_key, "client private key")->check(CLI::ExistingFile);
+  command.add_option("--host-id", flags.host_id,
+                     "this host's key token for --all (default: 12 hex digits of /etc/machine-id, else the hostname)");
   command.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical or off")
       ->check(log_level_validator());
 }
@@ -107,6 +118,21 @@ void apply_common(const Flags& flags, bridge::BridgeConfig& config) {
   set(flags.tls_cert, config.nats.tls_cert_file);
   set(flags.tls_key, config.nats.tls_key_file);
   config.exporter.force = config.exporter.force || flags.force;
+  set(flags.host_id, config.exporter.host_id);
+  set(flags.host_id, config.importer.own_host_id);
+  if (flags.max_snapshot > 0) {
+    config.exporter.max_snapshot_bytes = flags.max_snapshot;
+  }
+  if (flags.window > 0) {
+    config.exporter.window = flags.window;
+  }
+  if (flags.scan_ms > 0) {
+    config.exporter.scan_period = std::chrono::milliseconds(flags.scan_ms);
+  }
+  if (flags.max_topics > 0) {
+    config.exporter.max_topics = flags.max_topics;
+    config.importer.max_keys = flags.max_topics;
+  }
 }
 
 }  // namespace
@@ -132,16 +158,38 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
   Flags flags;
   CLI::App* export_command = app.add_subcommand("export", "put refreshes of local topics to NATS");
   add_common(*export_command, flags);
-  export_command->add_option("--topic", flags.topics, "local topic to export; repeat for several")->required();
+  export_command->add_option("--topic", flags.topics, "local topic to export; repeat for several");
+  export_command->add_flag("--all", flags.all,
+                           "export every topic of --prefix as it appears (key '<host id>.<topic>'); a topic whose "
+                           "region goes is dropped and its keys deleted");
+  export_command->add_option("--scan-ms", flags.scan_ms, "--all: how often to list the prefix's topics (default 250)")
+      ->check(CLI::Range(10L, 60'000L));
+  export_command->add_option("--max-topics", flags.max_topics, "--all: follow at most N topics (default 1024)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}));
   export_command->add_option("--key", flags.keys,
                              "Key-Value key per --topic, in order (default: the topic name; e.g. host1.quotes)");
   export_command
       ->add_option("--max-rate", flags.max_rate, "at most HZ puts per topic per second (latest wins); 0 = all")
       ->check(CLI::NonNegativeNumber);
+  export_command
+      ->add_option("--window", flags.window,
+                   "puts awaiting their acks at once, over all keys (default 256; one per key, the rest conflated)")
+      ->check(CLI::Range(std::size_t{1}, bridge::max_async_puts));
+  export_command
+      ->add_option("--max-snapshot", flags.max_snapshot,
+                   "largest snapshot exported, in bytes (default 64 MiB); above the server's max_payload a snapshot "
+                   "crosses in chunks")
+      ->check(CLI::Range(std::uint64_t{1}, bridge::max_chunked_size));
   export_command->add_flag("--force", flags.force, "export a topic even if it was imported by a bridge (a loop)");
   CLI::App* import_command = app.add_subcommand("import", "republish Key-Value keys as local topics");
   add_common(*import_command, flags);
-  import_command->add_option("--key", flags.keys, "Key-Value key to import; repeat for several")->required();
+  import_command->add_option("--key", flags.keys, "Key-Value key to import; repeat for several");
+  import_command->add_flag("--all", flags.all,
+                           "import every key '<host>.<topic>' of the --host(s) (default: every host but this one) as "
+                           "local topic '<host>.<topic>', as keys appear; a deleted key drops its topic");
+  import_command->add_option("--host", flags.hosts, "--all: a host id to mirror; repeat for several");
+  import_command->add_option("--max-keys", flags.max_topics, "--all: follow at most N keys (default 1024)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}));
   import_command->add_option("--as", flags.as, "local topic name per --key, in order (default: the key)");
   CLI::App* run_command = app.add_subcommand("run", "export and import as a TOML file says (see bridge/README.md)");
   add_common(*run_command, flags);
@@ -167,6 +215,11 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
     if (run_command->parsed()) {
       config = bridge::load_config_file(flags.config_file);
     } else if (export_command->parsed()) {
+      if (flags.topics.empty() && !flags.all) {
+        throw Error(Errc::invalid_argument, "export needs --topic (repeatable) or --all");
+      }
+      config.exporter.all = flags.all;
+      config.exporter.all_max_rate_hz = flags.max_rate;
       if (!flags.keys.empty() && flags.keys.size() != flags.topics.size()) {
         throw Error(Errc::invalid_argument, "give one --key per --topic (in the same order), or none");
       }
@@ -176,6 +229,14 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
                                           .max_rate_hz = flags.max_rate});
       }
     } else {
+      if (flags.keys.empty() && !flags.all) {
+        throw Error(Errc::invalid_argument, "import needs --key (repeatable) or --all");
+      }
+      if (!flags.hosts.empty() && !flags.all) {
+        throw Error(Errc::invalid_argument, "--host selects what --all imports; add --all, or name keys with --key");
+      }
+      config.importer.all = flags.all;
+      config.importer.hosts = flags.hosts;
       if (!flags.as.empty() && flags.as.size() != flags.keys.size()) {
         throw Error(Errc::invalid_argument, "give one --as per --key (in the same order), or none");
       }
@@ -191,15 +252,16 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
 
   try {
     bridge::Bridge running(config);
-    io.out << fmt::format("ready exports={} imports={} nats={} bucket={}", config.exporter.routes.size(),
-                          config.importer.routes.size(), running.link().connected_url(), config.nats.bucket)
+    io.out << fmt::format("ready exports={}{} imports={}{} nats={} bucket={}", config.exporter.routes.size(),
+                          config.exporter.all ? "+all" : "", config.importer.routes.size(),
+                          config.importer.all ? "+all" : "", running.link().connected_url(), config.nats.bucket)
            << std::endl;
     while (!io.stop.load()) {
       // A daemon's idle loop, not a synchronisation: the work runs on the bridge's threads.
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       if (counters_requested.exchange(false)) {
         io.out << "counters " << running.counters().summary() << std::endl;
-        for (const auto& route : config.importer.routes) {
+        for (const auto& route : running.import_routes()) {
           const bridge::ImportState state = running.import_state(route.key);
           io.out << fmt::format("import key={} topic={} has_value={} stale={} live={} epoch={} seq={}", route.key,
                                 route.topic.empty() ? route.key : route.topic, int{state.has_value}, int{state.stale},

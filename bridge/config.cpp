@@ -82,7 +82,8 @@ BridgeConfig load_config_file(const std::string& path) {
   }
   const Reader reader(path);
   reader.only(root,
-              {"nats", "bucket", "replicas", "prefix", "heartbeat_ms", "force", "auth", "tls", "export", "import"},
+              {"nats", "bucket", "replicas", "prefix", "heartbeat_ms", "force", "window", "max_snapshot", "host_id",
+               "auth", "tls", "export", "import", "export_all", "import_all"},
               "the top level");
   BridgeConfig config;
   if (const toml::node* nats = root.get("nats")) {
@@ -110,6 +111,47 @@ BridgeConfig load_config_file(const std::string& path) {
   reader.get(root, "heartbeat_ms", heartbeat_ms);
   config.exporter.heartbeat = std::chrono::milliseconds(heartbeat_ms);
   reader.get(root, "force", config.exporter.force);
+  reader.get(root, "window", config.exporter.window);
+  reader.get(root, "max_snapshot", config.exporter.max_snapshot_bytes);
+  reader.get(root, "host_id", config.exporter.host_id);
+  config.importer.own_host_id = config.exporter.host_id;
+  if (const toml::node* node = root.get("export_all")) {
+    const toml::table& table = reader.table_at(*node, "[export_all]");
+    reader.only(table, {"max_rate", "scan_ms", "max_topics"}, "[export_all]");
+    config.exporter.all = true;
+    reader.get(table, "max_rate", config.exporter.all_max_rate_hz);
+    std::int64_t scan_ms = config.exporter.scan_period.count();
+    reader.get(table, "scan_ms", scan_ms);
+    if (scan_ms < 10 || scan_ms > 60'000) {
+      reader.fail(table.get("scan_ms"), "'scan_ms' must be 10..60000");
+    }
+    config.exporter.scan_period = std::chrono::milliseconds(scan_ms);
+    reader.get(table, "max_topics", config.exporter.max_topics);
+    if (config.exporter.max_topics == 0) {
+      reader.fail(table.get("max_topics"), "'max_topics' must be at least 1");
+    }
+  }
+  if (const toml::node* node = root.get("import_all")) {
+    const toml::table& table = reader.table_at(*node, "[import_all]");
+    reader.only(table, {"hosts", "max_keys"}, "[import_all]");
+    config.importer.all = true;
+    if (const toml::node* hosts = table.get("hosts")) {
+      const toml::array* list = hosts->as_array();
+      if (list == nullptr) {
+        reader.fail(hosts, "'hosts' must be an array of host id strings");
+      }
+      for (const auto& host : *list) {
+        if (!host.is_string()) {
+          reader.fail(&host, "'hosts' must hold host id strings");
+        }
+        config.importer.hosts.push_back(*host.value<std::string>());
+      }
+    }
+    reader.get(table, "max_keys", config.importer.max_keys);
+    if (config.importer.max_keys == 0) {
+      reader.fail(table.get("max_keys"), "'max_keys' must be at least 1");
+    }
+  }
   if (const toml::node* auth = root.get("auth")) {
     const toml::table& table = reader.table_at(*auth, "[auth]");
     reader.only(table, {"user", "password", "token", "nkey", "nkey_seed_file", "creds_file"}, "[auth]");
@@ -159,8 +201,9 @@ BridgeConfig load_config_file(const std::string& path) {
     }
     config.importer.routes.push_back(route);
   });
-  if (config.exporter.routes.empty() && config.importer.routes.empty()) {
-    reader.fail(nullptr, "no [[export]] or [[import]] entry: nothing to bridge");
+  if (config.exporter.routes.empty() && config.importer.routes.empty() && !config.exporter.all &&
+      !config.importer.all) {
+    reader.fail(nullptr, "no [[export]], [[import]], [export_all] or [import_all] entry: nothing to bridge");
   }
   return config;
 }

@@ -27,6 +27,9 @@ struct BridgeConfig {
 ///   prefix = "shmsnap"        # optional: local namespace
 ///   heartbeat_ms = 1000       # optional
 ///   force = false             # optional: export imported topics anyway
+///   window = 256              # optional: export puts awaiting acks at once
+///   max_snapshot = 67108864   # optional: largest snapshot exported (chunked above max_payload)
+///   host_id = "rack4-node2"   # optional: key token for export_all (default from /etc/machine-id)
 ///   [auth]                    # optional: user/password, token, nkey + nkey_seed_file, creds_file
 ///   user = "bridge"
 ///   password = "..."
@@ -39,6 +42,13 @@ struct BridgeConfig {
 ///   [[import]]
 ///   key = "host2.pose"
 ///   as = "pose"               # optional
+///   [export_all]              # optional: every topic of the prefix, as "<host_id>.<topic>"
+///   max_rate = 100            # optional, Hz per topic
+///   scan_ms = 250             # optional: how often topics are listed
+///   max_topics = 1024         # optional
+///   [import_all]              # optional: every key of these hosts (default: all but host_id)
+///   hosts = ["hostA", "hostB"]
+///   max_keys = 1024           # optional
 ///
 /// Throws shmsnap::Error (invalid_argument) naming the file, line and key on any
 /// unknown key, wrong type or syntax error.

@@ -10,11 +10,14 @@
 namespace shmsnap::bridge {
 
 struct BridgeCounters {
-  std::atomic<std::uint64_t> exported{0};             ///< refreshes put to NATS
-  std::atomic<std::uint64_t> conflated{0};            ///< refreshes replaced by a newer one (--max-rate)
-  std::atomic<std::uint64_t> heartbeats{0};           ///< liveness re-puts
-  std::atomic<std::uint64_t> put_errors{0};           ///< puts NATS did not take (retried with the latest)
-  std::atomic<std::uint64_t> imported{0};             ///< values republished locally
+  std::atomic<std::uint64_t> exported{0};    ///< refreshes put to NATS (acknowledged)
+  std::atomic<std::uint64_t> sent{0};        ///< asynchronous puts handed to NATS (values and heartbeats)
+  std::atomic<std::uint64_t> acked{0};       ///< of those, acknowledged by the server (stored)
+  std::atomic<std::uint64_t> failed{0};      ///< puts NATS refused or never acknowledged (the latest is put again)
+  std::atomic<std::uint64_t> conflated{0};   ///< refreshes replaced by a newer one before being put
+  std::atomic<std::uint64_t> heartbeats{0};  ///< liveness re-puts
+  std::atomic<std::uint64_t> put_errors{0};  ///< puts NATS did not take (retried with the latest)
+  std::atomic<std::uint64_t> imported{0};    ///< values republished locally
   std::atomic<std::uint64_t> refused_malformed{0};    ///< not an envelope (or a broken one)
   std::atomic<std::uint64_t> refused_fingerprint{0};  ///< fingerprint differs from the schema record
   std::atomic<std::uint64_t> refused_size{0};         ///< payload size differs from the schema's
@@ -23,6 +26,12 @@ struct BridgeCounters {
   std::atomic<std::uint64_t> origin_runs{0};          ///< values of a new origin run (host, pid, epoch) taken over
   std::atomic<std::uint64_t> stale_events{0};         ///< imported topics marked stale (origin lost)
   std::atomic<std::uint64_t> reconnects{0};           ///< NATS reconnects (copied from the link)
+  std::atomic<std::uint64_t> chunks{0};               ///< chunks put for snapshots above max_payload
+  std::atomic<std::uint64_t> chunks_abandoned{0};     ///< chunked snapshots not assembled (the exporter moved on)
+  std::atomic<std::uint64_t> topics_added{0};         ///< topics `export --all` began to export
+  std::atomic<std::uint64_t> topics_dropped{0};       ///< topics `export --all` dropped (region gone, keys deleted)
+  std::atomic<std::uint64_t> keys_added{0};           ///< keys `import --all` began to import
+  std::atomic<std::uint64_t> keys_dropped{0};         ///< keys `import --all` dropped (deleted in the bucket)
 
   /// "exported=N conflated=N ... reconnects=N" on one line.
   [[nodiscard]] std::string summary() const;

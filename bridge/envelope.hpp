@@ -49,8 +49,9 @@ enum EnvelopeFlag : std::uint16_t {
   flag_heartbeat = 1U << 0,         ///< a re-put of the last value to prove liveness; not a new publish
   flag_origin_stale = 1U << 1,      ///< the origin publisher is gone; the payload is its last state
   flag_exporter_stopped = 1U << 2,  ///< the exporter shut down cleanly; the payload is the last state
+  flag_chunked = 1U << 3,           ///< the payload is a chunk manifest (chunks.hpp), not the snapshot
 };
-inline constexpr std::uint16_t known_flags = flag_heartbeat | flag_origin_stale | flag_exporter_stopped;
+inline constexpr std::uint16_t known_flags = flag_heartbeat | flag_origin_stale | flag_exporter_stopped | flag_chunked;
 
 /// One decoded (or to be encoded) value. `payload` views the caller's bytes.
 struct Envelope {

@@ -9,7 +9,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "chunks.hpp"
 #include "envelope.hpp"
+#include "host_id.hpp"
+#include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
@@ -21,6 +24,7 @@ namespace {
 
 constexpr std::int64_t attach_retry_ns = 200'000'000;
 constexpr std::int64_t put_retry_ns = 100'000'000;  // after a failed put: no busy loop while NATS is away
+constexpr std::int64_t ack_poll_ns = 200'000;       // how soon a key waiting on an ack looks again
 
 std::string host_name() {
   char name[256] = {};
@@ -44,10 +48,13 @@ bool published_by_bridge(pid_t pid) {
 struct Exporter::Route {
   ExportRoute config;
   std::unique_ptr<UntypedSubscriber> core;
+  bool discovered = false;  // found by `all`: dropped when its region goes
   bool disabled = false;
   bool announced_wait = false;
   std::int64_t next_attach_ns = 0;
-  bool dirty = false;  // a refresh not put yet
+  bool dirty = false;                 // a refresh not put yet
+  bool in_flight = false;             // a put awaits its ack; `dirty` then means a successor waits
+  std::uint16_t in_flight_flags = 0;  // the flags of that put (a heartbeat is counted apart)
   bool stale = false;
   bool has_value = false;
   std::int64_t next_allowed_ns = 0;
@@ -55,6 +62,15 @@ struct Exporter::Route {
   std::uint64_t schema_fingerprint_put = 0;
   std::string schema_descriptor_put;
   std::vector<std::byte> buffer;
+  // Chunked transport (a snapshot above max_payload): chunk_size 0 = one value.
+  std::uint32_t chunk_size = 0;
+  std::uint64_t snapshot_id = 0;  // of the chunks last written
+  std::uint32_t slot = 1;         // of the chunks last written; the next go to the other
+  bool chunks_written = false;
+  std::uint32_t chunk_count = 0;    // of the chunks last written (both slots have at most this many)
+  std::uint64_t chunked_epoch = 0;  // the origin (epoch, seq) those chunks hold
+  std::uint64_t chunked_seq = 0;
+  std::vector<std::byte> manifest;
 };
 
 struct Exporter::Loop {
@@ -67,6 +83,10 @@ Exporter::Exporter(NatsLink& link, ExporterOptions options, BridgeCounters& coun
       counters_(counters),
       host_(host_name()),
       loop_(std::make_unique<Loop>()) {
+  if (options_.window == 0 || options_.window > max_async_puts) {
+    throw Error(Errc::invalid_argument, fmt::format("a window of {} puts in flight: choose 1..{} (default 256)",
+                                                    options_.window, max_async_puts));
+  }
   if (options_.heartbeat < std::chrono::milliseconds(min_heartbeat_ms) ||
       options_.heartbeat > std::chrono::milliseconds(max_heartbeat_ms)) {
     throw Error(Errc::invalid_argument,
@@ -91,12 +111,22 @@ Exporter::Exporter(NatsLink& link, ExporterOptions options, BridgeCounters& coun
   for (auto& route : routes_) {
     try_attach(*route, true);
   }
+  if (options_.all) {
+    if (options_.host_id.empty()) {
+      options_.host_id = default_host_id();
+    }
+    validate_host_id(options_.host_id);
+    if (options_.scan_period <= std::chrono::milliseconds(0) || options_.max_topics == 0) {
+      throw Error(Errc::invalid_argument, "--all needs a scan period > 0 ms and max topics > 0");
+    }
+    scan_topics(monotonic_ns());
+  }
 }
 
 Exporter::~Exporter() {
   for (auto& route : routes_) {
     if (route->has_value && route->core) {
-      put_value(*route, flag_exporter_stopped | (route->stale ? flag_origin_stale : 0));
+      put_final(*route, flag_exporter_stopped | (route->stale ? flag_origin_stale : 0));
     }
     if (route->core) {
       loop_->poller.remove(*route->core);
@@ -127,24 +157,38 @@ void Exporter::try_attach(Route& route, bool at_start) {
           "Pass --force to export it anyway",
           topic, core.publisher_pid());
     }
-    const std::uint64_t value_size =
-        envelope_header_size + std::min(host_.size(), max_host_length) + core.bytes().size();
+    const std::uint64_t snapshot_size = core.bytes().size();
+    if (snapshot_size > options_.max_snapshot_bytes || snapshot_size > max_chunked_size) {
+      return fmt::format(
+          "topic '{}': a snapshot of {} bytes is above the largest this exporter carries ({} bytes); raise "
+          "--max-snapshot (at most {} bytes) or export a smaller topic",
+          topic, snapshot_size, std::min(options_.max_snapshot_bytes, max_chunked_size), max_chunked_size);
+    }
+    const std::uint64_t value_size = envelope_header_size + std::min(host_.size(), max_host_length) + snapshot_size;
     const std::int64_t limit = link_.max_payload();
     if (limit > 0 && value_size > static_cast<std::uint64_t>(limit)) {
-      return fmt::format(
-          "topic '{}': a snapshot of {} bytes makes a {}-byte value, above the NATS server's max_payload of {} "
-          "bytes; raise max_payload in the nats-server configuration (e.g. 'max_payload: 8MB', at most 64MB) "
-          "or export a smaller topic",
-          topic, core.bytes().size(), value_size, limit);
+      // Chunks of at most max_payload (header included); the manifest envelope is small.
+      const std::uint64_t room = static_cast<std::uint64_t>(limit);
+      if (room <= chunk_header_size + envelope_header_size + max_host_length + manifest_size ||
+          !plan_chunks(snapshot_size,
+                       static_cast<std::uint32_t>(std::min<std::uint64_t>(room - chunk_header_size, UINT32_MAX)), 0,
+                       0)) {
+        return fmt::format(
+            "topic '{}': a snapshot of {} bytes cannot cross a NATS server whose max_payload is {} bytes, even in "
+            "chunks; raise max_payload in the nats-server configuration (e.g. 'max_payload: 8MB')",
+            topic, snapshot_size, limit);
+      }
+      route.chunk_size = static_cast<std::uint32_t>(std::min<std::uint64_t>(room - chunk_header_size, UINT32_MAX));
     }
     return "";
   }();
   if (!why.empty()) {
     route.core.reset();
     if (at_start) {
-      throw Error(why.find("max_payload") != std::string::npos ? Errc::limit_exceeded : Errc::invalid_argument, why);
+      throw Error(why.find("bytes") != std::string::npos ? Errc::limit_exceeded : Errc::invalid_argument, why);
     }
-    spdlog::error("export '{}' disabled: {}", topic, why);
+    // `all` meets every imported topic of a mirroring host: expected, not an error.
+    spdlog::log(route.discovered ? spdlog::level::info : spdlog::level::err, "export '{}' disabled: {}", topic, why);
     route.disabled = true;
     return;
   }
@@ -172,11 +216,96 @@ void Exporter::try_attach(Route& route, bool at_start) {
     }
   });
   loop_->poller.add(core);
+  if (route.discovered) {
+    counters_.topics_added.fetch_add(1, std::memory_order_relaxed);
+  }
   spdlog::info("export '{}' -> key '{}' (publisher pid {}, epoch {}, schema {} v{}, {} bytes)", topic, route.config.key,
                core.publisher_pid(), core.info().epoch, core.schema().name, core.schema().version, core.bytes().size());
   if (core.has_value()) {
     route.dirty = true;
     route.has_value = true;
+  }
+}
+
+void Exporter::scan_topics(std::int64_t now) {
+  next_scan_ns_ = now + std::chrono::nanoseconds(options_.scan_period).count();
+  std::vector<std::string> present;
+  try {
+    present = admin::find_topics(options_.prefix);  // sorted
+  } catch (const Error& error) {
+    spdlog::warn("export --all: cannot list the topics of prefix '{}': {}; trying again", options_.prefix,
+                 error.what());
+    return;
+  }
+  // Gone: the region was removed (its publisher stopped cleanly, or `shmsnap clean`).
+  std::erase_if(routes_, [&](const std::unique_ptr<Route>& route) {
+    if (!route->discovered || std::binary_search(present.begin(), present.end(), route->config.topic)) {
+      return false;
+    }
+    drop(*route);
+    return true;
+  });
+  std::size_t discovered = static_cast<std::size_t>(
+      std::count_if(routes_.begin(), routes_.end(), [](const auto& route) { return route->discovered; }));
+  for (const std::string& topic : present) {
+    const bool known =
+        std::any_of(routes_.begin(), routes_.end(), [&](const auto& route) { return route->config.topic == topic; });
+    if (known) {
+      continue;
+    }
+    if (discovered >= options_.max_topics) {
+      if (!announced_topic_limit_) {
+        announced_topic_limit_ = true;
+        spdlog::warn(
+            "export --all: following {} topics already, the limit; '{}' and later ones are not exported "
+            "(raise --max-topics)",
+            discovered, topic);
+      }
+      break;
+    }
+    auto route = std::make_unique<Route>();
+    route->config = {.topic = topic, .key = host_key(options_.host_id, topic), .max_rate_hz = options_.all_max_rate_hz};
+    route->discovered = true;
+    route->announced_wait = true;  // a region without a publisher yet: no message, the next scan retries
+    try {
+      validate_key(route->config.key);
+      try_attach(*route, false);
+    } catch (const Error& error) {
+      spdlog::warn("export --all: topic '{}' not exported: {}", topic, error.what());
+      route->disabled = true;
+    }
+    routes_.push_back(std::move(route));
+    ++discovered;
+  }
+}
+
+void Exporter::drop(Route& route) {
+  spdlog::info("export --all: topic '{}' is gone; deleting key '{}'", route.config.topic, route.config.key);
+  if (route.core) {
+    if (route.has_value) {
+      put_final(route, flag_exporter_stopped | flag_origin_stale);
+    }
+    loop_->poller.remove(*route.core);
+    route.core.reset();
+  }
+  if (route.in_flight) {
+    by_key_.erase(route.config.key);  // its ack still comes and counts, against no route
+  }
+  // Deleted keys tell importers to drop their copies; a late importer finds nothing.
+  std::string error;
+  if ((route.has_value || route.schema_fingerprint_put != 0) &&
+      (!link_.remove(route.config.key, error) || !link_.remove(schema_key(route.config.key), error))) {
+    counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("export --all: cannot delete key '{}' of the gone topic '{}': {}", route.config.key,
+                 route.config.topic, error);
+  }
+  for (std::uint32_t slot = 0; slot < 2; ++slot) {
+    for (std::uint32_t index = 0; index < route.chunk_count; ++index) {
+      (void)link_.remove(chunk_key(route.config.key, slot, index), error);  // best effort: only space
+    }
+  }
+  if (!route.disabled) {
+    counters_.topics_dropped.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -204,16 +333,50 @@ bool Exporter::put_schema(Route& route) {
   return true;
 }
 
-void Exporter::put_value(Route& route, std::uint16_t flags) {
-  if (!put_schema(route)) {
-    return;
+bool Exporter::put_chunks(Route& route) {
+  const UntypedSubscriber& core = *route.core;
+  const UpdateInfo& info = core.info();
+  if (route.chunks_written && route.chunked_epoch == info.epoch && route.chunked_seq == info.seq) {
+    return true;  // a heartbeat or a flag change: the chunks of this snapshot are stored
+  }
+  // The other slot: the chunks the last manifest names stay whole while these are
+  // written, so an importer reading them is not cut short by every new snapshot.
+  const std::uint32_t slot = route.slot ^ 1U;
+  const std::optional<ChunkManifest> plan =
+      plan_chunks(core.bytes().size(), route.chunk_size, route.snapshot_id + 1, slot);
+  if (!plan) {
+    return false;  // try_attach checked the plan for this size
+  }
+  route.chunks_written = false;
+  std::string error;
+  for (std::uint32_t index = 0; index < plan->chunk_count; ++index) {
+    encode_chunk(*plan, index, core.bytes(), route.buffer);
+    if (!link_.put(chunk_key(route.config.key, slot, index), route.buffer, error)) {
+      counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("export '{}': chunk {} put failed (kept for a retry): {}", route.config.topic, index, error);
+      return false;
+    }
+  }
+  counters_.chunks.fetch_add(plan->chunk_count, std::memory_order_relaxed);
+  route.snapshot_id = plan->snapshot_id;
+  route.slot = slot;
+  route.chunks_written = true;
+  route.chunk_count = plan->chunk_count;
+  route.chunked_epoch = info.epoch;
+  route.chunked_seq = info.seq;
+  encode_manifest(*plan, route.manifest);
+  return true;
+}
+
+bool Exporter::encode_value(Route& route, std::uint16_t flags, std::int64_t now) {
+  if (route.chunk_size > 0 && !put_chunks(route)) {
+    return false;
   }
   const UntypedSubscriber& core = *route.core;
   const UpdateInfo& info = core.info();
-  const std::int64_t now = monotonic_ns();
   // Monotonic clocks are per host: the wire carries wall-clock times.
   const std::int64_t realtime_offset = realtime_ns() - now;
-  const Envelope envelope{.flags = flags,
+  const Envelope envelope{.flags = static_cast<std::uint16_t>(flags | (route.chunk_size > 0 ? flag_chunked : 0)),
                           .epoch = info.epoch,
                           .seq = info.seq,
                           .publish_time_ns = info.publish_ts_ns + realtime_offset,
@@ -222,22 +385,88 @@ void Exporter::put_value(Route& route, std::uint16_t flags) {
                           .heartbeat_ms = static_cast<std::uint32_t>(options_.heartbeat.count()),
                           .origin_pid = static_cast<std::uint32_t>(core.publisher_pid()),
                           .origin_host = host_,
-                          .payload = core.bytes()};
+                          .payload = route.chunk_size > 0 ? std::span<const std::byte>(route.manifest) : core.bytes()};
   encode_envelope(envelope, route.buffer);
+  return true;
+}
+
+void Exporter::put_value(Route& route, std::uint16_t flags) {
+  // One put per key in flight: its successor waits as `dirty`, and refreshes
+  // meanwhile replace it (counted as conflated by on_update).
+  if (route.in_flight || in_flight_ >= options_.window) {
+    route.dirty = true;
+    return;
+  }
+  if (!put_schema(route)) {
+    return;
+  }
+  const std::int64_t now = monotonic_ns();
   std::string error;
-  if (!link_.put(route.config.key, route.buffer, error)) {
+  if (!encode_value(route, flags, now)) {
+    counters_.failed.fetch_add(1, std::memory_order_relaxed);
+    route.dirty = true;
+    route.next_allowed_ns = now + put_retry_ns;
+    return;
+  }
+  if (!link_.put_async(route.config.key, route.buffer, error)) {
     counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+    counters_.failed.fetch_add(1, std::memory_order_relaxed);
     spdlog::debug("export '{}': put failed (kept for a retry): {}", route.config.topic, error);
     route.dirty = true;  // the latest state goes out once NATS takes puts again
     route.next_allowed_ns = now + put_retry_ns;
     return;
   }
+  counters_.sent.fetch_add(1, std::memory_order_relaxed);
+  route.in_flight = true;
+  route.in_flight_flags = flags;
+  by_key_[route.config.key] = &route;
+  ++in_flight_;
   route.last_put_ns = now;
   route.dirty = false;
-  if ((flags & flag_heartbeat) != 0) {
-    counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    counters_.exported.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Exporter::put_final(Route& route, std::uint16_t flags) {
+  if (!put_schema(route)) {
+    return;
+  }
+  std::string error;
+  if (!encode_value(route, flags, monotonic_ns()) || !link_.put(route.config.key, route.buffer, error)) {
+    counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("export '{}': last put ({}) failed: {}; importers mark the topic stale after 3 heartbeats instead",
+                 route.config.topic, flags, error);
+    return;
+  }
+  counters_.exported.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Exporter::take_acks() {
+  acks_.clear();
+  link_.take_put_results(acks_);
+  const std::int64_t now = monotonic_ns();
+  for (const PutResult& result : acks_) {
+    in_flight_ -= in_flight_ > 0 ? 1 : 0;
+    if (result.ok) {
+      counters_.acked.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters_.failed.fetch_add(1, std::memory_order_relaxed);
+      counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    const auto found = by_key_.find(result.key);
+    if (found == by_key_.end()) {
+      continue;  // a dropped topic's last async put
+    }
+    Route& route = *found->second;
+    by_key_.erase(found);
+    route.in_flight = false;
+    if (!result.ok) {
+      spdlog::debug("export '{}': put failed (the latest state is put again): {}", route.config.topic, result.error);
+      route.dirty = true;
+      route.next_allowed_ns = now + put_retry_ns;
+    } else if ((route.in_flight_flags & flag_heartbeat) != 0) {
+      counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters_.exported.fetch_add(1, std::memory_order_relaxed);
+    }
   }
 }
 
@@ -246,12 +475,18 @@ void Exporter::run_once(std::chrono::milliseconds max_wait) {
   std::int64_t wake = now + std::chrono::nanoseconds(max_wait).count();
   for (const auto& route : routes_) {
     if (route->dirty) {
-      wake = std::min(wake, route->next_allowed_ns);
+      // A successor waiting on an ack: acks do not wake the poller, so look again soon.
+      const bool waits_on_ack = route->in_flight || in_flight_ >= options_.window;
+      wake = std::min(wake, waits_on_ack ? now + ack_poll_ns : route->next_allowed_ns);
     }
   }
   loop_->poller.wait(std::chrono::nanoseconds(std::max<std::int64_t>(0, wake - now)));
+  take_acks();
   now = monotonic_ns();
   const std::int64_t heartbeat_ns = std::chrono::nanoseconds(options_.heartbeat).count();
+  if (options_.all && now >= next_scan_ns_) {
+    scan_topics(now);
+  }
   for (auto& route : routes_) {
     if (route->disabled) {
       continue;
@@ -263,12 +498,12 @@ void Exporter::run_once(std::chrono::milliseconds max_wait) {
       continue;
     }
     const std::uint16_t stale_flag = route->stale ? flag_origin_stale : 0;
-    if (route->dirty && now >= route->next_allowed_ns) {
+    if (route->dirty && !route->in_flight && now >= route->next_allowed_ns) {
       put_value(*route, stale_flag);
-      if (route->config.max_rate_hz > 0) {
+      if (route->config.max_rate_hz > 0 && route->in_flight) {
         route->next_allowed_ns = now + static_cast<std::int64_t>(1e9 / route->config.max_rate_hz);
       }
-    } else if (route->has_value && !route->dirty && now - route->last_put_ns >= heartbeat_ns) {
+    } else if (route->has_value && !route->dirty && !route->in_flight && now - route->last_put_ns >= heartbeat_ns) {
       put_value(*route, flag_heartbeat | stale_flag);
     }
   }

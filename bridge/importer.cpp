@@ -2,14 +2,18 @@
 #include "importer.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "chunks.hpp"
 #include "envelope.hpp"
+#include "host_id.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
@@ -26,6 +30,8 @@ constexpr std::int64_t rewatch_floor_ns = 1'000'000'000;  // never re-create a w
 
 struct Importer::Route {
   ImportRoute config;
+  bool discovered = false;        // found by `all`: dropped when its key is deleted
+  std::atomic<bool> stop{false};  // this route alone (a deleted key)
   std::thread thread;
   mutable std::mutex state_mutex;  // guards `shared` only
   ImportState shared;
@@ -33,7 +39,9 @@ struct Importer::Route {
   // Owned by the route's thread.
   std::unique_ptr<UntypedPublisher> publisher;
   std::optional<SchemaRecord> schema;
-  std::vector<std::byte> held;  // payload of the held value
+  std::vector<std::byte> held;      // payload of the held value
+  std::vector<std::byte> assembly;  // a chunked snapshot being fetched (schema size: bounded)
+  std::vector<std::byte> chunk;     // one chunk value as fetched
   ImportState state;
   std::int64_t last_arrival_ns = 0;
   std::uint32_t heartbeat_ms = 0;
@@ -64,17 +72,33 @@ Importer::Importer(NatsLink& link, ImporterOptions options, BridgeCounters& coun
       config.topic = config.key;
     }
     validate_name("topic", config.topic, max_topic_length);
-    auto route = std::make_unique<Route>();
-    route->config = config;
-    routes_.push_back(std::move(route));
   }
-  for (auto& route : routes_) {
-    route->thread = std::thread([this, target = route.get()] { run(*target); });
+  if (options_.all) {
+    if (options_.own_host_id.empty()) {
+      options_.own_host_id = default_host_id();
+    }
+    validate_host_id(options_.own_host_id);
+    for (const auto& host : options_.hosts) {
+      validate_host_id(host);
+    }
+    if (options_.max_keys == 0) {
+      throw Error(Errc::invalid_argument, "import --all needs max keys > 0");
+    }
+  }
+  // Threads only once every check passed: a throw leaves none behind.
+  for (const auto& config : options_.routes) {
+    start(config, false);
+  }
+  if (options_.all) {
+    discovery_ = std::thread([this] { discover(); });
   }
 }
 
 Importer::~Importer() {
   stop_.store(true);
+  if (discovery_.joinable()) {
+    discovery_.join();
+  }
   for (auto& route : routes_) {
     if (route->thread.joinable()) {
       route->thread.join();
@@ -82,7 +106,135 @@ Importer::~Importer() {
   }
 }
 
+void Importer::start(ImportRoute config, bool discovered) {
+  auto route = std::make_unique<Route>();
+  route->config = std::move(config);
+  route->discovered = discovered;
+  Route* target = route.get();
+  {
+    const std::lock_guard lock(routes_mutex_);
+    routes_.push_back(std::move(route));
+  }
+  target->thread = std::thread([this, target] { run(*target); });
+}
+
+std::vector<ImportRoute> Importer::routes() const {
+  const std::lock_guard lock(routes_mutex_);
+  std::vector<ImportRoute> result;
+  result.reserve(routes_.size());
+  for (const auto& route : routes_) {
+    result.push_back(route->config);
+  }
+  return result;
+}
+
+void Importer::discover() {
+  // One metadata-only watch per host pattern: keys and deletions, no values (each
+  // key's own watch carries those).
+  std::vector<std::string> patterns;
+  for (const auto& host : options_.hosts) {
+    patterns.push_back(host + ".>");
+  }
+  if (patterns.empty()) {
+    patterns.emplace_back(">");
+  }
+  const std::string own_start = options_.own_host_id + ".";
+  std::vector<std::unique_ptr<KeyWatch>> watches(patterns.size());
+  std::vector<std::int64_t> next_watch_ns(patterns.size(), 0);
+  std::vector<std::int64_t> backoff_ns(patterns.size(), 100'000'000);
+  std::set<std::string> ignored;  // keys refused once (bad topic name, over the limit): logged once
+  bool announced_limit = false;
+  const auto tick = std::max(std::chrono::milliseconds(10), watch_tick / static_cast<int>(patterns.size()));
+  std::vector<std::byte> unused;
+  while (!stop_.load()) {
+    bool any = false;
+    for (std::size_t index = 0; index < patterns.size() && !stop_.load(); ++index) {
+      std::unique_ptr<KeyWatch>& watch = watches[index];
+      if (!watch) {
+        if (monotonic_ns() < next_watch_ns[index]) {
+          continue;
+        }
+        try {
+          watch = link_.watch(patterns[index], true);
+          backoff_ns[index] = 100'000'000;
+        } catch (const Error& error) {
+          spdlog::warn("import --all: {}; retrying", error.what());
+          next_watch_ns[index] = monotonic_ns() + backoff_ns[index];
+          backoff_ns[index] = std::min<std::int64_t>(backoff_ns[index] * 2, 2'000'000'000);
+          continue;
+        }
+      }
+      any = true;
+      const KeyWatch::Status status = watch->next(unused, tick);
+      if (status == KeyWatch::Status::failed) {
+        spdlog::warn("import --all: watch of '{}' failed ({}); watching again", patterns[index], watch->error());
+        watch.reset();
+        next_watch_ns[index] = monotonic_ns() + backoff_ns[index];
+        continue;
+      }
+      if (status == KeyWatch::Status::timed_out) {
+        continue;
+      }
+      const std::string& key = watch->key();
+      // Schema keys ("K/schema") belong to their value key; our own keys would loop.
+      if (key.find('/') != std::string::npos || key.starts_with(own_start) || ignored.contains(key)) {
+        continue;
+      }
+      std::unique_lock lock(routes_mutex_);
+      const auto found =
+          std::find_if(routes_.begin(), routes_.end(), [&](const auto& route) { return route->config.key == key; });
+      if (status == KeyWatch::Status::deleted) {
+        if (found == routes_.end() || !(*found)->discovered) {
+          continue;
+        }
+        std::unique_ptr<Route> route = std::move(*found);
+        routes_.erase(found);
+        lock.unlock();
+        // The route's thread shuts its local topic down: subscribers see it go.
+        route->stop.store(true);
+        route->thread.join();
+        counters_.keys_dropped.fetch_add(1, std::memory_order_relaxed);
+        spdlog::info("import --all: key '{}' deleted; local topic '{}' dropped", key, route->config.topic);
+        continue;
+      }
+      if (found != routes_.end()) {
+        continue;
+      }
+      const auto discovered = static_cast<std::size_t>(
+          std::count_if(routes_.begin(), routes_.end(), [](const auto& route) { return route->discovered; }));
+      lock.unlock();
+      if (discovered >= options_.max_keys) {
+        if (!announced_limit) {
+          announced_limit = true;
+          spdlog::warn(
+              "import --all: importing {} keys already, the limit; '{}' and later ones are not imported "
+              "(raise --max-keys)",
+              discovered, key);
+        }
+        continue;
+      }
+      try {
+        validate_key(key);
+        validate_name("topic", key, max_topic_length);  // the local topic is named as the key
+      } catch (const Error& error) {
+        if (ignored.size() < options_.max_keys) {
+          ignored.insert(key);
+        }
+        spdlog::warn("import --all: key '{}' not imported: {}", key, error.what());
+        continue;
+      }
+      spdlog::info("import --all: new key '{}'", key);
+      counters_.keys_added.fetch_add(1, std::memory_order_relaxed);
+      start({.key = key, .topic = key}, true);
+    }
+    if (!any) {
+      std::this_thread::sleep_for(watch_tick);  // every watch is waiting for its retry
+    }
+  }
+}
+
 ImportState Importer::state(const std::string& key) const {
+  const std::lock_guard routes_lock(routes_mutex_);
   for (const auto& route : routes_) {
     if (route->config.key == key) {
       const std::lock_guard lock(route->state_mutex);
@@ -195,6 +347,28 @@ void Importer::run(Route& route) {
     return record;
   };
 
+  // Fetches every chunk `manifest` names into route.assembly. All must belong to
+  // its snapshot: one of another (the exporter wrote two newer snapshots meanwhile)
+  // abandons it, so a local topic never gets a mix of two snapshots.
+  const auto assemble = [&](const ChunkManifest& manifest, std::string& why) {
+    route.assembly.resize(manifest.total_size);  // == the schema's size, checked above
+    std::string error;
+    for (std::uint32_t index = 0; index < manifest.chunk_count && !stop_.load(); ++index) {
+      const std::string chunk_name = chunk_key(key, manifest.slot, index);
+      if (link_.get(chunk_name, route.chunk, error) != GetStatus::ok) {
+        why = fmt::format("cannot read '{}'{}", chunk_name, error.empty() ? "" : ": " + error);
+        return false;
+      }
+      const auto bytes = decode_chunk(route.chunk, manifest, index, why);
+      if (!bytes) {
+        return false;
+      }
+      const ChunkExtent extent = chunk_extent(manifest, index);
+      std::memcpy(route.assembly.data() + extent.offset, bytes->data(), bytes->size());
+    }
+    return !stop_.load();
+  };
+
   // `live`: the value came after the watch's replay of the current one.
   const auto handle = [&](std::span<const std::byte> value, bool live) {
     std::string why;
@@ -209,10 +383,18 @@ void Importer::run(Route& route) {
       refuse(*schema_counter, why);
       return;
     }
-    if (envelope->payload.size() != record->size) {
-      refuse(counters_.refused_size,
-             fmt::format("payload of {} bytes, but {} v{} is {} bytes", envelope->payload.size(), record->name,
-                         record->version, record->size));
+    std::optional<ChunkManifest> manifest;
+    if ((envelope->flags & flag_chunked) != 0) {
+      manifest = decode_manifest(envelope->payload, why);
+      if (!manifest) {
+        refuse(counters_.refused_malformed, "malformed chunked value: " + why);
+        return;
+      }
+    }
+    const std::uint64_t payload_size = manifest ? manifest->total_size : envelope->payload.size();
+    if (payload_size != record->size) {
+      refuse(counters_.refused_size, fmt::format("payload of {} bytes, but {} v{} is {} bytes", payload_size,
+                                                 record->name, record->version, record->size));
       return;
     }
     const std::int64_t now = monotonic_ns();
@@ -264,10 +446,21 @@ void Importer::run(Route& route) {
                      state.epoch);
       }
     }
+    std::span<const std::byte> payload = envelope->payload;
+    if (manifest && !assemble(*manifest, why)) {
+      // Nothing changed: the held state stays whole, and the next manifest (or
+      // heartbeat) of a newer snapshot is assembled instead.
+      counters_.chunks_abandoned.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("import '{}': chunked snapshot {} abandoned: {}", key, manifest->snapshot_id, why);
+      return;
+    }
+    if (manifest) {
+      payload = route.assembly;
+    }
     route.origin_host.assign(envelope->origin_host);
     route.origin_pid = envelope->origin_pid;
     route.origin_gone = envelope->origin_gone();
-    route.held.assign(envelope->payload.begin(), envelope->payload.end());
+    route.held.assign(payload.begin(), payload.end());
     route.last_arrival_ns = now;
     route.heartbeat_ms = envelope->heartbeat_ms;
     const bool first = !state.has_value;
@@ -314,7 +507,7 @@ void Importer::run(Route& route) {
   std::int64_t backoff_ns = 100'000'000;
   std::int64_t last_entry_ns = 0;
   std::vector<std::byte> value;
-  while (!stop_.load()) {
+  while (!stop_.load() && !route.stop.load()) {
     if (!watch) {
       if (monotonic_ns() < next_watch_ns) {
         std::this_thread::sleep_for(watch_tick);

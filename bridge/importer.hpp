@@ -5,14 +5,18 @@
 // second; never goes back in seq within one origin run (host, pid, epoch), while a
 // new run is taken over whatever its epoch; marks the topic stale (local publisher
 // shut down) when the origin is lost or its heartbeats stop arriving, by this
-// importer's own clock. One thread per key; state() from any thread.
+// importer's own clock. With `all`, follows every key of some (or all other) hosts
+// as keys appear and are deleted. One thread per key (and one that discovers
+// keys); state() and keys() from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "counters.hpp"
@@ -30,6 +34,13 @@ struct ImportRoute {
 struct ImporterOptions {
   std::vector<ImportRoute> routes;
   PublisherOptions publisher;  ///< prefix, mode, slots of the local topics
+  /// Import every key "<host>.<topic>" of `hosts` (besides `routes`) as local topic
+  /// "<host>.<topic>", picked up as keys appear and dropped (local topic shut down)
+  /// when they are deleted. No hosts = every host but `own_host_id`.
+  bool all = false;
+  std::vector<std::string> hosts;
+  std::string own_host_id;      ///< "" = default_host_id(); never imported by `all` (no loop)
+  std::size_t max_keys = 1024;  ///< `all` follows at most this many keys
 };
 
 /// What an importer holds for one key.
@@ -53,16 +64,23 @@ class Importer {
 
   /// The state of `key` now (default-constructed for an unknown key).
   [[nodiscard]] ImportState state(const std::string& key) const;
+  /// Every key imported now, with its local topic: the configured ones and what
+  /// `all` found.
+  [[nodiscard]] std::vector<ImportRoute> routes() const;
 
  private:
   struct Route;
   void run(Route& route);
+  void discover();
+  void start(ImportRoute config, bool discovered);
 
   NatsLink& link_;
   ImporterOptions options_;
   BridgeCounters& counters_;
   std::atomic<bool> stop_{false};
+  mutable std::mutex routes_mutex_;  // guards routes_ (the vector, not the routes' own state)
   std::vector<std::unique_ptr<Route>> routes_;
+  std::thread discovery_;
 };
 
 }  // namespace shmsnap::bridge

@@ -38,11 +38,21 @@ struct NatsSettings {
   std::string name = "shmsnap-bridge";              ///< client name shown by the server
 };
 
+/// The most put_async calls that may be outstanding at once on one link.
+inline constexpr std::size_t max_async_puts = 4096;
+
 /// `url` with any credentials (user:password@, token@) replaced by "***@", for logs.
 [[nodiscard]] std::string redact_url(std::string_view url);
 
 /// Outcome of a get.
 enum class GetStatus { ok, not_found, failed };
+
+/// The server's answer to one put_async: acknowledged (stored), or why not.
+struct PutResult {
+  std::string key;
+  bool ok = false;
+  std::string error;  ///< "" when ok
+};
 
 /// One watched key: blocking next() with a timeout.
 class KeyWatch {
@@ -54,8 +64,11 @@ class KeyWatch {
   KeyWatch& operator=(const KeyWatch&) = delete;
 
   /// Waits up to `timeout` for the next change of the key; the initial value comes
-  /// first. `value` receives the bytes when Status::value.
+  /// first. `value` receives the bytes when Status::value (none for a metadata-only
+  /// watch), key() the key that changed (for a wildcard watch).
   Status next(std::vector<std::byte>& value, std::chrono::milliseconds timeout);
+  /// The key of the last value or deletion next() reported.
+  [[nodiscard]] const std::string& key() const noexcept { return key_; }
   /// Whether values now come live: nats.c said the watch's replay of the key's
   /// current value is over, so the next value was put just now.
   [[nodiscard]] bool live() const noexcept { return replay_done_; }
@@ -67,6 +80,7 @@ class KeyWatch {
   explicit KeyWatch(void* watcher) : watcher_(watcher) {}
   void* watcher_;
   bool replay_done_ = false;
+  std::string key_;
   std::string error_;
 };
 
@@ -84,8 +98,20 @@ class NatsLink {
   bool put(const std::string& key, std::span<const std::byte> value, std::string& error) noexcept;
   /// Reads the current value of `key`.
   GetStatus get(const std::string& key, std::vector<std::byte>& value, std::string& error) noexcept;
-  /// Watches one key. Throws shmsnap::Error when the server refuses.
-  [[nodiscard]] std::unique_ptr<KeyWatch> watch(const std::string& key);
+  /// Hands a put of `value` under `key` to NATS without waiting for the server:
+  /// its PutResult comes later through take_put_results (after at most
+  /// request_timeout). The caller bounds how many are outstanding (at most
+  /// max_async_puts). False (and `error`) when NATS refused it at once.
+  bool put_async(const std::string& key, std::span<const std::byte> value, std::string& error) noexcept;
+  /// Moves the results of finished put_async calls into `results` (appended),
+  /// oldest first. Any thread.
+  void take_put_results(std::vector<PutResult>& results);
+  /// Deletes `key` (a delete marker watchers see). False (and `error`) on failure.
+  bool remove(const std::string& key, std::string& error) noexcept;
+  /// Watches one key, or every key a NATS wildcard pattern matches ("host1.>").
+  /// `meta_only`: deliver keys and operations without values (discovery). Throws
+  /// shmsnap::Error when the server refuses.
+  [[nodiscard]] std::unique_ptr<KeyWatch> watch(const std::string& key, bool meta_only = false);
 
   /// The server's max_payload (bytes): the largest value a put can carry.
   [[nodiscard]] std::int64_t max_payload() const noexcept;

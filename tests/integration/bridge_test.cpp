@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <cstdlib>
@@ -17,17 +18,22 @@
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "bridge.hpp"
+#include "chunks.hpp"
+#include "config.hpp"
 #include "envelope.hpp"
 #include "nats_server.hpp"
 #include "robot_pose.hpp"
+#include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/publisher.hpp"
+#include "shmsnap/schema.hpp"
 #include "shmsnap/subscriber.hpp"
 #include "support/fixture.hpp"
 #include "support/test_snapshot.hpp"
@@ -504,23 +510,21 @@ TEST_F(BridgeTest, ExportingAnImportedTopicBackIsRefusedUnlessForced) {
   run_bridge("export", {"--prefix", remote_prefix_, "--topic", "looped", "--key", "looped.back", "--force"});
 }
 
-TEST_F(BridgeTest, SnapshotAboveTheServersMaxPayloadIsRefusedAtStart) {
-  NatsServer small(NatsServer::Options{.name = "small", .extra_config = "max_payload: 400"});
-  small.start();
+TEST_F(BridgeTest, SnapshotAboveMaxSnapshotIsRefusedAtStart) {
   auto publisher = local_publisher("large");  // 504 bytes
   publish(*publisher, 1);
   bridge::BridgeConfig config;
-  config.nats.urls = {small.url()};
-  config.exporter = {.prefix = prefix_, .routes = {{.topic = "large"}}};
+  config.nats.urls = {server_->url()};
+  config.exporter = {.prefix = prefix_, .routes = {{.topic = "large"}}, .max_snapshot_bytes = 400};
   try {
     bridge::Bridge refused(config);
-    ADD_FAILURE() << "a 504-byte snapshot was accepted by a server with max_payload 400";
+    ADD_FAILURE() << "a 504-byte snapshot was accepted with a 400-byte limit";
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), Errc::limit_exceeded);
-    EXPECT_NE(std::string(error.what()).find("max_payload of 400"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("(400 bytes)"), std::string::npos) << error.what();
   }
-  ChildProcess& binary = run("shmsnap-bridge", {"export", "--nats", small.url(), "--prefix", prefix_, "--topic",
-                                                "large", "--log-level", "warn"});
+  ChildProcess& binary = run("shmsnap-bridge", {"export", "--nats", server_->url(), "--prefix", prefix_, "--topic",
+                                                "large", "--max-snapshot", "400", "--log-level", "warn"});
   EXPECT_EQ(binary.wait_exit(patience), 1);
 }
 
@@ -928,6 +932,382 @@ TEST_F(BridgeTest, ASchemaRecordWhoseDescriptorDoesNotMatchItsFingerprintIsRefus
     EXPECT_FALSE(importing.import_state(key).has_value);
     EXPECT_EQ(counters.imported.load(), 0U) << counters.summary();
   }
+}
+
+/// The seq of the envelope under `key`, or nullopt when the key holds none.
+std::optional<std::uint64_t> seq_under(bridge::NatsLink& client, const std::string& key) {
+  std::vector<std::byte> value;
+  std::string error;
+  if (client.get(key, value, error) != bridge::GetStatus::ok) {
+    return std::nullopt;
+  }
+  const auto envelope = bridge::decode_envelope(value, error);
+  return envelope ? std::optional(envelope->seq) : std::nullopt;
+}
+
+bool key_absent(bridge::NatsLink& client, const std::string& key) {
+  std::vector<std::byte> value;
+  std::string error;
+  return client.get(key, value, error) == bridge::GetStatus::not_found;
+}
+
+// One exporter process carries every topic of its prefix: a topic that appears
+// after it started is exported under "<host id>.<topic>", and a topic whose
+// publisher stops cleanly (its region removed) has its value and schema keys deleted.
+TEST_F(BridgeTest, ExportAllPicksUpTopicsAsTheyAppearAndDeletesTheKeysOfTopicsThatGo) {
+  auto first = local_publisher("first");
+  publish(*first, 1);
+  ChildProcess& exporting =
+      run_bridge("export", {"--all", "--prefix", prefix_, "--host-id", "hostA", "--scan-ms", "50"});
+  ASSERT_TRUE(eventually([&] { return seq_under(raw_client(), "hostA.first") == 1U; }, patience)) << exporting.output();
+
+  auto second = local_publisher("second");
+  publish(*second, 7);
+  publish(*second, 8);
+  ASSERT_TRUE(eventually([&] { return seq_under(raw_client(), "hostA.second") == 2U; }, patience));
+
+  first.reset();  // a clean stop removes the region
+  EXPECT_TRUE(eventually(
+      [&] { return key_absent(raw_client(), "hostA.first") && key_absent(raw_client(), "hostA.first/schema"); },
+      patience));
+  EXPECT_EQ(seq_under(raw_client(), "hostA.second"), 2U);
+  exporting.signal(SIGUSR1);
+  const auto counters = exporting.wait_for_line("counters", patience);
+  ASSERT_TRUE(counters) << exporting.output();
+  EXPECT_EQ(field(*counters, "topics_added"), 2);
+  EXPECT_EQ(field(*counters, "topics_dropped"), 1);
+}
+
+// One importer process mirrors the topics of the hosts it names (as local topics
+// "<host>.<topic>", so hosts never collide), not those of other hosts; a mirrored
+// topic is not exported back by the importing host's own `export --all`; and when
+// the origin's topic goes, its keys are deleted and the mirrored topic goes too.
+TEST_F(BridgeTest, ImportAllMirrorsTheNamedHostsAndDropsTopicsWhoseKeysAreDeleted) {
+  auto pose = local_publisher("pose");
+  publish(*pose, 3);
+  for (const char* host : {"hostA", "hostB", "hostC"}) {
+    bridge::BridgeConfig config;
+    config.nats.urls = {server_->url()};
+    config.exporter = {.prefix = prefix_, .all = true, .host_id = host, .scan_period = 50ms};
+    bridges_.push_back(std::make_unique<bridge::Bridge>(config));
+  }
+  ChildProcess& importing =
+      run_bridge("import", {"--all", "--host", "hostA", "--host", "hostB", "--prefix", remote_prefix_});
+  auto from_a = remote_subscriber("hostA.pose");
+  auto from_b = remote_subscriber("hostB.pose");
+  ASSERT_TRUE(from_a && from_b) << importing.output();
+  EXPECT_EQ(as_snapshot(*from_a).seq, 3U);
+  publish(*pose, 4);
+  ASSERT_TRUE(eventually(
+      [&] {
+        from_a->poll();
+        from_b->poll();
+        return as_snapshot(*from_a).seq == 4U && as_snapshot(*from_b).seq == 4U;
+      },
+      patience));
+  EXPECT_TRUE(as_snapshot(*from_b).intact());
+  ASSERT_TRUE(seq_under(raw_client(), "hostC.pose"));  // in the bucket, but not a named host
+  EXPECT_EQ(admin::find_topics(remote_prefix_), (std::vector<std::string>{"hostA.pose", "hostB.pose"}));
+
+  // The importing host's own export --all refuses the mirrored topics (a loop),
+  // while it exports its own; its own topic shows a scan saw the mirrored ones.
+  ChildProcess& re_exporting =
+      run_bridge("export", {"--all", "--prefix", remote_prefix_, "--host-id", "hostD", "--scan-ms", "50"});
+  auto own = std::make_unique<UntypedPublisher>("own", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                                                PublisherOptions{.prefix = remote_prefix_});
+  publish(*own, 1);
+  ASSERT_TRUE(eventually([&] { return seq_under(raw_client(), "hostD.own") == 1U; }, patience));
+  EXPECT_FALSE(seq_under(raw_client(), "hostD.hostA.pose"));
+  re_exporting.signal(SIGUSR1);
+  const auto re_counters = re_exporting.wait_for_line("counters", patience);
+  ASSERT_TRUE(re_counters) << re_exporting.output();
+  EXPECT_EQ(field(*re_counters, "topics_added"), 1);
+  re_exporting.signal(SIGTERM);
+  ASSERT_EQ(re_exporting.wait_exit(patience), 0);
+  own.reset();
+
+  importing.signal(SIGUSR1);
+  const auto counters = importing.wait_for_line("counters", patience);
+  ASSERT_TRUE(counters) << importing.output();
+  EXPECT_EQ(field(*counters, "keys_added"), 2);
+  EXPECT_EQ(field(*counters, "refused"), 0);
+
+  from_a.reset();
+  from_b.reset();
+  pose.reset();
+  EXPECT_TRUE(eventually([&] { return admin::find_topics(remote_prefix_).empty(); }, patience))
+      << ::testing::PrintToString(admin::find_topics(remote_prefix_));
+}
+
+// Without --host, import --all mirrors every host but its own: the keys it would
+// export itself never come back as local topics.
+TEST_F(BridgeTest, ImportAllWithoutHostsMirrorsEveryHostButItsOwn) {
+  auto pose = local_publisher("pose");
+  publish(*pose, 9);
+  for (const char* host : {"hostA", "hostB"}) {
+    bridge::BridgeConfig config;
+    config.nats.urls = {server_->url()};
+    config.exporter = {.prefix = prefix_, .all = true, .host_id = host, .scan_period = 50ms};
+    bridges_.push_back(std::make_unique<bridge::Bridge>(config));
+  }
+  ASSERT_TRUE(eventually([&] { return seq_under(raw_client(), "hostA.pose") && seq_under(raw_client(), "hostB.pose"); },
+                         patience));
+  bridge::BridgeConfig config;
+  config.nats.urls = {server_->url()};
+  config.importer.all = true;
+  config.importer.own_host_id = "hostB";
+  config.importer.publisher.prefix = remote_prefix_;
+  bridges_.push_back(std::make_unique<bridge::Bridge>(config));
+  const bridge::Bridge& importing = *bridges_.back();
+  auto from_a = remote_subscriber("hostA.pose");
+  ASSERT_TRUE(from_a);
+  EXPECT_EQ(as_snapshot(*from_a).seq, 9U);
+  // A key put after both: once it is found, the watch (in bucket order) has passed hostB's.
+  std::string error;
+  const std::string garbage = "not an envelope";
+  ASSERT_TRUE(raw_client().put("hostZ.marker",
+                               std::span(reinterpret_cast<const std::byte*>(garbage.data()), garbage.size()), error))
+      << error;
+  ASSERT_TRUE(eventually([&] { return importing.counters().keys_added.load() >= 2; }, patience));
+  std::vector<std::string> keys;
+  for (const auto& route : importing.import_routes()) {
+    keys.push_back(route.key);
+  }
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{"hostA.pose", "hostZ.marker"}));
+  EXPECT_EQ(importing.counters().keys_added.load(), 2U);
+}
+
+TEST_F(BridgeTest, TomlExportAllAndImportAllTablesConfigureTheFleetModes) {
+  const std::string path = ::testing::TempDir() + "/bridge-" + prefix_ + "-all.toml";
+  std::ofstream(path) << "nats = \"" << server_->url() << "\"\nhost_id = \"rack4-node2\"\n"
+                      << "[export_all]\nmax_rate = 50\nscan_ms = 100\nmax_topics = 16\n"
+                      << "[import_all]\nhosts = [\"hostA\", \"hostB\"]\nmax_keys = 32\n";
+  const bridge::BridgeConfig config = bridge::load_config_file(path);
+  EXPECT_TRUE(config.exporter.all);
+  EXPECT_EQ(config.exporter.host_id, "rack4-node2");
+  EXPECT_EQ(config.importer.own_host_id, "rack4-node2");
+  EXPECT_EQ(config.exporter.all_max_rate_hz, 50);
+  EXPECT_EQ(config.exporter.scan_period, 100ms);
+  EXPECT_EQ(config.exporter.max_topics, 16U);
+  EXPECT_TRUE(config.importer.all);
+  EXPECT_EQ(config.importer.hosts, (std::vector<std::string>{"hostA", "hostB"}));
+  EXPECT_EQ(config.importer.max_keys, 32U);
+  std::ofstream(path) << "nats = \"" << server_->url() << "\"\n[export_all]\nscan = 100\n";
+  EXPECT_THROW((void)bridge::load_config_file(path), Error);
+  std::ofstream(path) << "nats = \"" << server_->url() << "\"\nhost_id = \"a.b\"\n[export_all]\n";
+  EXPECT_THROW(bridge::Bridge{bridge::load_config_file(path)}, Error);  // a host id is one key token
+  std::remove(path.c_str());
+}
+
+// Puts go out asynchronously: with the server frozen the exporter does not block
+// on one key's round trip but fills its window (one put per key, at most `window`
+// over all keys), keeps only each key's newest refresh meanwhile, and once the
+// server answers again every key's newest value is stored; every put is counted
+// as sent, then acked or failed.
+TEST_F(BridgeTest, AsyncPutsFillABoundedWindowConflatePerKeyAndDeliverEachKeysNewestValue) {
+  constexpr int topics = 20;
+  constexpr std::size_t window = 8;
+  std::vector<std::unique_ptr<UntypedPublisher>> publishers;
+  bridge::BridgeConfig config;
+  config.nats.urls = {server_->url()};
+  config.exporter = {.prefix = prefix_, .window = window};
+  for (int index = 0; index < topics; ++index) {
+    const std::string topic = "t" + std::to_string(index);
+    publishers.push_back(local_publisher(topic));
+    publish(*publishers.back(), 1);
+    config.exporter.routes.push_back({.topic = topic, .key = "win." + topic});
+  }
+  bridges_.push_back(std::make_unique<bridge::Bridge>(config));
+  const bridge::BridgeCounters& counters = bridges_.back()->counters();
+  ASSERT_TRUE(eventually([&] { return counters.acked.load() == static_cast<std::uint64_t>(topics); }, patience))
+      << counters.summary();
+
+  const auto in_flight = [&] { return counters.sent.load() - counters.acked.load() - counters.failed.load(); };
+  server_->signal(SIGSTOP);
+  std::uint64_t most_in_flight = 0;
+  for (std::uint64_t value = 2; value <= 50; ++value) {
+    for (auto& publisher : publishers) {
+      publish(*publisher, value);
+    }
+    most_in_flight = std::max(most_in_flight, in_flight());
+  }
+  const bool filled = eventually(
+      [&] {
+        most_in_flight = std::max(most_in_flight, in_flight());
+        return in_flight() == window;
+      },
+      1s);
+  server_->signal(SIGCONT);
+  EXPECT_TRUE(filled) << counters.summary();
+  EXPECT_LE(most_in_flight, window) << counters.summary();
+
+  for (int index = 0; index < topics; ++index) {
+    const std::string key = "win.t" + std::to_string(index);
+    EXPECT_TRUE(eventually([&] { return seq_under(raw_client(), key) == 50U; }, patience)) << key;
+  }
+  EXPECT_TRUE(eventually([&] { return in_flight() == 0; }, patience)) << counters.summary();
+  EXPECT_GT(counters.conflated.load(), 0U) << counters.summary();
+  // Far fewer puts than the 20 x 49 refreshes: only the newest of a key goes out.
+  EXPECT_LT(counters.sent.load(), static_cast<std::uint64_t>(topics) * 49) << counters.summary();
+  EXPECT_EQ(counters.acked.load() + counters.failed.load(), counters.sent.load()) << counters.summary();
+}
+
+/// A schema of `words` u64 words, with its real fingerprint: big snapshots whose
+/// every word holds the same value, so a mix of two snapshots shows.
+struct WordsSchema {
+  explicit WordsSchema(std::size_t words)
+      : descriptor(fmt::format(R"({{"name":"test.words","version":1,"size":{},"align":8,"fields":[)"
+                               R"({{"name":"w","offset":0,"size":{},"type":"u64","count":{}}}]}})",
+                               words * 8, words * 8, words)),
+        info{.name = "test.words",
+             .version = 1,
+             .fingerprint = descriptor_fingerprint(descriptor),
+             .size = words * 8,
+             .descriptor = descriptor} {}
+  std::string descriptor;
+  SchemaInfo info;
+};
+
+std::vector<std::uint64_t> words_of(std::uint64_t value, std::size_t words) {
+  return std::vector<std::uint64_t>(words, value);
+}
+
+/// The value every word of `subscriber`'s snapshot holds, or nullopt when they differ (torn).
+std::optional<std::uint64_t> uniform_value(const UntypedSubscriber& subscriber) {
+  const std::span<const std::byte> bytes = subscriber.bytes();
+  std::uint64_t first = 0;
+  std::memcpy(&first, bytes.data(), sizeof first);
+  for (std::size_t offset = 0; offset + 8 <= bytes.size(); offset += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + offset, sizeof word);
+    if (word != first) {
+      return std::nullopt;
+    }
+  }
+  return first;
+}
+
+// A snapshot far above the server's max_payload crosses in chunks, and the
+// importer switches each one in whole: while the origin publishes flat out, every
+// snapshot a remote subscriber sees holds one value in all its words, and the
+// newest arrives.
+TEST_F(BridgeTest, SnapshotsAboveMaxPayloadCrossInChunksAndAreNeverMixed) {
+  NatsServer small(NatsServer::Options{.name = "small", .extra_config = "max_payload: 16384"});
+  small.start();
+  constexpr std::size_t words = 25'000;  // 200,000 bytes: 13 chunks
+  const WordsSchema schema(words);
+  UntypedPublisher publisher("big", schema.info, schema.info.size, PublisherOptions{.prefix = prefix_});
+  publisher.publish(words_of(1, words).data(), schema.info.size);
+  bridge::BridgeConfig exporting;
+  exporting.nats.urls = {small.url()};
+  exporting.exporter = {.prefix = prefix_, .routes = {{.topic = "big", .key = "big"}}};
+  bridges_.push_back(std::make_unique<bridge::Bridge>(exporting));
+  const bridge::BridgeCounters& sent = bridges_.back()->counters();
+  bridge::BridgeConfig importing;
+  importing.nats.urls = {small.url()};
+  importing.importer.routes = {{.key = "big", .topic = "big"}};
+  importing.importer.publisher.prefix = remote_prefix_;
+  bridges_.push_back(std::make_unique<bridge::Bridge>(importing));
+  const bridge::BridgeCounters& received = bridges_.back()->counters();
+
+  std::unique_ptr<UntypedSubscriber> subscriber;
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          subscriber =
+              std::make_unique<UntypedSubscriber>("big", &schema.info, SubscriberOptions{.prefix = remote_prefix_});
+          subscriber->poll();
+          return subscriber->has_value();
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      patience))
+      << sent.summary() << " / " << received.summary();
+  EXPECT_EQ(uniform_value(*subscriber), 1U);
+
+  std::uint64_t torn = 0;
+  std::uint64_t seen = 0;
+  const auto check = [&] {
+    if (subscriber->poll() > 0) {
+      ++seen;
+      torn += uniform_value(*subscriber) ? 0 : 1;
+    }
+  };
+  for (std::uint64_t value = 2; value <= 300; ++value) {
+    publisher.publish(words_of(value, words).data(), schema.info.size);
+    check();
+  }
+  EXPECT_TRUE(eventually(
+      [&] {
+        check();
+        return uniform_value(*subscriber) == 300U;
+      },
+      patience))
+      << sent.summary() << " / " << received.summary();
+  EXPECT_EQ(torn, 0U) << seen << " snapshots seen";
+  EXPECT_GE(sent.chunks.load(), 13U * 2) << sent.summary();
+  EXPECT_EQ(received.refused(), 0U) << received.summary();
+  subscriber.reset();
+  bridges_.clear();  // before `small` goes
+}
+
+// A manifest whose chunks belong to another snapshot (the exporter moved on, or
+// someone forged them) is abandoned: the local topic keeps its last whole state.
+TEST_F(BridgeTest, AChunkOfAnotherSnapshotIsNeverSwitchedIn) {
+  constexpr std::size_t words = 100;
+  const WordsSchema schema(words);
+  UntypedPublisher publisher("mixed", schema.info, schema.info.size, PublisherOptions{.prefix = prefix_});
+  publisher.publish(words_of(7, words).data(), schema.info.size);
+  exporter("mixed", "mixed");
+  importer("mixed", "mixed");
+  std::unique_ptr<UntypedSubscriber> subscriber;
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          subscriber =
+              std::make_unique<UntypedSubscriber>("mixed", &schema.info, SubscriberOptions{.prefix = remote_prefix_});
+          subscriber->poll();
+          return subscriber->has_value();
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      patience));
+  const bridge::BridgeCounters& counters = bridges_.back()->counters();
+
+  // Snapshot 9 in two chunks, the second one from snapshot 8.
+  const auto manifest = bridge::plan_chunks(schema.info.size, 512, 9, 0);
+  ASSERT_TRUE(manifest);
+  const auto older = bridge::plan_chunks(schema.info.size, 512, 8, 0);
+  const std::vector<std::uint64_t> new_words = words_of(9, words);
+  const std::vector<std::uint64_t> old_words = words_of(8, words);
+  const auto as_bytes = [](const std::vector<std::uint64_t>& values) {
+    return std::span(reinterpret_cast<const std::byte*>(values.data()), values.size() * 8);
+  };
+  std::vector<std::byte> value;
+  std::string error;
+  bridge::encode_chunk(*manifest, 0, as_bytes(new_words), value);
+  ASSERT_TRUE(raw_client().put(bridge::chunk_key("mixed", 0, 0), value, error)) << error;
+  bridge::encode_chunk(*older, 1, as_bytes(old_words), value);
+  ASSERT_TRUE(raw_client().put(bridge::chunk_key("mixed", 0, 1), value, error)) << error;
+  std::vector<std::byte> manifest_bytes;
+  bridge::encode_manifest(*manifest, manifest_bytes);
+  const bridge::Envelope envelope{.flags = bridge::flag_chunked,
+                                  .epoch = 99,
+                                  .seq = 1,
+                                  .sent_time_ns = realtime_ns(),
+                                  .fingerprint = schema.info.fingerprint,
+                                  .heartbeat_ms = 1000,
+                                  .origin_pid = 1,
+                                  .origin_host = "forger",
+                                  .payload = manifest_bytes};
+  bridge::encode_envelope(envelope, value);
+  ASSERT_TRUE(raw_client().put("mixed", value, error)) << error;
+  ASSERT_TRUE(eventually([&] { return counters.chunks_abandoned.load() >= 1; }, patience)) << counters.summary();
+  subscriber->poll();
+  EXPECT_EQ(uniform_value(*subscriber), 7U);
 }
 
 }  // namespace

@@ -146,4 +146,10 @@ void NatsServer::kill() {
   process_.reset();
 }
 
+void NatsServer::signal(int signal) {
+  if (process_) {
+    process_->signal(signal);
+  }
+}
+
 }  // namespace shmsnap::test

@@ -41,6 +41,8 @@ class NatsServer {
   void stop();
   /// SIGKILL and reap: a crash.
   void kill();
+  /// Sends `signal` to the running server (SIGSTOP / SIGCONT: a server that stops answering a while).
+  void signal(int signal);
   [[nodiscard]] bool running() const noexcept { return process_ != nullptr; }
   [[nodiscard]] std::string url() const { return "nats://127.0.0.1:" + std::to_string(options_.port); }
   [[nodiscard]] int port() const noexcept { return options_.port; }
