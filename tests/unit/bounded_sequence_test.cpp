@@ -129,6 +129,20 @@ TEST(BoundedSequence, SchemasWithoutTheKeyKeepTheirFingerprints) {
             std::string::npos);
 }
 
+TEST(BoundedSequence, AReaderAndWriterThatDisagreeOnTheSequenceAreIncompatible) {
+  const std::string counted = R"({"name":"t.seq","version":1,"size":36,"align":4,"fields":[)"
+                              R"({"name":"n","offset":0,"size":4,"type":"u32"},)"
+                              R"({"name":"v","offset":4,"size":32,"type":"u32","count":8,"count_field":"n"}]})";
+  Json fixed = Json::parse(counted);
+  fixed["fields"][1].erase("count_field");
+  EXPECT_EQ(shmsnap::schema_incompatibility(counted, counted), "");
+  EXPECT_NE(shmsnap::schema_incompatibility(counted, fixed.dump())
+                .find("field 'v' differs: the reader has a bounded sequence counted by 'n', the writer a fixed array"),
+            std::string::npos);
+  EXPECT_NE(shmsnap::schema_incompatibility(fixed.dump(), counted).find("the reader has a fixed array"),
+            std::string::npos);
+}
+
 TEST(BoundedSequence, TheDescriptorParserRefusesEveryBrokenRule) {
   const auto descriptor = [](const std::string& fields) {
     return R"({"name":"t.seq","version":1,"size":64,"align":8,"fields":[)" + fields + "]}";
