@@ -187,7 +187,12 @@ class PySubscriber {
     py::object type = dtype_locked(core);
     py::array array(py::dtype::from_args(type), std::vector<py::ssize_t>{});
     const std::span<const std::byte> bytes = core.bytes();
-    std::memcpy(array.mutable_data(), bytes.data(), std::min<std::size_t>(bytes.size(), array.nbytes()));
+    // numpy leaves a new array's memory uninitialised; with a bounded sequence only its
+    // used prefix arrives, so the elements past the count read as zero, never garbage.
+    const std::size_t copied = std::min<std::size_t>(bytes.size(), array.nbytes());
+    auto* out = static_cast<std::byte*>(array.mutable_data());
+    std::memcpy(out, bytes.data(), copied);
+    std::memset(out + copied, 0, array.nbytes() - copied);
     return array[py::tuple()];  // the 0-d array's element: a numpy.void record owning the copy
   }
 

@@ -8,9 +8,10 @@ import threading
 import pytest
 
 import shmsnap
-from conftest import ALL_TYPES, BUNDLED, TEST_SCHEMA_DIR, leftovers, wait_until
+from conftest import ALL_TYPES, BUNDLED, SCHEMA_DIR, TEST_SCHEMA_DIR, leftovers, wait_until
 
 POSE = BUNDLED["robot.pose"]
+POINT_CLOUD = SCHEMA_DIR / "point_cloud.toml"
 
 
 def test_missing_topic_raises_not_found_with_the_cpp_message(prefix):
@@ -89,6 +90,22 @@ def test_numpy_record_publishes_and_wrong_dtype_is_refused(prefix):
         with pytest.raises(ValueError):
             pub.publish(numpy.zeros(3, dtype=numpy.float64))
         assert pub.last_seq == seq
+
+
+def test_bounded_sequence_shows_only_the_points_in_use(prefix):
+    with shmsnap.Publisher("cloud", schema=POINT_CLOUD, prefix=prefix) as pub, \
+            shmsnap.Subscriber("cloud", prefix=prefix) as sub:
+        points = [{"x": float(i), "y": 0.0, "z": 0.0, "intensity": 1.0} for i in range(3)]
+        seq = pub.publish({"frame_id": "lidar", "points": points})
+        update = sub.wait(timeout=10)
+        assert update.info.seq == seq
+        assert update.data["point_count"] == 3
+        assert [p["x"] for p in update.data["points"]] == [0.0, 1.0, 2.0]
+        record = sub.latest_array()
+        assert record["point_count"] == 3 and record["points"][2]["x"] == 2.0
+        assert not record["points"][3:].tobytes().strip(b"\0")  # past the count: zero, never garbage
+        with pytest.raises(ValueError, match="at most 65536 elements"):
+            pub.publish({"points": [{}] * 65537})
 
 
 def test_loan_publishes_on_exit_and_aborts_on_exception(prefix):

@@ -34,6 +34,10 @@ void append_canonical(const Schema& schema, const StructDef& def, std::string& o
     if (field.primitive == Primitive::character && field.kind == TypeKind::primitive) {
       out += " length=" + std::to_string(field.char_length);
     }
+    // Written only for a bounded sequence, so the text (and fingerprint) of every
+    // schema without one is what it was before sequences existed.
+    if (!field.count_field.empty())
+      out += " count_field=" + field.count_field;
     out += "\n";
     if (field.kind == TypeKind::structure) {
       append_canonical(schema, schema.structs[field.type_index], out);

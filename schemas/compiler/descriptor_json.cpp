@@ -39,6 +39,8 @@ nlohmann::ordered_json struct_fields_json(const Schema& schema, const StructDef&
       entry["length"] = field.char_length;
     if (field.dims.size() > 1)
       entry["dims"] = field.dims;
+    if (!field.count_field.empty())
+      entry["count_field"] = field.count_field;
     if (field.kind == TypeKind::structure) {
       const StructDef& nested = schema.structs[field.type_index];
       nlohmann::ordered_json structure;

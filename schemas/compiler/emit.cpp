@@ -129,6 +129,26 @@ class Emitter {
     }
   }
 
+  // A bounded sequence (always the last field) gets the member shmsnap::used_bytes()
+  // calls: the prefix a publish copies. The count is clamped to the capacity, so a
+  // wrong count never makes a reader copy past the struct.
+  void emit_used_bytes(const StructDef& root) {
+    if (root.fields.empty() || root.fields.back().count_field.empty())
+      return;
+    const FieldDef& sequence = root.fields.back();
+    const std::string capacity = std::to_string(sequence.count) + "U";
+    out_ += "\n  /// Bytes in use: every field before `" + sequence.name + "` and its first min(" +
+            sequence.count_field + ", " + std::to_string(sequence.count) + ") elements;\n";
+    out_ += "  /// what shmsnap::used_bytes() returns and a publish copies.\n";
+    out_ += "  [[nodiscard]] ::std::size_t shmsnap_used_bytes() const noexcept {\n";
+    out_ += "    const auto count = static_cast<::std::uint64_t>(" + sequence.count_field + ");\n";
+    out_ += "    const ::std::size_t used = count < " + capacity +
+            " ? static_cast<::std::size_t>(count) : " + capacity + ";\n";
+    out_ +=
+        "    return offsetof(" + root.name + ", " + sequence.name + ") + used * sizeof(" + sequence.name + "[0]);\n";
+    out_ += "  }\n";
+  }
+
   void emit_asserts(const StructDef& def, const std::string& qualified) {
     out_ += "static_assert(sizeof(" + qualified + ") == " + std::to_string(def.size) + ", \"" + qualified +
             ": the compiler's layout differs from the schema's (natural alignment expected)\");\n";
@@ -183,6 +203,7 @@ std::string Emitter::run() {
     out_ += "  };\n\n";
   }
   emit_struct_body(root, "  ");
+  emit_used_bytes(root);
   out_ += "\n  /// Identity and layout for shmsnap (see shmsnap/schema.hpp); makes this a shmsnap::Snapshot.\n";
   out_ += "  static constexpr ::shmsnap::SchemaInfo shmsnap_schema{\n";
   out_ += "      \"" + schema_.name + "\", " + std::to_string(schema_.version) + "U, " + fingerprint + "ULL, " +

@@ -139,6 +139,7 @@ bool StructLayout::resolve_and_layout(const RawStruct& raw, StructDef& out, cons
     field.type_text = raw_field.type_text;
     field.doc = raw_field.doc;
     field.where = raw_field.where;
+    field.count_field = raw_field.count_field;
     field.dims = parsed->dims;
     if (const auto primitive = primitive_by_name(parsed->base)) {
       field.kind = TypeKind::primitive;
@@ -226,6 +227,69 @@ void StructLayout::report_unknown_type(const RawField& raw_field, const std::str
       "unknown type " + quote_name(base) + did_you_mean(base, candidates) + "; " + std::string(type_list_hint));
 }
 
+// The rules of a bounded sequence (`count_field`), checked on the laid-out snapshot:
+// its used prefix, offsetof(last) + count x element size, covers every other field
+// only when the sequence is last, and the count must be a plain unsigned number that
+// can reach the capacity. False when any rule is broken (each one reported).
+bool check_bounded_sequence(const RawStruct& raw_root, const StructDef& root, DiagnosticList& diagnostics) {
+  bool good = true;
+  for (std::size_t i = 0; i < raw_root.fields.size(); ++i) {
+    const RawField& raw = raw_root.fields[i];
+    if (raw.count_field.empty() && raw.count_field_where.line == 0)
+      continue;
+    const std::string subject = "field " + quote_name(raw.name);
+    const SourceLocation where = raw.count_field_where;
+    if (i + 1 != raw_root.fields.size()) {
+      diagnostics.error(where, subject,
+                        "'count_field' makes a bounded sequence, which must be the last top-level field (the "
+                        "bytes in use end inside it); move it after " +
+                            quote_name(raw_root.fields.back().name));
+      good = false;
+      continue;
+    }
+    const auto self =
+        std::find_if(root.fields.begin(), root.fields.end(), [&](const FieldDef& f) { return f.name == raw.name; });
+    if (self == root.fields.end())
+      continue;  // its type failed, reported already
+    if (self->dims.size() != 1) {
+      diagnostics.error(where, subject,
+                        "a bounded sequence must be a one-dimensional array such as Point[1000] or u8[65536], not " +
+                            quote_name(raw.type_text));
+      good = false;
+      continue;
+    }
+    const auto count =
+        std::find_if(root.fields.begin(), self, [&](const FieldDef& f) { return f.name == raw.count_field; });
+    if (count == self) {
+      std::vector<std::string_view> earlier;
+      for (auto it = root.fields.begin(); it != self; ++it)
+        earlier.push_back(it->name);
+      diagnostics.error(where, subject,
+                        "'count_field' names " + quote_name(raw.count_field) +
+                            ", which is not an earlier top-level field" + did_you_mean(raw.count_field, earlier) +
+                            "; add e.g. { name = \"" + raw.name + "_count\", type = \"u32\" } before it");
+      good = false;
+      continue;
+    }
+    if (count->kind != TypeKind::primitive || count->is_array() || !is_integer(count->primitive) ||
+        is_signed_integer(count->primitive)) {
+      diagnostics.error(where, subject,
+                        "count field " + quote_name(count->name) + " is " + quote_name(count->type_text) +
+                            "; it must be an unsigned integer scalar (u8, u16, u32 or u64)");
+      good = false;
+      continue;
+    }
+    const std::uint64_t bits = primitive_info(count->primitive).size * 8;
+    if (bits < 64 && self->count > (std::uint64_t{1} << bits) - 1) {
+      diagnostics.error(where, subject,
+                        "count field " + quote_name(count->name) + " (" + count->type_text + ") cannot count to " +
+                            std::to_string(self->count) + " elements; give it a wider unsigned type");
+      good = false;
+    }
+  }
+  return good;
+}
+
 }  // namespace
 
 void lay_out_structs(std::vector<RawStruct>& structs, const RawStruct& root, FailedTypes& failed_types, Schema& schema,
@@ -247,7 +311,8 @@ void lay_out_structs(std::vector<RawStruct>& structs, const RawStruct& root, Fai
   const std::string root_doc = schema.root.doc;
   const SourceLocation root_where = schema.root.where;
   StructDef root_def;
-  layout.resolve_and_layout(root, root_def, "");
+  if (layout.resolve_and_layout(root, root_def, ""))
+    check_bounded_sequence(root, root_def, diagnostics);
   schema.root = std::move(root_def);
   schema.root.name = root_name;
   schema.root.doc = root_doc;

@@ -18,8 +18,10 @@ struct RawField {
   std::string name;
   std::string type_text;
   std::string doc;
-  SourceLocation where;       ///< the field's table, or its name once read
-  SourceLocation type_where;  ///< the type = "..." value
+  std::string count_field;           ///< count_field = "..."; empty when absent
+  SourceLocation where;              ///< the field's table, or its name once read
+  SourceLocation type_where;         ///< the type = "..." value
+  SourceLocation count_field_where;  ///< the count_field = "..." value
 };
 
 /// A struct as written: a [[struct]] table or the snapshot type itself.

@@ -87,6 +87,9 @@ struct FieldDef {
   std::uint64_t element_align = 1;
   std::uint64_t count = 1;  ///< product of dims (1 when not an array)
   std::uint64_t size = 0;   ///< element_size * count
+  /// Bounded sequence: the earlier top-level unsigned field that holds how many of
+  /// this array's elements are in use (`count_field = "..."`); empty for other fields.
+  std::string count_field;
 
   /// True when the field is declared with dimensions (f64[1] is an array, f64 is not).
   [[nodiscard]] bool is_array() const noexcept { return !dims.empty(); }

@@ -33,7 +33,7 @@ std::vector<RawField> read_fields(const toml::table& table, const std::string& o
     RawField field;
     field.where = location_of(field_table.source());
     const std::string anonymous = owner.empty() ? "field" : owner + " field";
-    check_keys(field_table, {"name", "type", "doc"}, anonymous, diagnostics);
+    check_keys(field_table, {"name", "type", "doc", "count_field"}, anonymous, diagnostics);
     const auto name = read_string(field_table, "name", anonymous, field.where, true, diagnostics);
     if (!name)
       continue;
@@ -56,6 +56,21 @@ std::vector<RawField> read_fields(const toml::table& table, const std::string& o
     field.type_text = *type;
     field.type_where = location_of(field_table.get("type")->source());
     field.doc = read_string(field_table, "doc", subject, field.where, false, diagnostics).value_or("");
+    if (const toml::node* count_node = field_table.get("count_field")) {
+      field.count_field_where = location_of(count_node->source());
+      // The used prefix of a snapshot ends inside its last top-level field; a
+      // sequence inside a nested struct would leave bytes after it in use.
+      if (!owner.empty()) {
+        diagnostics.error(field.count_field_where, subject,
+                          "'count_field' is only allowed on the last field of the snapshot itself, not inside a "
+                          "[[struct]]; move the array to the end of the top-level fields");
+        continue;
+      }
+      const auto count_field = read_string(field_table, "count_field", subject, field.where, false, diagnostics);
+      if (!count_field)
+        continue;
+      field.count_field = *count_field;
+    }
     fields.push_back(std::move(field));
   }
   return fields;

@@ -1,6 +1,7 @@
 // Fuzz target: an arbitrary descriptor and arbitrary snapshot bytes. Input layout:
 // 2 bytes little-endian descriptor length L, L bytes of descriptor, then the bytes.
-// Decoding must never crash or read out of bounds; bad input must be a shmsnap::Error;
+// Decoding must never crash or read out of bounds (a bounded sequence's count never
+// reads past the bytes given); bad input must be a shmsnap::Error;
 // decoded JSON must always dump (valid UTF-8); encode(decode(x)) must decode to the
 // same JSON; the compatibility check must accept a descriptor against itself.
 #include <cstddef>
@@ -28,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const shmsnap::SnapshotCodec codec(descriptor);
     if (!verdict.empty())
       std::abort();  // a valid descriptor is compatible with itself
-    if (bytes.size() < codec.size()) {
+    // A bounded sequence decodes from its used prefix: anything from min_size() on.
+    if (bytes.size() < codec.min_size()) {
       try {
         (void)codec.decode(bytes);
         std::abort();
@@ -38,6 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       return 0;
     }
+    if (codec.used_size(bytes) < codec.min_size() || codec.used_size(bytes) > codec.size())
+      std::abort();
     const nlohmann::json decoded = codec.decode(bytes);
     (void)decoded.dump();
     (void)codec.decode_ordered(bytes).dump();

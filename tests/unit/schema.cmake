@@ -24,6 +24,7 @@ shmsnap_add_test(schema_runtime_test
           ${CMAKE_CURRENT_LIST_DIR}/schema_json_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/schema_compat_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/schema_hardening_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/bounded_sequence_test.cpp
   LIBS shmsnap_bundled_schemas shmsnap_test_schemas shmsnap_schemac_lib
   LABELS unit
   TIMEOUT 60)

@@ -19,6 +19,8 @@ namespace shmsnap {
 ///    "fields": [ FIELD, ... ]}
 ///   FIELD = {"name": "bid_price", "offset": 16, "size": 80, "type": TYPE,
 ///            "count": 10 (arrays only), "length": 16 (type "char" only),
+///            "count_field": "point_count" (the last top-level field only: a bounded
+///            sequence whose in-use element count that earlier unsigned field holds),
 ///            "struct": {"name", "size", "align", "fields": [FIELD...]} (type "struct"),
 ///            "enum": {"name", "underlying": "u8", "values": [{"name","value"}...]} (type "enum")}
 ///   TYPE  = bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 char struct enum
@@ -41,6 +43,28 @@ template <class T>
 concept Snapshot = std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T> && requires {
   { T::shmsnap_schema } -> std::convertible_to<const SchemaInfo&>;
 };
+
+/// True for a snapshot type with a bounded sequence: shmsnap-schemac generates the
+/// member `shmsnap_used_bytes()` for a schema whose last field has a `count_field`.
+template <class T>
+concept HasUsedBytes = requires(const T& value) {
+  { value.shmsnap_used_bytes() }
+  noexcept->std::convertible_to<std::size_t>;
+};
+
+/// Bytes of `value` a publish must copy: for a type with a bounded sequence, the
+/// fields before it and its elements in use (offsetof(last) + min(count, capacity) x
+/// element size); sizeof(T) for any other type. Never more than sizeof(T), even for a
+/// hand-written member that claims more. Callable from any thread; allocation-free.
+template <class T>
+[[nodiscard]] constexpr std::size_t used_bytes(const T& value) noexcept {
+  if constexpr (HasUsedBytes<T>) {
+    const std::size_t used = value.shmsnap_used_bytes();
+    return used < sizeof(T) ? used : sizeof(T);
+  } else {
+    return sizeof(T);
+  }
+}
 
 /// Why a reader built against `reader_descriptor` must not read a region written
 /// with `writer_descriptor`, or an empty string when it may. A writer whose layout

@@ -48,8 +48,19 @@ class SnapshotCodec {
   /// Bytes of one snapshot.
   [[nodiscard]] std::size_t size() const noexcept;
 
+  /// Fewest bytes decode() accepts: size(), or for a schema with a bounded sequence
+  /// (a last field with "count_field") the offset of that sequence.
+  [[nodiscard]] std::size_t min_size() const noexcept;
+  /// Bytes of `bytes` in use: size(), or for a bounded sequence its offset plus its
+  /// elements in use (count clamped to the capacity and to the bytes given); what a
+  /// publisher of these bytes needs to copy. At least min_size().
+  [[nodiscard]] std::size_t used_size(std::span<const std::byte> bytes) const noexcept;
+
   /// Decodes the first size() bytes of `bytes` (more are ignored). Throws
-  /// Error{Errc::invalid_argument} when `bytes` is shorter than size().
+  /// Error{Errc::invalid_argument} when `bytes` is shorter than min_size(). A bounded
+  /// sequence decodes to its elements in use only, and its count field to how many
+  /// that is: the stored count clamped to the capacity and to the whole elements
+  /// inside `bytes` (a used prefix shorter than size() is enough), never read past.
   [[nodiscard]] nlohmann::json decode(std::span<const std::byte> bytes,
                                       NonFinite non_finite = NonFinite::as_strings) const;
   /// As decode(), with object keys in layout order (nicer to read, e.g. in a dump).
@@ -60,7 +71,9 @@ class SnapshotCodec {
   /// padding are zero; unknown fields, wrong types, out-of-range numbers (an f32
   /// included: a finite value that would round to infinity), strings
   /// longer than their char[N] and arrays of the wrong length throw
-  /// Error{Errc::invalid_argument} naming the field path.
+  /// Error{Errc::invalid_argument} naming the field path. A bounded sequence takes
+  /// 0..capacity elements and sets its count field to how many; a count given as
+  /// well must agree (alone, it must not exceed the capacity).
   [[nodiscard]] std::vector<std::byte> encode(const nlohmann::json& value) const;
 
  private:

@@ -85,6 +85,9 @@ void append_struct(const StructPlan& plan, const std::string& name, std::string&
     }
     if (field.type == ElementType::character)
       out += " length=" + std::to_string(field.length);
+    // Only a bounded sequence writes it, so every older fingerprint stays the same.
+    if (!field.count_field.empty())
+      out += " count_field=" + checked_name(field.count_field, "count field", false);
     out += "\n";
     if (field.type == ElementType::structure) {
       append_struct(*field.structure, checked_name(field.structure->name, "struct", false), out);

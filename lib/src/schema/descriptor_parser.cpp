@@ -60,6 +60,13 @@ bool is_signed(ElementType type) {
   return type >= ElementType::i8 && type <= ElementType::i64;
 }
 
+template <class T>
+std::uint64_t load_unsigned(const std::byte* p) {
+  T value;
+  std::memcpy(&value, p, sizeof value);
+  return value;
+}
+
 // Keeps names printable and short in messages: they come from untrusted bytes.
 std::string printable(std::string_view text) {
   std::string out;
@@ -91,6 +98,7 @@ class DescriptorParser {
         static_cast<std::uint32_t>(unsigned_member(root, "version", "", std::numeric_limits<std::uint32_t>::max()));
     plan.root = parse_struct(root, "", 0);
     plan.root.name = plan.name;
+    plan.sequence = find_sequence(plan.root);
     if (const auto it = root.find("fingerprint"); it != root.end()) {
       plan.claimed_fingerprint = fingerprint_value(*it);
       verify_fingerprint(plan);
@@ -209,6 +217,38 @@ class DescriptorParser {
     return unsigned_value(member(object, key, path), std::string("\"") + key + "\"", path, max);
   }
 
+  // The rules that make the bytes in use a prefix: the sequence is the last field and
+  // every other field ends before it; its count is an earlier unsigned scalar. The
+  // decoder clamps the count to the capacity and the bytes given, so these rules are
+  // about meaning, not memory safety.
+  std::optional<BoundedSequence> find_sequence(const StructPlan& root) const {
+    std::optional<BoundedSequence> found;
+    for (std::size_t i = 0; i < root.fields.size(); ++i) {
+      const FieldPlan& field = root.fields[i];
+      if (field.count_field.empty())
+        continue;
+      const std::string named = "fields[" + std::to_string(i) + "] ('" + printable(field.name) + "')";
+      if (i + 1 != root.fields.size())
+        fail(named, "\"count_field\" is only allowed on the last top-level field");
+      if (!field.is_array || field.dims.size() > 1)
+        fail(named, "a field with \"count_field\" must be a one-dimensional array");
+      for (std::size_t k = 0; k < i; ++k) {
+        if (root.fields[k].offset + root.fields[k].size > field.offset)  // both <= 2^32: no overflow
+          fail(named, "field '" + printable(root.fields[k].name) + "' lies after the bounded sequence");
+      }
+      const FieldPlan* count = root.field_named(field.count_field);
+      if (count == nullptr || count == &field) {
+        fail(named, "\"count_field\" '" + printable(field.count_field) + "' is not an earlier top-level field");
+      }
+      if (count->is_array || count->type < ElementType::u8 || count->type > ElementType::u64) {
+        fail(named, "\"count_field\" '" + printable(field.count_field) + "' is " + describe_type(*count) +
+                        ", not an unsigned integer scalar (u8, u16, u32, u64)");
+      }
+      found = BoundedSequence{i, static_cast<std::size_t>(count - root.fields.data())};
+    }
+    return found;
+  }
+
   StructPlan parse_struct(const Json& object, const std::string& path, std::size_t depth) {
     if (depth >= descriptor_max_depth)
       fail(path, "structs nest deeper than " + std::to_string(descriptor_max_depth));
@@ -232,6 +272,8 @@ class DescriptorParser {
       const std::string field_path = (path.empty() ? "" : path + ".") + "fields[" + std::to_string(i) + "]";
       FieldPlan field = parse_field(fields[i], field_path, depth);
       const std::string named = field_path + " ('" + printable(field.name) + "')";
+      if (depth > 0 && !field.count_field.empty())
+        fail(named, "\"count_field\" is only allowed on a top-level field, not inside a struct");
       if (field.offset > plan.size || field.size > plan.size - field.offset) {
         fail(named, "offset " + std::to_string(field.offset) + " + size " + std::to_string(field.size) +
                         " runs past the end of its struct (" + std::to_string(plan.size) + " bytes)");
@@ -292,6 +334,8 @@ class DescriptorParser {
       if (product != field.count)
         fail(named, "\"dims\" multiply to " + std::to_string(product) + ", not \"count\"");
     }
+    if (object.contains("count_field"))
+      field.count_field = string_member(object, "count_field", named);
     switch (field.type) {
       case ElementType::character:
         field.length = unsigned_member(object, "length", named, descriptor_max_size);
@@ -439,6 +483,34 @@ const FieldPlan* StructPlan::field_named(std::string_view text) const noexcept {
 
 DescriptorPlan parse_descriptor(std::string_view descriptor_json) {
   return DescriptorParser().run(descriptor_json);
+}
+
+std::uint64_t elements_in_use(const DescriptorPlan& plan, const std::byte* bytes, std::size_t size) noexcept {
+  if (!plan.sequence)
+    return 0;
+  const FieldPlan& sequence = plan.root.fields[plan.sequence->field];
+  const FieldPlan& count = plan.root.fields[plan.sequence->count_field];
+  // Offsets and sizes are at most 2^32 each (the parser's bound): no overflow.
+  if (count.offset + count.size > size || sequence.element_size == 0)
+    return 0;
+  const std::byte* at = bytes + count.offset;
+  std::uint64_t value = 0;
+  switch (count.type) {
+    case ElementType::u8:
+      value = load_unsigned<std::uint8_t>(at);
+      break;
+    case ElementType::u16:
+      value = load_unsigned<std::uint16_t>(at);
+      break;
+    case ElementType::u32:
+      value = load_unsigned<std::uint32_t>(at);
+      break;
+    default:
+      value = load_unsigned<std::uint64_t>(at);
+      break;
+  }
+  const std::uint64_t room = size > sequence.offset ? size - sequence.offset : 0;
+  return std::min({value, sequence.count, room / sequence.element_size});
 }
 
 std::string describe_type(const FieldPlan& field) {

@@ -93,7 +93,13 @@ Json field_schema(const FieldPlan& field) {
   Json element = element_schema(field);
   if (!field.is_array)
     return element;
-  return array_schema(field, element, 0);
+  Json schema = array_schema(field, element, 0);
+  // A bounded sequence decodes to its elements in use only: 0..capacity of them.
+  if (!field.count_field.empty()) {
+    schema["minItems"] = 0;
+    schema["description"] = "bounded sequence: the elements in use, as many as '" + field.count_field + "' says";
+  }
+  return schema;
 }
 
 Json struct_schema(const StructPlan& plan) {

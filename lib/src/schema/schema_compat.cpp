@@ -53,6 +53,15 @@ std::string field_difference(const FieldPlan& reader, const FieldPlan& writer, c
   if (reader_text != writer_text) {
     return "field '" + path + "' differs: the reader has " + reader_text + ", the writer " + writer_text;
   }
+  // Same bytes, different meaning: which elements of the array are in use, so which
+  // prefix a publish copies and a reader may rely on.
+  if (reader.count_field != writer.count_field) {
+    const auto counted = [](const FieldPlan& field) {
+      return field.count_field.empty() ? std::string("a fixed array")
+                                       : "a bounded sequence counted by '" + field.count_field + "'";
+    };
+    return "field '" + path + "' differs: the reader has " + counted(reader) + ", the writer " + counted(writer);
+  }
   if (reader.structure)
     return struct_difference(*reader.structure, *writer.structure, path);
   if (reader.enumeration && reader.enumeration->values != writer.enumeration->values) {

@@ -86,6 +86,7 @@ struct FieldPlan {
   bool is_array = false;            ///< "count" present
   std::vector<std::uint64_t> dims;  ///< "dims" present: product == count
   std::uint64_t length = 0;         ///< char only
+  std::string count_field;          ///< "count_field": a bounded sequence's count; empty for others
   std::shared_ptr<const StructPlan> structure;
   std::shared_ptr<const EnumPlan> enumeration;
 };
@@ -107,11 +108,21 @@ struct StructPlan {
 };
 // NOLINTEND(cppcoreguidelines-non-private-member-variables-in-classes)
 
+/// A bounded sequence: root.fields[field] is the last top-level field, a
+/// one-dimensional array of which only the first root.fields[count_field] elements
+/// (an earlier unsigned integer scalar) are in use. Every other field ends at or
+/// before its offset, so the bytes in use are a prefix of the snapshot.
+struct BoundedSequence {
+  std::size_t field = 0;
+  std::size_t count_field = 0;
+};
+
 /// A whole descriptor.
 struct DescriptorPlan {
   std::string name;
   std::uint32_t version = 0;
   StructPlan root;
+  std::optional<BoundedSequence> sequence;           ///< a field with "count_field", when there is one
   std::optional<std::uint64_t> claimed_fingerprint;  ///< "fingerprint" when present (and verified)
 };
 
@@ -137,6 +148,12 @@ struct DescriptorPlan {
   }
   return hash;
 }
+
+/// How many elements of the plan's bounded sequence `bytes` holds in use: the count
+/// field's value clamped to the capacity and to the whole elements that lie inside
+/// `bytes` (which must reach the sequence's offset). Checked arithmetic only.
+[[nodiscard]] std::uint64_t elements_in_use(const DescriptorPlan& plan, const std::byte* bytes,
+                                            std::size_t size) noexcept;
 
 /// A field's type as a schema would spell it: "f64[10]", "char[16]", "struct Vec3",
 /// "enum Status : u8", "f64[6][6]"; used in messages.

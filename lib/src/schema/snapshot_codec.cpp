@@ -120,6 +120,30 @@ class Decoder {
     return object;
   }
 
+  // The snapshot itself: as decode_struct, except that a bounded sequence shows only
+  // its elements in use and its count field says how many that is (the stored count
+  // clamped to the capacity and to the `size` bytes given, which reach its offset).
+  JsonT decode_root(const detail::DescriptorPlan& plan, const std::byte* base, std::size_t size) const {
+    if (!plan.sequence)
+      return decode_struct(plan.root, base);
+    const std::uint64_t in_use = detail::elements_in_use(plan, base, size);
+    JsonT object = JsonT::object();
+    for (std::size_t i = 0; i < plan.root.fields.size(); ++i) {
+      const FieldPlan& field = plan.root.fields[i];
+      if (i == plan.sequence->count_field) {
+        object[field.name] = in_use;
+      } else if (i == plan.sequence->field) {
+        JsonT array = JsonT::array();
+        for (std::uint64_t k = 0; k < in_use; ++k)
+          array.push_back(decode_element(field, base + field.offset + k * field.element_size));
+        object[field.name] = std::move(array);
+      } else {
+        object[field.name] = decode_field(field, base + field.offset);
+      }
+    }
+    return object;
+  }
+
  private:
   JsonT decode_field(const FieldPlan& field, const std::byte* p) const {
     if (!field.is_array)
@@ -203,31 +227,56 @@ std::size_t SnapshotCodec::size() const noexcept {
   return static_cast<std::size_t>(plan_->root.size);
 }
 
+std::size_t SnapshotCodec::min_size() const noexcept {
+  if (plan_->sequence)
+    return static_cast<std::size_t>(plan_->root.fields[plan_->sequence->field].offset);
+  return size();
+}
+
+std::size_t SnapshotCodec::used_size(std::span<const std::byte> bytes) const noexcept {
+  if (!plan_->sequence)
+    return size();
+  const std::size_t prefix = min_size();
+  if (bytes.size() < prefix)
+    return prefix;
+  const detail::FieldPlan& sequence = plan_->root.fields[plan_->sequence->field];
+  // <= the sequence's offset + its size <= 2^32: no overflow.
+  return prefix +
+         static_cast<std::size_t>(detail::elements_in_use(*plan_, bytes.data(), bytes.size()) * sequence.element_size);
+}
+
 namespace {
 
-void require_bytes(const detail::DescriptorPlan& plan, std::span<const std::byte> bytes) {
-  if (bytes.size() < plan.root.size) {
-    throw Error(Errc::invalid_argument,
-                "cannot decode a snapshot of " + plan.name + " v" + std::to_string(plan.version) + ": it needs " +
-                    std::to_string(plan.root.size) + " bytes but " + std::to_string(bytes.size()) + " were given");
+void require_bytes(const detail::DescriptorPlan& plan, std::size_t needed, std::span<const std::byte> bytes) {
+  if (bytes.size() < needed) {
+    throw Error(Errc::invalid_argument, "cannot decode a snapshot of " + plan.name + " v" +
+                                            std::to_string(plan.version) + ": it needs " +
+                                            (plan.sequence ? "at least " : "") + std::to_string(needed) +
+                                            " bytes but " + std::to_string(bytes.size()) + " were given");
   }
+}
+
+// The bytes a decode may look at: the whole snapshot, or for a bounded sequence
+// whatever was given up to the snapshot's size (a used prefix is enough).
+std::size_t decodable(const detail::DescriptorPlan& plan, std::span<const std::byte> bytes) {
+  return static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), plan.root.size));
 }
 
 }  // namespace
 
 nlohmann::json SnapshotCodec::decode(std::span<const std::byte> bytes, NonFinite non_finite) const {
-  require_bytes(*plan_, bytes);
-  return Decoder<nlohmann::json>(non_finite).decode_struct(plan_->root, bytes.data());
+  require_bytes(*plan_, min_size(), bytes);
+  return Decoder<nlohmann::json>(non_finite).decode_root(*plan_, bytes.data(), decodable(*plan_, bytes));
 }
 
 nlohmann::ordered_json SnapshotCodec::decode_ordered(std::span<const std::byte> bytes, NonFinite non_finite) const {
-  require_bytes(*plan_, bytes);
-  return Decoder<nlohmann::ordered_json>(non_finite).decode_struct(plan_->root, bytes.data());
+  require_bytes(*plan_, min_size(), bytes);
+  return Decoder<nlohmann::ordered_json>(non_finite).decode_root(*plan_, bytes.data(), decodable(*plan_, bytes));
 }
 
 std::vector<std::byte> SnapshotCodec::encode(const nlohmann::json& value) const {
   std::vector<std::byte> bytes(static_cast<std::size_t>(plan_->root.size));
-  detail::encode_struct_into(plan_->root, value, bytes.data());
+  detail::encode_snapshot_into(*plan_, value, bytes.data());
   return bytes;
 }
 

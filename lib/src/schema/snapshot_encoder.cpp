@@ -17,24 +17,92 @@ namespace {
 
 class Encoder {
  public:
-  void encode_struct(const StructPlan& plan, const nlohmann::json& value, std::byte* base,
-                     const std::string& path) const {
+  // `sequence` is the snapshot's bounded sequence (top level only): its JSON array
+  // may be shorter than the capacity, and its length becomes the count.
+  void encode_struct(const StructPlan& plan, const nlohmann::json& value, std::byte* base, const std::string& path,
+                     const BoundedSequence* sequence = nullptr) const {
     if (!value.is_object())
       fail(path, "expected an object");
     for (const auto& item : value.items()) {
       if (plan.field_named(item.key()) == nullptr)
         fail(path, "unknown field '" + item.key() + "'");
     }
-    for (const FieldPlan& field : plan.fields) {
+    for (std::size_t i = 0; i < plan.fields.size(); ++i) {
+      const FieldPlan& field = plan.fields[i];
       const auto it = value.find(field.name);
       if (it == value.end())
         continue;  // stays zero
       const std::string field_path = path.empty() ? field.name : path + "." + field.name;
-      encode_field(field, *it, base + field.offset, field_path);
+      if (sequence != nullptr && i == sequence->field) {
+        encode_sequence(field, *it, base + field.offset, field_path);
+      } else {
+        encode_field(field, *it, base + field.offset, field_path);
+      }
     }
+    if (sequence != nullptr)
+      settle_count(plan, value, base, *sequence);
   }
 
  private:
+  void encode_sequence(const FieldPlan& field, const nlohmann::json& value, std::byte* p,
+                       const std::string& path) const {
+    if (!value.is_array() || value.size() > field.count) {
+      fail(path, "expected an array of at most " + std::to_string(field.count) +
+                     " elements (a bounded sequence: its length is the count)");
+    }
+    for (std::size_t i = 0; i < value.size(); ++i)
+      encode_element(field, value[i], p + i * field.element_size, path + "[" + std::to_string(i) + "]");
+  }
+
+  // The count field says how many elements are in use: the array's length when the
+  // array is given (a count given too must agree), else the count given, which must
+  // not exceed the capacity.
+  static void settle_count(const StructPlan& plan, const nlohmann::json& value, std::byte* base,
+                           const BoundedSequence& sequence) {
+    const FieldPlan& field = plan.fields[sequence.field];
+    const FieldPlan& count = plan.fields[sequence.count_field];
+    const std::uint64_t stored = load_count(count.type, base + count.offset);
+    const auto array = value.find(field.name);
+    if (array == value.end()) {
+      if (stored > field.count) {
+        fail(count.name, "the count " + std::to_string(stored) + " exceeds the capacity of '" + field.name + "' (" +
+                             std::to_string(field.count) + " elements)");
+      }
+      return;
+    }
+    const std::uint64_t length = array->size();
+    if (value.contains(count.name) && stored != length) {
+      fail(count.name, "the count " + std::to_string(stored) + " disagrees with the " + std::to_string(length) +
+                           " elements of '" + field.name + "'; give one of them or make them agree");
+    }
+    const std::uint64_t bits = element_type_size(count.type) * 8;
+    if (bits < 64 && length > (std::uint64_t{1} << bits) - 1) {
+      fail(count.name, std::to_string(length) + " elements of '" + field.name + "' do not fit the count's type " +
+                           std::string(element_type_name(count.type)));
+    }
+    store_bits(count.type, base + count.offset, length);
+  }
+
+  static std::uint64_t load_count(ElementType type, const std::byte* p) {
+    switch (element_type_size(type)) {
+      case 1:
+        return load<std::uint8_t>(p);
+      case 2:
+        return load<std::uint16_t>(p);
+      case 4:
+        return load<std::uint32_t>(p);
+      default:
+        return load<std::uint64_t>(p);
+    }
+  }
+
+  template <class T>
+  static std::uint64_t load(const std::byte* p) {
+    T value;
+    std::memcpy(&value, p, sizeof value);
+    return value;
+  }
+
   [[noreturn]] static void fail(const std::string& path, const std::string& why) {
     throw Error(Errc::invalid_argument,
                 "cannot encode snapshot: " + (path.empty() ? std::string("top level") : path) + ": " + why);
@@ -196,8 +264,8 @@ class Encoder {
 
 }  // namespace
 
-void encode_struct_into(const StructPlan& plan, const nlohmann::json& value, std::byte* out) {
-  Encoder().encode_struct(plan, value, out, "");
+void encode_snapshot_into(const DescriptorPlan& plan, const nlohmann::json& value, std::byte* out) {
+  Encoder().encode_struct(plan.root, value, out, "", plan.sequence ? &*plan.sequence : nullptr);
 }
 
 }  // namespace shmsnap::detail
