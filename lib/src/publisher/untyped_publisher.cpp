@@ -170,8 +170,13 @@ std::byte* UntypedPublisher::begin_write() noexcept {
 }
 
 std::uint64_t UntypedPublisher::commit_write() noexcept {
+  return commit_write(state_->payload_bytes);
+}
+
+std::uint64_t UntypedPublisher::commit_write(std::size_t used_bytes) noexcept {
   State& state = *state_;
   SHMSNAP_EXPECTS(state.loan_open);
+  SHMSNAP_EXPECTS(used_bytes <= state.payload_bytes && "a snapshot longer than the topic's payload size");
   state.loan_open = false;
   const std::uint64_t seq = ++state.seq;
   const std::int64_t ts = monotonic_ns();
@@ -181,6 +186,7 @@ std::uint64_t UntypedPublisher::commit_write() noexcept {
   }
   slot.publish_seq.store(seq, std::memory_order_relaxed);
   slot.publish_ts_ns.store(ts, std::memory_order_relaxed);
+  slot.used_bytes.store(used_bytes, std::memory_order_relaxed);
   slot.lock.write_end(state.region.slot_sequence(state.loan_slot));
   // Pairs with the acquire load of `published` in RegionReader::try_read. The
   // notification below is sent after this store, and the subscriber reads
@@ -218,7 +224,7 @@ std::uint64_t UntypedPublisher::publish(const void* data, std::size_t size) noex
   SHMSNAP_EXPECTS(!state_->loan_open && "publish() while a Loan is open: publish or drop the Loan first");
   std::byte* slot_payload = begin_write();
   copy_to_shared(slot_payload, data, size);
-  return commit_write();
+  return commit_write(size);
 }
 
 void UntypedPublisher::mark_source_lost() noexcept {
