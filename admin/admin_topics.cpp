@@ -234,9 +234,10 @@ int dump_topic(const TopicCommand& command, Io& io) {
   const RegionReader reader =
       RegionReader::open(names.region(), TrustedOwners{.also = trusted_uids(command.trust_owners)});
   SnapshotMeta meta;
-  const std::optional<std::vector<std::byte>> newest = reader.read_newest(meta);
+  std::optional<std::vector<std::byte>> newest = reader.read_newest(meta);
   Json data = nullptr;
   if (newest) {
+    newest->resize(reader.payload_size());  // the schema's layout; past the used part, zeros
     data = SnapshotCodec(reader.descriptor()).decode_ordered(*newest);
   }
   // As list says it: a live process whose heartbeat stopped, or whose source is

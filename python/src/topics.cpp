@@ -34,7 +34,9 @@ void register_topics(py::module_& module) {
         const TopicNames names(resolve_prefix(prefix.value_or("")), topic);
         const RegionReader reader = RegionReader::open(names.region());
         SnapshotMeta meta;
-        const std::optional<std::vector<std::byte>> newest = reader.read_newest(meta);
+        std::optional<std::vector<std::byte>> newest = reader.read_newest(meta);
+        if (newest)
+          newest->resize(reader.payload_size());  // the schema's layout; past the used part, zeros
         py::dict result;
         result["topic"] = topic;
         result["schema"] = std::string(reader.schema_name());

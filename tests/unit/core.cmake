@@ -5,6 +5,7 @@ shmsnap_add_test(shmsnap_core_unit_test
     ${CMAKE_CURRENT_LIST_DIR}/message_queue_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/region_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/seqlock_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/variable_size_test.cpp
   LABELS unit
   TIMEOUT 120)
 shmsnap_add_test(shmsnap_robustness_test

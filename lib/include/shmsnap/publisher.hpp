@@ -60,11 +60,16 @@ class UntypedPublisher {
   UntypedPublisher(const UntypedPublisher&) = delete;
   UntypedPublisher& operator=(const UntypedPublisher&) = delete;
 
-  /// Copies `size` bytes into the next slot, publishes it and notifies. Returns the sequence.
+  /// Copies `size` bytes (at most the payload size) into the next slot, publishes
+  /// them as the snapshot's used length and notifies. Readers copy only those bytes.
+  /// Returns the sequence.
   std::uint64_t publish(const void* data, std::size_t size) noexcept;
   /// Starts an in-place write: the next slot's payload, marked as being written.
   [[nodiscard]] std::byte* begin_write() noexcept;
-  /// Publishes the slot handed out by begin_write(). Returns the sequence.
+  /// Publishes the slot handed out by begin_write(), its first `used_bytes` bytes (at
+  /// most the payload size) being the snapshot. Returns the sequence.
+  std::uint64_t commit_write(std::size_t used_bytes) noexcept;
+  /// commit_write() of the whole payload.
   std::uint64_t commit_write() noexcept;
   /// Abandons the slot handed out by begin_write(); nothing is published.
   void abort_write() noexcept;
@@ -114,7 +119,14 @@ class Loan {
   T& operator*() noexcept { return *value_; }
   T* operator->() noexcept { return value_; }
   /// Publishes the loaned slot. Returns the sequence.
-  std::uint64_t publish() noexcept { return std::exchange(core_, nullptr)->commit_write(); }
+  /// For a snapshot that ends in a bounded sequence (schema count_field), only the
+  /// fields before it and its elements in use are published (shmsnap::used_bytes).
+  std::uint64_t publish() noexcept { return std::exchange(core_, nullptr)->commit_write(used_bytes(*value_)); }
+  /// Publishes the first `used_bytes` bytes of the loaned slot (<= sizeof(T)): a
+  /// snapshot whose tail (a bounded sequence's unused elements) was not written.
+  std::uint64_t publish(std::size_t used_bytes) noexcept {
+    return std::exchange(core_, nullptr)->commit_write(used_bytes);
+  }
 
  private:
   friend class Publisher<T>;
@@ -134,7 +146,12 @@ class Publisher {
   }
 
   /// Publishes a copy of `value`. Never blocks on a subscriber. Returns the sequence.
-  std::uint64_t publish(const T& value) noexcept { return core_->publish(&value, sizeof(T)); }
+  /// For a snapshot that ends in a bounded sequence (schema count_field), only the
+  /// fields before it and its elements in use are copied (shmsnap::used_bytes).
+  std::uint64_t publish(const T& value) noexcept { return core_->publish(&value, used_bytes(value)); }
+  /// Publishes the first `used_bytes` bytes of `value` (<= sizeof(T)), copying only
+  /// those: for a snapshot that ends in a bounded sequence, the part in use.
+  std::uint64_t publish(const T& value, std::size_t used_bytes) noexcept { return core_->publish(&value, used_bytes); }
   /// Writes the next slot in place (see Loan). One loan at a time.
   [[nodiscard]] Loan<T> loan() noexcept { return Loan<T>(*core_); }
 

@@ -24,6 +24,7 @@ namespace shmsnap {
 struct SnapshotMeta {
   std::uint64_t seq = 0;           ///< publish sequence, 1 for the first publish
   std::int64_t publish_ts_ns = 0;  ///< CLOCK_MONOTONIC when the publisher wrote it
+  std::uint64_t used_bytes = 0;    ///< how much of the payload the publish wrote (<= payload_size)
 };
 
 /// Outcome of one read attempt.
@@ -31,7 +32,7 @@ enum class ReadStatus {
   ok,            ///< a consistent snapshot was copied
   empty,         ///< the publisher has not published yet
   contended,     ///< the writer lapped the reader on every attempt; try again
-  corrupt,       ///< the published index points outside the region
+  corrupt,       ///< the published index points outside the region, or the used length past the capacity
   inconsistent,  ///< the slot claims a publish the published word never announced: refused
 };
 
@@ -109,20 +110,23 @@ class RegionReader {
   /// geometry it returns is exactly what it checked.
   [[nodiscard]] static RegionValidation validate(const std::byte* bytes, std::uint64_t file_size);
 
-  /// Copies the newest snapshot's first `destination.size()` bytes (at most the
-  /// payload size) under the slot's seqlock, making up to `max_attempts` tries.
+  /// Copies the newest snapshot's first `destination.size()` bytes (at most its used
+  /// length, meta.used_bytes) under the slot's seqlock, making up to `max_attempts`
+  /// tries. Bytes of `destination` past the used length are left as they were, except
+  /// that bytes an attempt of this call copied there are zeroed again.
   /// `retries` grows by the attempts that raced the writer. Never blocks.
   ReadStatus try_read(std::span<std::byte> destination, SnapshotMeta& meta, std::uint64_t& retries,
                       unsigned max_attempts = 64) const noexcept;
 
-  /// Setup-time convenience for tools: a copy of the newest snapshot (nullopt before
-  /// the first publish), retrying while the writer laps the read. Throws Error:
+  /// Setup-time convenience for tools: a copy of the newest snapshot's used bytes
+  /// (nullopt before the first publish; pad it to payload_size() with zeros to decode
+  /// it as the schema's layout), retrying while the writer laps the read. Throws Error:
   /// invalid_region (a corrupt or inconsistent slot, or a file truncated below the
   /// validated size), timed_out (lapped every time).
   [[nodiscard]] std::optional<std::vector<std::byte>> read_newest(SnapshotMeta& meta) const;
 
   /// Zero-copy read: calls `visitor(std::span<const std::byte> payload)` on the newest
-  /// snapshot where it lies in the shared mapping, then validates with the slot's
+  /// snapshot's used bytes where they lie in the shared mapping, then validates with the slot's
   /// seqlock. ok: the visitor's last call saw a consistent snapshot (meta says which).
   /// When a writer overlapped the call, the visit is void and is retried, up to
   /// `max_attempts` calls in all (contended after that; pass 1 to be told instead of
@@ -150,7 +154,8 @@ class RegionReader {
   }
 
   /// Copies only the byte ranges `fields` of the newest snapshot, back to back, into
-  /// `destination` under the slot's seqlock (as try_read, without copying the rest).
+  /// `destination` under the slot's seqlock (as try_read, without copying the rest);
+  /// the part of a range past the snapshot's used length reads as zeros.
   /// Throws Error(invalid_argument) when a range lies outside the payload or the
   /// ranges do not fit `destination`; otherwise as try_read.
   ReadStatus read_fields(std::span<const FieldRange> fields, std::span<std::byte> destination, SnapshotMeta& meta,

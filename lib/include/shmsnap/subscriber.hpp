@@ -64,6 +64,7 @@ struct UpdateInfo {
   std::uint64_t skipped = 0;       ///< publishes since the previous delivery that were never seen
   std::uint64_t epoch = 0;         ///< publisher incarnation
   bool stale = false;              ///< the publisher is gone; this is the last good state
+  std::uint64_t used_bytes = 0;    ///< how much of the snapshot the publish wrote; past it the local copy is zeros
 };
 
 /// A change of attachment, reported to on_status.

@@ -39,9 +39,10 @@ class SlotWriter {
     return region_.payload(loan_slot_);
   }
 
-  /// Publishing thread: publishes the loaned slot (sequence even, published word
-  /// stored) and returns its sequence and timestamp for the fan-out.
-  Committed commit_write() noexcept {
+  /// Publishing thread: publishes the loaned slot, its first `used_bytes` bytes being
+  /// the snapshot (sequence even, published word stored), and returns its sequence
+  /// and timestamp for the fan-out.
+  Committed commit_write(std::size_t used_bytes) noexcept {
     SHMSNAP_EXPECTS(loan_open_);
     loan_open_ = false;
     const std::uint64_t seq = ++seq_;
@@ -52,6 +53,7 @@ class SlotWriter {
     }
     slot.publish_seq.store(seq, std::memory_order_relaxed);
     slot.publish_ts_ns.store(ts, std::memory_order_relaxed);
+    slot.used_bytes.store(used_bytes, std::memory_order_relaxed);
     slot.lock.write_end(region_.slot_sequence(loan_slot_));
     // Pairs with the acquire load of `published` in RegionReader::try_read. The
     // fan-out's notification is sent after this store, and the subscriber reads

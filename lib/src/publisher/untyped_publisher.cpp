@@ -147,8 +147,13 @@ std::byte* UntypedPublisher::begin_write() noexcept {
 }
 
 std::uint64_t UntypedPublisher::commit_write() noexcept {
+  return commit_write(state_->payload_bytes);
+}
+
+std::uint64_t UntypedPublisher::commit_write(std::size_t used_bytes) noexcept {
   State& state = *state_;
-  const detail::SlotWriter::Committed committed = state.writer.commit_write();
+  SHMSNAP_EXPECTS(used_bytes <= state.payload_bytes && "a snapshot longer than the topic's payload size");
+  const detail::SlotWriter::Committed committed = state.writer.commit_write(used_bytes);
   // After the published word's release store (commit_write): see its comment.
   state.fan_out.notify_update(committed.seq, committed.ts);
   return committed.seq;
@@ -163,7 +168,7 @@ std::uint64_t UntypedPublisher::publish(const void* data, std::size_t size) noex
   SHMSNAP_EXPECTS(!state_->writer.loan_open() && "publish() while a Loan is open: publish or drop the Loan first");
   std::byte* slot_payload = begin_write();
   copy_to_shared(slot_payload, data, size);
-  return commit_write();
+  return commit_write(size);
 }
 
 void UntypedPublisher::mark_source_lost() noexcept {

@@ -141,12 +141,24 @@ RegionReader RegionReader::open(const std::string& shm_name, const TrustedOwners
 
 ReadStatus RegionReader::try_read(std::span<std::byte> destination, SnapshotMeta& meta, std::uint64_t& retries,
                                   unsigned max_attempts) const noexcept {
-  const std::size_t size = std::min<std::size_t>(destination.size(), geometry_.payload_size);
-  auto copy = [&](std::span<const std::byte> payload) { copy_from_shared(destination.data(), payload.data(), size); };
+  std::size_t touched = 0;  // the most bytes any attempt copied
+  auto copy = [&](std::span<const std::byte> payload) {
+    const std::size_t size = std::min(destination.size(), payload.size());
+    copy_from_shared(destination.data(), payload.data(), size);
+    touched = std::max(touched, size);
+  };
   auto call = [](void* context, std::span<const std::byte> payload) {
     (*static_cast<decltype(copy)*>(context))(payload);
   };
-  return visit_newest(call, &copy, meta, retries, max_attempts, false);
+  const ReadStatus status = visit_newest(call, &copy, meta, retries, max_attempts, false);
+  if (status == ReadStatus::ok) {
+    // An attempt that raced the writer may have copied a longer (older) snapshot:
+    // what it left past this one's end is not this snapshot's.
+    const std::size_t used = std::min<std::size_t>(destination.size(), meta.used_bytes);
+    if (touched > used)
+      std::memset(destination.data() + used, 0, touched - used);
+  }
+  return status;
 }
 
 bool RegionReader::file_intact() const {
@@ -166,11 +178,16 @@ std::optional<std::vector<std::byte>> RegionReader::read_newest(SnapshotMeta& me
   for (unsigned round = 0; round < rounds; ++round) {
     switch (try_read(bytes, meta, retries)) {
       case ReadStatus::ok:
+        bytes.resize(static_cast<std::size_t>(meta.used_bytes));  // only what the publish wrote
         return bytes;
       case ReadStatus::empty:
         return std::nullopt;
       case ReadStatus::corrupt:
-        throw Error(Errc::invalid_region, "region /dev/shm" + name_ + " publishes a slot outside the region");
+        throw Error(Errc::invalid_region, "region /dev/shm" + name_ +
+                                              " publishes a slot outside the region, or a snapshot longer than its " +
+                                              std::to_string(geometry_.payload_size) +
+                                              "-byte capacity (written by someone other than its publisher); "
+                                              "restart the publisher");
       case ReadStatus::inconsistent:
         throw Error(Errc::invalid_region, "region /dev/shm" + name_ +
                                               ": the published slot claims a publish that was never announced (the "
@@ -248,9 +265,14 @@ ReadStatus RegionReader::visit_newest(VisitCall call, void* context, SnapshotMet
       ++retries;
       continue;
     }
-    {
+    // The used length is read inside the critical section like the payload: a
+    // value beyond the capacity is torn (retry) or forged (refused once stable),
+    // and is never used to address the payload.
+    const std::uint64_t used = slot_header.used_bytes.load(std::memory_order_relaxed);
+    const bool used_fits = used <= geometry_.payload_size;
+    if (used_fits) {
       const IgnoreRacesInVisitor ignore(plain_reads);
-      call(context, std::span<const std::byte>(slot_base + sizeof(SlotHeader), geometry_.payload_size));
+      call(context, std::span<const std::byte>(slot_base + sizeof(SlotHeader), static_cast<std::size_t>(used)));
     }
 #if SHMSNAP_SEQLOCK_ASM_COPY
     // The visitor may itself copy with string instructions (memcpy): order its loads
@@ -262,6 +284,9 @@ ReadStatus RegionReader::visit_newest(VisitCall call, void* context, SnapshotMet
     if (slot_header.lock.read_retry(begin)) {
       ++retries;
       continue;
+    }
+    if (!used_fits) {
+      return ReadStatus::corrupt;
     }
     // The copy is consistent; is it a publish the writer announced? The slot may
     // hold an older one (recycled; an abandoned Loan leaves sequence 0), or a newer
@@ -277,6 +302,7 @@ ReadStatus RegionReader::visit_newest(VisitCall call, void* context, SnapshotMet
     }
     meta.seq = seq;
     meta.publish_ts_ns = publish_ts;
+    meta.used_bytes = used;
     return ReadStatus::ok;
   }
   return ReadStatus::contended;
@@ -299,10 +325,16 @@ ReadStatus RegionReader::read_fields(std::span<const FieldRange> fields, std::sp
                                             " bytes but the destination holds " + std::to_string(destination.size()) +
                                             "; pass a larger buffer");
   }
+  // A range past the used part of a shorter snapshot reads as zeros there: those
+  // bytes are not part of the snapshot.
   auto copy_fields = [&](std::span<const std::byte> payload) {
     std::byte* out = destination.data();
     for (const auto& field : fields) {
-      copy_range_from_shared(out, payload.data(), field.offset, field.size);
+      const std::size_t inside =
+          field.offset >= payload.size() ? 0 : std::min(field.size, payload.size() - field.offset);
+      if (inside > 0)
+        copy_range_from_shared(out, payload.data(), field.offset, inside);
+      std::memset(out + inside, 0, field.size - inside);
       out += field.size;
     }
   };

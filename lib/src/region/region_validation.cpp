@@ -42,7 +42,11 @@ RegionValidation RegionReader::validate(const std::byte* bytes, std::uint64_t fi
   }
   const auto version = field_at<std::uint32_t>(bytes, offsetof(RegionHeader, layout_version));
   if (version != detail::region_layout_version) {
-    return invalid("region layout version " + std::to_string(version) + ", but this build reads version " +
+    // Version 1 slots have no used length: read as version 2 they would claim 0 bytes.
+    const char* whose = version < detail::region_layout_version
+                            ? " (its publisher is an older shmsnap, from before variable-size snapshots)"
+                            : " (its publisher is a newer shmsnap)";
+    return invalid("region layout version " + std::to_string(version) + whose + ", but this build reads version " +
                    std::to_string(detail::region_layout_version) +
                    ": run publisher and subscribers of one shmsnap release");
   }

@@ -2,6 +2,8 @@
 // under its seqlock, bounded by the caller's deadline, and fill UpdateInfo.
 #include "subscriber/snapshot_reader.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <thread>
 #include <utility>
 
@@ -20,6 +22,7 @@ SnapshotReader::SnapshotReader(const SchemaInfo* schema, std::string id, std::st
 void SnapshotReader::attached(std::size_t payload_size, std::uint64_t epoch) {
   if (!fixed_size_ && local_.size() != payload_size) {
     local_.assign(payload_size, std::byte{0});
+    local_dirty_ = 0;
   }
   last_seq_ = 0;
   info_.stale = false;
@@ -38,6 +41,7 @@ SnapshotReader::Outcome SnapshotReader::read_newest(const RegionReader& region, 
     if (status == ReadStatus::ok) {
       break;
     }
+    local_dirty_ = local_.size();  // a failed attempt may have copied anything up to the capacity
     if (status == ReadStatus::empty) {
       return Outcome::nothing;
     }
@@ -71,6 +75,15 @@ SnapshotReader::Outcome SnapshotReader::read_newest(const RegionReader& region, 
   if (meta.seq <= last_seq_) {
     return Outcome::nothing;  // a wake-up for a snapshot we already hold
   }
+  // A shorter snapshot than the last: what the last left past this one's end is not
+  // part of it, so the local state reads as zeros there (the bytes a publish did not
+  // write, such as a bounded sequence's unused elements).
+  const std::size_t used = std::min<std::size_t>(local_.size(), meta.used_bytes);
+  if (local_dirty_ > used) {
+    std::memset(local_.data() + used, 0, local_dirty_ - used);
+  }
+  local_dirty_ = used;
+  info_.used_bytes = used;
   info_.skipped = last_seq_ == 0 ? 0 : meta.seq - last_seq_ - 1;
   stats_.skipped += info_.skipped;
   last_seq_ = meta.seq;

@@ -57,6 +57,7 @@ class SnapshotReader {
  private:
   bool fixed_size_;               // a typed reader: the copy keeps the schema's size
   std::vector<std::byte> local_;  // the local state; reallocated only for schema-less readers
+  std::size_t local_dirty_ = 0;   // bytes of local_ that may be non-zero (past them: zeros)
   std::string id_;
   std::string topic_;
   bool has_value_ = false;

@@ -16,7 +16,7 @@
 //  offset  size  field
 //  ------  ----  ---------------------------------------------------------------
 //       0     4  magic "SNP1"            0x31504e53; stored last at creation (release)
-//       4     4  layout_version          1; read first after magic
+//       4     4  layout_version          2; read first after magic (1: before used_bytes)
 //       8     8  header_size             bytes before slot 0 = round64(descriptor_offset + descriptor_size)
 //      16     8  region_size             = header_size + slot_count * slot_stride = the file size
 //      24     4  slot_count              2..255
@@ -65,15 +65,19 @@
 //       0     8  sequence                the slot's seqlock: odd while written, even at rest
 //       8     8  publish_seq             the publish it holds (0: none)
 //      16     8  publish_ts_ns           CLOCK_MONOTONIC at publish
-//      24    40  (reserved)
+//      24     8  used_bytes              how much of the payload this publish wrote, 0..payload_size;
+//                                        the bytes after it are unspecified (not part of the snapshot)
+//      32    32  (reserved)
 //      64     .  payload (payload_size bytes, then padding to slot_stride)
 //
 // READING the newest snapshot:
 //   1. w = load_acquire(published); w == 0: nothing published yet.
 //   2. slot = w & 0xff (>= slot_count: corrupt); s = load_acquire(slot.sequence);
 //      s odd: retry from 1.
-//   3. copy the payload; load publish_seq and publish_ts_ns; acquire fence;
+//   3. u = load(slot.used_bytes); copy the first u payload bytes, but none when
+//      u > payload_size; load publish_seq and publish_ts_ns; acquire fence;
 //      reload slot.sequence: != s means the writer lapped the copy: retry from 1.
+//      A stable u > payload_size was never written by the publisher: refuse it.
 //   4. publish_seq must equal w >> 8: the writer may have reused the slot for a newer
 //      publish between the loads of steps 1 and 2 (retry from 1); a publish_seq above
 //      the newest announced one + 1 was never written by the publisher (refuse it).
@@ -95,7 +99,7 @@
 namespace shmsnap::detail {
 
 inline constexpr std::uint32_t region_magic = 0x31504e53;  // "SNP1" little-endian
-inline constexpr std::uint32_t region_layout_version = 1;
+inline constexpr std::uint32_t region_layout_version = 2;
 inline constexpr std::uint32_t max_slot_count = 255;  // slot index fits 8 bits
 inline constexpr std::uint32_t max_table_entries = 4096;
 inline constexpr std::uint32_t max_descriptor_size = 256 * 1024;
@@ -138,11 +142,13 @@ struct alignas(cache_line) SlotHeader {
   Seqlock lock;
   std::atomic<std::uint64_t> publish_seq;
   std::atomic<std::int64_t> publish_ts_ns;
+  std::atomic<std::uint64_t> used_bytes;  // of the payload; at most the region's payload_size
 };
 static_assert(sizeof(SlotHeader) == cache_line);
 static_assert(offsetof(SlotHeader, lock) == 0);
 static_assert(offsetof(SlotHeader, publish_seq) == 8);
 static_assert(offsetof(SlotHeader, publish_ts_ns) == 16);
+static_assert(offsetof(SlotHeader, used_bytes) == 24);
 
 // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): mapped bytes, never constructed
 struct RegionHeader {
