@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The headline benchmark runs, from a folder made by bundle.sh, on a machine with
 # cores to spare (see the README's "Performance"). Every step's table goes to
-# stdout and RESULTS_DIR/log.txt, every step's JSON to RESULTS_DIR/json/.
+# stdout and a log in RESULTS_DIR, every step's JSON to a json folder there.
 #
 #   bash benchmarks/headline/run.sh BUNDLE_DIR RESULTS_DIR [SAMPLE_SCALE]
 #
@@ -9,7 +9,8 @@
 # itself in a few seconds. Steps run in order of importance, each under its own
 # time limit, so a run cut short still returns the most important tables.
 # With BUNDLE_DIR/bin/after present, the hot-path step alternates it with
-# BUNDLE_DIR/bin/before (the same bench built from two commits).
+# BUNDLE_DIR/bin/before (the same bench built from two commits), and the other
+# steps use `after`.
 set -uo pipefail
 
 (($# >= 2)) || { echo "usage: run.sh BUNDLE_DIR RESULTS_DIR [SAMPLE_SCALE]" >&2; exit 2; }
@@ -48,7 +49,11 @@ step() {
   echo
 } 2>&1 | tee "$log"
 
-step probe 60 before --transports shmsnap,posix_mq --modes notify --payloads 64 --subscribers 1 \
+# The headline tables come from the newest build.
+headline=before
+[[ -x $bundle/bin/after ]] && headline=after
+
+step probe 60 "$headline" --transports shmsnap,posix_mq --modes notify --payloads 64 --subscribers 1 \
   --samples "$(samples 1000)"
 
 # The issue 25 check: the engine split must not move the hot path. Alternated so
@@ -65,17 +70,17 @@ fi
 # Notify path against a bare POSIX queue and iceoryx's WaitSet, 64 B, one
 # subscriber, 1 kHz, three runs.
 for round in 1 2 3; do
-  step "notify-ratio-$round" 90 before --transports shmsnap,posix_mq,iceoryx --modes notify \
+  step "notify-ratio-$round" 90 "$headline" --transports shmsnap,posix_mq,iceoryx --modes notify \
     --payloads 64 --subscribers 1 --rate 1000 --pin --samples "$(samples 5000)"
 done
 
-step subscribers 150 before --transports shmsnap,posix_mq,iceoryx,floor --modes notify,spin \
+step subscribers 150 "$headline" --transports shmsnap,posix_mq,iceoryx,floor --modes notify,spin \
   --payloads 64 --subscribers 1,4,14 --rate 1000 --pin --samples "$(samples 2000)"
-step subscribers-64 90 before --transports shmsnap,posix_mq,iceoryx --modes notify \
+step subscribers-64 90 "$headline" --transports shmsnap,posix_mq,iceoryx --modes notify \
   --payloads 64 --subscribers 64 --rate 1000 --samples "$(samples 2000)"
-step sizes 240 before --modes notify,spin --payloads 64,1024,65536,1048576,4194304 \
+step sizes 240 "$headline" --modes notify,spin --payloads 64,1024,65536,1048576,4194304 \
   --subscribers 1 --rate 1000 --pin --samples "$(samples 2000)"
-step max-rate-1MiB 60 before --transports shmsnap --modes notify,spin --payloads 1048576 \
+step max-rate-1MiB 60 "$headline" --transports shmsnap --modes notify,spin --payloads 1048576 \
   --subscribers 1 --rate max --pin --samples "$(samples 5000)"
 
 tar -C "$results" -czf "$results/json.tar.gz" json
