@@ -30,6 +30,9 @@ struct Settings {
   std::string log_level = default_log_level();
   std::uint64_t seed = 0;
   std::uint32_t wait_subscribers = 0;
+  std::string socket_dir;
+  std::vector<std::string> allow_uids;
+  std::vector<std::string> allow_gids;
 };
 
 constexpr std::int64_t second_ns = 1'000'000'000;
@@ -77,6 +80,12 @@ void configure(CLI::App& app, Settings& settings) {
                  "publish nothing until N subscribers have attached (a recording or a test that must see the "
                  "first snapshot)")
       ->check(CLI::Range(0, 4096));
+  add_socket_dir_option(app, settings.socket_dir);
+  app.add_option("--allow-uid", settings.allow_uids,
+                 "socket mode: also admit subscribers running as USER (name or uid; repeatable); by default "
+                 "only this user and root");
+  app.add_option("--allow-gid", settings.allow_gids,
+                 "socket mode: also admit subscribers whose primary group is GROUP (name or gid; repeatable)");
   app.add_option("--seed", settings.seed, "random seed of the generator (0 = from the clock)");
   app.add_option("--log-level", settings.log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
@@ -122,13 +131,17 @@ int publish(const Settings& settings, Io& io, spdlog::logger& logger) {
                                  .mode = parse_mode(settings.mode),
                                  .slot_count = settings.slots,
                                  .max_subscribers = settings.max_subscribers,
-                                 .fan_out = settings.fan_out == "thread" ? FanOut::notifier_thread : FanOut::caller};
+                                 .fan_out = settings.fan_out == "thread" ? FanOut::notifier_thread : FanOut::caller,
+                                 .socket_dir = settings.socket_dir,
+                                 .allow_uids = user_ids(settings.allow_uids, "--allow-uid"),
+                                 .allow_gids = group_ids(settings.allow_gids, "--allow-gid")};
   const SchemaInfo& schema = generator->schema();
   UntypedPublisher core(settings.topic, schema, schema.size, options);
+  const std::string where = settings.socket_dir.empty() ? "/dev/shm" + core.region_name()
+                                                        : settings.socket_dir + "/" + settings.topic + ".sock";
   io.out << "ready topic=" << settings.topic << " schema=" << schema.name << " epoch=" << core.epoch()
-         << " pid=" << getpid() << " region=/dev/shm" << core.region_name() << std::endl;
-  logger.info("publishing {} on topic '{}' (/dev/shm{}, epoch {}) at {}", schema.name, settings.topic,
-              core.region_name(), core.epoch(),
+         << " pid=" << getpid() << " region=" << where << std::endl;
+  logger.info("publishing {} on topic '{}' ({}, epoch {}) at {}", schema.name, settings.topic, where, core.epoch(),
               settings.rate > 0 ? fmt::format("{} Hz", settings.rate) : std::string("full speed"));
 
   wait_for_subscribers(core, settings.wait_subscribers, io, logger);  // a stop request falls through to "done"

@@ -46,6 +46,7 @@ struct Settings {
   double stall_timeout = 2.0;  ///< SubscriberOptions::stall_timeout, in seconds
   std::string prefix;
   std::vector<std::string> trust_owners;
+  std::string socket_dir;  ///< socket mode: DIR/<topic>.sock; "" = named mode
   std::string log_level = default_log_level();
   std::string metrics;  ///< HOST:PORT of a Prometheus /metrics endpoint; "" = none
   bool metrics_allow_remote = false;
@@ -129,6 +130,7 @@ void configure(CLI::App& app, Settings& settings) {
       ->check(CLI::Range(0.001, 3600.0));
   add_prefix_option(app, settings.prefix);
   add_trust_owner_option(app, settings.trust_owners);
+  add_socket_dir_option(app, settings.socket_dir);
   app.add_option("--log-level", settings.log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(log_level_validator());
@@ -225,6 +227,7 @@ class Daemon {
   void try_attach(Follower& follower, std::int64_t budget_ns) {
     SubscriberOptions options{.prefix = settings_.prefix, .id = settings_.id, .mode = wait_mode(settings_.mode)};
     options.trusted_owners = trusted_uids(settings_.trust_owners);
+    options.socket_dir = settings_.socket_dir;
     options.stall_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(settings_.stall_timeout * 1e3));
     if (budget_ns > 0) {
       options.attach_timeout = std::min(

@@ -1,5 +1,6 @@
 #include "app_support.hpp"
 
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 
@@ -139,7 +140,7 @@ CLI::Option* add_trust_owner_option(CLI::App& command, std::vector<std::string>&
                             "root's are trusted, since whoever creates a name in /dev/shm first owns it");
 }
 
-std::vector<uid_t> trusted_uids(const std::vector<std::string>& users) {
+std::vector<uid_t> user_ids(const std::vector<std::string>& users, std::string_view option) {
   std::vector<uid_t> uids;
   for (const std::string& user : users) {
     std::array<char, 1024> buffer{};
@@ -155,10 +156,45 @@ std::vector<uid_t> trusted_uids(const std::vector<std::string>& users) {
       uids.push_back(static_cast<uid_t>(number));
       continue;
     }
-    throw Error(Errc::invalid_argument,
-                "--trust-owner '" + user + "': no such user; give a user name from /etc/passwd or a numeric uid");
+    throw Error(Errc::invalid_argument, std::string(option) + " '" + user +
+                                            "': no such user; give a user name from /etc/passwd or a numeric uid");
   }
   return uids;
+}
+
+std::vector<uid_t> trusted_uids(const std::vector<std::string>& users) {
+  return user_ids(users, "--trust-owner");
+}
+
+std::vector<gid_t> group_ids(const std::vector<std::string>& groups, std::string_view option) {
+  std::vector<gid_t> gids;
+  for (const std::string& group : groups) {
+    std::array<char, 4096> buffer{};
+    struct group entry {};
+    struct group* found = nullptr;
+    if (getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+      gids.push_back(found->gr_gid);
+      continue;
+    }
+    char* end = nullptr;
+    const unsigned long number = std::strtoul(group.c_str(), &end, 10);
+    if (!group.empty() && end != nullptr && *end == '\0') {
+      gids.push_back(static_cast<gid_t>(number));
+      continue;
+    }
+    throw Error(Errc::invalid_argument, std::string(option) + " '" + group +
+                                            "': no such group; give a group name from /etc/group or a numeric gid");
+  }
+  return gids;
+}
+
+CLI::Option* add_socket_dir_option(CLI::App& command, std::string& directory) {
+  return command
+      .add_option("--socket-dir", directory,
+                  "socket mode: reach topics through DIR/<topic>.sock (a directory shared between containers) "
+                  "instead of /dev/shm and /dev/mqueue; default $SHMSNAP_SOCKET_DIR, unset: named mode")
+      ->envname("SHMSNAP_SOCKET_DIR")
+      ->check(CLI::ExistingDirectory);
 }
 
 }  // namespace shmsnap::app

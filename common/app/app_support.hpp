@@ -100,8 +100,15 @@ CLI::Option* add_prefix_option(CLI::App& command, std::string& prefix);
 CLI::Option* add_trust_owner_option(CLI::App& command, std::vector<std::string>& users);
 
 /// The uids of `users` (names or numbers). Throws Error{invalid_argument} for an
-/// unknown user.
+/// unknown user, naming `option`.
+[[nodiscard]] std::vector<uid_t> user_ids(const std::vector<std::string>& users, std::string_view option);
+/// user_ids() for --trust-owner.
 [[nodiscard]] std::vector<uid_t> trusted_uids(const std::vector<std::string>& users);
+/// The gids of `groups` (names or numbers); as user_ids().
+[[nodiscard]] std::vector<gid_t> group_ids(const std::vector<std::string>& groups, std::string_view option);
+
+/// Adds --socket-dir DIR (default $SHMSNAP_SOCKET_DIR; must exist): socket mode.
+CLI::Option* add_socket_dir_option(CLI::App& command, std::string& directory);
 
 /// Collects argv into strings, for main().
 [[nodiscard]] std::vector<std::string> arguments(int argc, char** argv);

@@ -6,3 +6,19 @@ shmsnap_add_test(shmsnap_socket_attach_test
   LABELS reliability
   TIMEOUT 120)
 target_include_directories(shmsnap_socket_attach_test PRIVATE ${PROJECT_SOURCE_DIR}/lib/src)
+
+# Socket mode end to end: the real shmsnap-publisher and shmsnap-subscriber over
+# DIR/<topic>.sock, the sealed region's read-only enforcement, hostile peers.
+shmsnap_add_test(shmsnap_socket_mode_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/socket_mode_test.cpp
+  LIBS shmsnap_admin_app shmsnap_subscriber_app
+  LABELS cli
+  TIMEOUT 180)
+add_dependencies(shmsnap_socket_mode_test shmsnap-publisher shmsnap-subscriber)
+target_include_directories(shmsnap_socket_mode_test PRIVATE ${PROJECT_SOURCE_DIR}/lib/src)
+
+# Socket mode across real namespaces (unshare: IPC, mount, PID, user), and across
+# real containers (podman, from an image the test assembles): tests/containers/.
+add_test(NAME containers.namespaces
+  COMMAND bash ${PROJECT_SOURCE_DIR}/tests/containers/namespaces_test.sh ${CMAKE_RUNTIME_OUTPUT_DIRECTORY})
+set_tests_properties(containers.namespaces PROPERTIES LABELS cli TIMEOUT 300 SKIP_RETURN_CODE 77)

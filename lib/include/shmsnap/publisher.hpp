@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "shmsnap/schema.hpp"
 
@@ -35,6 +36,16 @@ struct PublisherOptions {
   std::uint32_t max_subscribers = 64;  ///< table bound; HELLOs beyond it are refused
   FanOut fan_out = FanOut::caller;
   std::chrono::milliseconds heartbeat_interval{100};  ///< liveness sweep and table mirror period
+  /// Socket mode (docs/CONTAINERS.md): offer the topic on the Unix socket
+  /// socket_dir/<topic>.sock instead of under names, with the region a sealed memfd
+  /// that subscribers receive over it and can only map read-only. Share the
+  /// directory (a volume) with the subscribers' containers. "": named mode.
+  std::string socket_dir;
+  /// Socket mode: users admitted besides the publisher's own and root (peer
+  /// credentials, as this process's user namespace maps them).
+  std::vector<uid_t> allow_uids;
+  /// Socket mode: primary groups admitted.
+  std::vector<gid_t> allow_gids;
 };
 
 /// Counters of one publisher since create().

@@ -105,6 +105,17 @@ class RegionReader {
   /// write, unless `trusted.anyone`), invalid_region (the reason and what to do).
   [[nodiscard]] static RegionReader open(const std::string& shm_name, const TrustedOwners& trusted = {});
 
+  /// Socket mode: maps the sealed region descriptor `region` (owned from here on,
+  /// closed on every failure) that a publisher sent with its WELCOME, after checking
+  /// that it is a sealed memfd of exactly `region_size` bytes, and validates it as
+  /// open() does. `liveness` (owned) is the connection to that publisher: the
+  /// publisher counts as alive until it turns readable (EOF or a BYE), since its pid
+  /// may lie in a PID namespace this process cannot see. `owner` is the publisher's
+  /// uid as SO_PEERCRED showed it; `label` names the region in messages. Throws
+  /// Error (invalid_region: the reason, naming `label`).
+  [[nodiscard]] static RegionReader adopt_sealed(int region, std::uint64_t region_size, int liveness, uid_t owner,
+                                                 const std::string& label);
+
   /// Checks `bytes` (a whole region file of `file_size` bytes; nullptr when empty).
   /// Pure: reads nothing but the given bytes, and each header field once, so the
   /// geometry it returns is exactly what it checked.
@@ -204,6 +215,9 @@ class RegionReader {
  private:
   struct Mapping;
   explicit RegionReader(std::unique_ptr<Mapping> mapping);
+  /// Takes the validated mapping and the header fields that identify its publisher.
+  static RegionReader from_validated(std::unique_ptr<Mapping> mapping, const RegionGeometry& geometry,
+                                     const std::string& name);
 
   using VisitCall = void (*)(void* context, std::span<const std::byte> payload);
   /// The seqlock loop of read_in_place and read_fields, type-erased so it lives in

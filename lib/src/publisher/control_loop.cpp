@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <optional>
 #include <utility>
 
@@ -17,6 +18,7 @@
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
 #include "shmsnap/region.hpp"
+#include "system/os_error.hpp"
 #include "system/process.hpp"
 
 namespace shmsnap::detail {
@@ -32,6 +34,28 @@ constexpr int fast_tick_period_ms = 1;
 
 ControlLoop::ControlLoop(Options options, Handler& handler, std::atomic<std::int64_t>& heartbeat)
     : options_(std::move(options)), handler_(handler), heartbeat_(heartbeat) {
+  // Socket mode has no control queue: the connections are the control channel.
+  if (!options_.control_queue.empty()) {
+    create_control_queue();
+  }
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epoll_fd_ < 0 || stop_fd_ < 0) {
+    const int err = errno;
+    close_descriptors();
+    throw os_error(err, "create the control loop's epoll set for", "topic '" + options_.topic + "'");
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = stop_key;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd_, &event);
+  if (control_.is_open()) {
+    event.data.u64 = control_key;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, control_.native_handle(), &event);
+  }
+}
+
+void ControlLoop::create_control_queue() {
   // A dead publisher's control queue may linger; we own the topic now.
   MessageQueue::unlink(options_.control_queue);
   MessageQueue::CreateOptions control_options;
@@ -59,29 +83,25 @@ ControlLoop::ControlLoop(Options options, Handler& handler, std::atomic<std::int
 
 ControlLoop::~ControlLoop() {
   stop();
+  close_descriptors();
+}
+
+void ControlLoop::close_descriptors() noexcept {
   if (epoll_fd_ >= 0) {
-    ::close(epoll_fd_);
+    ::close(std::exchange(epoll_fd_, -1));
   }
   if (stop_fd_ >= 0) {
-    ::close(stop_fd_);
+    ::close(std::exchange(stop_fd_, -1));
   }
   for (const Watched& watched : watched_) {
-    ::close(watched.pidfd);
+    if (watched.owned) {
+      ::close(watched.descriptor);
+    }
   }
+  watched_.clear();
 }
 
 void ControlLoop::start() {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (epoll_fd_ < 0 || stop_fd_ < 0) {
-    throw Error(Errc::system, "topic '" + options_.topic + "': cannot create the control loop's epoll/eventfd");
-  }
-  epoll_event event{};
-  event.events = EPOLLIN;
-  event.data.u64 = stop_key;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd_, &event);
-  event.data.u64 = control_key;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, control_.native_handle(), &event);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -97,7 +117,7 @@ void ControlLoop::stop() noexcept {
 }
 
 void ControlLoop::close_queue() noexcept {
-  if (!queue_closed_) {
+  if (!queue_closed_ && control_.is_open()) {
     queue_closed_ = true;
     control_.close();
     MessageQueue::unlink(options_.control_queue);
@@ -113,18 +133,31 @@ void ControlLoop::watch_exit(std::uint64_t key, pid_t pid) noexcept {
   event.events = EPOLLIN;
   event.data.u64 = key;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event);
-  watched_.push_back(Watched{key, pidfd});
+  watched_.push_back(Watched{.key = key, .descriptor = pidfd, .owned = true});
 }
 
-void ControlLoop::forget_exit(std::uint64_t key) noexcept {
-  const auto found =
-      std::find_if(watched_.begin(), watched_.end(), [&](const Watched& watched) { return watched.key == key; });
-  if (found == watched_.end()) {
-    return;
+bool ControlLoop::watch_descriptor(std::uint64_t key, int descriptor) noexcept {
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLRDHUP;
+  event.data.u64 = key;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, descriptor, &event) != 0) {
+    return false;
   }
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, found->pidfd, nullptr);
-  ::close(found->pidfd);
-  watched_.erase(found);
+  watched_.push_back(Watched{.key = key, .descriptor = descriptor, .owned = false});
+  return true;
+}
+
+void ControlLoop::forget(std::uint64_t key) noexcept {
+  std::erase_if(watched_, [&](const Watched& watched) {
+    if (watched.key != key) {
+      return false;
+    }
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, watched.descriptor, nullptr);
+    if (watched.owned) {
+      ::close(watched.descriptor);
+    }
+    return true;
+  });
 }
 
 void ControlLoop::run() noexcept {
@@ -141,7 +174,7 @@ void ControlLoop::run() noexcept {
       if (key == control_key) {
         drain_control();
       } else {
-        handler_.on_process_exit(key);
+        handler_.on_ready(key);
       }
     }
     handler_.on_tick();

@@ -5,13 +5,17 @@
 #include "publisher/registry.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <optional>
 #include <utility>
+#include <variant>
 
 #include "shmsnap/clock.hpp"
 #include "shmsnap/seqlock.hpp"
 #include "system/log.hpp"
 #include "system/process.hpp"
+#include "transport/unix_socket.hpp"
 
 namespace shmsnap::detail {
 namespace {
@@ -119,7 +123,8 @@ Admission Registry::admit(SubscriberLink&& candidate) noexcept {
       std::find_if(links_.begin(), links_.end(), [&](const auto& link) { return link->id == candidate.id; });
   if (same_id != links_.end()) {
     SubscriberLink& holder = **same_id;
-    if (holder.pid == candidate.pid && holder.start_time == candidate.start_time) {
+    const bool same_process = holder.pid == candidate.pid && holder.start_time == candidate.start_time;
+    if (same_process && !holder.connection.valid() && !candidate.connection.valid()) {
       // The same process again (a retried attach, or a new Subscriber after one
       // whose BYE was lost): its queue may be new, so notify the one it names now.
       fan_out_.retire(holder.table_index);  // before the old descriptor is closed below
@@ -131,7 +136,9 @@ Admission Registry::admit(SubscriberLink&& candidate) noexcept {
       admission.key = holder.key;
       return admission;
     }
-    if (process_alive(holder.pid, holder.start_time)) {
+    // A connected holder is alive until its connection ends (its pid may be 0).
+    if (!(same_process && holder.pid != 0) &&
+        (holder.connection.valid() || process_alive(holder.pid, holder.start_time))) {
       rejected_.fetch_add(1, std::memory_order_relaxed);
       admission.reason = RejectReason::id_in_use;
       admission.holder = holder.pid;
@@ -154,7 +161,11 @@ Admission Registry::admit(SubscriberLink&& candidate) noexcept {
   auto link = std::make_unique<SubscriberLink>(std::move(candidate));
   link->key = next_key_++;
   link->table_index = static_cast<std::uint32_t>(free_slot - used.begin());
-  exits_.watch_exit(link->key, link->pid);
+  if (link->connection.valid()) {
+    exits_.watch_descriptor(link->key, link->connection.get());
+  } else {
+    exits_.watch_exit(link->key, link->pid);
+  }
   write_table_entry(*link, true);
   // Registered before the answer: every publish from here on notifies it, and
   // after WELCOME it reads the region, so no snapshot falls in between.
@@ -191,7 +202,7 @@ std::unique_ptr<SubscriberLink> Registry::unregister(std::uint64_t key) noexcept
   subscriber_count_.store(links_.size(), std::memory_order_relaxed);
   fan_out_.retire(link->table_index);  // from here its queue may be closed
   write_table_entry(*link, false);
-  exits_.forget_exit(link->key);
+  exits_.forget(link->key);
   return link;
 }
 
@@ -202,17 +213,48 @@ void Registry::reap(std::uint64_t key, const char* why) noexcept {
   }
   // The subscriber can no longer unlink its own queue: we do, so nothing leaks;
   // but only if the name is still its queue, not a successor's with the same id.
-  MessageQueue::unlink_if_same(names_.notify_queue(dead->id), dead->queue.inode());
+  // (A socket-mode queue has no name: its subscriber removed it after creating it.)
+  if (!dead->connection.valid()) {
+    MessageQueue::unlink_if_same(names_.notify_queue(dead->id), dead->queue.inode());
+  }
   reclaimed_.fetch_add(1, std::memory_order_relaxed);
   log().info("topic '{}': subscriber '{}' (pid {}) {}; its queue and table slot are reclaimed", names_.topic, dead->id,
              dead->pid, why);
+}
+
+void Registry::on_watch_fired(std::uint64_t key) noexcept {
+  const auto found = std::find_if(links_.begin(), links_.end(), [&](const auto& link) { return link->key == key; });
+  if (found == links_.end()) {
+    return;
+  }
+  if (!(*found)->connection.valid()) {
+    reap(key, "exited");
+    return;
+  }
+  // Readable for a BYE as for an EOF or garbage: either way the subscriber is done,
+  // but only a BYE is a clean leave (the others count as reclaimed).
+  bool said_bye = false;
+  try {
+    const std::optional<ReceivedFrame> frame =
+        receive_attach_frame((*found)->connection.get(), std::chrono::milliseconds(0));
+    said_bye = frame && std::holds_alternative<AttachBye>(frame->frame);
+  } catch (const Error&) {
+    // Garbage, or a frame cut short: not a BYE.
+  }
+  if (!said_bye) {
+    reap(key, "closed its connection without BYE (exited?)");
+    return;
+  }
+  const std::unique_ptr<SubscriberLink> link = unregister(key);
+  log().info("topic '{}': subscriber '{}' (pid {}) left", names_.topic, link->id, link->pid);
 }
 
 void Registry::sweep_and_mirror() noexcept {
   // Without a pidfd (old kernels) this sweep is the only death detector.
   std::vector<std::uint64_t> dead;
   for (const auto& link : links_) {
-    if (!process_alive(link->pid, link->start_time)) {
+    // A connected subscriber is watched through its connection instead.
+    if (!link->connection.valid() && !process_alive(link->pid, link->start_time)) {
       dead.push_back(link->key);
     }
   }

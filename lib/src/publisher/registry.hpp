@@ -3,8 +3,9 @@
 // dead subscribers, and the subscriber table mirrored into the region for tools.
 // It owns the links (each with its notify queue) and its counters; it adds and
 // retires their queues in the fan-out and asks the control loop to watch their
-// processes. admit() is the one way in, whatever carried the request: today a
-// HELLO on the control queue (handle_control_message).
+// processes. admit() is the one way in, whatever carried the request: a HELLO on
+// the control queue (handle_control_message), or one on a subscriber's connection
+// in socket mode (SocketAcceptor), whose link then holds the connection.
 // Threads: the control thread only (announce_new_epoch: the owning thread before
 // the control thread starts); the counters from any thread.
 #pragma once
@@ -24,6 +25,7 @@
 #include "shmsnap/detail/message_queue.hpp"
 #include "shmsnap/detail/protocol.hpp"
 #include "shmsnap/names.hpp"
+#include "transport/unique_fd.hpp"
 
 namespace shmsnap::detail {
 
@@ -38,6 +40,9 @@ struct SubscriberLink {
   std::uint32_t table_index = 0;
   std::uint64_t nonce = 0;  ///< the registration's secret: a BYE must carry it
   MessageQueue queue;       ///< its descriptor is in the fan-out at table_index
+  /// Socket mode: the subscriber's connection, watched by the control loop; its
+  /// EOF or BYE ends the registration. Its pid may then be 0 (another PID namespace).
+  UniqueFd connection;
 };
 
 /// What admit() decided.
@@ -77,6 +82,9 @@ class Registry {
   /// Unregisters the subscriber under `key` (if still registered) and removes its
   /// queue, which it can no longer do itself. `why` is for the log.
   void reap(std::uint64_t key, const char* why) noexcept;
+  /// What the control loop watches under `key` fired: its process exited, or (socket
+  /// mode) its connection closed or sent BYE. Reaps it, saying which.
+  void on_watch_fired(std::uint64_t key) noexcept;
   /// Reaps subscribers whose process is gone and mirrors the per-subscriber
   /// notification counts into the region's table.
   void sweep_and_mirror() noexcept;

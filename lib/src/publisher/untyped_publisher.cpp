@@ -1,17 +1,20 @@
-// The untyped publisher's engine: it creates the topic, composes the four parts
-// (slot_writer.hpp, fan_out_notifier.hpp, registry.hpp, control_loop.hpp), routes
-// the control loop's events to the registry, and runs the path of one publish:
+// The untyped publisher's engine: it creates the topic, composes the parts
+// (slot_writer.hpp, fan_out_notifier.hpp, registry.hpp, control_loop.hpp, and in
+// socket mode socket_acceptor.hpp), routes the control loop's events to them, and runs the path of one publish:
 // the slot writer's begin_write -> payload -> commit_write, then the fan-out.
 // The publishing thread calls the writer functions; shutdown() and the destructor
 // may be called from any one thread.
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <optional>
 
 #include "publisher/control_loop.hpp"
 #include "publisher/fan_out_notifier.hpp"
 #include "publisher/registry.hpp"
 #include "publisher/slot_writer.hpp"
+#include "publisher/socket_acceptor.hpp"
 #include "region/region_writer.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
@@ -45,7 +48,21 @@ detail::RegionWriter create_region(const TopicNames& names, const SchemaInfo& sc
   spec.max_subscribers = options.max_subscribers;
   spec.payload_size = static_cast<std::uint32_t>(payload_size);
   spec.schema = schema;
+  if (!options.socket_dir.empty()) {
+    // No name, so no predecessor's header to count epochs from: the wall clock
+    // gives a successor a different (and almost always larger) epoch.
+    return detail::RegionWriter::create_sealed(spec,
+                                               static_cast<std::uint64_t>(std::max<std::int64_t>(1, realtime_ns())));
+  }
   return detail::RegionWriter::create(spec, previous);
+}
+
+detail::ControlLoop::Options control_loop_options(const TopicNames& names, const PublisherOptions& options) {
+  return detail::ControlLoop::Options{
+      .topic = names.topic,
+      .control_queue = options.socket_dir.empty() ? names.control_queue() : std::string(),
+      .mode = control_queue_mode(options.mode),
+      .period = options.heartbeat_interval};
 }
 
 }  // namespace
@@ -64,7 +81,8 @@ struct UntypedPublisher::State final : detail::ControlLoop::Handler {
   detail::FanOutNotifier fan_out;
   detail::ControlLoop control_loop;
   detail::Registry registry;
-  bool shut_down = false;  // the closing thread's
+  std::optional<detail::SocketAcceptor> acceptor;  // socket mode only
+  bool shut_down = false;                          // the closing thread's
 
   State(std::string_view topic, const SchemaInfo& schema, std::size_t payload_size, const PublisherOptions& opts);
   ~State() override;
@@ -77,7 +95,13 @@ struct UntypedPublisher::State final : detail::ControlLoop::Handler {
   void on_control_message(std::span<const std::byte> message) noexcept override {
     registry.handle_control_message(message);
   }
-  void on_process_exit(std::uint64_t key) noexcept override { registry.reap(key, "exited"); }
+  void on_ready(std::uint64_t key) noexcept override {
+    if (detail::SocketAcceptor::owns(key)) {
+      acceptor->on_ready(key);
+    } else {
+      registry.on_watch_fired(key);
+    }
+  }
   void on_tick() noexcept override;
   [[nodiscard]] bool wants_fast_ticks() const noexcept override { return registry.has_pending_replies(); }
 };
@@ -89,20 +113,22 @@ UntypedPublisher::State::State(std::string_view topic, const SchemaInfo& schema,
       payload_bytes(static_cast<std::uint32_t>(payload_size)),
       writer(region, opts.slot_count),
       fan_out(opts.max_subscribers, opts.fan_out, region.epoch()),
-      control_loop(detail::ControlLoop::Options{.topic = names.topic,
-                                                .control_queue = names.control_queue(),
-                                                .mode = control_queue_mode(opts.mode),
-                                                .period = opts.heartbeat_interval},
-                   *this, region.header().heartbeat_ns),
+      control_loop(control_loop_options(names, opts), *this, region.header().heartbeat_ns),
       registry(names, opts.max_subscribers, region, fan_out, control_loop) {
+  if (!opts.socket_dir.empty()) {
+    acceptor.emplace(opts.socket_dir, names.topic,
+                     detail::AdmissionPolicy{.uids = opts.allow_uids, .gids = opts.allow_gids}, region, registry,
+                     control_loop);
+  }
   registry.announce_new_epoch(previous);
   previous = {};
   // The notifier first: it uses nothing of the others, so if starting the control
   // thread throws, no running thread is left touching a part being destroyed.
   fan_out.start();
   control_loop.start();
-  log().info("topic '{}' published at /dev/shm{} (epoch {}, {} slots of {} bytes, schema {} v{})", names.topic,
-             names.region(), region.epoch(), opts.slot_count, payload_size, schema.name, schema.version);
+  log().info("topic '{}' published at {} (epoch {}, {} slots of {} bytes, schema {} v{})", names.topic,
+             acceptor ? "the socket " + acceptor->path() + " (sealed memfd)" : "/dev/shm" + names.region(),
+             region.epoch(), opts.slot_count, payload_size, schema.name, schema.version);
 }
 
 UntypedPublisher::State::~State() {
@@ -117,12 +143,16 @@ void UntypedPublisher::State::close() noexcept {
     writer.mark_closed();
     fan_out.notify_all(NotifyKind::shutdown, writer.last_seq(), monotonic_ns());
     control_loop.close_queue();
+    acceptor.reset();  // removes the socket: no new subscriber finds a closed topic
     region.close();
     log().info("topic '{}' closed after {} publishes", names.topic, writer.published());
   }
 }
 
 void UntypedPublisher::State::on_tick() noexcept {
+  if (acceptor) {
+    acceptor->expire_pending();
+  }
   registry.retry_pending_replies();
   registry.sweep_and_mirror();
   detail::RegionHeader& header = region.header();
@@ -187,7 +217,7 @@ PublisherStats UntypedPublisher::stats() const noexcept {
   stats.coalesced = state.fan_out.coalesced_total();
   stats.send_errors = state.fan_out.send_errors();
   stats.reclaimed = state.registry.reclaimed();
-  stats.rejected = state.registry.rejected();
+  stats.rejected = state.registry.rejected() + (state.acceptor ? state.acceptor->refused() : 0);
   stats.dropped_control = state.registry.dropped_control();
   stats.subscribers = state.registry.subscribers();
   return stats;

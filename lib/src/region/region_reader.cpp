@@ -52,7 +52,9 @@ std::string octal_mode(mode_t mode) {
 
 struct RegionReader::Mapping {
   detail::SharedMemory memory;
-  int pidfd = -1;  // the publisher named at open; -1 where the kernel has no pidfd_open
+  // Readable once the publisher is gone: its pidfd (-1 where the kernel has no
+  // pidfd_open), or in socket mode the connection to it.
+  int pidfd = -1;
 
   Mapping() = default;
   Mapping(const Mapping&) = delete;
@@ -115,19 +117,7 @@ RegionReader RegionReader::open(const std::string& shm_name, const TrustedOwners
     throw Error(Errc::invalid_region, "region /dev/shm" + shm_name + " is unusable: " + checked.problem +
                                           "; if no publisher is running, remove it with 'shmsnap clean'");
   }
-  RegionReader reader(std::move(mapping));
-  reader.base_ = static_cast<const std::byte*>(reader.mapping_->memory.address());
-  reader.header_ = reinterpret_cast<const RegionHeader*>(reader.base_);
-  reader.geometry_ = *checked.geometry;
-  reader.inode_ = reader.mapping_->memory.inode();
-  reader.group_ = reader.mapping_->memory.group();
-  reader.owner_ = reader.mapping_->memory.owner();
-  reader.name_ = shm_name;
-  // Copies taken now, after validation: whoever may write the region could rewrite
-  // these fields later to point liveness checks at another process.
-  reader.publisher_pid_ = reader.header_->publisher_pid;
-  reader.publisher_start_time_ = reader.header_->publisher_start_time;
-  reader.epoch_ = reader.header_->epoch;
+  RegionReader reader = from_validated(std::move(mapping), *checked.geometry, shm_name);
   const int pidfd = detail::open_pidfd(reader.publisher_pid_);
   // The pid may have been reused between the header's write and our pidfd_open:
   // the start time, checked after the open, says the pidfd names the publisher.
@@ -136,6 +126,42 @@ RegionReader RegionReader::open(const std::string& shm_name, const TrustedOwners
   } else if (pidfd >= 0) {
     ::close(pidfd);
   }
+  return reader;
+}
+
+RegionReader RegionReader::from_validated(std::unique_ptr<Mapping> mapping, const RegionGeometry& geometry,
+                                          const std::string& name) {
+  RegionReader reader(std::move(mapping));
+  reader.base_ = static_cast<const std::byte*>(reader.mapping_->memory.address());
+  reader.header_ = reinterpret_cast<const RegionHeader*>(reader.base_);
+  reader.geometry_ = geometry;
+  reader.inode_ = reader.mapping_->memory.inode();
+  reader.group_ = reader.mapping_->memory.group();
+  reader.owner_ = reader.mapping_->memory.owner();
+  reader.name_ = name;
+  // Copies taken now, after validation: whoever may write the region could rewrite
+  // these fields later to point liveness checks at another process.
+  reader.publisher_pid_ = reader.header_->publisher_pid;
+  reader.publisher_start_time_ = reader.header_->publisher_start_time;
+  reader.epoch_ = reader.header_->epoch;
+  return reader;
+}
+
+RegionReader RegionReader::adopt_sealed(int region, std::uint64_t region_size, int liveness, uid_t owner,
+                                        const std::string& label) {
+  auto mapping = std::make_unique<Mapping>();
+  mapping->pidfd = liveness;  // closed with the mapping, also when a check below throws
+  mapping->memory = detail::SharedMemory::adopt_sealed(region, region_size, region_size);
+  // Sealed and sent whole by a publisher that initialised it before sending: no
+  // "still being created" wait as for a name.
+  const RegionValidation checked =
+      validate(static_cast<const std::byte*>(mapping->memory.address()), mapping->memory.mapped_size());
+  if (!checked.valid()) {
+    throw Error(Errc::invalid_region, "the region " + label + " sent by its publisher is unusable: " + checked.problem +
+                                          "; the peer is not a working shmsnap publisher");
+  }
+  RegionReader reader = from_validated(std::move(mapping), *checked.geometry, label);
+  reader.owner_ = owner;
   return reader;
 }
 

@@ -28,8 +28,11 @@ class AttachPath {
   AttachPath& operator=(AttachPath&&) = delete;
 
   /// Maps and validates the topic's region of a live publisher (owner, mode, layout).
+  /// A path whose publisher hands the region only to a registered subscriber (the
+  /// socket) registers here, with `notify` (made this subscriber's notify queue when
+  /// not open) and within `deadline_ns`; register_with then only completes it.
   /// Throws Error: not_found (none, or its publisher is gone), permission_denied, ...
-  [[nodiscard]] virtual RegionReader open_region() = 0;
+  [[nodiscard]] virtual RegionReader open_region(MessageQueue& notify, std::int64_t deadline_ns) = 0;
   /// Makes `notify` this subscriber's notify queue (kept when already open and still
   /// ours) and registers with the publisher of `region`, which answers on it. Returns
   /// a descriptor that turns readable when that publisher is gone, owned by the

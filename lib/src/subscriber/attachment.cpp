@@ -37,7 +37,7 @@ void Attachment::check_schema(const RegionReader& candidate) const {
 }
 
 int Attachment::attach(std::int64_t deadline_ns) {
-  RegionReader candidate = path_->open_region();
+  RegionReader candidate = path_->open_region(notify_, deadline_ns);
   check_schema(candidate);
   const int death_watch = path_->register_with(candidate, notify_, deadline_ns);
   descriptor_.assign(candidate.descriptor());

@@ -74,7 +74,7 @@ NamedAttach::NamedAttach(TopicNames names, std::string id, const SubscriberOptio
 
 NamedAttach::~NamedAttach() = default;
 
-RegionReader NamedAttach::open_region() {
+RegionReader NamedAttach::open_region(MessageQueue& /*notify*/, std::int64_t /*deadline_ns*/) {
   RegionReader candidate = RegionReader::open(names_.region(), TrustedOwners{.also = trusted_owners_});
   if (candidate.closed() || !candidate.publisher_alive()) {
     throw Error(Errc::not_found, "topic '" + names_.topic + "' has no live publisher (pid " +

@@ -31,7 +31,7 @@ class NamedAttach final : public AttachPath {
   NamedAttach(NamedAttach&&) = delete;
   NamedAttach& operator=(NamedAttach&&) = delete;
 
-  [[nodiscard]] RegionReader open_region() override;
+  [[nodiscard]] RegionReader open_region(MessageQueue& notify, std::int64_t deadline_ns) override;
   [[nodiscard]] int register_with(const RegionReader& region, MessageQueue& notify, std::int64_t deadline_ns) override;
   void unregister(const RegionReader* region, bool say_bye) noexcept override;
   [[nodiscard]] bool successor_ready(ino_t inode, std::uint64_t epoch) noexcept override;

@@ -12,6 +12,7 @@
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
 #include "subscriber/named_attach.hpp"
+#include "subscriber/socket_attach.hpp"
 #include "system/log.hpp"
 
 namespace shmsnap {
@@ -31,6 +32,15 @@ std::string checked_id(const SubscriberOptions& options) {
   return id;
 }
 
+// The one place that picks how a subscriber reaches its publisher.
+std::unique_ptr<detail::AttachPath> make_attach_path(const TopicNames& names, const std::string& id,
+                                                     const SubscriberOptions& options) {
+  if (!options.socket_dir.empty()) {
+    return std::make_unique<detail::SocketAttach>(options.socket_dir, names.topic, id, options);
+  }
+  return std::make_unique<detail::NamedAttach>(names, id, options);
+}
+
 }  // namespace
 
 UntypedSubscriber::State::State(UntypedSubscriber& core, std::string_view topic, const SchemaInfo* reader_schema,
@@ -39,7 +49,7 @@ UntypedSubscriber::State::State(UntypedSubscriber& core, std::string_view topic,
       names_(opts.prefix, topic),
       options_(opts),
       id_(checked_id(opts)),
-      attachment_(std::make_unique<detail::NamedAttach>(names_, id_, options_), reader_schema, names_.topic),
+      attachment_(make_attach_path(names_, id_, options_), reader_schema, names_.topic),
       waiter_(id_),
       liveness_(id_, names_.topic, options_.stall_timeout, options_.reattach_interval),
       reader_(reader_schema, id_, names_.topic) {

@@ -24,8 +24,7 @@ bool AdmissionPolicy::admits(const PeerCredentials& peer, uid_t own_uid) const n
 }
 
 std::string AdmissionPolicy::refusal(const PeerCredentials& peer) const {
-  std::string who =
-      "user " + user_name(peer.uid) + " (uid " + std::to_string(peer.uid) + ", gid " + std::to_string(peer.gid) + ")";
+  std::string who = "user " + user_name(peer.uid) + " with primary group " + std::to_string(peer.gid);
   if (peer.pid > 0) {
     who += ", pid " + std::to_string(peer.pid);
   }

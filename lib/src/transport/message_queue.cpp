@@ -149,6 +149,16 @@ MessageQueue MessageQueue::open(std::string_view name, Access access, bool nonbl
   return MessageQueue(descriptor, owned_name);
 }
 
+MessageQueue MessageQueue::adopt(int descriptor, std::string label) {
+  MessageQueue adopted(descriptor, std::move(label));  // closes it if we throw below
+  mq_attr attributes{};
+  attributes.mq_flags = O_NONBLOCK;  // mq_setattr changes only the flags
+  if (mq_setattr(descriptor, &attributes, nullptr) != 0) {
+    throw detail::os_error(errno, "make non-blocking", adopted.name_);
+  }
+  return adopted;
+}
+
 bool MessageQueue::unlink(std::string_view name) noexcept {
   const std::string owned_name(name);
   return mq_unlink(owned_name.c_str()) == 0;

@@ -69,6 +69,11 @@ class MessageQueue {
   [[nodiscard]] static MessageQueue create(std::string_view name, const CreateOptions& options);
   /// Opens an existing queue. Throws Error (not_found, permission_denied, ...).
   [[nodiscard]] static MessageQueue open(std::string_view name, Access access, bool nonblocking);
+  /// Takes ownership of a queue descriptor received from elsewhere (socket mode: a
+  /// subscriber's write-only descriptor, checked by check_notify_queue_descriptor)
+  /// and makes it non-blocking, as the fan-out needs. `label` names it in messages.
+  /// Throws Error (closing it) when it cannot be made non-blocking.
+  [[nodiscard]] static MessageQueue adopt(int descriptor, std::string label);
   /// Removes the name; true when it existed. Never throws; on false errno says
   /// why (ENOENT: already gone, EACCES: another user's queue in the sticky /dev/mqueue).
   static bool unlink(std::string_view name) noexcept;
