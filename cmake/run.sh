@@ -23,6 +23,7 @@ readonly PACKAGES=(
   prometheus-cpp-dev prometheus chromium                                       # shmsnap serve
   iceoryx libiceoryx-posh-dev                                                  # iceoryx baseline
   faketime                                                                     # clock-jump tests (libfaketime)
+  podman runc                                                                  # socket mode across real containers
 )
 JOBS=$(nproc)
 

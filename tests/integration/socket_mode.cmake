@@ -21,4 +21,7 @@ target_include_directories(shmsnap_socket_mode_test PRIVATE ${PROJECT_SOURCE_DIR
 # real containers (podman, from an image the test assembles): tests/containers/.
 add_test(NAME containers.namespaces
   COMMAND bash ${PROJECT_SOURCE_DIR}/tests/containers/namespaces_test.sh ${CMAKE_RUNTIME_OUTPUT_DIRECTORY})
-set_tests_properties(containers.namespaces PROPERTIES LABELS cli TIMEOUT 300 SKIP_RETURN_CODE 77)
+add_test(NAME containers.podman
+  COMMAND bash ${PROJECT_SOURCE_DIR}/tests/containers/podman_test.sh ${CMAKE_RUNTIME_OUTPUT_DIRECTORY})
+set_tests_properties(containers.namespaces containers.podman PROPERTIES
+  LABELS containers TIMEOUT 300 SKIP_RETURN_CODE 77)
