@@ -1,11 +1,13 @@
 // The system under test: shmsnap's Publisher<T>/Subscriber<T> carrying BenchPayload<N>,
-// in notify, spin or hybrid wait mode. Latest-state semantics: a subscriber that falls
-// behind gets the newest snapshot and the harness counts the rest as skipped.
+// in notify, spin or hybrid wait mode, attached by the topic's names ("shmsnap") or
+// through the publisher's Unix socket with the region a sealed memfd ("shmsnap-sock"). Latest-state semantics: a
+// subscriber that falls behind gets the newest snapshot and the harness counts the rest as skipped.
 #include <mqueue.h>
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <new>
 #include <optional>
 #include <stdexcept>
@@ -71,6 +73,12 @@ ModeSpec parse_mode(std::string mode) {
   return spec;
 }
 
+// Socket mode: the run's socket directory, the same in the publisher's process and
+// in each subscriber's; "" in named mode.
+std::string socket_dir_of(const ChannelSpec& spec, bool socket_mode) {
+  return socket_mode ? "/tmp/shmsnap-bench-" + spec.run_name : std::string();
+}
+
 // Every name the library will create for this configuration, so an interrupted run
 // still removes them (the library removes them itself on every normal path).
 std::vector<std::pair<cleanup::NameKind, std::string>> resource_names(const ChannelSpec& spec) {
@@ -88,8 +96,9 @@ class ShmsnapPublisher final : public PublisherChannel {
   using Payload = BenchPayload<N>;
 
  public:
-  explicit ShmsnapPublisher(const ChannelSpec& spec)
-      : names_(resource_names(spec)),
+  ShmsnapPublisher(const ChannelSpec& spec, bool socket_mode)
+      : socket_dir_(socket_dir_of(spec, socket_mode)),
+        names_(resource_names(spec)),
         storage_(sizeof(Payload)),
         value_(new (storage_.data()) Payload{}),
         zero_copy_(parse_mode(spec.mode).zero_copy) {
@@ -99,6 +108,9 @@ class ShmsnapPublisher final : public PublisherChannel {
     options.prefix = spec.run_name;
     options.max_subscribers = static_cast<std::uint32_t>(std::max(64, spec.subscribers));
     options.fan_out = parse_mode(spec.mode).fan_out;
+    options.socket_dir = socket_dir_;
+    if (!socket_dir_.empty())
+      std::filesystem::create_directories(socket_dir_);
     try {
       publisher_.emplace(Publisher<Payload>::create(topic, options));
     } catch (const Error& error) {
@@ -111,6 +123,10 @@ class ShmsnapPublisher final : public PublisherChannel {
     loan_.reset();
     publisher_.reset();
     forget_names();
+    if (!socket_dir_.empty()) {
+      std::error_code ignored;  // the socket is gone with the publisher; its lock file stays
+      std::filesystem::remove_all(socket_dir_, ignored);
+    }
   }
 
   // Zero-copy: the message is written into the loaned next slot, as an iceoryx
@@ -149,6 +165,7 @@ class ShmsnapPublisher final : public PublisherChannel {
     }
   }
 
+  std::string socket_dir_;
   std::vector<std::pair<cleanup::NameKind, std::string>> names_;
   AlignedBuffer storage_;
   Payload* value_;  // the harness stamps storage_ as bytes; this is the same object typed
@@ -162,8 +179,8 @@ class ShmsnapSubscriber final : public SubscriberChannel {
   using Payload = BenchPayload<N>;
 
  public:
-  ShmsnapSubscriber(const ChannelSpec& spec, const std::string& id)
-      : subscriber_(open(spec, id)), zero_copy_(parse_mode(spec.mode).zero_copy) {
+  ShmsnapSubscriber(const ChannelSpec& spec, const std::string& id, bool socket_mode)
+      : subscriber_(open(spec, id, socket_dir_of(spec, socket_mode))), zero_copy_(parse_mode(spec.mode).zero_copy) {
     if (zero_copy_)
       last_seq_ = subscriber_.core().region() != nullptr ? subscriber_.core().region()->latest_seq() : 0;
     // Captures `this`: the channel lives behind a unique_ptr and never moves.
@@ -234,11 +251,12 @@ class ShmsnapSubscriber final : public SubscriberChannel {
   std::string last_error() const override { return error_; }
 
  private:
-  static Subscriber<Payload> open(const ChannelSpec& spec, const std::string& id) {
+  static Subscriber<Payload> open(const ChannelSpec& spec, const std::string& id, const std::string& socket_dir) {
     SubscriberOptions options;
     options.prefix = spec.run_name;
     options.id = id;
     options.mode = parse_mode(spec.mode).wait;
+    options.socket_dir = socket_dir;
     try {
       return Subscriber<Payload>::open(topic, options);
     } catch (const Error& error) {
@@ -266,7 +284,8 @@ std::string supported_sizes() {
 
 class ShmsnapTransport final : public Transport {
  public:
-  std::string_view name() const noexcept override { return "shmsnap"; }
+  explicit ShmsnapTransport(bool socket_mode) : socket_mode_(socket_mode) {}
+  std::string_view name() const noexcept override { return socket_mode_ ? "shmsnap-sock" : "shmsnap"; }
   std::vector<std::string> modes(std::span<const std::string> requested) const override {
     std::vector<std::string> modes;
     for (const auto& mode : requested) {
@@ -288,22 +307,30 @@ class ShmsnapTransport final : public Transport {
   std::unique_ptr<PublisherChannel> create_publisher(const ChannelSpec& spec) const override {
     std::unique_ptr<PublisherChannel> channel;
     visit_payload_size(spec.payload_bytes,
-                       [&]<std::size_t N>() { channel = std::make_unique<ShmsnapPublisher<N>>(spec); });
+                       [&]<std::size_t N>() { channel = std::make_unique<ShmsnapPublisher<N>>(spec, socket_mode_); });
     return channel;
   }
   std::unique_ptr<SubscriberChannel> open_subscriber(const ChannelSpec& spec, int /*index*/,
                                                      const std::string& endpoint) const override {
     std::unique_ptr<SubscriberChannel> channel;
-    visit_payload_size(spec.payload_bytes,
-                       [&]<std::size_t N>() { channel = std::make_unique<ShmsnapSubscriber<N>>(spec, endpoint); });
+    visit_payload_size(spec.payload_bytes, [&]<std::size_t N>() {
+      channel = std::make_unique<ShmsnapSubscriber<N>>(spec, endpoint, socket_mode_);
+    });
     return channel;
   }
+
+ private:
+  bool socket_mode_;
 };
 
 }  // namespace
 
 std::unique_ptr<Transport> make_shmsnap_transport() {
-  return std::make_unique<ShmsnapTransport>();
+  return std::make_unique<ShmsnapTransport>(false);
+}
+
+std::unique_ptr<Transport> make_shmsnap_socket_transport() {
+  return std::make_unique<ShmsnapTransport>(true);
 }
 
 }  // namespace shmsnap::bench

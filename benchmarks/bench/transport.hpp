@@ -126,6 +126,7 @@ class Transport {
 [[nodiscard]] std::unique_ptr<Transport> make_boost_mq_transport();
 #if SHMSNAP_BENCH_HAVE_LIBRARY
 [[nodiscard]] std::unique_ptr<Transport> make_shmsnap_transport();
+[[nodiscard]] std::unique_ptr<Transport> make_shmsnap_socket_transport();
 #endif
 #if SHMSNAP_BENCH_HAVE_ICEORYX
 [[nodiscard]] std::unique_ptr<Transport> make_iceoryx_transport();

@@ -10,10 +10,10 @@ namespace shmsnap::bench {
 std::vector<std::string> available_transports() {
   std::vector<std::string> names{"floor", "posix_mq", "uds", "pipe", "sysv_mq", "boost_mq"};
 #if SHMSNAP_BENCH_HAVE_LIBRARY
-  names.insert(names.begin() + 1, "shmsnap");
+  names.insert(names.begin() + 1, {"shmsnap", "shmsnap-sock"});
 #endif
 #if SHMSNAP_BENCH_HAVE_ICEORYX
-  names.insert(names.begin() + (SHMSNAP_BENCH_HAVE_LIBRARY ? 2 : 1), "iceoryx");
+  names.insert(names.begin() + (SHMSNAP_BENCH_HAVE_LIBRARY ? 3 : 1), "iceoryx");
 #endif
   return names;
 }
@@ -27,6 +27,7 @@ std::vector<std::string> skipped_transports() {
 #endif
 #if !SHMSNAP_BENCH_HAVE_LIBRARY
   skipped.emplace_back("shmsnap: skipped, the library API was not available at configure time");
+  skipped.emplace_back("shmsnap-sock: skipped, the library API was not available at configure time");
 #endif
   return skipped;
 }
@@ -47,6 +48,8 @@ std::unique_ptr<Transport> make_transport(std::string_view name) {
 #if SHMSNAP_BENCH_HAVE_LIBRARY
   if (name == "shmsnap")
     return make_shmsnap_transport();
+  if (name == "shmsnap-sock")
+    return make_shmsnap_socket_transport();
 #endif
 #if SHMSNAP_BENCH_HAVE_ICEORYX
   if (name == "iceoryx")
