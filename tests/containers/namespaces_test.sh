@@ -116,7 +116,7 @@ wait_for "$dir/publisher2.log" "^ready topic=$topic"
 wait_for "$dir/mapped.log" '"event":"reattached"'
 lines=$(wc -l <"$dir/mapped.log")
 end=$((SECONDS + patience))
-until tail -n +"$((lines + 1))" "$dir/mapped.log" | grep -q '"stale":false'; do
+until grep -q '"stale":false' <(tail -n +"$((lines + 1))" "$dir/mapped.log"); do
   ((SECONDS < end)) || fail "no fresh refresh after re-attaching"
   sleep 0.1
 done

@@ -55,7 +55,7 @@ fail() {
   echo "FAILED: $*" >&2
   for name in "${containers[@]}"; do
     echo "--- podman logs $name" >&2
-    "${PODMAN[@]}" logs "$name" 2>&1 | tail -n 15 >&2 || true
+    "${PODMAN[@]}" logs "$name" 2>&1 | grep -v "^{" | tail -n 15 >&2 || true
   done
   exit 1
 }
@@ -113,11 +113,13 @@ echo "subscriber containers admitted by uid and by group received 20 snapshots e
 
 # A uid outside the policy: refused, told which option admits it, gives up at --timeout.
 start stranger-$tag "$stranger_uid:$stranger_uid" shmsnap-subscriber --topic $topic --socket-dir /sock \
-  --trust-owner $publisher_uid --id stranger --timeout 3 --log-level warn
+  --trust-owner $publisher_uid --id stranger --timeout 3 --log-level info
 [[ $(exit_code stranger-$tag) == 4 ]] || fail "the stranger's subscriber did not give up with exit 4"
-"${PODMAN[@]}" logs stranger-$tag 2>&1 | grep -q -- "not_admitted.*--allow-uid $stranger_uid" ||
+# (Captured first: with pipefail, grep -q closing the pipe early would fail podman logs.)
+stranger_log=$("${PODMAN[@]}" logs stranger-$tag 2>&1)
+grep -q -- "not_admitted.*--allow-uid $stranger_uid" <<<"$stranger_log" ||
   fail "the stranger was not told it is not admitted and how to admit it"
-echo "a subscriber container of uid $stranger_uid was refused: $("${PODMAN[@]}" logs stranger-$tag 2>&1 | grep -o 'not admitted[^;]*' | head -1)"
+echo "a subscriber container of uid $stranger_uid was refused: $(grep -o 'not admitted[^;]*' <<<"$stranger_log" | head -1)"
 
 # The publisher container killed: the survivor sees it, and re-attaches to a new one.
 wait_logs survivor-$tag '"seq"'

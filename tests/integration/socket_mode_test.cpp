@@ -7,6 +7,7 @@
 // Nothing of the test's prefix may appear in /dev/shm or /dev/mqueue: socket mode
 // names nothing there.
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <mqueue.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -211,6 +212,8 @@ TEST_F(SocketMode, TheReceivedRegionCannotBeWrittenTruncatedOrReopenedWritable) 
   const std::array<char, 4> junk{'j', 'u', 'n', 'k'};
   EXPECT_EQ(pwrite(region, junk.data(), junk.size(), 0), -1);
   EXPECT_EQ(ftruncate(region, 0), -1);
+  // Nor can it zero pages under the others (a punched hole reads as zeros).
+  EXPECT_EQ(fallocate(region, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096), -1);
   const int reopened = open(("/proc/self/fd/" + std::to_string(region)).c_str(), O_RDWR | O_CLOEXEC);
   if (reopened >= 0) {  // a fresh open file description is under the same seals
     EXPECT_EQ(pwrite(reopened, junk.data(), junk.size(), 0), -1);
@@ -296,6 +299,21 @@ TEST_F(SocketMode, HostilePeersAreRefusedAndThePublisherKeepsServing) {
         EXPECT_NE(failure.code(), Errc::timed_out) << failure.what();
       }
     }
+  }
+  // The publisher's table shows the steady subscriber as connected and alive (its
+  // liveness is its connection's, whatever its pid says here).
+  {
+    UntypedSubscriber inspector("pose", nullptr, SubscriberOptions{.id = "inspector", .socket_dir = directory_});
+    ASSERT_NE(inspector.region(), nullptr);
+    bool found = false;
+    for (const SubscriberRow& row : inspector.region()->subscribers()) {
+      if (row.id == "steady") {
+        found = true;
+        EXPECT_TRUE(row.connected);
+        EXPECT_TRUE(row.alive);
+      }
+    }
+    EXPECT_TRUE(found) << "the table does not list the steady subscriber";
   }
   // Through all of it the steady subscriber was served, and still is.
   const auto latest = next_json(follower, is_refresh);

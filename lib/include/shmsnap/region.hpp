@@ -48,6 +48,7 @@ struct SubscriberRow {
   std::string id;
   pid_t pid = 0;
   bool alive = false;
+  bool connected = false;  ///< attached over the publisher's socket (pid may be 0: another PID namespace)
   std::uint64_t notified = 0;
   std::uint64_t coalesced = 0;
   std::int64_t attached_realtime_ns = 0;

@@ -276,7 +276,8 @@ void Registry::write_table_entry(const SubscriberLink& link, bool active) noexce
   std::memcpy(id, link.id.data(), std::min(link.id.size(), sizeof id - 1));
   copy_to_shared(entry.id, id, sizeof id);
   entry.pid.store(active ? link.pid : 0, std::memory_order_relaxed);
-  entry.flags.store(link.flags, std::memory_order_relaxed);
+  const std::uint32_t connected = link.connection.valid() ? table_connected : 0U;
+  entry.flags.store((link.flags & ~table_connected) | connected, std::memory_order_relaxed);
   entry.attached_realtime_ns.store(active ? realtime_ns() : 0, std::memory_order_relaxed);
   entry.notified.store(0, std::memory_order_relaxed);
   entry.coalesced.store(0, std::memory_order_relaxed);

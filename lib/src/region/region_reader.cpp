@@ -12,6 +12,7 @@
 
 #include "region/shared_memory.hpp"
 #include "shmsnap/clock.hpp"
+#include "shmsnap/detail/protocol.hpp"
 #include "shmsnap/error.hpp"
 #include "shmsnap/printable.hpp"
 #include "system/process.hpp"
@@ -441,6 +442,7 @@ std::vector<SubscriberRow> RegionReader::subscribers() const {
       SubscriberRow row;
       row.id = printable(std::string_view(id, strnlen(id, sizeof id)));
       row.pid = entry.pid.load(std::memory_order_relaxed);
+      row.connected = (entry.flags.load(std::memory_order_relaxed) & table_connected) != 0;
       row.notified = entry.notified.load(std::memory_order_relaxed);
       row.coalesced = entry.coalesced.load(std::memory_order_relaxed);
       row.attached_realtime_ns = entry.attached_realtime_ns.load(std::memory_order_relaxed);
@@ -451,7 +453,9 @@ std::vector<SubscriberRow> RegionReader::subscribers() const {
     }
   }
   for (SubscriberRow& row : rows) {
-    row.alive = detail::process_alive(row.pid, 0);
+    // A socket-mode subscriber is alive while the publisher keeps its connection
+    // (an active entry); its pid may be 0 or of another PID namespace.
+    row.alive = row.connected || detail::process_alive(row.pid, 0);
   }
   return rows;
 }

@@ -32,6 +32,8 @@ using namespace std::chrono_literals;
 constexpr auto successor_connect_timeout = 20ms;
 // A BYE goes into an idle connection's empty buffer; never wait long for it.
 constexpr auto bye_timeout = 20ms;
+// How long to look for a REJECTED already sent when sending the HELLO failed.
+constexpr auto early_answer_timeout = 100ms;
 // Names tried for the anonymous notify queue before giving up.
 constexpr int queue_name_attempts = 8;
 
@@ -142,15 +144,35 @@ RegionReader SocketAttach::open_region(MessageQueue& notify, std::int64_t deadli
   if (wants_notify_) {
     descriptors.push_back(queue_writer_.native_handle());
   }
-  send_attach_frame(connection.get(), hello, descriptors, left_until(deadline_ns));
+  const auto refused = [&](const AttachRejected& rejected) {
+    return Error(errc_of(rejected.reason), "topic '" + topic_ + "': the publisher on " + path_ + " refused (" +
+                                               std::string(to_string(rejected.reason)) + "): " + rejected.text);
+  };
+  try {
+    send_attach_frame(connection.get(), hello, descriptors, left_until(deadline_ns));
+  } catch (const Error&) {
+    // A publisher that refuses at connect (not admitted) answers and closes before
+    // reading the HELLO, so sending it fails: its REJECTED may be waiting, and says why.
+    std::optional<ReceivedFrame> early;
+    try {
+      early = receive_attach_frame(connection.get(), early_answer_timeout);
+    } catch (const Error&) {
+      // Nothing readable either: the send's failure, rethrown below, is the news.
+    }
+    if (early) {
+      if (const auto* rejected = std::get_if<AttachRejected>(&early->frame)) {
+        throw refused(*rejected);
+      }
+    }
+    throw;
+  }
   std::optional<ReceivedFrame> answer = receive_attach_frame(connection.get(), left_until(deadline_ns));
   if (!answer) {
     throw Error(Errc::not_found, "topic '" + topic_ + "': the publisher on " + path_ +
                                      " closed the connection without answering HELLO (it is shutting down?); retry");
   }
   if (const auto* rejected = std::get_if<AttachRejected>(&answer->frame)) {
-    throw Error(errc_of(rejected->reason), "topic '" + topic_ + "': the publisher on " + path_ + " refused (" +
-                                               std::string(to_string(rejected->reason)) + "): " + rejected->text);
+    throw refused(*rejected);
   }
   const auto* welcome = std::get_if<AttachWelcome>(&answer->frame);
   if (welcome == nullptr) {

@@ -54,6 +54,10 @@ enum class ControlKind : std::uint8_t { hello = 1, bye = 2 };
 /// HELLO flags.
 enum HelloFlags : std::uint32_t {
   hello_wants_notify = 1U << 0,  ///< spin-mode subscribers clear it: no mq_send per publish
+  /// Set by the publisher in its subscriber table only (never taken from a HELLO):
+  /// attached over a socket, alive while its connection is; its pid may be 0 (a PID
+  /// namespace the publisher cannot see).
+  table_connected = 1U << 31,
 };
 
 struct ControlMessage {
