@@ -37,7 +37,7 @@ struct PublisherOptions {
   FanOut fan_out = FanOut::caller;
   std::chrono::milliseconds heartbeat_interval{100};  ///< liveness sweep and table mirror period
   /// Socket mode (docs/CONTAINERS.md): offer the topic on the Unix socket
-  /// socket_dir/<topic>.sock instead of under names, with the region a sealed memfd
+  /// <socket_dir>/<topic>.sock instead of under names, with the region a sealed memfd
   /// that subscribers receive over it and can only map read-only. Share the
   /// directory (a volume) with the subscribers' containers. "": named mode.
   std::string socket_dir;

@@ -55,7 +55,7 @@ struct SubscriberOptions {
   /// after wait() returns rather than in the handler (the Python binding).
   bool wait_returns_on_status = false;
   /// Socket mode (docs/CONTAINERS.md): attach through the publisher's socket
-  /// socket_dir/<topic>.sock (a directory shared with its container) instead of the
+  /// <socket_dir>/<topic>.sock (a directory shared with its container) instead of the
   /// topic's names; the region arrives as a sealed descriptor. trusted_owners then
   /// applies to the publisher's credentials on the socket. "": named mode.
   std::string socket_dir;
