@@ -19,6 +19,15 @@ void add_prefix(CLI::App& command, std::string& prefix) {
   add_prefix_option(command, prefix);
 }
 
+// Socket mode has no name to map: these commands attach through the socket as a
+// subscriber (that receives no notifications) for as long as they read.
+void add_socket_dir(CLI::App& command, std::string& directory) {
+  add_socket_dir_option(command, directory)
+      ->description(
+          "socket mode: read topics through DIR/<topic>.sock (a directory shared between containers), attached "
+          "as a subscriber while reading, instead of /dev/shm; default $SHMSNAP_SOCKET_DIR, unset: named mode");
+}
+
 CLI::Validator octal_mode() {
   return CLI::Validator(
       [](std::string& text) {
@@ -94,8 +103,9 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   CLI::App app;
   app.name("shmsnap");
   app.description(
-      "Inspects shmsnap topics as a reader (it never registers as a subscriber), removes what dead "
-      "processes left behind, and works with POSIX message queues and shared memory directly.");
+      "Inspects shmsnap topics as a reader (in named mode it never registers as a subscriber; in socket mode "
+      "it must), removes what dead processes left behind, and works with POSIX message queues and shared memory "
+      "directly.");
   app.require_subcommand(1);
   app.footer(std::string(exit_code_help));
 
@@ -106,10 +116,12 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
 
   auto* list =
       app.add_subcommand("list",
-                         "every topic of the prefix: schema, publisher pid and liveness, epoch, sequence, last publish "
-                         "age, subscribers with their pids and counters");
+                         "every topic of the prefix (with --socket-dir: every DIR/*.sock, and whether a publisher "
+                         "answers): schema, publisher pid and liveness, epoch, sequence, last publish age, "
+                         "subscribers with their pids and counters");
   add_prefix(*list, topic.prefix);
   add_trust_owner_option(*list, topic.trust_owners);
+  add_socket_dir(*list, topic.socket_dir);
   list->add_flag("--json", topic.json, "one JSON array instead of a table");
   list->callback([&] { action = [&] { return list_topics(topic, io); }; });
 
@@ -117,6 +129,7 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   dump->add_option("topic", topic.topic, topic_help)->required();
   add_prefix(*dump, topic.prefix);
   add_trust_owner_option(*dump, topic.trust_owners);
+  add_socket_dir(*dump, topic.socket_dir);
   dump->add_flag("--json", topic.json,
                  "one JSON object: topic, schema, epoch, seq, the publisher's state as list gives it (stale, "
                  "stale_reason, source_lost, ...), data");
@@ -129,6 +142,7 @@ int run_admin(const std::vector<std::string>& args, Io& io) {
   watch->add_option("topic", topic.topic, topic_help)->required();
   add_prefix(*watch, topic.prefix);
   add_trust_owner_option(*watch, topic.trust_owners);
+  add_socket_dir(*watch, topic.socket_dir);
   watch->add_option("--count", topic.count, "exit 0 after N updates")->check(CLI::PositiveNumber);
   watch->add_option("--timeout", topic.timeout, "exit 4 when the topic does not exist after S seconds")
       ->check(CLI::PositiveNumber);

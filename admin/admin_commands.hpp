@@ -28,6 +28,7 @@ struct TopicCommand {
   bool force = false;                     ///< clean: also remove non-files planted under the prefix
   std::vector<std::string> trust_owners;  ///< list, dump, watch: users trusted besides the caller and root
   bool color = true;                      ///< watch: highlight changes when stdout is a terminal
+  std::string socket_dir;                 ///< list, dump, watch: socket mode (DIR/<topic>.sock); "" = named mode
 };
 
 [[nodiscard]] int list_topics(const TopicCommand& command, Io& io);

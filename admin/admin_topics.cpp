@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin_commands.hpp"
+#include "opened_topic.hpp"
 #include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/names.hpp"
@@ -25,23 +26,19 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// How long list waits for each socket's publisher to answer: one that is stopped
+// or hung must not hold the listing of the others for long.
+constexpr std::chrono::milliseconds socket_list_attach_timeout{500};
+
 // The bound subscribers use by default (SubscriberOptions::stall_timeout).
 bool heartbeat_stalled(const std::optional<std::int64_t>& age_ns) {
   return !age_ns || *age_ns > std::chrono::nanoseconds(SubscriberOptions{}.stall_timeout).count();
 }
 
-Json describe_topic(const std::string& prefix, const std::string& topic, const TrustedOwners& trusted) {
-  const TopicNames names(prefix, topic);
-  Json entry{{"topic", topic}, {"region", "/dev/shm" + names.region()}};
-  std::optional<RegionReader> opened;
-  try {
-    opened.emplace(RegionReader::open(names.region(), trusted));
-  } catch (const Error& error) {
-    entry["valid"] = false;
-    entry["problem"] = error.what();
-    return entry;
-  }
-  const RegionReader& reader = *opened;
+// The region's part of a list entry: schema, publisher, sequence, counters and the
+// subscriber table, without the row `own_id` (socket mode: this reader's own
+// registration, which only exists because it looks).
+void describe_region(const RegionReader& reader, const std::string& own_id, Json& entry) {
   const auto& header = reader.header();
   entry["valid"] = true;
   entry["schema"] = std::string(reader.schema_name());
@@ -65,6 +62,9 @@ Json describe_topic(const std::string& prefix, const std::string& topic, const T
   entry["reclaimed"] = header.reclaimed_count.load(std::memory_order_relaxed);
   Json subscribers = Json::array();
   for (const SubscriberRow& row : reader.subscribers()) {
+    if (!own_id.empty() && row.id == own_id) {
+      continue;
+    }
     subscribers.push_back(Json{{"id", row.id},
                                {"pid", row.pid},
                                {"alive", row.alive},
@@ -73,6 +73,28 @@ Json describe_topic(const std::string& prefix, const std::string& topic, const T
                                {"attached", local_time_text(row.attached_realtime_ns)}});
   }
   entry["subscribers"] = std::move(subscribers);
+}
+
+// One list entry. In socket mode a socket whose publisher does not answer (it was
+// killed and left its socket) is listed with publisher_alive false.
+Json describe_topic(const TopicCommand& command, const std::string& topic) {
+  const bool socket_mode = !command.socket_dir.empty();
+  Json entry{{"topic", topic}, {socket_mode ? "socket" : "region", topic_location(command, topic)}};
+  std::optional<OpenedTopic> opened;
+  try {
+    opened.emplace(command, topic, socket_list_attach_timeout);
+  } catch (const Error& error) {
+    if (error.code() == Errc::invalid_argument) {
+      throw;  // the command's own arguments (a socket path too long): no row can be listed
+    }
+    entry["valid"] = false;
+    if (socket_mode && error.code() == Errc::not_found) {
+      entry["publisher_alive"] = false;
+    }
+    entry["problem"] = error.what();
+    return entry;
+  }
+  describe_region(opened->reader(), opened->own_subscriber_id(), entry);
   return entry;
 }
 
@@ -187,17 +209,24 @@ std::string state_text(const Json& status) {
 
 int list_topics(const TopicCommand& command, Io& io) {
   const std::string prefix = resolve_prefix(command.prefix);
-  const TrustedOwners trusted{.also = trusted_uids(command.trust_owners)};
+  (void)trusted_uids(command.trust_owners);  // an unknown user is the command's error, not a row's
+  const bool socket_mode = !command.socket_dir.empty();
   Json topics = Json::array();
-  for (const std::string& topic : admin::find_topics(prefix)) {
-    topics.push_back(describe_topic(prefix, topic, trusted));
+  for (const std::string& topic :
+       socket_mode ? admin::find_socket_topics(command.socket_dir) : admin::find_topics(prefix)) {
+    topics.push_back(describe_topic(command, topic));
   }
   if (command.json) {
     io.out << topics.dump(2, ' ', false, Json::error_handler_t::replace) << std::endl;
     return exit_ok;
   }
   if (topics.empty()) {
-    io.out << "no topics under prefix '" << prefix << "' (nothing matches /dev/shm/" << prefix << ":*)" << std::endl;
+    if (socket_mode) {
+      io.out << "no topics in socket directory " << command.socket_dir << " (nothing matches "
+             << topic_location(command, "*") << ")" << std::endl;
+    } else {
+      io.out << "no topics under prefix '" << prefix << "' (nothing matches /dev/shm/" << prefix << ":*)" << std::endl;
+    }
     return exit_ok;
   }
   io.out << fmt::format("{:<20} {:<24} {:<16} {:>5} {:>10}  {:<14} {}", "TOPIC", "SCHEMA", "PUBLISHER", "EPOCH", "SEQ",
@@ -205,7 +234,13 @@ int list_topics(const TopicCommand& command, Io& io) {
          << "\n";
   for (const Json& topic : topics) {
     if (!topic["valid"].get<bool>()) {
-      io.out << fmt::format("{:<20} invalid: {}", topic["topic"].get<std::string>(),
+      if (topic.contains("publisher_alive")) {
+        io.out << fmt::format("{:<20} no live publisher ({})", topic["topic"].get<std::string>(),
+                              topic["socket"].get<std::string>())
+               << "\n";
+        continue;
+      }
+      io.out << fmt::format("{:<20} {}: {}", topic["topic"].get<std::string>(), socket_mode ? "unreachable" : "invalid",
                             topic["problem"].get<std::string>())
              << "\n";
       continue;
@@ -230,9 +265,8 @@ int list_topics(const TopicCommand& command, Io& io) {
 }
 
 int dump_topic(const TopicCommand& command, Io& io) {
-  const TopicNames names(resolve_prefix(command.prefix), command.topic);
-  const RegionReader reader =
-      RegionReader::open(names.region(), TrustedOwners{.also = trusted_uids(command.trust_owners)});
+  const OpenedTopic opened(command, command.topic, SubscriberOptions{}.attach_timeout);
+  const RegionReader& reader = opened.reader();
   SnapshotMeta meta;
   std::optional<std::vector<std::byte>> newest = reader.read_newest(meta);
   Json data = nullptr;

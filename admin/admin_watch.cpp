@@ -1,6 +1,7 @@
 // shmsnap watch: a live terminal view of one topic. It polls the region's
-// published sequence (a read-only mapping: watching never registers a subscriber
-// or costs the publisher a notification), redraws on each update with the
+// published sequence (a read-only mapping: watching never costs the publisher a
+// notification, and in named mode registers no subscriber; in socket mode it is
+// attached as a spinning one, see opened_topic.hpp), redraws on each update with the
 // publish rate and latency, and highlights the fields that changed; with --json, one
 // JSON object per update instead.
 #include <unistd.h>
@@ -16,8 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "admin_commands.hpp"
+#include "opened_topic.hpp"
 #include "shmsnap/clock.hpp"
-#include "shmsnap/names.hpp"
 #include "shmsnap/region.hpp"
 #include "shmsnap/schema_json.hpp"
 
@@ -30,27 +31,27 @@ constexpr auto poll_interval = std::chrono::milliseconds(1);
 constexpr std::int64_t redraw_interval_ns = 50'000'000;  // a terminal shows ~20 frames/s usefully
 constexpr std::int64_t reopen_interval_ns = 200'000'000;
 constexpr std::int64_t rate_window_ns = 1'000'000'000;
+// Socket mode: how long one attempt waits for the publisher's answer.
+constexpr std::chrono::milliseconds attach_timeout{1000};
 
 class Watch {
  public:
   Watch(const TopicCommand& command, Io& io)
       : command_(command),
         io_(io),
-        names_(resolve_prefix(command.prefix), command.topic),
-        trusted_{.also = trusted_uids(command.trust_owners)},
+        location_(topic_location(command, command.topic)),
         terminal_(!command.json && command.color && &io.out == &std::cout && ::isatty(STDOUT_FILENO) == 1) {}
 
   int run() {
     const std::int64_t start = monotonic_ns();
     bool announced = false;
-    while (!reader_ && !io_.stop.load(std::memory_order_relaxed)) {
+    while (!opened_ && !io_.stop.load(std::memory_order_relaxed)) {
       if (try_open()) {
         break;
       }
       if (!announced) {
         announced = true;
-        io_.err << "shmsnap watch: waiting for topic '" << command_.topic << "' (/dev/shm" << names_.region() << ")"
-                << std::endl;
+        io_.err << "shmsnap watch: waiting for topic '" << command_.topic << "' (" << location_ << ")" << std::endl;
       }
       if (command_.timeout > 0 && monotonic_ns() - start >= static_cast<std::int64_t>(command_.timeout * 1e9)) {
         io_.err << "shmsnap watch: topic '" << command_.topic << "' did not appear within " << command_.timeout << " s"
@@ -61,7 +62,7 @@ class Watch {
     }
     std::int64_t last_reopen = 0;
     while (!io_.stop.load(std::memory_order_relaxed)) {
-      const std::uint64_t seq = reader_->latest_seq();
+      const std::uint64_t seq = reader().latest_seq();
       if (seq != 0 && seq != last_seq_) {
         if (show_update() && command_.count != 0 && updates_ >= command_.count) {
           draw(false);  // a frame still pending (throttled); one already shown is not repeated
@@ -70,7 +71,7 @@ class Watch {
       } else if (pending_draw_ && monotonic_ns() - last_draw_ns_ >= redraw_interval_ns) {
         draw(false);
       }
-      if (!gone_ && (reader_->closed() || !reader_->publisher_alive())) {
+      if (!gone_ && (reader().closed() || !reader().publisher_alive())) {
         gone_ = true;
         draw(true);
       }
@@ -84,28 +85,32 @@ class Watch {
   }
 
  private:
+  [[nodiscard]] const RegionReader& reader() const noexcept { return opened_->reader(); }
+
   bool try_open() {
     try {
-      RegionReader candidate = RegionReader::open(names_.region(), trusted_);
-      if (reader_ && candidate.inode() == reader_->inode()) {
+      OpenedTopic candidate(command_, command_.topic, attach_timeout);
+      if (opened_ && candidate.reader().inode() == reader().inode()) {
         return false;
       }
-      if (candidate.closed() || !candidate.publisher_alive()) {
-        if (!reader_) {
-          reader_.emplace(std::move(candidate));  // show the last state of a dead publisher
+      if (candidate.reader().closed() || !candidate.reader().publisher_alive()) {
+        if (!opened_) {
+          opened_.emplace(std::move(candidate));  // show the last state of a dead publisher
           gone_ = true;
           return true;
         }
         return false;
       }
-      reader_.emplace(std::move(candidate));
-      codec_.emplace(reader_->descriptor());
+      opened_.emplace(std::move(candidate));
+      codec_.emplace(reader().descriptor());
       last_seq_ = 0;
       gone_ = false;
       rate_window_.clear();
       return true;
     } catch (const Error& error) {
-      if (error.code() == Errc::not_found || error.code() == Errc::invalid_region) {
+      // Socket mode: a publisher that does not answer in time (stopped, starting) may yet.
+      if (error.code() == Errc::not_found || error.code() == Errc::invalid_region ||
+          (!command_.socket_dir.empty() && error.code() == Errc::timed_out)) {
         return false;
       }
       throw;
@@ -115,13 +120,13 @@ class Watch {
   // Reads the newest snapshot; false when it could not be read this time.
   bool show_update() {
     if (!codec_) {
-      codec_.emplace(reader_->descriptor());
+      codec_.emplace(reader().descriptor());
     }
-    std::vector<std::byte> bytes(reader_->payload_size());
+    std::vector<std::byte> bytes(reader().payload_size());
     SnapshotMeta meta;
     std::uint64_t retries = 0;
     // A truncated file would fault on its lost pages: stop reading it.
-    if (!reader_->file_intact() || reader_->try_read(bytes, meta, retries) != ReadStatus::ok) {
+    if (!reader().file_intact() || reader().try_read(bytes, meta, retries) != ReadStatus::ok) {
       return false;
     }
     const std::int64_t now = monotonic_ns();
@@ -175,8 +180,8 @@ class Watch {
       frame += "\x1b[H\x1b[2J";
     }
     frame += fmt::format("{}{} {} v{}  publisher pid {} ({})  epoch {}\n", terminal_ ? "" : "--- ", command_.topic,
-                         reader_->schema_name(), reader_->header().schema_version, reader_->publisher_pid(),
-                         state_text(publisher_status_json(*reader_)), reader_->epoch());
+                         reader().schema_name(), reader().header().schema_version, reader().publisher_pid(),
+                         state_text(publisher_status_json(reader())), reader().epoch());
     frame += fmt::format("seq {}  rate {:.1f}/s  latency {:.1f} us  updates seen {}\n", last_seq_, rate,
                          static_cast<double>(latency_ns_) / 1e3, updates_);
     for (const auto& [path, value] : lines_) {
@@ -197,12 +202,12 @@ class Watch {
   // `dump --json` (the publisher's status as list gives it) with the rate and latency.
   void draw_json(double rate) {
     Json frame{{"topic", command_.topic},
-               {"schema", std::string(reader_->schema_name())},
-               {"schema_version", reader_->header().schema_version},
-               {"epoch", reader_->epoch()},
+               {"schema", std::string(reader().schema_name())},
+               {"schema_version", reader().header().schema_version},
+               {"epoch", reader().epoch()},
                {"seq", last_seq_},
-               {"publisher_pid", reader_->publisher_pid()}};
-    frame.update(publisher_status_json(*reader_));
+               {"publisher_pid", reader().publisher_pid()}};
+    frame.update(publisher_status_json(reader()));
     frame["rate_hz"] = rate;
     frame["latency_ns"] = last_seq_ != 0 ? Json(latency_ns_) : Json(nullptr);
     frame["updates"] = updates_;
@@ -214,10 +219,9 @@ class Watch {
 
   const TopicCommand& command_;
   Io& io_;
-  TopicNames names_;
-  TrustedOwners trusted_;
+  std::string location_;  // "/dev/shm/..." or "DIR/<topic>.sock", for messages
   bool terminal_;
-  std::optional<RegionReader> reader_;
+  std::optional<OpenedTopic> opened_;
   std::optional<SnapshotCodec> codec_;
   std::uint64_t last_seq_ = 0;
   std::uint64_t updates_ = 0;

@@ -25,6 +25,7 @@ struct Flags {
   std::string bucket;
   int replicas = 0;
   std::string prefix;
+  std::string socket_dir;  ///< export, run: the exporter's socket mode
   long heartbeat_ms = -1;
   std::string user;
   std::string password;
@@ -85,6 +86,14 @@ void add_common(CLI::App& command, Flags& flags) {
       ->check(log_level_validator());
 }
 
+// Only the exporter follows topics; the importer publishes them in named mode.
+void add_export_socket_dir(CLI::App& command, Flags& flags) {
+  add_socket_dir_option(command, flags.socket_dir)
+      ->description(
+          "socket mode: export topics through DIR/<topic>.sock (with --all: every socket there) instead of the "
+          "prefix's /dev/shm names; default $SHMSNAP_SOCKET_DIR, unset: named mode");
+}
+
 // Flags override the config file's values when both are given.
 void apply_common(const Flags& flags, bridge::BridgeConfig& config) {
   if (!flags.nats.empty()) {
@@ -108,6 +117,7 @@ void apply_common(const Flags& flags, bridge::BridgeConfig& config) {
       target = value;
     }
   };
+  set(flags.socket_dir, config.exporter.socket_dir);
   set(flags.user, config.nats.user);
   set(flags.password, config.nats.password);
   set(flags.token, config.nats.token);
@@ -158,6 +168,7 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
   Flags flags;
   CLI::App* export_command = app.add_subcommand("export", "put refreshes of local topics to NATS");
   add_common(*export_command, flags);
+  add_export_socket_dir(*export_command, flags);
   export_command->add_option("--topic", flags.topics, "local topic to export; repeat for several");
   export_command->add_flag("--all", flags.all,
                            "export every topic of --prefix as it appears (key '<host id>.<topic>'); a topic whose "
@@ -193,6 +204,7 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
   import_command->add_option("--as", flags.as, "local topic name per --key, in order (default: the key)");
   CLI::App* run_command = app.add_subcommand("run", "export and import as a TOML file says (see bridge/README.md)");
   add_common(*run_command, flags);
+  add_export_socket_dir(*run_command, flags);
   run_command->add_option("--config", flags.config_file, "TOML configuration file")
       ->required()
       ->check(CLI::ExistingFile);

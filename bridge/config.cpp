@@ -82,8 +82,8 @@ BridgeConfig load_config_file(const std::string& path) {
   }
   const Reader reader(path);
   reader.only(root,
-              {"nats", "bucket", "replicas", "prefix", "heartbeat_ms", "force", "window", "max_snapshot", "host_id",
-               "auth", "tls", "export", "import", "export_all", "import_all"},
+              {"nats", "bucket", "replicas", "prefix", "socket_dir", "heartbeat_ms", "force", "window", "max_snapshot",
+               "host_id", "auth", "tls", "export", "import", "export_all", "import_all"},
               "the top level");
   BridgeConfig config;
   if (const toml::node* nats = root.get("nats")) {
@@ -107,6 +107,7 @@ BridgeConfig load_config_file(const std::string& path) {
   reader.get(root, "prefix", prefix);
   config.exporter.prefix = prefix;
   config.importer.publisher.prefix = prefix;
+  reader.get(root, "socket_dir", config.exporter.socket_dir);
   std::int64_t heartbeat_ms = config.exporter.heartbeat.count();
   reader.get(root, "heartbeat_ms", heartbeat_ms);
   config.exporter.heartbeat = std::chrono::milliseconds(heartbeat_ms);

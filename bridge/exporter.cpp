@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -93,6 +94,12 @@ Exporter::Exporter(NatsLink& link, ExporterOptions options, BridgeCounters& coun
                 fmt::format("heartbeat of {} ms: importers accept {}..{} ms; choose one in that range (default 1000)",
                             options_.heartbeat.count(), min_heartbeat_ms, max_heartbeat_ms));
   }
+  std::error_code unreadable;
+  if (!options_.socket_dir.empty() && !std::filesystem::is_directory(options_.socket_dir, unreadable)) {
+    throw Error(Errc::invalid_argument, fmt::format("socket directory '{}' is not a directory: give the one the "
+                                                    "publishers' --socket-dir names",
+                                                    options_.socket_dir));
+  }
   for (auto& config : options_.routes) {
     validate_name("topic", config.topic, max_topic_length);
     if (config.key.empty()) {
@@ -137,7 +144,9 @@ Exporter::~Exporter() {
 void Exporter::try_attach(Route& route, bool at_start) {
   const std::string& topic = route.config.topic;
   try {
-    route.core = std::make_unique<UntypedSubscriber>(topic, nullptr, SubscriberOptions{.prefix = options_.prefix});
+    SubscriberOptions subscriber_options{.prefix = options_.prefix};
+    subscriber_options.socket_dir = options_.socket_dir;
+    route.core = std::make_unique<UntypedSubscriber>(topic, nullptr, subscriber_options);
   } catch (const Error& error) {
     if (error.code() != Errc::not_found) {
       throw;
@@ -231,13 +240,16 @@ void Exporter::scan_topics(std::int64_t now) {
   next_scan_ns_ = now + std::chrono::nanoseconds(options_.scan_period).count();
   std::vector<std::string> present;
   try {
-    present = admin::find_topics(options_.prefix);  // sorted
+    present = options_.socket_dir.empty() ? admin::find_topics(options_.prefix)  // sorted
+                                          : admin::find_socket_topics(options_.socket_dir);
   } catch (const Error& error) {
-    spdlog::warn("export --all: cannot list the topics of prefix '{}': {}; trying again", options_.prefix,
-                 error.what());
+    spdlog::warn("export --all: cannot list the topics of {}: {}; trying again",
+                 options_.socket_dir.empty() ? "prefix '" + options_.prefix + "'" : options_.socket_dir, error.what());
     return;
   }
-  // Gone: the region was removed (its publisher stopped cleanly, or `shmsnap clean`).
+  // Gone: the region was removed (its publisher stopped cleanly, or `shmsnap clean`),
+  // or in socket mode the socket (a killed publisher leaves its socket: that topic
+  // stays, stale, until a successor takes it over).
   std::erase_if(routes_, [&](const std::unique_ptr<Route>& route) {
     if (!route->discovered || std::binary_search(present.begin(), present.end(), route->config.topic)) {
       return false;

@@ -30,6 +30,9 @@ struct ExportRoute {
 
 struct ExporterOptions {
   std::string prefix;  ///< local namespace; "" = $SHMSNAP_PREFIX or "shmsnap"
+  /// Socket mode: follow the topics through <socket_dir>/<topic>.sock, and with `all`
+  /// export every socket there, instead of the prefix's names; "" = named mode.
+  std::string socket_dir;
   std::vector<ExportRoute> routes;
   std::chrono::milliseconds heartbeat{1000};  ///< re-put period while idle; importers go stale after 3x
   bool force = false;                         ///< export topics that are themselves imported (a loop) anyway

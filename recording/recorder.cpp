@@ -118,7 +118,8 @@ class Recorder {
   void discover() {
     std::vector<std::string> wanted = options_.topics;
     if (options_.all) {
-      for (std::string& topic : admin::find_topics(prefix_))
+      for (std::string& topic :
+           options_.socket_dir.empty() ? admin::find_topics(prefix_) : admin::find_socket_topics(options_.socket_dir))
         wanted.push_back(std::move(topic));
     }
     for (const std::string& topic : wanted) {
@@ -139,8 +140,9 @@ class Recorder {
   void attach(const std::string& topic) {
     auto followed = std::make_unique<Followed>();
     followed->topic = topic;
-    followed->subscriber = std::make_unique<UntypedSubscriber>(
-        topic, nullptr, SubscriberOptions{.prefix = prefix_, .id = "record-" + std::to_string(::getpid())});
+    SubscriberOptions subscriber_options{.prefix = prefix_, .id = "record-" + std::to_string(::getpid())};
+    subscriber_options.socket_dir = options_.socket_dir;
+    followed->subscriber = std::make_unique<UntypedSubscriber>(topic, nullptr, subscriber_options);
     Followed& ref = *followed;
     ref.subscriber->on_update([this, &ref](const UpdateInfo& info) { on_update(ref, info); });
     poller_.add(*ref.subscriber);

@@ -23,6 +23,9 @@ struct RecordOptions {
   double duration = 0;              ///< seconds; 0 = until stopped
   bool all = false;                 ///< every topic of the prefix, also those that appear later
   std::vector<std::string> topics;  ///< the topics to follow (waited for when absent)
+  /// Socket mode: follow topics through <socket_dir>/<topic>.sock (with `all`: every
+  /// socket there) instead of the prefix's names; "" = named mode.
+  std::string socket_dir;
   mcap::Compression compression = mcap::Compression::zstd;
   Encoding encoding = Encoding::raw;
   std::size_t chunk_size = 1U << 20;

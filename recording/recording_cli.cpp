@@ -63,6 +63,10 @@ void add_recording_commands(CLI::App& app, std::function<int()>& action, app::Io
   record_command->add_option("topics", options->record.topics, "topics to record (waited for when absent)");
   record_command->add_flag("--all", options->record.all, "every topic of the prefix, also those appearing later");
   app::add_prefix_option(*record_command, options->record.prefix);
+  app::add_socket_dir_option(*record_command, options->record.socket_dir)
+      ->description(
+          "socket mode: follow topics through DIR/<topic>.sock (with --all: every socket there) instead of "
+          "/dev/shm; default $SHMSNAP_SOCKET_DIR, unset: named mode");
   record_command->add_option("--duration", options->record.duration, "stop after S seconds")
       ->check(CLI::PositiveNumber);
   record_command->add_option("--compression", options->compression, "chunk compression")

@@ -22,6 +22,10 @@ void register_serve_command(CLI::App& app, std::function<int()>& action, app::Io
       "optionally a Foxglove WebSocket endpoint for every topic of the prefix; read-only, loopback by default");
   command->add_option("--listen", flags->listen, "HOST:PORT of the dashboard and metrics")->capture_default_str();
   app::add_prefix_option(*command, flags->options.prefix);
+  app::add_socket_dir_option(*command, flags->options.socket_dir)
+      ->description(
+          "socket mode: serve the topics of DIR/*.sock (a directory shared between containers) instead of the "
+          "prefix's /dev/shm names; default $SHMSNAP_SOCKET_DIR, unset: named mode");
   command->add_option("--foxglove", flags->foxglove,
                       "HOST:PORT of a Foxglove WebSocket server (foxglove.websocket.v1), e.g. 127.0.0.1:8765");
   command->add_flag("--allow-remote", flags->options.allow_remote,

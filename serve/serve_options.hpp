@@ -28,8 +28,9 @@ struct Limits : http::Limits {
 /// Everything `shmsnap serve` is configured with.
 struct Options {
   Endpoint listen{"127.0.0.1", 9464};
-  std::string prefix;     ///< "" = $SHMSNAP_PREFIX or "shmsnap"
-  bool foxglove = false;  ///< serve the Foxglove WebSocket endpoint
+  std::string prefix;      ///< "" = $SHMSNAP_PREFIX or "shmsnap"
+  std::string socket_dir;  ///< socket mode: the topics of DIR/<topic>.sock; "" = the prefix's names
+  bool foxglove = false;   ///< serve the Foxglove WebSocket endpoint
   Endpoint foxglove_listen{"127.0.0.1", 8765};
   bool allow_remote = false;  ///< permit a non-loopback bind address
   std::string token;          ///< "" = no token; else required as "Authorization: Bearer T" or ?token=T

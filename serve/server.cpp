@@ -59,14 +59,15 @@ Server::Server(const Options& options) : state_(std::make_unique<State>()) {
     ports.push_back(state.foxglove->local_endpoint().port());
   }
   state.context.origins = OriginPolicy(options.allow_origins, ports);
-  state.sampler = std::make_unique<TopicSampler>(
-      options.prefix, options.sample_period, [&state](std::shared_ptr<const ModelSnapshot> snapshot) {
-        net::post(state.io, [&state, snapshot = std::move(snapshot)] {
-          state.channels.update(*snapshot);
-          state.context.stats.descriptor_parses.store(state.channels.descriptor_parses(), std::memory_order_relaxed);
-          state.context.hub.broadcast(snapshot);
-        });
-      });
+  auto hand_on = [&state](std::shared_ptr<const ModelSnapshot> snapshot) {
+    net::post(state.io, [&state, snapshot = std::move(snapshot)] {
+      state.channels.update(*snapshot);
+      state.context.stats.descriptor_parses.store(state.channels.descriptor_parses(), std::memory_order_relaxed);
+      state.context.hub.broadcast(snapshot);
+    });
+  };
+  state.sampler =
+      std::make_unique<TopicSampler>(options.prefix, options.socket_dir, options.sample_period, std::move(hand_on));
   state.context.latest = [sampler = state.sampler.get()] { return sampler->latest(); };
   state.context.handle = [&context = state.context](const Request& request) {
     Route routed = route(request, RouteContext{context.latest(), &context.stats, context.token, !context.allow_remote,

@@ -27,7 +27,7 @@ struct SubscriberState {
 /// One topic at the instant of a sample.
 struct TopicState {
   std::string name;
-  std::string region;   ///< "/dev/shm/<prefix>.<topic>"
+  std::string region;   ///< "/dev/shm/<prefix>.<topic>", or "DIR/<topic>.sock" in socket mode
   bool valid = false;   ///< the region passed validation
   std::string problem;  ///< why it is invalid or could not be followed
   std::string schema_name;

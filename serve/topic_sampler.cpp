@@ -34,8 +34,9 @@ double seconds_between(std::int64_t earlier_ns, std::int64_t later_ns) {
 
 struct TopicSampler::Follower {
   std::string topic;
-  std::string region_name;  // "/<prefix>.<topic>"
-  std::optional<RegionReader> reader;
+  std::string region_name;             // "/<prefix>.<topic>"
+  std::string location;                // where it is found: "/dev/shm/<prefix>.<topic>" or "DIR/<topic>.sock"
+  std::optional<RegionReader> reader;  // named mode only
   std::string reader_problem;
   std::unique_ptr<UntypedSubscriber> subscriber;
   std::string subscriber_problem;
@@ -50,10 +51,15 @@ struct TopicSampler::Follower {
   std::uint64_t value_epoch = 0;
   std::int64_t value_publish_ts_ns = 0;
   PublishRate rate;
+  // Socket mode: the topic as its region last described it, shown while the
+  // subscriber is detached from a lost publisher (it has no region then).
+  std::optional<TopicState> last_described;
 };
 
-TopicSampler::TopicSampler(std::string_view prefix, std::chrono::milliseconds period, Listener listener)
+TopicSampler::TopicSampler(std::string_view prefix, std::string socket_dir, std::chrono::milliseconds period,
+                           Listener listener)
     : prefix_(resolve_prefix(prefix)),
+      socket_dir_(std::move(socket_dir)),
       period_(period),
       listener_(std::move(listener)),
       latest_(std::make_shared<const ModelSnapshot>(ModelSnapshot{.prefix = prefix_})) {
@@ -90,15 +96,92 @@ void TopicSampler::run() {
   followers_.clear();  // BYE from every subscriber on this thread, which used them
 }
 
+void TopicSampler::describe_region(const RegionReader& reader, Follower& follower, TopicState& topic) {
+  const auto& header = reader.header();
+  topic.valid = true;
+  topic.schema_name = std::string(reader.schema_name());
+  topic.schema_version = header.schema_version;
+  topic.descriptor = std::string(reader.descriptor());
+  topic.publisher_pid = reader.publisher_pid();
+  topic.publisher_up = reader.publisher_alive() && !reader.closed();
+  topic.epoch = reader.epoch();
+  topic.seq = reader.latest_seq();
+  topic.published_total = header.published_count.load(std::memory_order_relaxed);
+  topic.coalesced_total = header.coalesced_count.load(std::memory_order_relaxed);
+  const std::int64_t heartbeat_ns = header.heartbeat_ns.load(std::memory_order_relaxed);
+  for (const SubscriberRow& row : reader.subscribers()) {
+    topic.notified_total += row.notified;
+    topic.subscribers.push_back({row.id, row.pid, row.alive, row.notified, row.coalesced});
+  }
+  SnapshotMeta meta;
+  std::byte first_byte{};
+  std::uint64_t ignored_retries = 0;
+  const bool has_snapshot =
+      reader.try_read(std::span<std::byte>(&first_byte, 1), meta, ignored_retries) == ReadStatus::ok;
+  // Ages against a clock read after the stamps: a live publisher's stamps are never
+  // later, so a stamp in the future is a corrupt or tampered header, not an age.
+  const std::int64_t read_ns = monotonic_ns();
+  if (heartbeat_ns > read_ns) {
+    topic.heartbeat_in_future = true;
+  } else if (heartbeat_ns > 0) {
+    topic.heartbeat_age_seconds = seconds_between(heartbeat_ns, read_ns);
+  }
+  if (has_snapshot && meta.publish_ts_ns <= read_ns) {
+    topic.snapshot_age_seconds = seconds_between(meta.publish_ts_ns, read_ns);
+  }
+
+  if (has_snapshot && topic.publisher_up) {
+    follower.rate.observe(topic.epoch, meta.seq, meta.publish_ts_ns);
+    topic.publish_rate_hz = follower.rate.hertz(read_ns);
+    topic.publish_rate_window_seconds = follower.rate.window_seconds();
+  } else {
+    follower.rate.reset();  // no publisher: no rate, and a successor starts afresh
+  }
+}
+
+void TopicSampler::describe_lost(Follower& follower, TopicState& topic) {
+  follower.rate.reset();
+  if (follower.last_described) {
+    // What the lost publisher's region said last, as a dead one's region would in
+    // named mode; nothing of it is live any more.
+    topic = *follower.last_described;
+    topic.publisher_up = false;
+    topic.heartbeat_age_seconds.reset();
+    topic.heartbeat_in_future = false;
+    topic.snapshot_age_seconds.reset();
+    topic.publish_rate_hz = 0;
+    topic.publish_rate_window_seconds = 0;
+    topic.subscribers.clear();
+    topic.notified_total = 0;
+  }
+  topic.problem = "no live publisher on " + follower.location + "; waiting for one";
+}
+
+void TopicSampler::attach_if_due(Follower& follower, std::int64_t now_ns) {
+  if (follower.subscriber || now_ns < follower.next_attach_ns) {
+    return;
+  }
+  SubscriberOptions options{
+      .prefix = prefix_, .id = "serve-" + std::to_string(::getpid()), .attach_timeout = std::chrono::milliseconds(500)};
+  options.socket_dir = socket_dir_;
+  try {
+    follower.subscriber = std::make_unique<UntypedSubscriber>(follower.topic, nullptr, options);
+    follower.subscriber_problem.clear();
+  } catch (const Error& error) {
+    follower.subscriber_problem = error.what();
+    follower.next_attach_ns = now_ns + attach_backoff_ns;
+  }
+}
+
 std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
   const bool rescan = sample_number_ % rescan_every == 0;
   ++sample_number_;
   if (rescan) {
     std::vector<std::string> names;
     try {
-      names = admin::find_topics(prefix_);
+      names = socket_dir_.empty() ? admin::find_topics(prefix_) : admin::find_socket_topics(socket_dir_);
     } catch (const Error&) {
-      names.clear();  // /dev/shm unreadable: show nothing rather than stop serving
+      names.clear();  // /dev/shm (the socket directory) unreadable: show nothing rather than stop serving
     }
     std::map<std::string, std::unique_ptr<Follower>> kept;
     for (const std::string& name : names) {
@@ -110,17 +193,24 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
         follower = std::make_unique<Follower>();
         follower->topic = name;
         follower->region_name = TopicNames(prefix_, name).region();
+        follower->location = socket_dir_.empty()
+                                 ? "/dev/shm" + follower->region_name
+                                 : socket_dir_ + (socket_dir_.back() == '/' ? "" : "/") + name + ".sock";
       }
-      follower->reader.reset();
-      try {
-        follower->reader.emplace(RegionReader::open(follower->region_name));
-        follower->reader_problem.clear();
-      } catch (const Error& error) {
-        follower->reader_problem = error.what();
+      if (socket_dir_.empty()) {  // socket mode reads the region its subscriber received
+        follower->reader.reset();
+        try {
+          follower->reader.emplace(RegionReader::open(follower->region_name));
+          follower->reader_problem.clear();
+        } catch (const Error& error) {
+          follower->reader_problem = error.what();
+        }
       }
       kept.emplace(name, std::move(follower));
     }
-    followers_ = std::move(kept);  // topics whose region is gone drop their subscriber here
+    // Topics whose region (socket) is gone drop their subscriber here; a killed
+    // socket-mode publisher leaves its socket, so its topic stays, stale.
+    followers_ = std::move(kept);
   }
 
   auto snapshot = std::make_shared<ModelSnapshot>();
@@ -133,68 +223,29 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
     Follower& follower = *follower_pointer;
     TopicState topic;
     topic.name = name;
-    topic.region = "/dev/shm" + follower.region_name;
-    if (!follower.reader) {
-      topic.problem = follower.reader_problem;
-      topic.stale = true;
-      snapshot->topics.push_back(std::move(topic));
-      continue;
-    }
-    const RegionReader& reader = *follower.reader;
-    const auto& header = reader.header();
-    topic.valid = true;
-    topic.schema_name = std::string(reader.schema_name());
-    topic.schema_version = header.schema_version;
-    topic.descriptor = std::string(reader.descriptor());
-    topic.publisher_pid = reader.publisher_pid();
-    topic.publisher_up = reader.publisher_alive() && !reader.closed();
-    topic.epoch = reader.epoch();
-    topic.seq = reader.latest_seq();
-    topic.published_total = header.published_count.load(std::memory_order_relaxed);
-    topic.coalesced_total = header.coalesced_count.load(std::memory_order_relaxed);
-    const std::int64_t heartbeat_ns = header.heartbeat_ns.load(std::memory_order_relaxed);
-    for (const SubscriberRow& row : reader.subscribers()) {
-      topic.notified_total += row.notified;
-      topic.subscribers.push_back({row.id, row.pid, row.alive, row.notified, row.coalesced});
-    }
-    SnapshotMeta meta;
-    std::byte first_byte{};
-    std::uint64_t ignored_retries = 0;
-    const bool has_snapshot =
-        reader.try_read(std::span<std::byte>(&first_byte, 1), meta, ignored_retries) == ReadStatus::ok;
-    // Ages against a clock read after the stamps: a live publisher's stamps are never
-    // later, so a stamp in the future is a corrupt or tampered header, not an age.
-    const std::int64_t read_ns = monotonic_ns();
-    if (heartbeat_ns > read_ns) {
-      topic.heartbeat_in_future = true;
-    } else if (heartbeat_ns > 0) {
-      topic.heartbeat_age_seconds = seconds_between(heartbeat_ns, read_ns);
-    }
-    if (has_snapshot && meta.publish_ts_ns <= read_ns) {
-      topic.snapshot_age_seconds = seconds_between(meta.publish_ts_ns, read_ns);
-    }
-
-    if (has_snapshot && topic.publisher_up) {
-      follower.rate.observe(topic.epoch, meta.seq, meta.publish_ts_ns);
-      topic.publish_rate_hz = follower.rate.hertz(read_ns);
-      topic.publish_rate_window_seconds = follower.rate.window_seconds();
+    topic.region = follower.location;
+    if (socket_dir_.empty()) {
+      if (!follower.reader) {
+        topic.problem = follower.reader_problem;
+        topic.stale = true;
+        snapshot->topics.push_back(std::move(topic));
+        continue;
+      }
+      describe_region(*follower.reader, follower, topic);
+      // Follow the topic as a subscriber while it has a live publisher; the
+      // subscriber re-attaches to a successor by itself.
+      if (topic.publisher_up) {
+        attach_if_due(follower, now_ns);
+      }
     } else {
-      follower.rate.reset();  // no publisher: no rate, and a successor starts afresh
-    }
-
-    // Follow the topic as a subscriber while it has a live publisher; the
-    // subscriber re-attaches to a successor by itself.
-    if (!follower.subscriber && topic.publisher_up && now_ns >= follower.next_attach_ns) {
-      try {
-        follower.subscriber =
-            std::make_unique<UntypedSubscriber>(name, nullptr,
-                                                SubscriberOptions{.prefix = prefix_,
-                                                                  .id = "serve-" + std::to_string(::getpid()),
-                                                                  .attach_timeout = std::chrono::milliseconds(500)});
-        follower.subscriber_problem.clear();
-      } catch (const Error& error) {
-        follower.subscriber_problem = error.what();
-        follower.next_attach_ns = now_ns + attach_backoff_ns;
+      // Socket mode: no name to read; the region comes with the subscriber's attach
+      // and goes when it detaches from a lost publisher (re-attaching by itself).
+      attach_if_due(follower, now_ns);
+      if (const RegionReader* region = follower.subscriber ? follower.subscriber->region() : nullptr) {
+        describe_region(*region, follower, topic);
+        follower.last_described = topic;
+      } else {
+        describe_lost(follower, topic);
       }
     }
     if (follower.subscriber) {
@@ -244,7 +295,9 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
     } else {
       topic.stale = !topic.publisher_up;
     }
-    topic.problem = follower.subscriber_problem;
+    if (!follower.subscriber_problem.empty() || socket_dir_.empty()) {
+      topic.problem = follower.subscriber_problem;  // socket mode: else describe_lost's, if any
+    }
     topic.descriptor_refused = follower.descriptor_refused && follower.subscriber != nullptr;
     topic.value = follower.value;
     topic.value_seq = follower.value_seq;

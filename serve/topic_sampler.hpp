@@ -1,7 +1,8 @@
 // TopicSampler: the server's only reader of shared memory. Its own thread scans the
-// prefix for topics, reads each region's header and subscriber table (RegionReader),
-// and follows each live topic as an ordinary conflating subscriber (UntypedSubscriber
-// with schema == nullptr) whose bytes SnapshotCodec decodes. It never blocks a
+// prefix for topics (in socket mode: the sockets of a directory), reads each region's
+// header and subscriber table (RegionReader; in socket mode the region its subscriber
+// received), and follows each live topic as an ordinary conflating subscriber
+// (UntypedSubscriber with schema == nullptr) whose bytes SnapshotCodec decodes. It never blocks a
 // publisher: a full notify queue only makes the publisher coalesce. Every period it
 // publishes an immutable ModelSnapshot: latest() from any thread, and a listener
 // called on the sampler thread (which must only hand the snapshot on, e.g. post it).
@@ -16,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "shmsnap/region.hpp"
 #include "topic_model.hpp"
 
 namespace shmsnap::serve {
@@ -24,9 +26,10 @@ class TopicSampler {
  public:
   using Listener = std::function<void(std::shared_ptr<const ModelSnapshot>)>;
 
-  /// Validates `prefix` (resolved like the other tools) and starts the thread.
+  /// Validates `prefix` (resolved like the other tools) and starts the thread. A
+  /// non-empty `socket_dir` is socket mode: the topics are its DIR/<topic>.sock.
   /// Throws Error{invalid_argument} for a bad prefix.
-  TopicSampler(std::string_view prefix, std::chrono::milliseconds period, Listener listener);
+  TopicSampler(std::string_view prefix, std::string socket_dir, std::chrono::milliseconds period, Listener listener);
   /// Stops the thread; the followed topics' subscribers say BYE and unlink their queues.
   ~TopicSampler();
   TopicSampler(const TopicSampler&) = delete;
@@ -42,8 +45,15 @@ class TopicSampler {
 
   void run();
   std::shared_ptr<const ModelSnapshot> sample();
+  /// Fills `topic` from `reader`: schema, publisher, counters, ages; feeds the rate.
+  static void describe_region(const RegionReader& reader, Follower& follower, TopicState& topic);
+  /// Socket mode, detached from a lost publisher: the last description, not live.
+  static void describe_lost(Follower& follower, TopicState& topic);
+  /// Attaches the follower's subscriber unless it has one or its back-off runs.
+  void attach_if_due(Follower& follower, std::int64_t now_ns);
 
   std::string prefix_;
+  std::string socket_dir_;  // "" = named mode
   std::chrono::milliseconds period_;
   Listener listener_;
   std::map<std::string, std::unique_ptr<Follower>> followers_;  // sampler thread only

@@ -71,15 +71,22 @@ class Subscriber(_shmsnap.Subscriber):
         schema: optional expected schema (a .toml path, descriptor JSON or schema
             dict); raises SchemaMismatch naming the first differing field when the
             topic carries an incompatible layout.
+        socket_dir: socket mode: attach through the publisher's socket
+            ``<socket_dir>/<topic>.sock`` (a directory shared between containers)
+            instead of /dev/shm; None = $SHMSNAP_SOCKET_DIR; "" (or None with the
+            variable unset): named mode.
 
-    Raises NotFound when no publisher has created the topic.
+    Raises NotFound when no publisher has created the topic (in socket mode: when
+    none answers on its socket).
     A Subscriber closes (BYE to the publisher, its queue removed) on ``close()``,
     at the end of a ``with`` block, or when garbage collected.
     """
 
     def __init__(self, topic: str, prefix: Optional[str] = None, id: Optional[str] = None,
-                 mode: str = "notify", schema: Union[None, str, os.PathLike, dict] = None) -> None:
-        super().__init__(topic, prefix, id, mode, schema)
+                 mode: str = "notify", schema: Union[None, str, os.PathLike, dict] = None, *,
+                 socket_dir: Union[None, str, os.PathLike] = None) -> None:
+        super().__init__(topic, prefix, id, mode, schema,
+                         socket_dir=None if socket_dir is None else os.fspath(socket_dir))
 
     def wait(self, timeout: Optional[float] = None, *, as_array: bool = False) -> Optional[Update]:
         """Blocks up to ``timeout`` seconds (None: forever) for a newer snapshot and

@@ -16,6 +16,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -73,6 +74,12 @@ WaitMode parse_mode(const std::string& mode) {
   throw Error(Errc::invalid_argument, "mode '" + mode + "' is not a wait mode; use 'notify', 'spin' or 'hybrid'");
 }
 
+// As the command-line tools default --socket-dir: $SHMSNAP_SOCKET_DIR, else named mode.
+std::string default_socket_dir() {
+  const char* directory = std::getenv("SHMSNAP_SOCKET_DIR");
+  return directory != nullptr ? directory : "";
+}
+
 // The names the C++ subscriber daemon prints for the same events.
 const char* event_name(StatusEvent event) {
   switch (event) {
@@ -91,9 +98,10 @@ const char* event_name(StatusEvent event) {
 class PySubscriber {
  public:
   PySubscriber(const std::string& topic, const std::optional<std::string>& prefix, const std::optional<std::string>& id,
-               const std::string& mode, const py::object& schema) {
-    const SubscriberOptions options{
+               const std::string& mode, const py::object& schema, const std::optional<std::string>& socket_dir) {
+    SubscriberOptions options{
         .prefix = prefix.value_or(""), .id = id.value_or(""), .mode = parse_mode(mode), .wait_returns_on_status = true};
+    options.socket_dir = socket_dir ? *socket_dir : default_socket_dir();
     if (!schema.is_none()) {
       expected_ = schema_from_argument(schema);
       expected_info_ = expected_->info();
@@ -347,9 +355,9 @@ void register_subscriber(py::module_& module) {
 
   py::class_<PySubscriber>(module, "Subscriber", "Native subscriber; use shmsnap.Subscriber.")
       .def(py::init<const std::string&, const std::optional<std::string>&, const std::optional<std::string>&,
-                    const std::string&, const py::object&>(),
+                    const std::string&, const py::object&, const std::optional<std::string>&>(),
            py::arg("topic"), py::arg("prefix") = py::none(), py::arg("id") = py::none(), py::arg("mode") = "notify",
-           py::arg("schema") = py::none())
+           py::arg("schema") = py::none(), py::kw_only(), py::arg("socket_dir") = py::none())
       .def("close", &PySubscriber::close, "BYE to the publisher, then the notify queue is closed and removed.")
       .def_property_readonly("closed", &PySubscriber::closed)
       .def("_wait", &PySubscriber::wait, py::arg("timeout") = py::none())

@@ -1,6 +1,12 @@
-"""C++ <-> Python through real processes: shmsnap-publisher -> shmsnap.Subscriber and
-shmsnap.Publisher -> shmsnap-subscriber --json, for every bundled schema and the
-all-types test schema; numpy layouts against the C++ offsetof/sizeof."""
+"""C++ <-> Python through real processes: shmsnap-publisher -> shmsnap.Subscriber (by
+name, and in socket mode through DIR/<topic>.sock) and shmsnap.Publisher ->
+shmsnap-subscriber --json, for every bundled schema and the all-types test schema;
+numpy layouts against the C++ offsetof/sizeof."""
+import os
+import pathlib
+import shutil
+import tempfile
+
 import pytest
 
 import shmsnap
@@ -33,6 +39,40 @@ def test_cpp_publisher_feeds_python_subscriber(schema_name, prefix, processes):
             assert_same_snapshot(record, as_dict)
         assert shmsnap.dump("feed", prefix=prefix)["schema"] == schema_name
         assert "feed" in shmsnap.topics(prefix)
+
+
+@pytest.fixture
+def socket_dir():
+    """A fresh socket directory for socket-mode publishers, removed afterwards."""
+    directory = tempfile.mkdtemp(prefix="shmsnap-py-socket-")
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_python_subscriber_follows_a_socket_mode_publisher(socket_dir, prefix, processes):
+    publisher = processes(binary("shmsnap-publisher"), "--topic", "feed", "--schema", "robot.pose", "--rate", "200",
+                          "--socket-dir", socket_dir, "--prefix", prefix, "--log-level", "off")
+    publisher.line_matching(lambda line: line.startswith("ready ") and f"region={socket_dir}/feed.sock" in line)
+    with pytest.raises(shmsnap.NotFound):  # named mode: the topic has no name in /dev/shm
+        shmsnap.Subscriber("feed", prefix=prefix, socket_dir="")
+    with shmsnap.Subscriber("feed", prefix=prefix, socket_dir=pathlib.Path(socket_dir)) as sub:
+        assert sub.schema["name"] == "robot.pose"
+        first = wait_until(lambda: sub.wait(timeout=1), what="an update through the socket")
+        second = wait_until(lambda: sub.wait(timeout=1), what="a second update through the socket")
+        assert second.info.seq > first.info.seq
+        assert second.data["frame_id"] == "feed"
+    assert publisher.stop() == 0
+    assert not os.path.exists(os.path.join(socket_dir, "feed.sock")), "a clean shutdown removes the socket"
+
+
+def test_socket_dir_defaults_to_the_environment(socket_dir, prefix, processes, monkeypatch):
+    publisher = processes(binary("shmsnap-publisher"), "--topic", "env", "--schema", "service.health", "--rate",
+                          "200", "--socket-dir", socket_dir, "--prefix", prefix, "--log-level", "off")
+    publisher.line_matching(lambda line: line.startswith("ready "))
+    monkeypatch.setenv("SHMSNAP_SOCKET_DIR", socket_dir)
+    with shmsnap.Subscriber("env", prefix=prefix) as sub:
+        update = wait_until(lambda: sub.wait(timeout=1), what="an update through $SHMSNAP_SOCKET_DIR")
+        assert update.data["service"] == "env"
 
 
 def assert_same_snapshot(record, as_dict, path=""):

@@ -978,6 +978,33 @@ TEST_F(BridgeTest, ExportAllPicksUpTopicsAsTheyAppearAndDeletesTheKeysOfTopicsTh
   EXPECT_EQ(field(*counters, "topics_dropped"), 1);
 }
 
+TEST_F(BridgeTest, ExportAllInSocketModeCarriesTheTopicsOfASocketDirectory) {
+  const SocketDirectory sockets;
+  const auto socket_publisher = [&](const std::string& topic) {
+    return std::make_unique<UntypedPublisher>(topic, TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                                              PublisherOptions{.prefix = prefix_, .socket_dir = sockets.path()});
+  };
+  auto first = socket_publisher("first");
+  publish(*first, 1);
+  ChildProcess& exporting = run_bridge("export", {"--all", "--socket-dir", sockets.path(), "--prefix", prefix_,
+                                                  "--host-id", "hostA", "--scan-ms", "50"});
+  ASSERT_TRUE(eventually([&] { return seq_under(raw_client(), "hostA.first") == 1U; }, patience)) << exporting.output();
+
+  auto second = socket_publisher("second");
+  publish(*second, 7);
+  publish(*second, 8);
+  ASSERT_TRUE(eventually([&] { return seq_under(raw_client(), "hostA.second") == 2U; }, patience));
+
+  first.reset();  // a clean stop removes the socket
+  EXPECT_TRUE(eventually(
+      [&] { return key_absent(raw_client(), "hostA.first") && key_absent(raw_client(), "hostA.first/schema"); },
+      patience));
+  EXPECT_EQ(seq_under(raw_client(), "hostA.second"), 2U);
+  second.reset();
+  exporting.signal(SIGTERM);
+  EXPECT_EQ(exporting.wait_exit(patience), 0) << exporting.output();
+}
+
 // One importer process mirrors the topics of the hosts it names (as local topics
 // "<host>.<topic>", so hosts never collide), not those of other hosts; a mirrored
 // topic is not exported back by the importing host's own `export --all`; and when

@@ -1,5 +1,6 @@
 // The `shmsnap` admin CLI against real publishers and subscribers: list and dump
-// of a live topic of each bundled schema, watch, clean removing exactly the dead
+// of a live topic of each bundled schema, list, dump and watch of socket-mode
+// topics through their sockets, watch, clean removing exactly the dead
 // processes' leftovers, shm and mq commands (priority order, several queues at
 // once, a full queue with --nonblock, bad names, kernel limits).
 #include <signal.h>
@@ -138,6 +139,100 @@ TEST_F(CliAdmin, WatchPrintsEachUpdateWithChangedFieldsMarked) {
   ChildProcess& nothing = launch("shmsnap", {"watch", "gone", "--prefix", prefix_, "--timeout", "0.2"}, true);
   EXPECT_EQ(nothing.wait_exit(patience), 4);
   EXPECT_NE(nothing.output().find("did not appear"), std::string::npos) << nothing.output();
+}
+
+// Socket mode: topics offered on DIR/<topic>.sock, DIR a fresh directory per test
+// (removed after TearDown stopped the publishers).
+class CliAdminSocket : public CliAdmin {
+ protected:
+  ChildProcess& socket_publisher(const std::string& topic, const std::string& schema) {
+    return publisher(topic, schema, {"--socket-dir", directory_, "--rate", "50"});
+  }
+
+  SocketDirectory sockets_;
+  const std::string directory_ = sockets_.path();
+};
+
+TEST_F(CliAdminSocket, ListShowsLiveSocketTopicsAndOnesWithoutAPublisher) {
+  ChildProcess& pose = socket_publisher("pose", "robot.pose");
+  ChildProcess& doomed = socket_publisher("doomed", "service.health");
+  for (ChildProcess* feed : {&pose, &doomed}) {
+    ASSERT_TRUE(feed->wait_for_line("stats", patience)) << feed->output();  // published for a second
+  }
+  doomed.signal(SIGKILL);  // its socket stays behind, answered by nobody
+  ASSERT_TRUE(doomed.wait_exit(patience));
+
+  const CliResult list = admin({"list", "--socket-dir", directory_, "--json"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  const json topics = json::parse(list.out);
+  ASSERT_EQ(topics.size(), 2U) << topics.dump(2);
+  const json& gone = topics[0];  // sorted: doomed, pose
+  EXPECT_EQ(gone["topic"], "doomed");
+  EXPECT_EQ(gone["socket"], directory_ + "/doomed.sock");
+  EXPECT_EQ(gone["valid"], false);
+  EXPECT_EQ(gone["publisher_alive"], false);
+  const json& live = topics[1];
+  EXPECT_EQ(live["topic"], "pose");
+  EXPECT_EQ(live["socket"], directory_ + "/pose.sock");
+  EXPECT_EQ(live["valid"], true);
+  EXPECT_EQ(live["schema"], "robot.pose");
+  EXPECT_EQ(live["publisher_pid"], pose.pid());
+  EXPECT_EQ(live["publisher_alive"], true);
+  EXPECT_GE(live["seq"].get<std::uint64_t>(), 1U);
+  EXPECT_TRUE(live["last_publish_age_ns"].is_number());
+  for (const json& row : live["subscribers"]) {
+    EXPECT_NE(row["pid"], ::getpid()) << "list's own attachment is not one of the topic's subscribers";
+  }
+
+  const CliResult table = admin({"list", "--socket-dir", directory_});
+  ASSERT_EQ(table.code, 0) << table.err;
+  for (const std::string& text : std::vector<std::string>{"robot.pose v1", std::to_string(pose.pid()) + " alive",
+                                                          "no live publisher (" + directory_ + "/doomed.sock)"}) {
+    EXPECT_NE(table.out.find(text), std::string::npos) << text << " missing in:\n" << table.out;
+  }
+  // Socket mode names nothing under the prefix; named mode's listing is unchanged.
+  EXPECT_EQ(admin({"list", "--prefix", prefix_, "--json"}).out, "[]\n");
+
+  pose.signal(SIGTERM);
+  EXPECT_EQ(pose.wait_exit(patience), 0);
+  const CliResult after = admin({"list", "--socket-dir", directory_, "--json"});
+  EXPECT_EQ(json::parse(after.out).size(), 1U) << "a clean shutdown removes its socket: " << after.out;
+}
+
+TEST_F(CliAdminSocket, DumpAndWatchReadASocketTopicThroughItsSocket) {
+  ChildProcess& pose = socket_publisher("pose", "robot.pose");
+  ASSERT_TRUE(pose.wait_for_line("stats", patience)) << pose.output();
+
+  const CliResult dump = admin({"dump", "pose", "--socket-dir", directory_, "--json"});
+  ASSERT_EQ(dump.code, 0) << dump.err;
+  const json where = json::parse(dump.out);
+  EXPECT_EQ(where["schema"], "robot.pose");
+  EXPECT_EQ(where["publisher_pid"], pose.pid());
+  EXPECT_EQ(where["publisher_alive"], true);
+  EXPECT_GE(where["seq"].get<std::uint64_t>(), 1U);
+  EXPECT_EQ(where["data"]["frame_id"], "pose");
+  EXPECT_GT(where["data"]["stamp"]["sec"].get<std::int64_t>(), 0);
+
+  const CliResult text = admin({"dump", "pose", "--socket-dir", directory_});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("topic pose (robot.pose v1), publisher pid " + std::to_string(pose.pid()) + " alive"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("  frame_id = \"pose\""), std::string::npos) << text.out;
+
+  const CliResult missing = admin({"dump", "absent", "--socket-dir", directory_});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find(directory_ + "/absent.sock"), std::string::npos) << missing.err;
+
+  ChildProcess& watch = launch("shmsnap", {"watch", "pose", "--socket-dir", directory_, "--count", "3", "--no-color"});
+  EXPECT_EQ(watch.wait_exit(patience), 0) << watch.output();
+  EXPECT_NE(watch.output().find("--- pose robot.pose v1  publisher pid " + std::to_string(pose.pid())),
+            std::string::npos)
+      << watch.output();
+  EXPECT_NE(watch.output().find("* position.x = "), std::string::npos) << watch.output();
+
+  pose.signal(SIGTERM);
+  EXPECT_EQ(pose.wait_exit(patience), 0);
 }
 
 TEST_F(CliAdmin, CleanRemovesDeadProcessesLeftoversButNeverALiveOne) {

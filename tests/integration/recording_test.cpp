@@ -305,6 +305,25 @@ TEST_F(RecordingTest, AllFollowsTopicsThatAppearWhileRecording) {
   expect_consistent(path, counts);
 }
 
+TEST_F(RecordingTest, AllInSocketModeRecordsTheTopicsOfASocketDirectory) {
+  const SocketDirectory sockets;
+  const std::string path = dir_.file("sockets.mcap");
+  ChildProcess& rec = recorder(path, {"--all", "--socket-dir", sockets.path(), "--compression", "none"});
+  // Publishes only once the recorder attached through its socket.
+  ChildProcess& pose =
+      publisher("pose", "robot.pose",
+                {"--socket-dir", sockets.path(), "--rate", "200", "--count", "100", "--wait-subscribers", "1"});
+  ASSERT_TRUE(rec.wait_for_line("shmsnap record: following 'pose'", patience)) << rec.output();
+  ASSERT_TRUE(pose.wait_for_line("done", patience)) << pose.output();
+  ASSERT_EQ(pose.wait_exit(patience), 0);
+  const auto counts = stop_recorder(rec);
+  ASSERT_GT(counts.at("pose"), 0);
+  expect_consistent(path, counts);
+  for (const Json& value : decoded(scan_file(path), "pose")) {
+    EXPECT_EQ(value["frame_id"], "pose");
+  }
+}
+
 TEST_F(RecordingTest, KilledRecorderReadsToLastCompleteChunkAndRecovers) {
   const std::string path = dir_.file("killed.mcap");
   ChildProcess& rec = recorder(path, {"pose", "--chunk-size", "4096"});

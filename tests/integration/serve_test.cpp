@@ -313,6 +313,45 @@ TEST_F(ServeTest, ApiFollowsTheValueAndMarksAKilledPublisherStale) {
   EXPECT_EQ(clean.wait_exit(patience), 0);
 }
 
+TEST_F(ServeTest, SocketModeServesTheSocketsTopicsAndMarksAKilledPublisherStale) {
+  const SocketDirectory sockets;
+  const int port = start_serve({"--socket-dir", sockets.path()});
+  children_.emplace_back(std::make_unique<ChildProcess>(
+      std::vector<std::string>{bin_dir() + "/shmsnap-publisher", "--topic", "pose", "--schema", "robot.pose", "--rate",
+                               "50", "--prefix", prefix_, "--socket-dir", sockets.path()}));
+  ChildProcess& publisher = *children_.back();
+  ASSERT_TRUE(publisher.wait_for_line("ready", patience)) << publisher.output();
+  std::uint64_t first_seq = 0;
+  ASSERT_TRUE(eventually([&] {
+    const Response response = http_get(port, "/api/topics/pose");
+    if (response.status != 200) {
+      return false;
+    }
+    const auto topic = nlohmann::json::parse(response.body);
+    first_seq = topic["value_seq"].get<std::uint64_t>();
+    return first_seq > 0 && topic["value"]["frame_id"] == "pose" && !topic["stale"].get<bool>() &&
+           topic["region"] == sockets.path() + "/pose.sock" && topic["publisher_pid"] == publisher.pid();
+  }));
+  ASSERT_TRUE(eventually([&] {
+    const auto topic = nlohmann::json::parse(http_get(port, "/api/topics/pose").body);
+    return topic["value_seq"].get<std::uint64_t>() > first_seq;
+  }));
+
+  // Its socket stays behind: the topic stays, stale, with the last value, once the
+  // server's subscriber saw the connection end.
+  publisher.signal(SIGKILL);
+  (void)publisher.wait_exit(patience);
+  nlohmann::json topic;
+  ASSERT_TRUE(eventually([&] {
+    topic = nlohmann::json::parse(http_get(port, "/api/topics/pose").body);
+    return topic["stale"].get<bool>() && !topic["publisher_up"].get<bool>() &&
+           topic["problem"].get<std::string>().find("no live publisher") != std::string::npos;
+  })) << topic.dump();
+  EXPECT_EQ(topic["value"]["frame_id"], "pose");
+  EXPECT_EQ(topic["valid"], true) << "the last region's description stays, as a dead publisher's region would";
+  EXPECT_EQ(nlohmann::json::parse(http_get(port, "/api/topics").body)["topics"].size(), 1U);
+}
+
 TEST_F(ServeTest, TokenGuardsTheDataButNotThePage) {
   start_publisher("pose");
   const int port = start_serve({"--token", "s3cret"});

@@ -1,11 +1,16 @@
 // Base fixture of the multi-process tests: a unique resource prefix per test, the
 // peer binary's path, and a teardown that fails the test if anything of its
-// prefix is left in /dev/shm or the mqueue namespace (then removes it).
+// prefix is left in /dev/shm or the mqueue namespace (then removes it); and a
+// temporary directory for socket-mode topics.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "support/process_runner.hpp"
@@ -33,6 +38,31 @@ class ProcessTest : public ::testing::Test {
 
   const std::string prefix_ = unique_prefix();
   std::vector<std::unique_ptr<ChildProcess>> children_;
+};
+
+/// A fresh directory (mkdtemp) for socket-mode topics (DIR/<topic>.sock), removed
+/// with all it holds, a killed publisher's socket included. Declare it before the
+/// processes that use it are stopped, e.g. as a fixture member.
+class SocketDirectory {
+ public:
+  SocketDirectory() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "shmsnap-sockets-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp " + pattern + " failed");
+    }
+    path_ = pattern;
+  }
+  ~SocketDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  SocketDirectory(const SocketDirectory&) = delete;
+  SocketDirectory& operator=(const SocketDirectory&) = delete;
+
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
 };
 
 /// Generous bound for anything a test waits on: large enough for a loaded 2-core

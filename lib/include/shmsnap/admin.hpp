@@ -1,7 +1,7 @@
 // Discovery and cleanup of shmsnap's OS resources, for the `shmsnap` admin CLI and
-// for operators' scripts: what lies in /dev/shm and the mqueue namespace, who holds
-// which queue open, whether a region's publisher is alive, and removal of what
-// provably belongs to dead processes. Reader-only except remove_*/clean. Any thread.
+// for operators' scripts: what lies in /dev/shm, the mqueue namespace and a socket
+// directory, who holds which queue open, whether a region's publisher is alive, and
+// removal of what provably belongs to dead processes. Reader-only except remove_*/clean. Any thread.
 #pragma once
 
 #include <sys/types.h>
@@ -80,6 +80,12 @@ struct RegionProbe {
 /// Topics of `prefix` that have a region: every /dev/shm/<prefix>:<topic> whose
 /// topic part is a valid topic name. Sorted.
 [[nodiscard]] std::vector<std::string> find_topics(std::string_view prefix);
+
+/// Socket-mode topics offered in `directory` (PublisherOptions::socket_dir): every
+/// socket DIR/<topic>.sock whose topic part is a valid topic name, whether or not a
+/// publisher still answers on it (a killed one leaves its socket). Sorted. Throws
+/// Error when the directory cannot be read.
+[[nodiscard]] std::vector<std::string> find_socket_topics(const std::string& directory);
 
 /// One resource `clean` looked at.
 struct CleanEntry {

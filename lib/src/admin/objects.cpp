@@ -1,5 +1,5 @@
 // Listing, inspecting and removing the named objects of /dev/shm and /dev/mqueue,
-// and the topics of a prefix. Any thread.
+// the topics of a prefix, and the socket-mode topics of a directory. Any thread.
 #include "shmsnap/admin.hpp"
 
 #include <dirent.h>
@@ -170,6 +170,33 @@ std::vector<std::string> find_topics(std::string_view prefix) {
       topics.push_back(topic);
     }
   }
+  return topics;
+}
+
+std::vector<std::string> find_socket_topics(const std::string& directory) {
+  constexpr std::string_view suffix = ".sock";  // socket_path(): DIR/<topic>.sock
+  DIR* listing = ::opendir(directory.c_str());
+  if (listing == nullptr) {
+    throw detail::os_error(errno, "list socket directory", directory,
+                           errno == ENOENT ? "give the directory the publishers' --socket-dir names" : "");
+  }
+  std::vector<std::string> topics;
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string_view name(entry->d_name);
+    if (!name.ends_with(suffix)) {
+      continue;
+    }
+    const std::string_view topic = name.substr(0, name.size() - suffix.size());
+    struct stat status {};
+    const std::string path = directory + "/" + std::string(name);
+    // Only sockets: a file, link or FIFO of that name is no publisher's (it blocks
+    // the topic, as SocketListener::create says when a publisher starts).
+    if (is_valid_name(topic, max_topic_length) && ::lstat(path.c_str(), &status) == 0 && S_ISSOCK(status.st_mode)) {
+      topics.emplace_back(topic);
+    }
+  }
+  ::closedir(listing);
+  std::sort(topics.begin(), topics.end());
   return topics;
 }
 

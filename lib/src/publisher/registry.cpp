@@ -170,7 +170,7 @@ Admission Registry::admit(SubscriberLink&& candidate) noexcept {
   // Registered before the answer: every publish from here on notifies it, and
   // after WELCOME it reads the region, so no snapshot falls in between.
   fan_out_.add(link->table_index, link->queue.native_handle(), (link->flags & hello_wants_notify) != 0);
-  log().info("topic '{}': subscriber '{}' (pid {}) attached", names_.topic, link->id, link->pid);
+  log().info("topic '{}': subscriber '{}' ({}) attached", names_.topic, link->id, pid_text(link->pid));
   admission.kind = NotifyKind::welcome;
   admission.key = link->key;
   links_.push_back(std::move(link));
@@ -218,8 +218,8 @@ void Registry::reap(std::uint64_t key, const char* why) noexcept {
     MessageQueue::unlink_if_same(names_.notify_queue(dead->id), dead->queue.inode());
   }
   reclaimed_.fetch_add(1, std::memory_order_relaxed);
-  log().info("topic '{}': subscriber '{}' (pid {}) {}; its queue and table slot are reclaimed", names_.topic, dead->id,
-             dead->pid, why);
+  log().info("topic '{}': subscriber '{}' ({}) {}; its queue and table slot are reclaimed", names_.topic, dead->id,
+             pid_text(dead->pid), why);
 }
 
 void Registry::on_watch_fired(std::uint64_t key) noexcept {
@@ -246,7 +246,7 @@ void Registry::on_watch_fired(std::uint64_t key) noexcept {
     return;
   }
   const std::unique_ptr<SubscriberLink> link = unregister(key);
-  log().info("topic '{}': subscriber '{}' (pid {}) left", names_.topic, link->id, link->pid);
+  log().info("topic '{}': subscriber '{}' ({}) left", names_.topic, link->id, pid_text(link->pid));
 }
 
 void Registry::sweep_and_mirror() noexcept {

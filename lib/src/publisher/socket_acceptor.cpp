@@ -167,8 +167,8 @@ void SocketAcceptor::refuse(Pending& pending, AttachRejectReason reason, const s
   const std::int64_t now = monotonic_ns();
   if (now - last_refusal_log_ns_ >= refusal_log_interval_ns) {
     last_refusal_log_ns_ = now;
-    log().warn("topic '{}': refused a connection (pid {}, uid {}): {} ({} refused so far)", topic_, pending.peer.pid,
-               pending.peer.uid, why, refused());
+    log().warn("topic '{}': refused a connection ({}, uid {}): {} ({} refused so far)", topic_,
+               pid_text(pending.peer.pid), pending.peer.uid, why, refused());
   }
   try {
     send_attach_frame(pending.connection.get(), AttachRejected{.reason = reason, .text = reason_text(why)}, {},

@@ -21,6 +21,7 @@
 #include "shmsnap/error.hpp"
 #include "shmsnap/region.hpp"
 #include "system/log.hpp"
+#include "system/process.hpp"
 #include "transport/unix_socket.hpp"
 
 namespace shmsnap::detail {
@@ -85,7 +86,7 @@ UniqueFd SocketAttach::connect_trusted(std::int64_t deadline_ns) {
   if (!TrustedOwners{.also = trusted_owners_}.trusts(publisher.uid)) {
     throw Error(Errc::permission_denied,
                 "topic '" + topic_ + "': the socket " + path_ + " is served by user " + user_name(publisher.uid) +
-                    " (pid " + std::to_string(publisher.pid) +
+                    " (" + pid_text(publisher.pid) +
                     "), whom this subscriber does not trust (it trusts its own user and root). If that user runs "
                     "the publisher, trust it with SubscriberOptions::trusted_owners or --trust-owner " +
                     login_name(publisher.uid) + "; otherwise remove the socket and start the real publisher");

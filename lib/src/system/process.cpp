@@ -83,4 +83,8 @@ bool pidfd_exited(int pidfd) noexcept {
   return poll(&entry, 1, 0) == 1 && (entry.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
 }
 
+std::string pid_text(pid_t pid) {
+  return pid > 0 ? "pid " + std::to_string(pid) : std::string("pid unknown here (another PID namespace)");
+}
+
 }  // namespace shmsnap::detail

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 
 namespace shmsnap::detail {
 
@@ -25,5 +26,9 @@ namespace shmsnap::detail {
 
 /// True when a pidfd (from open_pidfd) reports its process has exited. Never blocks.
 [[nodiscard]] bool pidfd_exited(int pidfd) noexcept;
+
+/// "pid 123", or for 0 (what SO_PEERCRED shows of a process in a PID namespace
+/// this one cannot see) "pid unknown here (another PID namespace)": for messages.
+[[nodiscard]] std::string pid_text(pid_t pid);
 
 }  // namespace shmsnap::detail

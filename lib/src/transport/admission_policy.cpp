@@ -28,17 +28,20 @@ std::string AdmissionPolicy::refusal(const PeerCredentials& peer) const {
   if (peer.pid > 0) {
     who += ", pid " + std::to_string(peer.pid);
   }
-  std::string text = "not admitted: " + who + " (this publisher admits root, its own user";
+  // The hint first: a REJECTED text is cut at attach_max_reason_length, and a long
+  // list of admitted ids must not push the way out of it.
+  std::string text = "not admitted: " + who + "; admit it with --allow-uid " + std::to_string(peer.uid) +
+                     " or --allow-gid " + std::to_string(peer.gid) + " (this publisher admits root, its own user";
   for (const uid_t uid : uids) {
     text += ", uid " + std::to_string(uid);
   }
   for (const gid_t gid : gids) {
     text += ", gid " + std::to_string(gid);
   }
-  text += "); admit it with --allow-uid " + std::to_string(peer.uid) + " or --allow-gid " + std::to_string(peer.gid);
+  text += ")";
   if (peer.uid == overflow_uid()) {
-    text += " (uid " + std::to_string(peer.uid) +
-            " may be a user this user namespace does not map: map it, or admit the overflow uid)";
+    text += "; uid " + std::to_string(peer.uid) +
+            " may be a user this user namespace does not map: map it, or admit the overflow uid";
   }
   return text;
 }
