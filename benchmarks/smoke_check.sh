@@ -36,7 +36,7 @@ python3 - "$out/bench.json" <<'PY'
 import json, sys
 keys = ["transport", "mode", "payload_bytes", "subscribers", "p50_ns", "p90_ns", "p99_ns", "p999_ns",
         "max_ns", "mean_ns", "samples", "throughput_hz", "skipped", "retries", "torn"]
-transports = {"shmsnap", "iceoryx", "posix_mq", "uds", "pipe", "sysv_mq", "boost_mq", "floor"}
+transports = {"shmsnap", "shmsnap-sock", "iceoryx", "posix_mq", "uds", "pipe", "sysv_mq", "boost_mq", "floor"}
 try:
     records = json.load(open(sys.argv[1]))
 except ValueError as error:
