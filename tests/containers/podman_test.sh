@@ -40,7 +40,7 @@ publisher_uid=1000 # the publisher's own user
 member_uid=2000    # admitted by --allow-uid
 group_uid=2500     # admitted by --allow-gid 3000 (its primary group)
 stranger_uid=4000  # admitted by neither
-topic=pose
+topic=pose_$$  # unique: other tests may run beside this one
 ipc_before=$({ ls /dev/shm; ls /dev/mqueue 2>/dev/null; } | sort)
 containers=()
 
@@ -107,7 +107,7 @@ start grouped-$tag "$group_uid:3000" "${subscribe[@]}" --id grouped --count 20
 start survivor-$tag "$member_uid:$member_uid" "${subscribe[@]}" --id survivor
 for name in member-$tag grouped-$tag; do
   [[ $(exit_code $name) == 0 ]] || fail "subscriber container $name did not exit 0 after 20 refreshes"
-  (($("${PODMAN[@]}" logs $name 2>&1 | grep -c '"frame_id":"pose"') >= 20)) || fail "$name printed fewer than 20 poses"
+  (($("${PODMAN[@]}" logs $name 2>&1 | grep -c "\"frame_id\":\"$topic\"") >= 20)) || fail "$name printed fewer than 20 poses"
 done
 echo "subscriber containers admitted by uid and by group received 20 snapshots each"
 
@@ -149,7 +149,8 @@ fi
 for name in "${containers[@]}"; do "${PODMAN[@]}" rm --force --time 0 "$name" >/dev/null 2>&1 || true; done
 containers=()
 ipc_after=$({ ls /dev/shm; ls /dev/mqueue 2>/dev/null; } | sort)
-# podman keeps its own lock file in /dev/shm (libpod_lock): only names of ours count.
-new_names=$(comm -13 <(echo "$ipc_before") <(echo "$ipc_after") | grep -E '^[A-Za-z0-9_.-]{1,32}:' || true)
+# Only this test's names count: other tests may create theirs meanwhile, and podman
+# keeps its own lock file in /dev/shm (libpod_lock).
+new_names=$(comm -13 <(echo "$ipc_before") <(echo "$ipc_after") | grep -F ":$topic" || true)
 [[ -z $new_names ]] || fail "left in this host's /dev/shm or /dev/mqueue: $new_names"
 echo "PASSED: containers removed, nothing left in this host's /dev/shm or /dev/mqueue"
