@@ -1,5 +1,9 @@
 #include "router.hpp"
 
+#include <algorithm>
+
+#include "field_history.hpp"
+
 #include "dashboard_assets.hpp"
 #include "request_query.hpp"
 
@@ -37,6 +41,35 @@ bool authorized(const Request& request, const std::map<std::string, std::string>
   return found != query.end() && token_matches(found->second, token);
 }
 
+constexpr std::string_view history_suffix = "/history";
+
+// GET /api/topics/T/history?window=SECONDS (1..900, default 60). A topic name never
+// holds '/', so the suffix cannot be part of one.
+Reply history_reply(const std::string& name, const std::map<std::string, std::string>& query,
+                    const RouteContext& context) {
+  std::chrono::seconds window{60};
+  if (const auto found = query.find("window"); found != query.end()) {
+    const std::string& text = found->second;
+    const long longest = FieldHistory::longest_window.count();
+    long seconds = 0;
+    const bool digits = !text.empty() && text.size() <= 6 &&
+                        std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) {
+      seconds = std::stol(text);
+    }
+    if (!digits || seconds < 1 || seconds > longest) {
+      return text_reply(400, "window must be a whole number of seconds from 1 to " + std::to_string(longest) + "\n");
+    }
+    window = std::chrono::seconds(seconds);
+  }
+  std::optional<nlohmann::ordered_json> history = context.history ? context.history(name, window) : std::nullopt;
+  if (!history) {
+    return text_reply(404, "no history of topic '" + name + "' under prefix '" + context.model->prefix +
+                               "' (a topic has one once a value of it was read); /api/topics lists them\n");
+  }
+  return json_reply(*history);
+}
+
 }  // namespace
 
 Route route(const Request& request, const RouteContext& context) {
@@ -70,7 +103,8 @@ Route route(const Request& request, const RouteContext& context) {
   const bool data_route =
       path == "/metrics" || path == "/events" || path == "/api/topics" || path.substr(0, 12) == "/api/topics/";
   if (!data_route) {
-    result.reply = text_reply(404, "not found; try /, /metrics, /api/topics, /api/topics/TOPIC or /events\n");
+    result.reply = text_reply(
+        404, "not found; try /, /metrics, /api/topics, /api/topics/TOPIC, /api/topics/TOPIC/history or /events\n");
     return result;
   }
   if (context.origins != nullptr && !context.origins->allows(request.origin, request.host)) {
@@ -102,6 +136,9 @@ Route route(const Request& request, const RouteContext& context) {
     result.selected_topic = topic == query.end() ? std::string() : topic->second;
   } else if (path == "/api/topics") {
     result.reply = json_reply(topics_json(*context.model));
+  } else if (path.size() > 12 + history_suffix.size() && path.ends_with(history_suffix)) {
+    result.reply =
+        history_reply(percent_decode(path.substr(12, path.size() - 12 - history_suffix.size())), query, context);
   } else {
     const std::string name = percent_decode(path.substr(12));
     if (const TopicState* topic = context.model->find(name)) {

@@ -6,6 +6,8 @@
 // Pure apart from reading the snapshot and stats it is given; any thread.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -42,6 +44,9 @@ struct RouteContext {
   bool loopback_only = true;
   /// Which pages may read the data routes; nullptr = any (a metrics-only endpoint).
   const OriginPolicy* origins = nullptr;
+  /// A topic's recorded field history over a window (TopicSampler::history_json);
+  /// empty = /api/topics/T/history answers 404.
+  std::function<std::optional<nlohmann::ordered_json>(const std::string& topic, std::chrono::seconds window)> history;
 };
 
 /// Routes one request. Never throws for any input.

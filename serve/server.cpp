@@ -69,9 +69,12 @@ Server::Server(const Options& options) : state_(std::make_unique<State>()) {
   state.sampler =
       std::make_unique<TopicSampler>(options.prefix, options.socket_dir, options.sample_period, std::move(hand_on));
   state.context.latest = [sampler = state.sampler.get()] { return sampler->latest(); };
+  state.context.history = [sampler = state.sampler.get()](const std::string& topic, std::chrono::seconds window) {
+    return sampler->history_json(topic, window);
+  };
   state.context.handle = [&context = state.context](const Request& request) {
     Route routed = route(request, RouteContext{context.latest(), &context.stats, context.token, !context.allow_remote,
-                                               &context.origins});
+                                               &context.origins, context.history});
     if (routed.origin_refused) {
       context.note_refused_origin(request.origin, request.target);
     }

@@ -32,6 +32,8 @@ struct ServerContext {
   PushHub hub;
   /// The newest sample (never null).
   std::function<std::shared_ptr<const ModelSnapshot>()> latest;
+  /// A topic's field history (TopicSampler::history_json).
+  std::function<std::optional<nlohmann::ordered_json>(const std::string&, std::chrono::seconds)> history;
   /// Answers one HTTP request of the dashboard port (the router, an event stream).
   http::Handler handle;
 

@@ -80,6 +80,20 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::latest() const {
   return latest_;
 }
 
+std::optional<nlohmann::ordered_json> TopicSampler::history_json(const std::string& topic,
+                                                                 std::chrono::seconds window) const {
+  const std::int64_t now_ns = monotonic_ns();
+  const std::int64_t realtime_offset_ns = realtime_ns() - now_ns;
+  const std::lock_guard lock(history_mutex_);
+  const auto found = histories_.find(topic);
+  if (found == histories_.end()) {
+    return std::nullopt;
+  }
+  nlohmann::ordered_json answer{{"topic", topic}};
+  answer.update(found->second.to_json(window, now_ns, realtime_offset_ns));
+  return answer;
+}
+
 void TopicSampler::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
@@ -208,9 +222,11 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
       }
       kept.emplace(name, std::move(follower));
     }
-    // Topics whose region (socket) is gone drop their subscriber here; a killed
-    // socket-mode publisher leaves its socket, so its topic stays, stale.
+    // Topics whose region (socket) is gone drop their subscriber (and history) here;
+    // a killed socket-mode publisher leaves its socket, so its topic stays, stale.
     followers_ = std::move(kept);
+    const std::lock_guard lock(history_mutex_);
+    std::erase_if(histories_, [this](const auto& entry) { return !followers_.contains(entry.first); });
   }
 
   auto snapshot = std::make_shared<ModelSnapshot>();
@@ -282,6 +298,10 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
           }
           follower.value = follower.codec->decode_ordered(subscriber.bytes());
           follower.subscriber_problem.clear();
+          if (!subscriber.stale()) {
+            const std::lock_guard lock(history_mutex_);
+            histories_.try_emplace(name, period_).first->second.record(follower.value, now_ns);
+          }
         } catch (const Error& error) {
           follower.value = nullptr;
           follower.subscriber_problem = error.what();

@@ -14,9 +14,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "field_history.hpp"
 #include "shmsnap/region.hpp"
 #include "topic_model.hpp"
 
@@ -37,6 +41,10 @@ class TopicSampler {
 
   /// The newest sample (never null: an empty one before the first). Any thread.
   [[nodiscard]] std::shared_ptr<const ModelSnapshot> latest() const;
+  /// The recorded history of `topic`'s numeric fields over the last `window`
+  /// (FieldHistory::to_json, plus "topic"), or nullopt for a topic not followed. Any thread.
+  [[nodiscard]] std::optional<nlohmann::ordered_json> history_json(const std::string& topic,
+                                                                   std::chrono::seconds window) const;
   /// The resolved prefix.
   [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
 
@@ -59,6 +67,10 @@ class TopicSampler {
   std::map<std::string, std::unique_ptr<Follower>> followers_;  // sampler thread only
   std::uint64_t sample_number_ = 0;
   std::uint64_t descriptor_parses_ = 0;  // sampler thread only
+
+  // Histories are written by the sampler thread and read by the I/O thread.
+  mutable std::mutex history_mutex_;
+  std::map<std::string, FieldHistory> histories_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
