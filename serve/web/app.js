@@ -1,18 +1,15 @@
-// shmsnap serve dashboard: follows /events (Server-Sent Events) and renders the
-// topic list, the selected topic's decoded value and small plots of its numeric
-// fields over the last minute. No libraries: plain DOM and canvas.
+// shmsnap serve dashboard: follows /events (Server-Sent Events), renders the topic
+// table (topic_table.js), the selected topic's decoded value and its plots (plots.js).
+// No libraries: plain DOM and canvas.
 'use strict';
 
 const token = new URLSearchParams(location.search).get('token');
 const withToken = (url) => (token ? url + (url.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token) : url);
-const plotWindowMs = 60000;
-const maxPlots = 12;
 
 let selected = decodeURIComponent(location.hash.slice(1)) || null;
 let source = null;
-let history = new Map();  // field path -> [[time ms, number], ...]
 let lastValues = new Map();
-let lastTopics = [];
+let descriptorLoaded = null;  // the topic whose descriptor (units) the plots have
 
 document.getElementById('metrics-link').href = withToken('metrics');
 document.getElementById('api-link').href = withToken('api/topics');
@@ -49,74 +46,31 @@ function connect() {
 }
 
 function select(topic) {
-  if (topic === selected) return;
+  if (topic === selected && descriptorLoaded === topic) return;
   selected = topic;
-  history = new Map();
   lastValues = new Map();
-  history.clear();
   location.hash = encodeURIComponent(topic);
   document.querySelector('#fields tbody').replaceChildren();
-  document.getElementById('plots').replaceChildren();
+  Plots.select(topic, null);
+  descriptorLoaded = topic;
+  // The descriptor gives the fields' units; the history comes with Plots.select.
+  fetch(withToken('api/topics/' + encodeURIComponent(topic)))
+    .then((response) => (response.ok ? response.json() : null))
+    .then((detail) => { if (detail && selected === topic) { Plots.setDescriptor(detail.descriptor); Plots.draw(); } })
+    .catch(() => {});
   connect();
-  renderTopics({ prefix: document.getElementById('prefix').dataset.prefix, topics: lastTopics });
-}
-
-// One row per topic, kept across refreshes and updated in place: a row replaced
-// between a press and its release (every --sample-ms) would swallow the click.
-const topicRows = new Map();  // topic name -> <tr>
-
-function topicRow(name) {
-  let row = topicRows.get(name);
-  if (!row) {
-    row = el('tr', null, { 'data-topic': name });
-    for (let column = 0; column < 10; ++column) row.append(el('td'));
-    row.addEventListener('click', () => select(name));
-    topicRows.set(name, row);
-  }
-  return row;
-}
-
-function setCell(cell, text, attributes) {
-  if (cell.textContent !== String(text)) cell.textContent = String(text);
-  for (const [key, value] of Object.entries(attributes || {})) cell.setAttribute(key, value);
+  TopicTable.select(topic);
 }
 
 function renderTopics(model) {
-  lastTopics = model.topics;
   const prefix = document.getElementById('prefix');
   prefix.dataset.prefix = model.prefix;
   prefix.textContent = 'prefix ' + model.prefix;
-  const body = document.querySelector('#topics tbody');
-  const present = new Set();
-  model.topics.forEach((topic, index) => {
-    present.add(topic.topic);
-    const state = topic.stale ? 'stale' : 'live';
-    const row = topicRow(topic.topic);
-    row.setAttribute('data-state', state);
-    row.classList.toggle('selected', topic.topic === selected);
-    row.title = topic.problem || '';
-    const cells = row.children;
-    setCell(cells[0], topic.topic);
-    const badge = cells[1].firstElementChild || cells[1].appendChild(el('span', null, { class: 'badge' }));
-    setCell(badge, state, { 'data-state': state });
-    setCell(cells[2], topic.valid ? topic.schema + ' v' + topic.schema_version : 'invalid region');
-    setCell(cells[3], topic.publisher_pid, { class: 'number' });
-    setCell(cells[4], topic.epoch, { class: 'number' });
-    setCell(cells[5], topic.seq, { class: 'number', 'data-column': 'seq' });
-    setCell(cells[6], rateText(topic.publish_rate_hz), { class: 'number' });
-    setCell(cells[7], ageText(topic.snapshot_age_seconds), { class: 'number' });
-    setCell(cells[8], ageText(topic.heartbeat_age_seconds), { class: 'number' });
-    setCell(cells[9], topic.subscribers.length, { class: 'number' });
-    if (body.children[index] !== row) body.insertBefore(row, body.children[index] || null);
-  });
-  for (const [name, row] of topicRows) {
-    if (!present.has(name)) {
-      row.remove();
-      topicRows.delete(name);
-    }
-  }
+  TopicTable.render(model);
   document.getElementById('no-topics').hidden = model.topics.length > 0;
-  if (!selected && model.topics.length > 0) select(model.topics[0].topic);
+  if ((!selected || descriptorLoaded !== selected) && model.topics.length > 0) {
+    select(selected && model.topics.some((topic) => topic.topic === selected) ? selected : model.topics[0].topic);
+  }
   const current = model.topics.find((topic) => topic.topic === selected);
   document.getElementById('detail').hidden = !current;
   if (current) renderDetail(current);
@@ -156,7 +110,6 @@ function renderValue(message) {
   if (message.missing || message.value === null || message.value === undefined) return;
   const fields = [];
   flatten(message.value, '', fields);
-  const now = Date.now();
   const body = document.querySelector('#fields tbody');
   const rows = fields.map(([path, value]) => {
     const text = JSON.stringify(value);
@@ -164,60 +117,14 @@ function renderValue(message) {
     if (lastValues.has(path) && lastValues.get(path) !== text) cell.classList.add('changed');
     lastValues.set(path, text);
     const row = el('tr');
-    row.append(el('td', path), cell);
+    row.append(el('td', path), cell, el('td', Plots.unitOf(path), { class: 'muted', 'data-unit': path }));
     return row;
   });
   body.replaceChildren(...rows);
   if (message.stale) return;
-  for (const [path, value] of fields) {
-    if (typeof value !== 'number') continue;
-    if (!history.has(path) && history.size >= maxPlots) continue;
-    const points = history.get(path) || [];
-    points.push([now, value]);
-    while (points.length && points[0][0] < now - plotWindowMs) points.shift();
-    history.set(path, points);
-  }
-  drawPlots(now);
+  Plots.addValue(fields, message.value, Date.now());
 }
 
-function drawPlots(now) {
-  const container = document.getElementById('plots');
-  for (const [path, points] of history) {
-    let plot = container.querySelector('[data-plot="' + CSS.escape(path) + '"]');
-    if (!plot) {
-      plot = el('div', null, { class: 'plot', 'data-plot': path });
-      const label = el('div', null, { class: 'label' });
-      label.append(el('span', path), el('span', ''));
-      const canvas = el('canvas', null, { width: 580, height: 140 });
-      plot.append(label, canvas);
-      container.append(plot);
-    }
-    const canvas = plot.querySelector('canvas');
-    const context = canvas.getContext('2d');
-    const width = canvas.width;
-    const height = canvas.height;
-    context.clearRect(0, 0, width, height);
-    if (points.length === 0) continue;
-    let low = Infinity;
-    let high = -Infinity;
-    for (const [, value] of points) { low = Math.min(low, value); high = Math.max(high, value); }
-    if (high === low) { high += 1; low -= 1; }
-    plot.querySelector('.label span:last-child').textContent = points[points.length - 1][1].toPrecision(6);
-    context.strokeStyle = '#e3e5ea';
-    context.beginPath();
-    context.moveTo(0, height - 1);
-    context.lineTo(width, height - 1);
-    context.stroke();
-    context.strokeStyle = '#2f5fd0';
-    context.lineWidth = 2;
-    context.beginPath();
-    points.forEach(([time, value], index) => {
-      const x = width - ((now - time) / plotWindowMs) * width;
-      const y = height - 6 - ((value - low) / (high - low)) * (height - 12);
-      if (index === 0) context.moveTo(x, y); else context.lineTo(x, y);
-    });
-    context.stroke();
-  }
-}
-
+document.getElementById('plot-window').addEventListener('input', (event) => Plots.setWindow(Number(event.target.value)));
+TopicTable.onSelect(select);
 connect();

@@ -34,6 +34,11 @@ if(serve_node_modules)
   set_tests_properties(serve.dashboard_in_chromium PROPERTIES
     LABELS serve TIMEOUT 180
     ENVIRONMENT "${serve_node_environment};SHMSNAP_SCREENSHOT=${CMAKE_CURRENT_BINARY_DIR}/dashboard.png")
+  add_test(NAME serve.dashboard_500_topics
+    COMMAND ${SHMSNAP_NODE} ${PROJECT_SOURCE_DIR}/tests/node/web/dashboard_fleet_test.cjs)
+  set_tests_properties(serve.dashboard_500_topics PROPERTIES
+    LABELS serve TIMEOUT 240
+    ENVIRONMENT "${serve_node_environment};SHMSNAP_SCREENSHOT=${CMAKE_CURRENT_BINARY_DIR}/dashboard-500.png")
   add_test(NAME serve.foxglove_client
     COMMAND ${SHMSNAP_NODE} ${PROJECT_SOURCE_DIR}/tests/node/web/foxglove_test.cjs)
   set_tests_properties(serve.foxglove_client PROPERTIES LABELS serve TIMEOUT 180

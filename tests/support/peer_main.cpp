@@ -11,5 +11,6 @@ int main(int argc, char** argv) {
                         {{"publisher", test::run_scripted_publisher},
                          {"subscriber", test::run_scripted_subscriber},
                          {"soak-publisher", test::run_soak_publisher},
-                         {"soak-subscriber", test::run_soak_subscriber}});
+                         {"soak-subscriber", test::run_soak_subscriber},
+                         {"fleet-publisher", test::run_fleet_publisher}});
 }

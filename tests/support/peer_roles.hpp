@@ -6,6 +6,7 @@
 //   soak-publisher, soak-subscriber: the chaos soak's (tests/chaos). They run until
 //     told to stop and report as they go, because the driver SIGKILLs them at
 //     random: a verdict printed only at exit would die with them.
+//   fleet-publisher: many topics from one process (the dashboard's 500-topic test).
 #pragma once
 
 #include "support/peer_cli.hpp"
@@ -33,5 +34,11 @@ int run_soak_publisher(const PeerArguments& args);
 /// | ATTACH_ERROR code=C | EPOCH_REUSE epoch=E before=B
 /// Attaches whenever it can (until --timeout-ms) and follows until SIGTERM.
 int run_soak_subscriber(const PeerArguments& args);
+
+/// READY topics=N pid=P | CLOSED topics=N
+/// Creates --topics topics (--stem + a 4-digit number) under --prefix and publishes
+/// each at --rate per second until SIGTERM; then closes them all. First, --dead
+/// topics (--dead-stem + number) are left as a killed publisher leaves them.
+int run_fleet_publisher(const PeerArguments& args);
 
 }  // namespace shmsnap::test
