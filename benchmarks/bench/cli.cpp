@@ -24,6 +24,7 @@ struct Options {
   std::vector<std::string> transports;
   std::vector<std::string> modes{"notify", "spin", "hybrid"};
   std::vector<std::size_t> payloads{64, 1024, 65536, 1048576};
+  std::vector<std::size_t> used;  // empty: every message whole (used == payload)
   std::vector<int> subscribers{1, 2, 4, 8, 16};
   std::string rate = "10000";
   std::size_t samples = 20'000;
@@ -36,6 +37,7 @@ struct Row {
   std::string transport;
   std::string mode;
   std::size_t payload;
+  std::size_t used;
   int subscribers;
 };
 
@@ -102,10 +104,16 @@ int run_matrix(const Options& options) {
     transport->prepare_run(options.payloads, max_subscribers);
   std::vector<Row> matrix;
   for (std::size_t payload : options.payloads) {
-    for (int subscribers : options.subscribers) {
-      for (const auto& transport : transports) {
-        for (const auto& mode : transport->modes(options.modes)) {
-          matrix.push_back({std::string(transport->name()), mode, payload, subscribers});
+    // Without --used each message is whole; with it, one row per used length (n/a
+    // where it exceeds the payload, or the transport cannot send a part of a message).
+    const std::vector<std::size_t> used_lengths =
+        options.used.empty() ? std::vector<std::size_t>{payload} : options.used;
+    for (std::size_t used : used_lengths) {
+      for (int subscribers : options.subscribers) {
+        for (const auto& transport : transports) {
+          for (const auto& mode : transport->modes(options.modes)) {
+            matrix.push_back({std::string(transport->name()), mode, payload, used, subscribers});
+          }
         }
       }
     }
@@ -129,8 +137,12 @@ int run_matrix(const Options& options) {
     const auto& transport = *std::find_if(transports.begin(), transports.end(),
                                           [&](const auto& candidate) { return candidate->name() == row.transport; });
     std::cerr << "[" << std::setw(3) << config_number + 1 << "/" << matrix.size() << "] " << row.transport << ' '
-              << row.mode << ' ' << row.payload << " B x" << row.subscribers << ": " << std::flush;
-    rows.push_back(run_configuration(*transport, row.mode, row.payload, row.subscribers, settings, config_number++));
+              << row.mode << ' ' << row.payload << " B";
+    if (row.used != row.payload)
+      std::cerr << " (used " << row.used << " B)";
+    std::cerr << " x" << row.subscribers << ": " << std::flush;
+    rows.push_back(
+        run_configuration(*transport, row.mode, row.payload, row.used, row.subscribers, settings, config_number++));
     std::cerr << describe(rows.back()) << '\n';
   }
 
@@ -173,6 +185,10 @@ int run_cli(int argc, char** argv) {
   app.add_option("--payloads", options.payloads, "message sizes in bytes (multiples of 8, >= 32)")
       ->delimiter(',')
       ->capture_default_str();
+  app.add_option("--used", options.used,
+                 "variable-size rows: publish and check only the first BYTES of each message (shmsnap, "
+                 "shmsnap-sock; n/a elsewhere below the payload); one row per value and payload, n/a above it")
+      ->delimiter(',');
   app.add_option("--subscribers", options.subscribers, "subscriber process counts")
       ->delimiter(',')
       ->capture_default_str();
@@ -194,6 +210,7 @@ int run_cli(int argc, char** argv) {
   app.add_option("--transport-name", sub.transport)->group(hidden);
   app.add_option("--mode-name", sub.mode)->group(hidden);
   app.add_option("--payload-bytes", sub.payload_bytes)->group(hidden);
+  app.add_option("--used-bytes", sub.used_bytes)->group(hidden);
   app.add_option("--subscriber-count", sub.subscribers)->group(hidden);
   app.add_option("--index", sub.index)->group(hidden);
   app.add_option("--run-name", sub.run_name)->group(hidden);

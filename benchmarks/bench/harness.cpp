@@ -76,6 +76,7 @@ std::vector<std::string> subscriber_argv(const RunSettings& settings, const Chan
           "--transport-name=" + transport,
           "--mode-name=" + spec.mode,
           "--payload-bytes=" + std::to_string(spec.payload_bytes),
+          "--used-bytes=" + std::to_string(spec.used_bytes),
           "--subscriber-count=" + std::to_string(spec.subscribers),
           "--index=" + std::to_string(index),
           "--run-name=" + spec.run_name,
@@ -116,6 +117,28 @@ void aggregate(RowResult& row, std::vector<SubscriberReport>& reports) {
   row.cdf = stats::cdf_points(pooled, 200);
 }
 
+// Why `spec`'s used length cannot run on `transport`, or nullopt. Checked after the
+// payload itself, before the transport's own limits.
+std::optional<std::string> used_not_applicable(const Transport& transport, const ChannelSpec& spec) {
+  if (spec.used_bytes == spec.payload_bytes)
+    return std::nullopt;
+  if (spec.used_bytes > spec.payload_bytes)
+    return "used " + std::to_string(spec.used_bytes) + " B exceeds the payload";
+  if (spec.used_bytes < header_bytes || spec.used_bytes % payload_granularity != 0)
+    return "used bytes must be a multiple of 8 and at least " + std::to_string(header_bytes);
+  if (!transport.carries_used_prefix()) {
+    return std::string(transport.name()) + " sends whole messages; the equivalent row is --payloads " +
+           std::to_string(spec.used_bytes);
+  }
+  return std::nullopt;
+}
+
+// The part of a message the harness stamps: its used prefix (a failed iceoryx loan
+// hands out a scratch buffer, hence the bound).
+std::span<std::byte> used_prefix(std::span<std::byte> message, std::size_t used_bytes) noexcept {
+  return message.first(std::min(message.size(), used_bytes));
+}
+
 // One "Rss:"/"Pss:" line of /proc/<pid>/smaps_rollup in KiB; 0 when unreadable.
 double memory_kib(pid_t pid, const std::string& key) {
   std::ifstream file("/proc/" + std::to_string(pid) + "/smaps_rollup");
@@ -130,15 +153,17 @@ double memory_kib(pid_t pid, const std::string& key) {
 }  // namespace
 
 RowResult run_configuration(const Transport& transport, const std::string& mode, std::size_t payload_bytes,
-                            int subscribers, const RunSettings& settings, int config_number) {
+                            std::size_t used_bytes, int subscribers, const RunSettings& settings, int config_number) {
   RowResult row;
   row.transport = std::string(transport.name());
   row.mode = mode;
   row.payload_bytes = payload_bytes;
+  row.used_bytes = used_bytes;
   row.subscribers = subscribers;
   const ChannelSpec spec{.run_name = settings.run_prefix + "." + std::to_string(config_number),
                          .mode = mode,
                          .payload_bytes = payload_bytes,
+                         .used_bytes = used_bytes,
                          .subscribers = subscribers,
                          .max_rate = settings.rate_hz <= 0};
   // The publisher also spins (pacing tail, or flat out in max mode), hence the +1.
@@ -146,6 +171,11 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
   if (payload_bytes < header_bytes || payload_bytes % payload_granularity != 0) {
     row.applicable = false;
     row.note = "payload must be a multiple of 8 and at least " + std::to_string(header_bytes) + " bytes";
+    return row;
+  }
+  if (auto why = used_not_applicable(transport, spec)) {
+    row.applicable = false;
+    row.note = *why;
     return row;
   }
   if (auto why = transport.not_applicable(spec)) {
@@ -220,7 +250,7 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
     };
     for (std::uint64_t seq = 1; keep_publishing(seq); ++seq) {
       // Asked for every message: a zero-copy transport hands out a new chunk each time.
-      const std::span<std::byte> message = publisher->buffer();
+      const std::span<std::byte> message = used_prefix(publisher->buffer(), used_bytes);
       stamp_message(message, seq, 0);
       pacer.wait_next_tick();
       const std::int64_t publish_ns = monotonic_ns();
@@ -252,7 +282,7 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
       row.publish_hz = 1e9 * static_cast<double>(row.published) / static_cast<double>(measured_end - measured_start);
     }
     if (!row.failed) {
-      const std::span<std::byte> message = publisher->buffer();
+      const std::span<std::byte> message = used_prefix(publisher->buffer(), used_bytes);
       stamp_message(message, last_seq + 1, stop_flag);
       stamp_publish_time(message, monotonic_ns());
       if (!publisher->publish(std::max(deadline, monotonic_ns()) + 5'000 * ns_per_ms)) {

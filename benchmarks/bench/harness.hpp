@@ -26,11 +26,12 @@ struct RunSettings {
   std::string run_prefix;        ///< unique per run (contains the pid); prefixes every OS name
 };
 
-/// One row of the report: one transport, mode, payload size and subscriber count.
+/// One row of the report: one transport, mode, payload size, used length and subscriber count.
 struct RowResult {
   std::string transport;
   std::string mode;
   std::size_t payload_bytes = 0;
+  std::size_t used_bytes = 0;  ///< bytes of each message published and checked; payload_bytes unless --used
   int subscribers = 0;
 
   bool applicable = true;       ///< false: the transport cannot carry this configuration (see note)
@@ -54,18 +55,23 @@ struct RowResult {
 
   // Filled by attach_ratios() in report.hpp.
   std::optional<double> p50_vs_posix_mq, p99_vs_posix_mq, p50_vs_floor, p99_vs_floor;
+  /// A used row (used_bytes < payload_bytes) against the same transport, mode and
+  /// subscriber count with payload_bytes == this row's used_bytes.
+  std::optional<double> p50_vs_used_payload, p99_vs_used_payload;
 };
 
 /// Runs one configuration; never throws for a transport failure (the row says failed).
+/// `used_bytes` of each `payload_bytes` message are published (see ChannelSpec).
 [[nodiscard]] RowResult run_configuration(const Transport& transport, const std::string& mode,
-                                          std::size_t payload_bytes, int subscribers, const RunSettings& settings,
-                                          int config_number);
+                                          std::size_t payload_bytes, std::size_t used_bytes, int subscribers,
+                                          const RunSettings& settings, int config_number);
 
 /// Arguments of the hidden subscriber role, as the orchestrator passes them.
 struct SubscriberRoleArgs {
   std::string transport;
   std::string mode;
   std::size_t payload_bytes = 0;
+  std::size_t used_bytes = 0;  ///< 0: the whole payload
   int subscribers = 1;
   int index = 0;
   std::string run_name;

@@ -23,8 +23,13 @@ bool usable(const RowResult& row) {
   return row.applicable && !row.failed && row.pooled.samples > 0;
 }
 
+// A variable-size row is its own series, named by its used length: its x is the
+// topic's capacity, its latency that of moving the used part.
 std::string series_name(const RowResult& row) {
-  return row.mode == "blocking" ? row.transport : row.transport + " " + row.mode;
+  std::string name = row.mode == "blocking" ? row.transport : row.transport + " " + row.mode;
+  if (row.used_bytes != row.payload_bytes)
+    name.append(" used ").append(std::to_string(row.used_bytes)).append(" B");
+  return name;
 }
 
 // gnuplot datablock names allow only [A-Za-z0-9_].

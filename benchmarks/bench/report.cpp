@@ -1,6 +1,7 @@
 // Table, JSON and CSV output (see report.hpp).
 #include "bench/report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
@@ -23,11 +24,17 @@ bool usable(const RowResult& row) {
   return row.applicable && !row.failed && row.pooled.samples > 0;
 }
 
-const RowResult* find_reference(const std::vector<RowResult>& rows, const std::string& transport,
-                                const RowResult& like) {
+bool is_used_row(const RowResult& row) {
+  return row.used_bytes != row.payload_bytes;
+}
+
+// The whole-message row of `transport` (and `mode`, unless empty) that moves as many
+// bytes as `like` does: its payload is like's used length (its payload, but for a used row).
+const RowResult* find_reference(const std::vector<RowResult>& rows, const std::string& transport, const RowResult& like,
+                                const std::string& mode = {}) {
   for (const auto& row : rows) {
-    if (row.transport == transport && row.payload_bytes == like.payload_bytes && row.subscribers == like.subscribers &&
-        usable(row)) {
+    if (row.transport == transport && (mode.empty() || row.mode == mode) && row.payload_bytes == like.used_bytes &&
+        !is_used_row(row) && row.subscribers == like.subscribers && usable(row)) {
       return &row;
     }
   }
@@ -106,18 +113,34 @@ void attach_ratios(std::vector<RowResult>& rows) {
       row.p50_vs_floor = ratio(row.pooled.p50_ns, floor->pooled.p50_ns);
       row.p99_vs_floor = ratio(row.pooled.p99_ns, floor->pooled.p99_ns);
     }
+    if (!is_used_row(row))
+      continue;
+    if (const RowResult* same = find_reference(rows, row.transport, row, row.mode)) {
+      row.p50_vs_used_payload = ratio(row.pooled.p50_ns, same->pooled.p50_ns);
+      row.p99_vs_used_payload = ratio(row.pooled.p99_ns, same->pooled.p99_ns);
+    }
   }
 }
 
 void print_table(std::ostream& out, const std::vector<RowResult>& rows, const RunSettings& settings) {
-  const std::vector<std::string> header{"transport", "mode",    "payload", "subs",    "p50us",   "p90us",
-                                        "p99us",     "p99.9us", "maxus",   "meanus",  "samples", "thr_hz",
-                                        "skipped",   "retries", "torn",    "pub50us", "pub99us", "sub_pss_kib",
-                                        "x_mq",      "x_floor", "flags"};
+  // The used-length columns appear only in a run with variable-size (--used) rows.
+  const bool used_columns = std::any_of(rows.begin(), rows.end(), is_used_row);
+  std::vector<std::string> header{"transport", "mode", "payload"};
+  if (used_columns)
+    header.emplace_back("used");
+  for (const char* name : {"subs", "p50us", "p90us", "p99us", "p99.9us", "maxus", "meanus", "samples", "thr_hz",
+                           "skipped", "retries", "torn", "pub50us", "pub99us", "sub_pss_kib", "x_mq", "x_floor"}) {
+    header.emplace_back(name);
+  }
+  if (used_columns)
+    header.emplace_back("x_used");
+  header.emplace_back("flags");
   std::vector<std::vector<std::string>> cells{header};
   for (const auto& row : rows) {
-    std::vector<std::string> line{row.transport, row.mode, human_bytes(row.payload_bytes),
-                                  std::to_string(row.subscribers)};
+    std::vector<std::string> line{row.transport, row.mode, human_bytes(row.payload_bytes)};
+    if (used_columns)
+      line.push_back(human_bytes(row.used_bytes));
+    line.push_back(std::to_string(row.subscribers));
     if (usable(row)) {
       const auto& p = row.pooled;
       for (std::int64_t ns : {p.p50_ns, p.p90_ns, p.p99_ns, p.p999_ns, p.max_ns})
@@ -133,9 +156,10 @@ void print_table(std::ostream& out, const std::vector<RowResult>& rows, const Ru
       line.push_back(fixed(row.subscriber_pss_kib, 0));
       line.push_back(ratio_text(row.p50_vs_posix_mq, row.p99_vs_posix_mq));
       line.push_back(ratio_text(row.p50_vs_floor, row.p99_vs_floor));
-    } else {
-      line.insert(line.end(), 16, "-");
+      if (used_columns)
+        line.push_back(ratio_text(row.p50_vs_used_payload, row.p99_vs_used_payload));
     }
+    line.resize(header.size() - 1, "-");  // the latency columns of a row that did not run
     line.push_back(flags_text(row));
     cells.push_back(std::move(line));
   }
@@ -149,6 +173,11 @@ void print_table(std::ostream& out, const std::vector<RowResult>& rows, const Ru
       << "# rate " << (settings.rate_hz > 0 ? fixed(settings.rate_hz, 0) + " Hz" : std::string("max")) << ", "
       << settings.samples << " samples + " << settings.warmup << " warm-up per row, " << settings.cpus << " CPUs"
       << (settings.pin ? ", pinned" : "") << "; x_mq / x_floor = p50/p99 ratio to posix_mq / floor\n";
+  if (used_columns) {
+    out << "# used: bytes of each message published and checked (shmsnap variable-size snapshots); x_used = "
+           "p50/p99 ratio to the same transport and mode with payload = used (x_mq / x_floor also compare "
+           "against payload = used)\n";
+  }
   for (const auto& line : cells) {
     for (std::size_t column = 0; column < line.size(); ++column) {
       const bool left = column < 2 || column + 1 == line.size();
@@ -170,6 +199,7 @@ void write_json(const std::string& path, const std::vector<RowResult>& rows, con
     nlohmann::json record{{"transport", row.transport},
                           {"mode", row.mode},
                           {"payload_bytes", row.payload_bytes},
+                          {"used_bytes", row.used_bytes},
                           {"subscribers", row.subscribers},
                           {"p50_ns", value(row.pooled.p50_ns)},
                           {"p90_ns", value(row.pooled.p90_ns)},
@@ -197,7 +227,9 @@ void write_json(const std::string& path, const std::vector<RowResult>& rows, con
                           {"p50_vs_posix_mq", optional_json(row.p50_vs_posix_mq)},
                           {"p99_vs_posix_mq", optional_json(row.p99_vs_posix_mq)},
                           {"p50_vs_floor", optional_json(row.p50_vs_floor)},
-                          {"p99_vs_floor", optional_json(row.p99_vs_floor)}};
+                          {"p99_vs_floor", optional_json(row.p99_vs_floor)},
+                          {"p50_vs_used_payload", optional_json(row.p50_vs_used_payload)},
+                          {"p99_vs_used_payload", optional_json(row.p99_vs_used_payload)}};
     nlohmann::json per_subscriber = nlohmann::json::array();
     for (const auto& summary : row.per_subscriber)
       per_subscriber.push_back(summary_json(summary));
@@ -216,7 +248,8 @@ void write_csv(const std::string& path, const std::vector<RowResult>& rows) {
   open_or_throw(file, path);
   file << "transport,mode,payload_bytes,subscribers,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,mean_ns,samples,"
           "throughput_hz,skipped,retries,torn,applicable,failed,truncated,oversubscribed,p50_vs_posix_mq,"
-          "p99_vs_posix_mq,p50_vs_floor,p99_vs_floor,publish_p50_ns,publish_p99_ns,subscriber_pss_kib,note\n";
+          "p99_vs_posix_mq,p50_vs_floor,p99_vs_floor,publish_p50_ns,publish_p99_ns,subscriber_pss_kib,used_bytes,"
+          "p50_vs_used_payload,p99_vs_used_payload,note\n";
   auto opt = [](const std::optional<double>& v) { return v ? fixed(*v, 4) : std::string(); };
   for (const auto& row : rows) {
     const bool ok = usable(row);
@@ -234,7 +267,8 @@ void write_csv(const std::string& path, const std::vector<RowResult>& rows) {
          << ',' << row.applicable << ',' << row.failed << ',' << row.truncated << ',' << row.oversubscribed << ','
          << opt(row.p50_vs_posix_mq) << ',' << opt(row.p99_vs_posix_mq) << ',' << opt(row.p50_vs_floor) << ','
          << opt(row.p99_vs_floor) << ',' << num(row.publish_cost.p50_ns) << ',' << num(row.publish_cost.p99_ns) << ','
-         << (ok ? fixed(row.subscriber_pss_kib, 0) : "") << ",\"" << note << "\"\n";
+         << (ok ? fixed(row.subscriber_pss_kib, 0) : "") << ',' << row.used_bytes << ',' << opt(row.p50_vs_used_payload)
+         << ',' << opt(row.p99_vs_used_payload) << ",\"" << note << "\"\n";
   }
   if (!file)
     throw std::runtime_error("error writing " + path);

@@ -12,7 +12,9 @@
 namespace shmsnap::bench {
 
 /// Fills each row's p50/p99 ratios to the posix_mq row and the floor row with the same
-/// payload size and subscriber count (left empty where that row is n/a or missing).
+/// payload size and subscriber count (left empty where that row is n/a or missing). A
+/// variable-size row (used_bytes < payload_bytes) is compared with the rows whose
+/// payload is its used length, and also with its own transport and mode at that payload.
 void attach_ratios(std::vector<RowResult>& rows);
 
 /// The human table: one line per row, latencies in microseconds, n/a and flags spelled out.

@@ -2,6 +2,9 @@
 // in notify, spin or hybrid wait mode, attached by the topic's names ("shmsnap") or
 // through the publisher's Unix socket with the region a sealed memfd ("shmsnap-sock"). Latest-state semantics: a
 // subscriber that falls behind gets the newest snapshot and the harness counts the rest as skipped.
+// Variable-size rows (ChannelSpec::used_bytes < N) publish only the message's used
+// prefix (publish(value, used) / Loan::publish(used)) and the subscriber checks only
+// what UpdateInfo::used_bytes or SnapshotMeta::used_bytes says was published.
 #include <mqueue.h>
 #include <sys/mman.h>
 
@@ -101,6 +104,7 @@ class ShmsnapPublisher final : public PublisherChannel {
         names_(resource_names(spec)),
         storage_(sizeof(Payload)),
         value_(new (storage_.data()) Payload{}),
+        used_bytes_(spec.used_bytes),
         zero_copy_(parse_mode(spec.mode).zero_copy) {
     for (const auto& [kind, name] : names_)
       cleanup::track(kind, name);
@@ -143,11 +147,11 @@ class ShmsnapPublisher final : public PublisherChannel {
     if (zero_copy_) {
       if (!loan_)
         buffer();
-      loan_->publish();
+      loan_->publish(used_bytes_);
       loan_.reset();
       return true;
     }
-    publisher_->publish(*value_);
+    publisher_->publish(*value_, used_bytes_);
     return true;
   }
 
@@ -168,7 +172,8 @@ class ShmsnapPublisher final : public PublisherChannel {
   std::string socket_dir_;
   std::vector<std::pair<cleanup::NameKind, std::string>> names_;
   AlignedBuffer storage_;
-  Payload* value_;  // the harness stamps storage_ as bytes; this is the same object typed
+  Payload* value_;          // the harness stamps storage_ as bytes; this is the same object typed
+  std::size_t used_bytes_;  // the prefix of each message published (N for whole messages)
   bool zero_copy_;
   std::optional<Publisher<Payload>> publisher_;
   std::optional<Loan<Payload>> loan_;  // zero-copy: the slot the next publish() publishes
@@ -184,13 +189,15 @@ class ShmsnapSubscriber final : public SubscriberChannel {
     if (zero_copy_)
       last_seq_ = subscriber_.core().region() != nullptr ? subscriber_.core().region()->latest_seq() : 0;
     // Captures `this`: the channel lives behind a unique_ptr and never moves.
-    subscriber_.on_update([this](const Payload& value, const UpdateInfo& /*info*/) {
+    subscriber_.on_update([this](const Payload& value, const UpdateInfo& info) {
       const std::int64_t received_ns = monotonic_ns();
       // A zero snapshot is the state before the first publish, not a bench message.
       if (value.seq == 0)
         return;
       delivered_ = true;
-      (*sink_)(std::span<const std::byte>(reinterpret_cast<const std::byte*>(&value), sizeof value), received_ns);
+      // Only the part the publish wrote (past it the local copy is zeros).
+      const std::size_t used = std::min<std::size_t>(info.used_bytes, sizeof value);
+      (*sink_)(std::span<const std::byte>(reinterpret_cast<const std::byte*>(&value), used), received_ns);
     });
   }
 
@@ -212,8 +219,8 @@ class ShmsnapSubscriber final : public SubscriberChannel {
   }
 
   // Zero-copy: busy-polls the published sequence, then runs the self-check on the
-  // slot in place under the seqlock; the message counts as received once the check
-  // has read it and the seqlock has validated that read.
+  // slot's used bytes in place under the seqlock; the message counts as received once
+  // the check has read it and the seqlock has validated that read.
   ReceiveStatus receive_inspected(const InspectedSink& sink, DeadlineNs deadline) override {
     if (!zero_copy_)
       return SubscriberChannel::receive_inspected(sink, deadline);
@@ -229,10 +236,13 @@ class ShmsnapSubscriber final : public SubscriberChannel {
         cpu_relax();
       }
       Inspection inspection;
+      std::size_t size = 0;
       SnapshotMeta meta;
-      const ReadStatus status = subscriber_.read_in_place(
-          [&inspection](const Payload& value) {
-            inspection = inspect_message(std::span<const std::byte>(reinterpret_cast<const std::byte*>(&value), N));
+      // The untyped read hands the visitor the used bytes only (SnapshotMeta::used_bytes).
+      const ReadStatus status = subscriber_.core().read_in_place(
+          [&inspection, &size](std::span<const std::byte> payload) {
+            size = payload.size();
+            inspection = inspect_message(payload);
           },
           meta);
       if (status != ReadStatus::ok)
@@ -242,7 +252,7 @@ class ShmsnapSubscriber final : public SubscriberChannel {
       // A zero snapshot is the state before the first publish, not a bench message.
       if (inspection.header.seq == 0 && inspection.intact)
         continue;
-      sink(inspection, N, received_ns);
+      sink(inspection, size, received_ns);
       return ReceiveStatus::delivered;
     }
   }
@@ -300,6 +310,7 @@ class ShmsnapTransport final : public Transport {
     std::string why("shmsnap transport is compiled for payloads ");
     return why.append(supported_sizes()).append(" only");
   }
+  bool carries_used_prefix() const noexcept override { return true; }
   // Hybrid spins up to SubscriberOptions::hybrid_spin per wait, which at bench rates is
   // a large share of a core: it is flagged like spin.
   bool busy_waits(std::string_view mode) const noexcept override { return !mode.starts_with("notify"); }

@@ -15,9 +15,11 @@
 namespace shmsnap::bench {
 
 int run_subscriber_role(const SubscriberRoleArgs& args) {
+  const std::size_t used_bytes = args.used_bytes != 0 ? args.used_bytes : args.payload_bytes;
   const ChannelSpec spec{.run_name = args.run_name,
                          .mode = args.mode,
                          .payload_bytes = args.payload_bytes,
+                         .used_bytes = used_bytes,
                          .subscribers = args.subscribers,
                          .max_rate = args.max_rate};
   std::unique_ptr<SubscriberChannel> channel;
@@ -32,8 +34,10 @@ int run_subscriber_role(const SubscriberRoleArgs& args) {
 
   const std::int64_t deadline = monotonic_ns() + args.budget_ms * 1'000'000;
   const DeadlineAlarm alarm(deadline);
-  // The floor delivers only its header line; every other transport the whole payload.
-  const std::size_t expected_size = args.transport == "floor" ? header_bytes : args.payload_bytes;
+  // The floor delivers only its header line; every other transport the used part of
+  // the payload (the whole of it, except in shmsnap's variable-size rows): a delivery
+  // of any other length counts as torn, so a used length lost on the way shows.
+  const std::size_t expected_size = args.transport == "floor" ? header_bytes : used_bytes;
 
   SubscriberReport report;
   std::uint64_t last_seq = 0;

@@ -19,10 +19,14 @@ namespace shmsnap::bench {
 
 /// One configuration as a transport sees it; identical in publisher and subscribers.
 struct ChannelSpec {
-  std::string run_name;  ///< unique per run (pid) and configuration; [A-Za-z0-9_.-] only
-  std::string mode;      ///< "blocking" for the queue baselines, "spin" for the floor,
-                         ///< "notify"/"spin"/"hybrid" for shmsnap
-  std::size_t payload_bytes = 0;
+  std::string run_name;           ///< unique per run (pid) and configuration; [A-Za-z0-9_.-] only
+  std::string mode;               ///< "blocking" for the queue baselines, "spin" for the floor,
+                                  ///< "notify"/"spin"/"hybrid" for shmsnap
+  std::size_t payload_bytes = 0;  ///< the message size; for shmsnap the topic's capacity
+  /// How much of each message is stamped, published and checked (<= payload_bytes).
+  /// Below payload_bytes only where Transport::carries_used_prefix() (shmsnap's
+  /// variable-size snapshots); equal to payload_bytes for every other row.
+  std::size_t used_bytes = 0;
   int subscribers = 1;
   bool max_rate = false;  ///< the publisher runs unpaced (throughput mode)
 };
@@ -48,8 +52,9 @@ enum class ReceiveStatus {
 class PublisherChannel {
  public:
   virtual ~PublisherChannel() = default;
-  /// The message the harness stamps before each publish(). The transport owns it so
-  /// that publishing needs no extra copy (e.g. SysV's mtype word sits just before it).
+  /// The message the harness stamps before each publish(), payload_bytes long (the
+  /// harness stamps its first used_bytes). The transport owns it so that publishing
+  /// needs no extra copy (e.g. SysV's mtype word sits just before it).
   /// The harness asks again before every message: a zero-copy transport (iceoryx)
   /// returns a freshly loaned chunk after each publish().
   [[nodiscard]] virtual std::span<std::byte> buffer() noexcept = 0;
@@ -60,9 +65,9 @@ class PublisherChannel {
   [[nodiscard]] virtual std::vector<int> inherited_fds(int /*index*/) const { return {}; }
   /// Every subscriber process has been started: close the ends that now belong to them.
   virtual void subscribers_spawned() {}
-  /// Delivers buffer() to every subscriber (one message each for the fan-out
-  /// baselines). Blocks the way the mechanism naturally blocks. False when `deadline`
-  /// passed or the channel broke; last_error() says which.
+  /// Delivers buffer() (its first used_bytes, where the transport carries a used
+  /// prefix) to every subscriber (one message each for the fan-out baselines). Blocks the way the mechanism naturally
+  /// blocks. False when `deadline` passed or the channel broke; last_error() says which.
   [[nodiscard]] virtual bool publish(DeadlineNs deadline) noexcept = 0;
   /// Why the last publish() failed.
   [[nodiscard]] virtual std::string last_error() const { return {}; }
@@ -100,6 +105,9 @@ class Transport {
   [[nodiscard]] virtual std::vector<std::string> modes(std::span<const std::string> requested) const = 0;
   /// Why `spec` cannot run here (a payload above a kernel limit, ...), or nullopt.
   [[nodiscard]] virtual std::optional<std::string> not_applicable(const ChannelSpec& spec) const = 0;
+  /// True when a message may carry only its first ChannelSpec::used_bytes (a
+  /// variable-size snapshot); the queues, pipes and iceoryx send whole messages.
+  [[nodiscard]] virtual bool carries_used_prefix() const noexcept { return false; }
   /// Called once before the first row with every payload size and the largest
   /// subscriber count of the run (iceoryx sizes its RouDi mempools from them).
   virtual void prepare_run(std::span<const std::size_t> /*payloads*/, int /*max_subscribers*/) {}
