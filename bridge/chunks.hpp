@@ -19,7 +19,8 @@ namespace shmsnap::bridge {
 /// Manifest (the payload of a chunked envelope), 32 bytes, little-endian:
 ///
 ///   offset size field
-///        0    8 total_size   bytes of the snapshot (== the schema's size)
+///        0    8 total_size   bytes of the snapshot: its used part, the schema's
+///                             min_size..size (checked by the importer)
 ///        8    4 chunk_count  ceil(total_size / chunk_size)
 ///       12    4 chunk_size   bytes per chunk; the last one holds the rest
 ///       16    8 snapshot_id  the exporter's id of this snapshot (per key, grows)

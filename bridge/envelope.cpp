@@ -164,6 +164,7 @@ std::optional<SchemaRecord> decode_schema_record(std::span<const std::byte> valu
                         record.size, codec.name(), codec.size());
       return std::nullopt;
     }
+    record.min_size = codec.min_size();
   } catch (const Error& error) {
     why = std::string("schema record descriptor is invalid: ") + error.what();
     return std::nullopt;

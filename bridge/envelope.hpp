@@ -25,14 +25,16 @@ namespace shmsnap::bridge {
 ///       24    8 publish_time_ns  CLOCK_REALTIME of the origin publish
 ///       32    8 sent_time_ns     CLOCK_REALTIME when the exporter put this value
 ///       40    8 fingerprint      schema fingerprint of the payload
-///       48    4 payload_size     bytes of payload (== the schema's size)
+///       48    4 payload_size     bytes of payload: the snapshot's used part, the
+///                                  schema's min_size..size (a bounded sequence's
+///                                  elements in use; otherwise the whole size)
 ///       52    4 heartbeat_ms     the exporter's heartbeat period (staleness = 3x),
 ///                                  min_heartbeat_ms..max_heartbeat_ms
 ///       56    4 origin_pid       pid of the origin publisher
 ///       60    2 host_length      bytes of origin host name that follow (<= 255)
 ///       62    2 reserved         zero
 ///       64    H origin host      not NUL-terminated
-///     64+H    P payload          the raw snapshot bytes
+///     64+H    P payload          the raw snapshot bytes, its used part only
 ///
 /// The value's length must be exactly 64 + H + P.
 inline constexpr std::uint32_t envelope_magic = 0x52425353U;  // "SSBR" as bytes
@@ -88,6 +90,9 @@ struct SchemaRecord {
   std::uint64_t fingerprint = 0;
   std::size_t size = 0;
   std::string descriptor;
+  /// Not on the wire: the descriptor's SnapshotCodec::min_size(), set by
+  /// decode_schema_record. A payload of min_size..size bytes is a snapshot's used part.
+  std::size_t min_size = 0;
 };
 
 /// The JSON text of `record`.

@@ -1,4 +1,7 @@
-// Exporter: UntypedSubscriber per topic in one Poller; puts under NatsLink.
+// Exporter: UntypedSubscriber per topic in one Poller; puts under NatsLink. A value
+// carries the used part of the snapshot (UpdateInfo::used_bytes, at least the
+// schema's min_size), so a short bounded sequence crosses short, in one value when
+// it fits the server's max_payload even if the full capacity would need chunks.
 #include "exporter.hpp"
 
 #include <unistd.h>
@@ -18,6 +21,7 @@
 #include "shmsnap/error.hpp"
 #include "shmsnap/names.hpp"
 #include "shmsnap/poller.hpp"
+#include "shmsnap/schema_json.hpp"
 #include "shmsnap/subscriber.hpp"
 
 namespace shmsnap::bridge {
@@ -63,8 +67,10 @@ struct Exporter::Route {
   std::uint64_t schema_fingerprint_put = 0;
   std::string schema_descriptor_put;
   std::vector<std::byte> buffer;
-  // Chunked transport (a snapshot above max_payload): chunk_size 0 = one value.
+  // Chunked transport (a snapshot above max_payload): chunk_size 0 = always one value;
+  // else a value whose envelope would exceed max_value goes as chunks.
   std::uint32_t chunk_size = 0;
+  std::uint64_t max_value = 0;
   std::uint64_t snapshot_id = 0;  // of the chunks last written
   std::uint32_t slot = 1;         // of the chunks last written; the next go to the other
   bool chunks_written = false;
@@ -72,6 +78,27 @@ struct Exporter::Route {
   std::uint64_t chunked_epoch = 0;  // the origin (epoch, seq) those chunks hold
   std::uint64_t chunked_seq = 0;
   std::vector<std::byte> manifest;
+  std::uint64_t min_size_fingerprint = 0;  // the schema min_size was computed for
+  std::size_t min_size = 0;
+
+  // What a put carries: the used prefix of the local copy (past it the copy is zeros
+  // the publisher never wrote), never less than the schema's min_size, the least an
+  // importer accepts (an untyped publish may be shorter: its zeros pad it), nor more
+  // than the copy holds.
+  std::span<const std::byte> carried() {
+    const SchemaInfo& schema = core->schema();
+    const std::span<const std::byte> bytes = core->bytes();
+    if (min_size_fingerprint != schema.fingerprint || min_size == 0) {
+      try {
+        min_size = SnapshotCodec(schema.descriptor).min_size();
+      } catch (const Error&) {
+        min_size = bytes.size();  // the subscriber took the descriptor; carry it whole if the codec does not
+      }
+      min_size_fingerprint = schema.fingerprint;
+    }
+    const std::uint64_t used = std::max<std::uint64_t>(core->info().used_bytes, min_size);
+    return bytes.first(static_cast<std::size_t>(std::min<std::uint64_t>(used, bytes.size())));
+  }
 };
 
 struct Exporter::Loop {
@@ -188,6 +215,7 @@ void Exporter::try_attach(Route& route, bool at_start) {
             topic, snapshot_size, limit);
       }
       route.chunk_size = static_cast<std::uint32_t>(std::min<std::uint64_t>(room - chunk_header_size, UINT32_MAX));
+      route.max_value = room;
     }
     return "";
   }();
@@ -345,7 +373,7 @@ bool Exporter::put_schema(Route& route) {
   return true;
 }
 
-bool Exporter::put_chunks(Route& route) {
+bool Exporter::put_chunks(Route& route, std::span<const std::byte> snapshot) {
   const UntypedSubscriber& core = *route.core;
   const UpdateInfo& info = core.info();
   if (route.chunks_written && route.chunked_epoch == info.epoch && route.chunked_seq == info.seq) {
@@ -354,15 +382,14 @@ bool Exporter::put_chunks(Route& route) {
   // The other slot: the chunks the last manifest names stay whole while these are
   // written, so an importer reading them is not cut short by every new snapshot.
   const std::uint32_t slot = route.slot ^ 1U;
-  const std::optional<ChunkManifest> plan =
-      plan_chunks(core.bytes().size(), route.chunk_size, route.snapshot_id + 1, slot);
+  const std::optional<ChunkManifest> plan = plan_chunks(snapshot.size(), route.chunk_size, route.snapshot_id + 1, slot);
   if (!plan) {
-    return false;  // try_attach checked the plan for this size
+    return false;  // try_attach checked the plan for the full size, and this is at most that
   }
   route.chunks_written = false;
   std::string error;
   for (std::uint32_t index = 0; index < plan->chunk_count; ++index) {
-    encode_chunk(*plan, index, core.bytes(), route.buffer);
+    encode_chunk(*plan, index, snapshot, route.buffer);
     if (!link_.put(chunk_key(route.config.key, slot, index), route.buffer, error)) {
       counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
       spdlog::debug("export '{}': chunk {} put failed (kept for a retry): {}", route.config.topic, index, error);
@@ -381,14 +408,19 @@ bool Exporter::put_chunks(Route& route) {
 }
 
 bool Exporter::encode_value(Route& route, std::uint16_t flags, std::int64_t now) {
-  if (route.chunk_size > 0 && !put_chunks(route)) {
+  const std::span<const std::byte> snapshot = route.carried();
+  // Sizes are at most max_chunked_size (1 GiB) plus 64 + 255: no overflow.
+  const bool chunked =
+      route.chunk_size > 0 &&
+      envelope_header_size + std::min(host_.size(), max_host_length) + snapshot.size() > route.max_value;
+  if (chunked && !put_chunks(route, snapshot)) {
     return false;
   }
   const UntypedSubscriber& core = *route.core;
   const UpdateInfo& info = core.info();
   // Monotonic clocks are per host: the wire carries wall-clock times.
   const std::int64_t realtime_offset = realtime_ns() - now;
-  const Envelope envelope{.flags = static_cast<std::uint16_t>(flags | (route.chunk_size > 0 ? flag_chunked : 0)),
+  const Envelope envelope{.flags = static_cast<std::uint16_t>(flags | (chunked ? flag_chunked : 0)),
                           .epoch = info.epoch,
                           .seq = info.seq,
                           .publish_time_ns = info.publish_ts_ns + realtime_offset,
@@ -397,7 +429,7 @@ bool Exporter::encode_value(Route& route, std::uint16_t flags, std::int64_t now)
                           .heartbeat_ms = static_cast<std::uint32_t>(options_.heartbeat.count()),
                           .origin_pid = static_cast<std::uint32_t>(core.publisher_pid()),
                           .origin_host = host_,
-                          .payload = route.chunk_size > 0 ? std::span<const std::byte>(route.manifest) : core.bytes()};
+                          .payload = chunked ? std::span<const std::byte>(route.manifest) : snapshot};
   encode_envelope(envelope, route.buffer);
   return true;
 }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -77,7 +78,8 @@ class Exporter {
   /// follows (a key deletion, the process exit).
   void put_final(Route& route, std::uint16_t flags);
   bool encode_value(Route& route, std::uint16_t flags, std::int64_t now);
-  bool put_chunks(Route& route);
+  /// Puts `snapshot` (the carried part of the route's current value) as chunks.
+  bool put_chunks(Route& route, std::span<const std::byte> snapshot);
   void take_acks();
   bool put_schema(Route& route);
 

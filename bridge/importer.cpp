@@ -1,4 +1,6 @@
 // Importer: one thread per key, KeyWatch -> envelope checks -> UntypedPublisher.
+// A payload is the used part of a snapshot (the schema's min_size..size bytes) and
+// is republished with that used length.
 #include "importer.hpp"
 
 #include <algorithm>
@@ -39,8 +41,8 @@ struct Importer::Route {
   // Owned by the route's thread.
   std::unique_ptr<UntypedPublisher> publisher;
   std::optional<SchemaRecord> schema;
-  std::vector<std::byte> held;      // payload of the held value
-  std::vector<std::byte> assembly;  // a chunked snapshot being fetched (schema size: bounded)
+  std::vector<std::byte> held;      // payload of the held value: its used length is the snapshot's
+  std::vector<std::byte> assembly;  // a chunked snapshot being fetched (at most the schema size)
   std::vector<std::byte> chunk;     // one chunk value as fetched
   ImportState state;
   std::int64_t last_arrival_ns = 0;
@@ -351,7 +353,7 @@ void Importer::run(Route& route) {
   // its snapshot: one of another (the exporter wrote two newer snapshots meanwhile)
   // abandons it, so a local topic never gets a mix of two snapshots.
   const auto assemble = [&](const ChunkManifest& manifest, std::string& why) {
-    route.assembly.resize(manifest.total_size);  // == the schema's size, checked above
+    route.assembly.resize(manifest.total_size);  // min_size..size of the schema, checked above
     std::string error;
     for (std::uint32_t index = 0; index < manifest.chunk_count && !stop_.load(); ++index) {
       const std::string chunk_name = chunk_key(key, manifest.slot, index);
@@ -391,10 +393,17 @@ void Importer::run(Route& route) {
         return;
       }
     }
+    // The used part of a snapshot: min_size (a bounded sequence's offset; for other
+    // schemas the whole size) up to the size. Both bounds come from the checked
+    // schema record; payload_size from the wire is only compared, never added to.
     const std::uint64_t payload_size = manifest ? manifest->total_size : envelope->payload.size();
-    if (payload_size != record->size) {
-      refuse(counters_.refused_size, fmt::format("payload of {} bytes, but {} v{} is {} bytes", payload_size,
-                                                 record->name, record->version, record->size));
+    if (payload_size < record->min_size || payload_size > record->size) {
+      refuse(counters_.refused_size,
+             record->min_size == record->size
+                 ? fmt::format("payload of {} bytes, but {} v{} is {} bytes", payload_size, record->name,
+                               record->version, record->size)
+                 : fmt::format("payload of {} bytes, but {} v{} takes {} to {} bytes (its used part)", payload_size,
+                               record->name, record->version, record->min_size, record->size));
       return;
     }
     const std::int64_t now = monotonic_ns();

@@ -1,6 +1,8 @@
 // The recorder: one Poller over one UntypedSubscriber per topic; every delivery
 // becomes one MCAP message. Topic discovery (--all, or named topics not there yet)
 // runs between waits. A publisher restarted with another schema gets a new channel.
+// A raw message carries the used part of the snapshot only (UpdateInfo::used_bytes,
+// at least the schema's min_size), so a short bounded sequence records short.
 #include "recorder.hpp"
 
 #include <unistd.h>
@@ -47,6 +49,7 @@ struct Followed {
   std::uint16_t channel = 0;
   bool has_channel = false;
   std::optional<SnapshotCodec> codec;  ///< json encoding only
+  std::size_t min_size = 0;            ///< the channel's schema: fewest bytes a replay accepts
   TopicCounts counts;
   std::set<std::uint64_t> epochs;
 };
@@ -179,8 +182,10 @@ class Recorder {
          {std::string(key_epoch), std::to_string(followed.subscriber->info().epoch)}});
     followed.fingerprint = schema.fingerprint;
     followed.has_channel = true;
+    const SnapshotCodec codec(descriptor);
+    followed.min_size = codec.min_size();
     if (json)
-      followed.codec.emplace(descriptor);
+      followed.codec.emplace(codec);
   }
 
   // Runs inside Poller::wait (noexcept): errors are kept and end the loop.
@@ -190,8 +195,13 @@ class Recorder {
     try {
       ensure_channel(followed);
       const auto bytes = followed.subscriber->bytes();
+      // The used prefix: past it the local copy is zeros the publisher never wrote. A
+      // publish shorter than the schema's min_size (possible through the untyped API)
+      // is padded with those zeros to min_size, the least a replay accepts.
+      const std::size_t carried = static_cast<std::size_t>(
+          std::min<std::uint64_t>(std::max<std::uint64_t>(info.used_bytes, followed.min_size), bytes.size()));
       std::string json_text;
-      std::string_view data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      std::string_view data(reinterpret_cast<const char*>(bytes.data()), carried);
       if (followed.codec) {
         json_text = followed.codec->decode(bytes).dump();
         data = json_text;

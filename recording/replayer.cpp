@@ -1,6 +1,9 @@
 // Replay: each selected channel's topic gets a UntypedPublisher built from the schema
 // recorded in the channel metadata; raw messages are published byte for byte, json
 // messages are encoded back through the descriptor. Timing follows log_time.
+// A raw message is the used part of a snapshot (min_size..size bytes of its schema)
+// and is republished with that used length; a json one with the used length its
+// bounded sequence's count gives.
 #include "replayer.hpp"
 
 #include <algorithm>
@@ -60,6 +63,7 @@ struct Outlet {
   std::string schema_name;
   std::uint64_t fingerprint = 0;
   std::size_t size = 0;
+  std::size_t min_size = 0;  ///< fewest bytes of a raw message: a bounded sequence's offset, else size
   bool json = false;
   std::optional<SnapshotCodec> codec;
   std::unique_ptr<UntypedPublisher> publisher;
@@ -134,6 +138,7 @@ class Replayer {
                       "' metadata is not a usable descriptor (damaged file?): " + printable(error.what()));
     }
     outlet.size = outlet.codec->size();
+    outlet.min_size = outlet.codec->min_size();
     if (metadata_number(channel, key_size) != outlet.size) {
       throw Error(Errc::invalid_argument,
                   channel_name(channel) + ": metadata size disagrees with its descriptor (damaged file)");
@@ -181,12 +186,17 @@ class Replayer {
       } catch (const Error& error) {  // its message may quote the message's strings
         throw Error(error.code(), channel_name(channel) + ": " + printable(error.what()));
       }
-      outlet.publisher->publish(bytes.data(), bytes.size());
+      outlet.publisher->publish(bytes.data(), outlet.codec->used_size(bytes));
     } else {
-      if (message.data.size() != outlet.size) {
-        throw Error(Errc::invalid_argument, channel_name(channel) + ": a message of " +
-                                                std::to_string(message.data.size()) + " bytes, the schema says " +
-                                                std::to_string(outlet.size) + " (damaged file)");
+      // The used part of a snapshot: anything outside min_size..size is not one (a
+      // longer message would be cut, a shorter one would lose fields the schema has).
+      if (message.data.size() < outlet.min_size || message.data.size() > outlet.size) {
+        const std::string range = outlet.min_size == outlet.size
+                                      ? "exactly " + std::to_string(outlet.size)
+                                      : std::to_string(outlet.min_size) + " to " + std::to_string(outlet.size);
+        throw Error(Errc::invalid_argument,
+                    channel_name(channel) + ": a message of " + std::to_string(message.data.size()) + " bytes, but " +
+                        printable(outlet.schema_name) + " snapshots take " + range + " bytes (damaged file)");
       }
       outlet.publisher->publish(message.data.data(), message.data.size());
     }

@@ -2,7 +2,8 @@
 // descriptor JSON, or a subscriber's schema dict). Dicts are encoded by SnapshotCodec
 // before anything is written, so a bad value publishes nothing; raw bytes (numpy
 // records) are checked for size. Loans expose the next slot as a writable numpy
-// array. Used from one thread at a time (the GIL is held throughout).
+// array. Every publish copies only the used part (a bounded sequence's elements in
+// use, SnapshotCodec::used_size). Used from one thread at a time (the GIL is held throughout).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -95,7 +97,8 @@ class PyPublisher {
     }
     const std::vector<std::byte> bytes =
         codec_.encode(to_json(value, *descriptor_));  // throws before anything is written
-    return core.publish(bytes.data(), bytes.size());
+    // A bounded sequence's elements past its count stay unwritten: readers see zeros.
+    return core.publish(bytes.data(), codec_.used_size(bytes));
   }
 
   std::uint64_t publish_bytes(const py::buffer& value) {
@@ -106,12 +109,13 @@ class PyPublisher {
       throw Error(Errc::invalid_argument, "publish(): " + std::to_string(size) + " bytes given, schema " +
                                               schema_.name + " needs " + std::to_string(schema_.size));
     }
-    return core.publish(buffer.ptr, size);
+    return core.publish(buffer.ptr, codec_.used_size(std::span(static_cast<const std::byte*>(buffer.ptr), size)));
   }
 
   py::object begin_loan(bool clear) {
     UntypedPublisher& core = ready();
     std::byte* slot = core.begin_write();
+    loan_slot_ = slot;
     loan_open_ = true;
     if (clear) {
       std::memset(slot, 0, schema_.size);
@@ -124,7 +128,8 @@ class PyPublisher {
   std::uint64_t commit_loan() {
     UntypedPublisher& core = loaned();
     loan_open_ = false;
-    return core.commit_write();
+    // Only the part the count field says is in use (our own slot: the writer reads it).
+    return core.commit_write(codec_.used_size(std::span<const std::byte>(loan_slot_, schema_.size)));
   }
 
   void abort_loan() {
@@ -192,6 +197,7 @@ class PyPublisher {
   std::unique_ptr<UntypedPublisher> core_;
   std::optional<py::object> dtype_;
   bool loan_open_ = false;
+  std::byte* loan_slot_ = nullptr;  ///< the open loan's slot, from begin_write()
 };
 
 }  // namespace

@@ -343,6 +343,8 @@ void register_subscriber(py::module_& module) {
       .def_readonly("receive_ns", &UpdateInfo::receive_ts_ns, "CLOCK_MONOTONIC ns once copied out")
       .def_readonly("skipped", &UpdateInfo::skipped, "publishes since the previous delivery never seen")
       .def_readonly("stale", &UpdateInfo::stale, "the publisher is gone; this is the last good state")
+      .def_readonly("used_bytes", &UpdateInfo::used_bytes,
+                    "bytes the publish wrote (a bounded sequence's elements in use); past them the copy is zeros")
       .def_property_readonly(
           "latency_ns", [](const UpdateInfo& info) { return info.receive_ts_ns - info.publish_ts_ns; },
           "receive_ns - publish_ns")
@@ -350,7 +352,7 @@ void register_subscriber(py::module_& module) {
         return "Info(seq=" + std::to_string(info.seq) + ", epoch=" + std::to_string(info.epoch) +
                ", publish_ns=" + std::to_string(info.publish_ts_ns) +
                ", receive_ns=" + std::to_string(info.receive_ts_ns) + ", skipped=" + std::to_string(info.skipped) +
-               ", stale=" + (info.stale ? "True" : "False") + ")";
+               ", stale=" + (info.stale ? "True" : "False") + ", used_bytes=" + std::to_string(info.used_bytes) + ")";
       });
 
   py::class_<PySubscriber>(module, "Subscriber", "Native subscriber; use shmsnap.Subscriber.")

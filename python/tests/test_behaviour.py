@@ -108,6 +108,54 @@ def test_bounded_sequence_shows_only_the_points_in_use(prefix):
             pub.publish({"points": [{}] * 65537})
 
 
+
+def test_subscriber_sees_the_used_length_and_a_bounded_sequence_publish_copies_only_its_used_part(prefix):
+    import numpy
+    with shmsnap.Publisher("used", schema=POINT_CLOUD, prefix=prefix) as pub, \
+            shmsnap.Subscriber("used", prefix=prefix) as sub:
+        header = pub.dtype.fields["points"][1]  # the fields before the sequence: 44 bytes
+        point = pub.dtype["points"].base.itemsize
+        assert (header, point) == (44, 16)
+        points = [{"x": float(i), "y": 1.0, "z": 2.0, "intensity": 3.0} for i in range(10)]
+
+        def used_after(publish):
+            seq = publish()
+            update = sub.wait(timeout=10)
+            assert update is not None and update.info.seq == seq
+            assert "used_bytes=" in repr(update.info)
+            return update.info.used_bytes
+
+        # A dict: the count its points give; only those elements are written.
+        assert used_after(lambda: pub.publish({"frame_id": "lidar", "points": points})) == header + 10 * point
+        assert used_after(lambda: pub.publish({"points": points[:2]})) == header + 2 * point
+        record = sub.latest_array()
+        assert record["point_count"] == 2 and record["points"][1]["x"] == 1.0
+        assert not record["points"][2:].tobytes().strip(b"\0")  # the older 10 points never came along
+        assert used_after(lambda: pub.publish({})) == header  # no points: the fields before them
+        # A numpy record: its count field decides, whatever its elements past it hold.
+        value = numpy.zeros((), dtype=pub.dtype)
+        value["points"]["x"] = 7.0
+        value["point_count"] = 5
+        assert used_after(lambda: pub.publish(value)) == header + 5 * point
+        assert not sub.latest_array()["points"][5:].tobytes().strip(b"\0")
+
+        def loan_of_one():
+            with pub.loan(clear=False) as snapshot:
+                snapshot["point_count"] = 1
+                snapshot["points"][0]["x"] = 9.0
+            return pub.last_seq
+
+        assert used_after(loan_of_one) == header + point
+        latest = sub.latest()
+        assert latest["point_count"] == 1 and [p["x"] for p in latest["points"]] == [9.0]
+
+    # A schema without a bounded sequence: every publish is the whole snapshot.
+    with shmsnap.Publisher("whole", schema=POSE, prefix=prefix) as pub, \
+            shmsnap.Subscriber("whole", prefix=prefix) as sub:
+        seq = pub.publish({})
+        update = sub.wait(timeout=10)
+        assert update.info.seq == seq and update.info.used_bytes == pub.dtype.itemsize
+
 def test_loan_publishes_on_exit_and_aborts_on_exception(prefix):
     with shmsnap.Publisher("loan", schema=POSE, prefix=prefix) as pub, \
             shmsnap.Subscriber("loan", prefix=prefix) as sub:

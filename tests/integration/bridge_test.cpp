@@ -1,8 +1,9 @@
 // shmsnap-bridge against real nats-server processes: export -> import round trips
 // through the real binaries, late importers, refusal of bad values put straight
 // into the bucket, NATS restarts, staleness across the wire, loops, limits and
-// the TOML configuration. Every server, publisher and bridge a test starts is
-// stopped in teardown, also when the test fails.
+// the TOML configuration, variable-size snapshots carrying their used part only.
+// Every server, publisher and bridge a test starts is stopped in teardown, also
+// when the test fails.
 #include <signal.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "envelope.hpp"
 #include "nats_server.hpp"
 #include "robot_pose.hpp"
+#include "sensor_point_cloud.hpp"
 #include "shmsnap/admin.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
@@ -1335,6 +1337,114 @@ TEST_F(BridgeTest, AChunkOfAnotherSnapshotIsNeverSwitchedIn) {
   ASSERT_TRUE(eventually([&] { return counters.chunks_abandoned.load() >= 1; }, patience)) << counters.summary();
   subscriber->poll();
   EXPECT_EQ(uniform_value(*subscriber), 7U);
+}
+
+// Issue 22: a bounded sequence crosses with its used part only, and the remote
+// subscriber gets the same used_bytes and the same bytes (zeros past them). The full
+// capacity (1 MiB) needs chunks on this server, but a short cloud goes in one value;
+// a longer one in chunks of its used part. A payload shorter than the schema's
+// min_size (or longer than its size) is refused_size, naming the range.
+TEST_F(BridgeTest, AUsedLengthPublishCrossesTheBridgeWithTheSameUsedBytesAndBytes) {
+  using sensor::PointCloud;
+  NatsServer small(NatsServer::Options{.name = "small", .extra_config = "max_payload: 16384"});
+  small.start();
+  auto publisher = Publisher<PointCloud>::create("cloud", {.prefix = prefix_});
+  auto cloud = std::make_unique<PointCloud>();
+  std::memcpy(cloud->frame_id, "lidar", 5);
+  const auto publish_points = [&](std::uint32_t count) {
+    cloud->point_count = count;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      cloud->points[i] = {static_cast<float>(i), 1.0F, 2.0F, static_cast<float>(count)};
+    }
+    publisher.publish(*cloud);  // copies shmsnap_used_bytes(): the points past the count stay behind
+  };
+  publish_points(3);
+  bridge::BridgeConfig exporting;
+  exporting.nats.urls = {small.url()};
+  exporting.exporter = {.prefix = prefix_, .routes = {{.topic = "cloud", .key = "cloud"}}};
+  bridges_.push_back(std::make_unique<bridge::Bridge>(exporting));
+  const bridge::BridgeCounters& sent = bridges_.back()->counters();
+  bridge::BridgeConfig importing;
+  importing.nats.urls = {small.url()};
+  importing.importer.routes = {{.key = "cloud", .topic = "cloud"}};
+  importing.importer.publisher.prefix = remote_prefix_;
+  bridges_.push_back(std::make_unique<bridge::Bridge>(importing));
+  const bridge::BridgeCounters& received = bridges_.back()->counters();
+
+  std::unique_ptr<UntypedSubscriber> subscriber;
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          subscriber = std::make_unique<UntypedSubscriber>("cloud", &PointCloud::shmsnap_schema,
+                                                           SubscriberOptions{.prefix = remote_prefix_});
+          return true;
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      patience))
+      << sent.summary() << " / " << received.summary();
+  // The remote copy is the local publish: its used length, its bytes, zeros after.
+  const auto crossed = [&] {
+    subscriber->poll();
+    const std::size_t used = cloud->shmsnap_used_bytes();
+    const std::span<const std::byte> bytes = subscriber->bytes();
+    return subscriber->has_value() && subscriber->info().used_bytes == used &&
+           std::memcmp(bytes.data(), cloud.get(), used) == 0 &&
+           std::all_of(bytes.begin() + static_cast<std::ptrdiff_t>(used), bytes.end(),
+                       [](std::byte b) { return b == std::byte{0}; });
+  };
+  ASSERT_TRUE(eventually(crossed, patience)) << sent.summary() << " / " << received.summary();
+  EXPECT_EQ(sent.chunks.load(), 0U) << "3 points fit one value: " << sent.summary();
+
+  publish_points(2000);  // 32,044 bytes: above max_payload, so chunks of the used part
+  ASSERT_TRUE(eventually(crossed, patience)) << sent.summary() << " / " << received.summary();
+  EXPECT_GE(sent.chunks.load(), 2U) << sent.summary();
+  EXPECT_LE(sent.chunks.load(), 3U) << "more chunks than the used part needs: " << sent.summary();
+
+  publish_points(0);  // min_size: only the fields before the points
+  ASSERT_TRUE(eventually(crossed, patience)) << sent.summary() << " / " << received.summary();
+  EXPECT_EQ(subscriber->info().used_bytes, offsetof(PointCloud, points));
+  EXPECT_EQ(received.refused(), 0U) << received.summary();
+
+  std::ostringstream logs;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(logs);
+  spdlog::default_logger()->sinks().push_back(sink);
+  {
+    // Put straight into the bucket: one byte short of min_size, and a chunk manifest
+    // one byte past the size (refused before any chunk is fetched).
+    bridge::NatsSettings settings;
+    settings.urls = {small.url()};
+    bridge::NatsLink forger(settings);
+    const std::vector<std::byte> short_payload(offsetof(PointCloud, points) - 1);
+    std::vector<std::byte> manifest;
+    bridge::encode_manifest(*bridge::plan_chunks(sizeof(PointCloud) + 1, 8192, 1, 0), manifest);
+    for (const bool chunked : {false, true}) {
+      std::vector<std::byte> value;
+      bridge::encode_envelope({.flags = static_cast<std::uint16_t>(chunked ? bridge::flag_chunked : 0),
+                               .epoch = 1,
+                               .seq = 1000,
+                               .sent_time_ns = realtime_ns(),
+                               .fingerprint = PointCloud::shmsnap_schema.fingerprint,
+                               .heartbeat_ms = 1000,
+                               .origin_host = "forger",
+                               .payload = chunked ? std::span<const std::byte>(manifest) : short_payload},
+                              value);
+      const std::uint64_t before = received.refused_size.load();
+      std::string error;
+      ASSERT_TRUE(forger.put("cloud", value, error)) << error;
+      ASSERT_TRUE(eventually([&] { return received.refused_size.load() > before; }, patience)) << received.summary();
+    }
+  }
+  EXPECT_FALSE(subscriber->poll());  // nothing was republished
+  EXPECT_EQ(subscriber->info().used_bytes, offsetof(PointCloud, points));
+  subscriber.reset();
+  bridges_.clear();  // before `small` goes, and no thread logs any more
+  spdlog::default_logger()->sinks().pop_back();
+  // The first refusal is logged (later ones within a second are only counted).
+  EXPECT_NE(logs.str().find("payload of 43 bytes, but sensor.point_cloud v1 takes 44 to 1048624 bytes"),
+            std::string::npos)
+      << logs.str();
 }
 
 }  // namespace

@@ -9,7 +9,7 @@ if(NOT mcap_node_modules)
 endif()
 shmsnap_add_test(shmsnap_recording_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/recording_test.cpp
-  LIBS shmsnap_recording shmsnap_admin_app
+  LIBS shmsnap_recording shmsnap_admin_app shmsnap_bundled_schemas
   LABELS recording
   TIMEOUT 300)
 add_dependencies(shmsnap_recording_test shmsnap-publisher shmsnap-subscriber shmsnap-admin)

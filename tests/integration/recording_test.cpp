@@ -2,17 +2,20 @@
 // writes is also read by the MCAP reference library (@mcap/core under node), whose
 // counts must equal the recorder's and `shmsnap info`'s; json channels validate
 // against their JSON Schema; killed recorders, cut files and hostile files read up
-// to their last complete chunk or fail with a clear error.
+// to their last complete chunk or fail with a clear error; a variable-size topic
+// records and replays its used part only.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,8 +25,12 @@
 #include "cli_test_support.hpp"
 #include "mcap/reader.hpp"
 #include "mcap/writer.hpp"
+#include "sensor_point_cloud.hpp"
 #include "shmsnap/clock.hpp"
+#include "shmsnap/error.hpp"
+#include "shmsnap/publisher.hpp"
 #include "shmsnap/schema_json.hpp"
+#include "shmsnap/subscriber.hpp"
 
 namespace shmsnap::test {
 namespace {
@@ -776,6 +783,130 @@ TEST_F(RecordingTest, ReplayOfMessagesCenturiesApartWaitsInsteadOfOverflowing) {
   replay.signal(SIGINT);
   ASSERT_EQ(replay.wait_exit(patience), 0);
   EXPECT_NE(replay.output().find("replayed published=1 "), std::string::npos) << replay.output();
+}
+
+// Copies `channel`'s schema and channel from `source` into `path` with one message
+// whose data is `data`: a file the recorder would not write.
+void write_with_message(const std::string& source, const std::string& path, const std::string& data) {
+  const mcap::MappedFile file(source);
+  mcap::Writer writer(path, mcap::WriterOptions{.compression = mcap::Compression::none, .background = false});
+  const auto result = mcap::scan(
+      file.bytes(), source,
+      [&](const mcap::Schema* schema, const mcap::Channel& channel, const mcap::Message& message) {
+        const std::uint16_t schema_id = writer.add_schema(schema->name, schema->encoding, schema->data);
+        const std::uint16_t channel_id =
+            writer.add_channel(schema_id, channel.topic, channel.message_encoding, channel.metadata);
+        writer.add_message(mcap::Message{channel_id, message.sequence, message.log_time, message.publish_time, data});
+        return false;
+      });
+  ASSERT_TRUE(result.stopped);
+  writer.finish();
+}
+
+// Issue 22: a bounded sequence publishes only its elements in use, and the recorder
+// carries only that: each MCAP message is as long as its publish's used length (our
+// reader and @mcap/core agree), and a replay republishes every message with that
+// used length, byte for byte, zeros past it. Messages outside the schema's
+// min_size..size are refused naming the channel, the length and the range.
+TEST_F(RecordingTest, VariableSizeTopicRecordsAndReplaysOnlyItsUsedBytes) {
+  using sensor::PointCloud;
+  const std::string path = dir_.file("cloud.mcap");
+  ChildProcess& rec = recorder(path, {"cloud", "--chunk-interval", "0.1", "--compression", "none"});
+  std::map<std::uint32_t, std::size_t> used_of_seq;
+  {
+    auto publisher = Publisher<PointCloud>::create("cloud", {.prefix = prefix_});
+    ASSERT_TRUE(rec.wait_for_line("shmsnap record: following 'cloud'", patience)) << rec.output();
+    auto cloud = std::make_unique<PointCloud>();
+    std::memcpy(cloud->frame_id, "lidar", 5);
+    for (const std::uint32_t count : {3U, 0U, 1000U, 7U}) {
+      cloud->point_count = count;
+      for (std::uint32_t i = 0; i < count; ++i)
+        cloud->points[i] = {static_cast<float>(i), -static_cast<float>(i), 0.5F, static_cast<float>(count)};
+      // The later, shorter publishes leave the earlier points in *cloud: they must
+      // not be carried.
+      const auto seq = static_cast<std::uint32_t>(publisher.publish(*cloud));
+      used_of_seq[seq] = cloud->shmsnap_used_bytes();
+      ASSERT_LT(used_of_seq[seq], sizeof(PointCloud));
+      // One publish at a time into the file, so none is conflated away.
+      const auto deadline = std::chrono::steady_clock::now() + patience;
+      const auto holds = [&] {
+        const Scanned scanned = scan_file(path);
+        return std::any_of(scanned.messages.begin(), scanned.messages.end(),
+                           [&](const Recorded& message) { return message.sequence == seq; });
+      };
+      while (!holds() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+      ASSERT_TRUE(holds()) << "publish " << seq << " never reached the file";
+    }
+  }
+  const auto counts = stop_recorder(rec);
+  expect_consistent(path, counts);
+
+  const Scanned scanned = scan_file(path);
+  ASSERT_EQ(scanned.messages.size(), used_of_seq.size());
+  std::vector<std::string> recorded;
+  std::vector<std::size_t> lengths;
+  for (const Recorded& message : scanned.messages) {
+    ASSERT_EQ(message.data.size(), used_of_seq.at(message.sequence)) << "seq " << message.sequence;
+    recorded.push_back(message.data);
+    lengths.push_back(message.data.size());
+  }
+  EXPECT_EQ(recorded[1].size(), offsetof(PointCloud, points));  // no points: min_size
+  const Json node = node_check(path);
+  ASSERT_TRUE(node.is_object());
+  ASSERT_EQ(node["channels"].size(), 1U);
+  EXPECT_EQ(node["channels"].begin().value()["lengths"], Json(lengths)) << node.dump();
+
+  // Replay in a loop: replay seq n is recorded message (n-1) mod N.
+  ChildProcess& replay = launch("shmsnap", {"replay", path, "--prefix", prefix_, "--loop"}, true);
+  ASSERT_TRUE(replay.wait_for_line("shmsnap replay: publishing 'cloud'", patience)) << replay.output();
+  std::unique_ptr<UntypedSubscriber> subscriber;
+  const auto attach_deadline = std::chrono::steady_clock::now() + patience;
+  while (!subscriber && std::chrono::steady_clock::now() < attach_deadline) {
+    try {
+      subscriber = std::make_unique<UntypedSubscriber>("cloud", &PointCloud::shmsnap_schema,
+                                                       SubscriberOptions{.prefix = prefix_});
+    } catch (const Error&) {
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  ASSERT_TRUE(subscriber) << replay.output();
+  std::set<std::size_t> matched;  // indexes of recorded messages seen replayed
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (matched.size() < recorded.size() && std::chrono::steady_clock::now() < deadline) {
+    if (!subscriber->wait(100ms))
+      continue;
+    const UpdateInfo& info = subscriber->info();
+    ASSERT_GE(info.seq, 1U);
+    const std::size_t index = (info.seq - 1) % recorded.size();
+    const std::string& expected = recorded[index];
+    ASSERT_EQ(info.used_bytes, expected.size()) << "replay seq " << info.seq;
+    const std::span<const std::byte> bytes = subscriber->bytes();
+    ASSERT_EQ(std::memcmp(bytes.data(), expected.data(), expected.size()), 0) << "replay seq " << info.seq;
+    ASSERT_TRUE(std::all_of(bytes.begin() + static_cast<std::ptrdiff_t>(expected.size()), bytes.end(),
+                            [](std::byte b) { return b == std::byte{0}; }))
+        << "replay seq " << info.seq << ": bytes past the used length";
+    matched.insert(index);
+  }
+  EXPECT_EQ(matched.size(), recorded.size()) << replay.output();
+  subscriber.reset();
+  replay.signal(SIGINT);
+  EXPECT_EQ(replay.wait_exit(patience), 0) << replay.output();
+
+  // Outside min_size..size: refused, never read past or cut.
+  const std::string range = "sensor.point_cloud snapshots take 44 to 1048624 bytes";
+  for (const std::size_t length : {offsetof(PointCloud, points) - 1, sizeof(PointCloud) + 1}) {
+    const std::string bad = dir_.file("bad" + std::to_string(length) + ".mcap");
+    write_with_message(path, bad, std::string(length, '\0'));
+    ChildProcess& refused = launch("shmsnap", {"replay", bad, "--prefix", prefix_, "--max"}, true);
+    const auto code = refused.wait_exit(patience);
+    while (refused.read_line(1s)) {
+    }
+    EXPECT_EQ(code, 2) << refused.output();
+    EXPECT_NE(refused.output().find("channel 'cloud': a message of " + std::to_string(length) + " bytes, but " + range),
+              std::string::npos)
+        << refused.output();
+  }
 }
 
 }  // namespace

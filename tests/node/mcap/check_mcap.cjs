@@ -61,6 +61,7 @@ async function main() {
           schemaId: record.schemaId,
           count: 0,
           sequences: [],
+          lengths: [],
         };
         if (record.messageEncoding === "json") instances[record.id] = [];
         break;
@@ -69,6 +70,7 @@ async function main() {
         if (channel === undefined) throw new Error(`message on undeclared channel ${record.channelId}`);
         channel.count++;
         channel.sequences.push(record.sequence);
+        channel.lengths.push(record.data.length);
         out.messages++;
         if (record.logTime < lastLogTime) out.logTimeDecreases = true;
         lastLogTime = record.logTime;
