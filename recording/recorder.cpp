@@ -180,12 +180,20 @@ class Recorder {
          {std::string(key_fingerprint), std::to_string(schema.fingerprint)},
          {std::string(key_size), std::to_string(schema.size)},
          {std::string(key_epoch), std::to_string(followed.subscriber->info().epoch)}});
+    if (json) {
+      followed.codec.emplace(descriptor);
+      followed.min_size = followed.codec->min_size();
+    } else {
+      // A raw recording needs no codec: a descriptor it cannot read (or none) just
+      // means whole snapshots are carried, as before variable sizes existed.
+      try {
+        followed.min_size = SnapshotCodec(descriptor).min_size();
+      } catch (const std::exception&) {
+        followed.min_size = schema.size;
+      }
+    }
     followed.fingerprint = schema.fingerprint;
     followed.has_channel = true;
-    const SnapshotCodec codec(descriptor);
-    followed.min_size = codec.min_size();
-    if (json)
-      followed.codec.emplace(codec);
   }
 
   // Runs inside Poller::wait (noexcept): errors are kept and end the loop.
