@@ -12,6 +12,7 @@ let selected = decodeURIComponent(location.hash.slice(1)) || null;
 let source = null;
 let history = new Map();  // field path -> [[time ms, number], ...]
 let lastValues = new Map();
+let notes = new Map();  // field path without indices -> {unit, description}, from the descriptor
 let lastTopics = [];
 
 document.getElementById('metrics-link').href = withToken('metrics');
@@ -53,6 +54,7 @@ function select(topic) {
   selected = topic;
   history = new Map();
   lastValues = new Map();
+  notes = new Map();
   history.clear();
   location.hash = encodeURIComponent(topic);
   document.querySelector('#fields tbody').replaceChildren();
@@ -149,11 +151,19 @@ function flatten(value, path, out) {
   }
 }
 
+// The descriptor's note for a value path: every element of an array shares its
+// field's ("legs[2].x" -> "legs.x"), as SnapshotCodec::field_note_path() has it.
+function noteOf(path) {
+  return notes.get(path.replace(/\[\d+\]/g, '')) || {};
+}
+
 function renderValue(message) {
   if (message.topic !== selected) return;
   document.getElementById('detail-seq').textContent = message.missing ? '(gone)' : 'seq ' + message.seq +
     ', epoch ' + message.epoch + (message.stale ? ', stale' : '');
   if (message.missing || message.value === null || message.value === undefined) return;
+  // Descriptor text from outside: only ever set as textContent or an attribute.
+  notes = new Map(Object.entries(message.fields || {}));
   const fields = [];
   flatten(message.value, '', fields);
   const now = Date.now();
@@ -163,8 +173,10 @@ function renderValue(message) {
     const cell = el('td', text, { 'data-field': path });
     if (lastValues.has(path) && lastValues.get(path) !== text) cell.classList.add('changed');
     lastValues.set(path, text);
+    const note = noteOf(path);
     const row = el('tr');
-    row.append(el('td', path), cell);
+    row.append(el('td', path, note.description ? { title: note.description } : {}), cell,
+      el('td', note.unit || '', { class: 'unit', 'data-unit-of': path }));
     return row;
   });
   body.replaceChildren(...rows);
@@ -192,6 +204,10 @@ function drawPlots(now) {
       plot.append(label, canvas);
       container.append(plot);
     }
+    const note = noteOf(path);
+    const label = plot.querySelector('.label span:first-child');
+    label.textContent = note.unit ? path + ' [' + note.unit + ']' : path;
+    if (note.description) label.title = note.description;
     const canvas = plot.querySelector('canvas');
     const context = canvas.getContext('2d');
     const width = canvas.width;
@@ -202,7 +218,8 @@ function drawPlots(now) {
     let high = -Infinity;
     for (const [, value] of points) { low = Math.min(low, value); high = Math.max(high, value); }
     if (high === low) { high += 1; low -= 1; }
-    plot.querySelector('.label span:last-child').textContent = points[points.length - 1][1].toPrecision(6);
+    plot.querySelector('.label span:last-child').textContent =
+      points[points.length - 1][1].toPrecision(6) + (note.unit ? ' ' + note.unit : '');
     context.strokeStyle = '#e3e5ea';
     context.beginPath();
     context.moveTo(0, height - 1);
