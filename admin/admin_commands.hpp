@@ -75,6 +75,13 @@ using FieldLines = std::vector<std::pair<std::string, std::string>>;
 /// dotted path; an array of scalars stays one line (a book side, a matrix row).
 void flatten(const nlohmann::ordered_json& value, const std::string& path, FieldLines& lines);
 
+/// The note (SnapshotCodec::field_notes()) for a flattened field path ("legs[1].x"
+/// finds "legs.x"), or null when the field has none.
+[[nodiscard]] const nlohmann::ordered_json* field_note(const nlohmann::ordered_json& notes, const std::string& path);
+/// `value` followed by the field's unit when it has one ("1.5 m"); the unit is
+/// printable text (the descriptor parser refuses control characters).
+[[nodiscard]] std::string value_with_unit(const nlohmann::ordered_json* note, const std::string& value);
+
 /// The publisher's state as list, dump and watch say it: closed, dead, stalled (its
 /// heartbeat stopped or is not a time of this host), source lost, or alive.
 [[nodiscard]] std::string publisher_state(const RegionReader& reader);

@@ -5,6 +5,7 @@
 
 #include <ctime>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -130,6 +131,18 @@ void flatten(const Json& value, const std::string& path, FieldLines& lines) {
   } else {
     lines.emplace_back(path, value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   }
+}
+
+const Json* field_note(const Json& notes, const std::string& path) {
+  const auto found = notes.find(SnapshotCodec::field_note_path(path));
+  return found == notes.end() ? nullptr : &*found;
+}
+
+std::string value_with_unit(const Json* note, const std::string& value) {
+  if (note == nullptr || !note->contains("unit")) {
+    return value;
+  }
+  return value + " " + note->at("unit").get<std::string>();
 }
 
 std::optional<std::string> stale_reason(const RegionReader& reader) {
@@ -270,9 +283,13 @@ int dump_topic(const TopicCommand& command, Io& io) {
   SnapshotMeta meta;
   std::optional<std::vector<std::byte>> newest = reader.read_newest(meta);
   Json data = nullptr;
+  // What the numbers mean, by field path: units and descriptions from the descriptor.
+  Json notes = Json::object();
   if (newest) {
     newest->resize(reader.payload_size());  // the schema's layout; past the used part, zeros
-    data = SnapshotCodec(reader.descriptor()).decode_ordered(*newest);
+    const SnapshotCodec codec(reader.descriptor());
+    data = codec.decode_ordered(*newest);
+    notes = codec.field_notes();
   }
   // As list says it: a live process whose heartbeat stopped, or whose source is
   // gone (a bridged topic), serves a stale state.
@@ -287,6 +304,7 @@ int dump_topic(const TopicCommand& command, Io& io) {
     dump.update(status);
     dump["age_ns"] = newest ? Json(monotonic_ns() - meta.publish_ts_ns) : Json(nullptr);
     dump["data"] = std::move(data);
+    dump["fields"] = notes;
     io.out << dump.dump(2, ' ', false, Json::error_handler_t::replace) << std::endl;
     return exit_ok;
   }
@@ -300,8 +318,14 @@ int dump_topic(const TopicCommand& command, Io& io) {
          << "\n";
   FieldLines lines;
   flatten(data, "", lines);
+  std::set<const Json*> described;  // the elements of an array say their field's description once
   for (const auto& [path, value] : lines) {
-    io.out << "  " << path << " = " << value << "\n";
+    const Json* note = field_note(notes, path);
+    io.out << "  " << path << " = " << value_with_unit(note, value);
+    if (note != nullptr && note->contains("description") && described.insert(note).second) {
+      io.out << "  # " << note->at("description").get<std::string>();
+    }
+    io.out << "\n";
   }
   io.out.flush();
   return exit_ok;

@@ -103,6 +103,7 @@ class Watch {
       }
       opened_.emplace(std::move(candidate));
       codec_.emplace(reader().descriptor());
+      notes_ = codec_->field_notes();
       last_seq_ = 0;
       gone_ = false;
       rate_window_.clear();
@@ -121,6 +122,7 @@ class Watch {
   bool show_update() {
     if (!codec_) {
       codec_.emplace(reader().descriptor());
+      notes_ = codec_->field_notes();
     }
     std::vector<std::byte> bytes(reader().payload_size());
     SnapshotMeta meta;
@@ -184,8 +186,9 @@ class Watch {
                          state_text(publisher_status_json(reader())), reader().epoch());
     frame += fmt::format("seq {}  rate {:.1f}/s  latency {:.1f} us  updates seen {}\n", last_seq_, rate,
                          static_cast<double>(latency_ns_) / 1e3, updates_);
-    for (const auto& [path, value] : lines_) {
+    for (const auto& [path, raw_value] : lines_) {
       const bool changed = changed_.count(path) != 0;
+      const std::string value = value_with_unit(field_note(notes_, path), raw_value);
       if (terminal_) {
         frame += changed ? fmt::format("  \x1b[1;33m{} = {}\x1b[0m\n", path, value)
                          : fmt::format("  {} = {}\n", path, value);
@@ -212,6 +215,7 @@ class Watch {
     frame["latency_ns"] = last_seq_ != 0 ? Json(latency_ns_) : Json(nullptr);
     frame["updates"] = updates_;
     frame["data"] = data_;
+    frame["fields"] = notes_;
     io_.out << frame.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
     last_draw_ns_ = monotonic_ns();
     pending_draw_ = false;
@@ -229,7 +233,8 @@ class Watch {
   std::int64_t last_draw_ns_ = 0;
   bool pending_draw_ = false;
   bool gone_ = false;
-  Json data_;  // the newest decoded snapshot (null before the first)
+  Json data_;   // the newest decoded snapshot (null before the first)
+  Json notes_;  // codec_'s field notes: units and descriptions by field path
   FieldLines lines_;
   std::set<std::string> changed_;
   std::deque<std::pair<std::int64_t, std::uint64_t>> rate_window_;

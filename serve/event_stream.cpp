@@ -67,7 +67,8 @@ class EventStream : public PushClient, public std::enable_shared_from_this<Event
                                     {"epoch", topic->epoch},
                                     {"stale", topic->stale},
                                     {"sampled_realtime_ns", snapshot->sampled_realtime_ns},
-                                    {"value", topic->value}}));
+                                    {"value", topic->value},
+                                    {"fields", field_notes_json(*topic)}}));
       }
     }
   }

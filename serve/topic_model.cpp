@@ -53,10 +53,15 @@ Json summary_json(const TopicState& topic) {
               {"subscribers", std::move(subscribers)}};
 }
 
+Json field_notes_json(const TopicState& topic) {
+  return topic.field_notes ? *topic.field_notes : Json::object();
+}
+
 Json detail_json(const TopicState& topic) {
   Json entry = summary_json(topic);
   entry["value_seq"] = topic.value_seq;
   entry["value"] = topic.value;
+  entry["fields"] = field_notes_json(topic);
   // A refused descriptor is not parsed again here, on the I/O thread.
   entry["descriptor"] = topic.descriptor.empty() || topic.descriptor_refused
                             ? Json(nullptr)

@@ -55,6 +55,10 @@ struct TopicState {
   std::vector<SubscriberState> subscribers;
   /// The decoded newest value (null before the first publish or when undecodable).
   nlohmann::ordered_json value;
+  /// Units and descriptions by field path (SnapshotCodec::field_notes()) of the
+  /// descriptor the value was decoded with; null before one was parsed. Shared, not
+  /// copied, from one sample to the next.
+  std::shared_ptr<const nlohmann::ordered_json> field_notes;
   std::int64_t value_publish_ts_ns = 0;  ///< CLOCK_MONOTONIC of that value's publish
   std::uint64_t value_seq = 0;           ///< 0 = no value yet
 };
@@ -73,7 +77,10 @@ struct ModelSnapshot {
 
 /// The topic without its value (the list view and /api/topics).
 [[nodiscard]] nlohmann::ordered_json summary_json(const TopicState& topic);
-/// The topic with its value and descriptor (/api/topics/T).
+/// The topic's field notes: {"position.x": {"unit": "m", "description": ...}, ...},
+/// an empty object when it has none (or no descriptor was parsed yet).
+[[nodiscard]] nlohmann::ordered_json field_notes_json(const TopicState& topic);
+/// The topic with its value, its field notes ("fields") and descriptor (/api/topics/T).
 [[nodiscard]] nlohmann::ordered_json detail_json(const TopicState& topic);
 /// {"prefix":..., "sampled_realtime_ns":..., "topics":[summary...]}.
 [[nodiscard]] nlohmann::ordered_json topics_json(const ModelSnapshot& model);

@@ -42,6 +42,7 @@ struct TopicSampler::Follower {
   std::string subscriber_problem;
   std::int64_t next_attach_ns = 0;
   std::unique_ptr<SnapshotCodec> codec;
+  std::shared_ptr<const nlohmann::ordered_json> field_notes;  // codec's, made once per parse
   // The descriptor `codec` was made from, or the one refused: the subscriber's copy
   // changes only when it attaches to another publisher, so a refusal holds until then.
   std::string codec_descriptor;
@@ -285,10 +286,12 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
             --parse_budget;
             ++descriptor_parses_;
             follower.codec.reset();
+            follower.field_notes.reset();
             follower.codec_descriptor = subscriber.descriptor();
             follower.descriptor_refused = false;
             try {
               follower.codec = std::make_unique<SnapshotCodec>(follower.codec_descriptor);
+              follower.field_notes = std::make_shared<const nlohmann::ordered_json>(follower.codec->field_notes());
             } catch (const std::exception& error) {  // Error, or nlohmann's own for text it cannot read
               follower.descriptor_refused = true;
               throw Error(Errc::invalid_region, std::string("schema descriptor refused (not parsed again until "
@@ -320,6 +323,7 @@ std::shared_ptr<const ModelSnapshot> TopicSampler::sample() {
     }
     topic.descriptor_refused = follower.descriptor_refused && follower.subscriber != nullptr;
     topic.value = follower.value;
+    topic.field_notes = follower.field_notes;
     topic.value_seq = follower.value_seq;
     topic.value_publish_ts_ns = follower.value_publish_ts_ns;
     snapshot->topics.push_back(std::move(topic));

@@ -41,6 +41,11 @@ nlohmann::ordered_json struct_fields_json(const Schema& schema, const StructDef&
       entry["dims"] = field.dims;
     if (!field.count_field.empty())
       entry["count_field"] = field.count_field;
+    // Written only when given, so descriptors of schemas without them stay as they were.
+    if (!field.unit.empty())
+      entry["unit"] = field.unit;
+    if (!field.description.empty())
+      entry["description"] = field.description;
     if (field.kind == TypeKind::structure) {
       const StructDef& nested = schema.structs[field.type_index];
       nlohmann::ordered_json structure;

@@ -94,7 +94,9 @@ class Emitter {
   }
 
   void emit_member(const FieldDef& field, std::string_view indent) {
-    emit_doc(out_, indent, field.doc);
+    const std::string unit_line = field.unit.empty() ? "" : "Unit: " + field.unit + ".";
+    emit_doc(out_, indent,
+             field.doc.empty() || unit_line.empty() ? field.doc + unit_line : field.doc + "\n" + unit_line);
     out_ += std::string(indent) + element_type(field) + " " + field.name;
     for (const auto dim : field.dims)
       out_ += "[" + std::to_string(dim) + "]";

@@ -138,6 +138,8 @@ bool StructLayout::resolve_and_layout(const RawStruct& raw, StructDef& out, cons
     field.name = raw_field.name;
     field.type_text = raw_field.type_text;
     field.doc = raw_field.doc;
+    field.unit = raw_field.unit;
+    field.description = raw_field.description;
     field.where = raw_field.where;
     field.count_field = raw_field.count_field;
     field.dims = parsed->dims;

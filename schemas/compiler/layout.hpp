@@ -18,6 +18,8 @@ struct RawField {
   std::string name;
   std::string type_text;
   std::string doc;
+  std::string unit;                  ///< unit = "..."; empty when absent
+  std::string description;           ///< doc on one line, checked for the descriptor
   std::string count_field;           ///< count_field = "..."; empty when absent
   SourceLocation where;              ///< the field's table, or its name once read
   SourceLocation type_where;         ///< the type = "..." value

@@ -27,6 +27,8 @@ inline constexpr std::size_t max_types_per_file = 1024;  ///< structs plus enums
 inline constexpr std::size_t max_enum_values = 65536;
 inline constexpr std::size_t max_descriptor_fields = 65536;      ///< after nested structs are expanded
 inline constexpr std::size_t max_descriptor_bytes = 256 * 1024;  ///< the region's descriptor limit
+inline constexpr std::size_t max_unit_length = 32;               ///< a field's unit, bytes
+inline constexpr std::size_t max_description_length = 256;       ///< a field's doc as its description, bytes
 
 /// Built-in element types. `character` is the element of a fixed string `char[N]`.
 enum class Primitive : std::uint8_t { boolean, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, character };
@@ -75,6 +77,12 @@ struct FieldDef {
   std::string name;
   std::string type_text;  ///< as written, e.g. "f64[6][6]"
   std::string doc;
+  /// `unit = "..."` as written ("m", "rad", "ns"); empty when absent. Goes into the
+  /// descriptor, never into the canonical layout: a unit is not part of the layout.
+  std::string unit;
+  /// `doc` on one line (whitespace runs, newlines included, become one space): the
+  /// descriptor's "description"; empty when there is no doc. Not in the layout either.
+  std::string description;
   SourceLocation where;
   TypeKind kind = TypeKind::primitive;
   Primitive primitive = Primitive::u8;  ///< the element (kind primitive) or the enum's underlying type

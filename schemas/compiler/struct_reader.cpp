@@ -9,6 +9,47 @@
 
 namespace shmsnap::schemac {
 
+namespace {
+
+// `doc` on one line: every run of whitespace (newlines, tabs) becomes one space, and
+// none leads or trails. What the descriptor carries as the field's "description".
+std::string one_line(std::string_view doc) {
+  std::string out;
+  bool space = false;
+  for (const char c : doc) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      space = !out.empty();
+      continue;
+    }
+    if (space)
+      out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+// Why `text` cannot go into the descriptor as a field's `what` of at most `max` bytes,
+// or empty. Every view prints it next to a value, so it is printable ASCII like the
+// rest of a schema file (a TOML escape such as \u00b0 is refused too); the library's
+// descriptor parser accepts a wider set (printable UTF-8) from other writers.
+std::string note_problem(std::string_view text, std::string_view what, std::size_t max) {
+  if (text.size() > max) {
+    return std::string(what) + " is " + std::to_string(text.size()) + " characters; the descriptor carries at most " +
+           std::to_string(max);
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c >= 0x7f) {
+      return std::string(what) + " has a " + (c >= 0x80 ? "non-ASCII" : "control") + " character at byte " +
+             std::to_string(i + 1) + "; it must be printable ASCII";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 std::vector<RawField> read_fields(const toml::table& table, const std::string& owner, SourceLocation owner_where,
                                   DiagnosticList& diagnostics) {
   std::vector<RawField> fields;
@@ -33,7 +74,7 @@ std::vector<RawField> read_fields(const toml::table& table, const std::string& o
     RawField field;
     field.where = location_of(field_table.source());
     const std::string anonymous = owner.empty() ? "field" : owner + " field";
-    check_keys(field_table, {"name", "type", "doc", "count_field"}, anonymous, diagnostics);
+    check_keys(field_table, {"name", "type", "doc", "unit", "count_field"}, anonymous, diagnostics);
     const auto name = read_string(field_table, "name", anonymous, field.where, true, diagnostics);
     if (!name)
       continue;
@@ -56,6 +97,27 @@ std::vector<RawField> read_fields(const toml::table& table, const std::string& o
     field.type_text = *type;
     field.type_where = location_of(field_table.get("type")->source());
     field.doc = read_string(field_table, "doc", subject, field.where, false, diagnostics).value_or("");
+    field.description = one_line(field.doc);
+    if (std::string why = note_problem(field.description, "'doc'", max_description_length); !why.empty()) {
+      const toml::node* doc_node = field_table.get("doc");
+      diagnostics.error(doc_node != nullptr ? location_of(doc_node->source()) : field.where, subject,
+                        why +
+                            " (a field's doc is also its description in the descriptor); shorten it or move "
+                            "the rest to a # comment");
+      continue;
+    }
+    if (const toml::node* unit_node = field_table.get("unit")) {
+      const auto unit = read_string(field_table, "unit", subject, field.where, false, diagnostics);
+      if (!unit)
+        continue;
+      std::string why = unit->empty() ? "'unit' is empty; leave it out when the value has none"
+                                      : note_problem(*unit, "'unit'", max_unit_length);
+      if (!why.empty()) {
+        diagnostics.error(location_of(unit_node->source()), subject, why + " (e.g. \"m\", \"rad\", \"ns\")");
+        continue;
+      }
+      field.unit = *unit;
+    }
     if (const toml::node* count_node = field_table.get("count_field")) {
       field.count_field_where = location_of(count_node->source());
       // The used prefix of a snapshot ends inside its last top-level field; a

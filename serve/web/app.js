@@ -10,6 +10,7 @@ let selected = decodeURIComponent(location.hash.slice(1)) || null;
 let source = null;
 let lastValues = new Map();
 let descriptorLoaded = null;  // the topic whose descriptor (units) the plots have
+let notes = new Map();  // field path without indices -> {unit, description}, from the descriptor
 
 document.getElementById('metrics-link').href = withToken('metrics');
 document.getElementById('api-link').href = withToken('api/topics');
@@ -49,6 +50,7 @@ function select(topic) {
   if (topic === selected && descriptorLoaded === topic) return;
   selected = topic;
   lastValues = new Map();
+  notes = new Map();
   location.hash = encodeURIComponent(topic);
   document.querySelector('#fields tbody').replaceChildren();
   Plots.select(topic, null);
@@ -103,11 +105,20 @@ function flatten(value, path, out) {
   }
 }
 
+// The descriptor's note for a value path: every element of an array shares its
+// field's ("legs[2].x" -> "legs.x"), as SnapshotCodec::field_note_path() has it.
+function noteOf(path) {
+  return notes.get(path.replace(/\[\d+\]/g, '')) || {};
+}
+
 function renderValue(message) {
   if (message.topic !== selected) return;
   document.getElementById('detail-seq').textContent = message.missing ? '(gone)' : 'seq ' + message.seq +
     ', epoch ' + message.epoch + (message.stale ? ', stale' : '');
   if (message.missing || message.value === null || message.value === undefined) return;
+  // Descriptor text from outside: only ever set as textContent or an attribute.
+  notes = new Map(Object.entries(message.fields || {}));
+  Plots.setNotes(notes);
   const fields = [];
   flatten(message.value, '', fields);
   const body = document.querySelector('#fields tbody');
@@ -116,8 +127,10 @@ function renderValue(message) {
     const cell = el('td', text, { 'data-field': path });
     if (lastValues.has(path) && lastValues.get(path) !== text) cell.classList.add('changed');
     lastValues.set(path, text);
+    const note = noteOf(path);
     const row = el('tr');
-    row.append(el('td', path), cell, el('td', Plots.unitOf(path), { class: 'muted', 'data-unit': path }));
+    row.append(el('td', path, note.description ? { title: note.description } : {}), cell,
+      el('td', note.unit || '', { class: 'unit', 'data-unit-of': path }));
     return row;
   });
   body.replaceChildren(...rows);

@@ -101,6 +101,11 @@ const Plots = (() => {
 
   function setDescriptor(descriptor) { units = unitsOf(descriptor); }
 
+  // The notes a value message carries (path -> {unit, description}) override the descriptor's.
+  function setNotes(notes) {
+    for (const [path, note] of notes) if (note && typeof note.unit === 'string' && note.unit) units.set(path, note.unit);
+  }
+
   function setWindow(seconds) {
     windowSeconds = seconds;
     loadHistory();
@@ -324,5 +329,5 @@ const Plots = (() => {
     for (const [field, numbers] of arrays) drawBars(plotElement(field, 'bars'), field, numbers);
   }
 
-  return { select, setDescriptor, setWindow, addValue, draw, unitOf, valueText };
+  return { select, setDescriptor, setNotes, setWindow, addValue, draw, unitOf, valueText };
 })();

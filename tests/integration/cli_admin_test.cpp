@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -109,6 +110,14 @@ TEST_F(CliAdmin, ListAndDumpShowALiveTopicOfEachBundledSchema) {
             std::string::npos)
       << text.out;
   EXPECT_NE(text.out.find("  requests = "), std::string::npos) << text.out;
+  // The bundled schemas say what their numbers mean.
+  const std::size_t uptime = text.out.find("  uptime_ns = ");
+  ASSERT_NE(uptime, std::string::npos) << text.out;
+  EXPECT_NE(text.out.substr(uptime, text.out.find('\n', uptime) - uptime)
+                .find(" ns  # Nanoseconds since the service (last) started."),
+            std::string::npos)
+      << text.out;
+  EXPECT_EQ(where["fields"]["position.x"]["unit"], "m") << where.dump(2);
 
   const CliResult missing = admin({"dump", "absent", "--prefix", prefix_});
   EXPECT_EQ(missing.code, 1);
@@ -430,6 +439,55 @@ TEST_F(CliAdmin, DumpEscapesFieldNamesAndSaysAStaleTopicIsStale) {
   const json listed = json::parse(admin({"list", "--prefix", prefix_, "--json"}).out);
   ASSERT_EQ(listed.size(), 1U);
   EXPECT_EQ(listed[0]["state"], dumped["state"]);
+}
+
+TEST_F(CliAdmin, DumpAndWatchShowEachFieldsUnitAndDescription) {
+  static constexpr SchemaInfo noted{
+      "test.noted", 1, 0x7e57'0003'0000'0002ULL, 16,
+      R"({"name":"test.noted","version":1,"size":16,"align":8,"fields":[)"
+      R"({"name":"distance","offset":0,"size":8,"type":"f64","unit":"m","description":"Distance travelled."},)"
+      R"({"name":"legs","offset":8,"size":8,"type":"struct","count":2,"struct":{"name":"Leg","size":4,"align":4,)"
+      R"("fields":[{"name":"t","offset":0,"size":4,"type":"u32","unit":"µs"}]}}]})"};
+  UntypedPublisher publisher("noted", noted, noted.size, {.prefix = prefix_});
+  const std::array<std::uint32_t, 4> value{0, 0x40140000, 3, 4};  // 5.0 as a little-endian f64, then t = 3, 4
+  publisher.publish(value.data(), sizeof value);
+
+  const CliResult text = admin({"dump", "noted", "--prefix", prefix_});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("  distance = 5.0 m  # Distance travelled.\n"), std::string::npos) << text.out;
+  // Every element of an array of structs carries its field's unit; UTF-8 units print as text.
+  EXPECT_NE(text.out.find("  legs[0].t = 3 \u00b5s\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("  legs[1].t = 4 \u00b5s\n"), std::string::npos) << text.out;
+
+  const json dumped = json::parse(admin({"dump", "noted", "--prefix", prefix_, "--json"}).out);
+  EXPECT_EQ(dumped["fields"]["distance"]["unit"], "m") << dumped.dump(2);
+  EXPECT_EQ(dumped["fields"]["distance"]["description"], "Distance travelled.") << dumped.dump(2);
+  EXPECT_EQ(dumped["fields"]["legs.t"]["unit"], "\u00b5s") << dumped.dump(2);
+  EXPECT_FALSE(dumped["fields"].contains("legs")) << dumped.dump(2);
+
+  ChildProcess& watch = launch("shmsnap", {"watch", "noted", "--prefix", prefix_, "--count", "1"});
+  EXPECT_EQ(watch.wait_exit(patience), 0) << watch.output();
+  EXPECT_NE(watch.output().find("  distance = 5.0 m\n"), std::string::npos) << watch.output();
+  ChildProcess& watch_json = launch("shmsnap", {"watch", "noted", "--prefix", prefix_, "--count", "1", "--json"});
+  EXPECT_EQ(watch_json.wait_exit(patience), 0) << watch_json.output();
+  EXPECT_NE(watch_json.output().find(R"("fields":{"distance":{"unit":"m")"), std::string::npos) << watch_json.output();
+}
+
+TEST_F(CliAdmin, DumpRefusesAUnitThatCouldDriveTheTerminal) {
+  // The descriptor is the publisher's to write: a unit that moves the cursor or
+  // clears the screen is refused by the parser, and nothing of it is printed.
+  static constexpr SchemaInfo hostile{"test.hostile_unit", 1, 0x7e57'0003'0000'0003ULL, 8,
+                                      R"({"name":"test.hostile_unit","version":1,"size":8,"align":8,"fields":[)"
+                                      R"({"name":"x","offset":0,"size":8,"type":"u64","unit":"\u001b[2J"}]})"};
+  UntypedPublisher publisher("hostile", hostile, hostile.size, {.prefix = prefix_});
+  const std::uint64_t value = 7;
+  publisher.publish(&value, sizeof value);
+  const CliResult text = admin({"dump", "hostile", "--prefix", prefix_});
+  EXPECT_NE(text.code, 0) << text.out;
+  EXPECT_EQ(text.out.find('\x1b'), std::string::npos) << text.out;
+  EXPECT_EQ(text.err.find('\x1b'), std::string::npos) << text.err;
+  EXPECT_NE(text.err.find("fields[0] ('x'): \"unit\" holds a control or text-direction character"), std::string::npos)
+      << text.err;
 }
 
 TEST_F(CliAdmin, DumpAndWatchSayStaleSourceLostAndWhyAsListDoes) {

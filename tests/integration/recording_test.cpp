@@ -261,6 +261,16 @@ TEST_F(RecordingTest, RawRecordingReadsEverywhereAndReplaysIdentically) {
   const std::string path = dir_.file("raw.mcap");
   const auto counts = record_pose_and_health(path);
   expect_consistent(path, counts);
+  // A raw channel's schema record is the region's descriptor: units and descriptions included.
+  const mcap::MappedFile file(path);
+  std::map<std::string, Json> descriptors;
+  (void)mcap::scan(file.bytes(), path, [&](const mcap::Schema* schema, const mcap::Channel&, const mcap::Message&) {
+    if (schema != nullptr && descriptors.count(schema->name) == 0)
+      descriptors.emplace(schema->name, Json::parse(schema->data));
+    return true;
+  });
+  ASSERT_EQ(descriptors.count("robot.pose"), 1U);
+  EXPECT_EQ(shmsnap::SnapshotCodec(descriptors["robot.pose"].dump()).field_notes()["position.x"]["unit"], "m");
   expect_replay_identical(path, {"pose", "health"}, {"--speed", "4"});
 }
 
@@ -292,6 +302,11 @@ TEST_F(RecordingTest, JsonRecordingValidatesAgainstItsJsonSchemaAndReplays) {
   ASSERT_TRUE(verdict.has_value());
   EXPECT_EQ(python.wait_exit(patience), 0);
   EXPECT_EQ(*verdict, "checked " + std::to_string(counts.at("book")) + " invalid 0 []");
+  // The JSON Schema record says what the numbers mean, as Foxglove shows it.
+  const Json schema = Json::parse(std::ifstream(dump + "/0.schema.json"));
+  EXPECT_EQ(schema["properties"]["exchange_time_ns"]["unit"], "ns") << schema.dump(2);
+  EXPECT_EQ(schema["properties"]["bid_size"]["description"], "Quantity resting at each bid level. (unit: contracts)")
+      << schema.dump(2);
 
   expect_replay_identical(path, {"book"}, {"--max"});
 }

@@ -296,6 +296,11 @@ TEST_F(ServeTest, ApiFollowsTheValueAndMarksAKilledPublisherStale) {
     first_seq = topic["value_seq"].get<std::uint64_t>();
     return first_seq > 0 && topic["value"].contains("position") && !topic["stale"].get<bool>();
   }));
+  // What the numbers mean rides along with them: units and descriptions by field path.
+  const auto detail = nlohmann::json::parse(http_get(port, "/api/topics/pose").body);
+  EXPECT_EQ(detail["fields"]["position.x"]["unit"], "m") << detail.dump(2);
+  EXPECT_EQ(detail["fields"]["stamp.nanosec"]["unit"], "ns") << detail.dump(2);
+  EXPECT_EQ(detail["fields"]["stamp.nanosec"]["description"], "0..999999999") << detail.dump(2);
   ASSERT_TRUE(eventually([&] {
     const auto topic = nlohmann::json::parse(http_get(port, "/api/topics/pose").body);
     return topic["value_seq"].get<std::uint64_t>() > first_seq;

@@ -150,6 +150,28 @@ TEST(JsonSchema, RejectsJsonThatBreaksTheMapping) {
   EXPECT_EQ(validate(schema, {good}), std::vector<bool>{true});
 }
 
+// What Foxglove (through shmsnap serve) and MCAP JSON channels show for a field: its
+// description with the unit, and the unit as a key of its own.
+TEST(JsonSchema, FieldsCarryTheirUnitAndDescription) {
+  const Json schema = shmsnap::json_schema_from_descriptor(robot::Pose::shmsnap_schema.descriptor);
+  const Json& stamp = schema.at("properties").at("stamp");
+  EXPECT_EQ(stamp.at("description"), "When the pose was measured.");
+  EXPECT_EQ(stamp.at("properties").at("sec").at("unit"), "s");
+  EXPECT_EQ(stamp.at("properties").at("sec").at("description"), "unit: s");
+  EXPECT_EQ(stamp.at("properties").at("nanosec").at("description"), "0..999999999 (unit: ns)");
+  EXPECT_EQ(schema.at("properties").at("position").at("properties").at("x").at("unit"), "m");
+  EXPECT_FALSE(schema.at("properties").at("orientation").at("properties").at("w").contains("unit"));
+  // An array carries it on the array; a bounded sequence keeps its own note after it.
+  const Json book = shmsnap::json_schema_from_descriptor(market::QuoteBook::shmsnap_schema.descriptor);
+  EXPECT_EQ(book.at("properties").at("bid_size").at("unit"), "contracts");
+  EXPECT_EQ(book.at("properties").at("bid_size").at("description"),
+            "Quantity resting at each bid level. (unit: contracts)");
+  const Json health = shmsnap::json_schema_from_descriptor(service::Health::shmsnap_schema.descriptor);
+  const std::string status = health.at("properties").at("status").at("description");
+  EXPECT_EQ(status.rfind("enum Status: one of its names", 0), 0U) << status;  // no note: as before
+  EXPECT_EQ(health.at("properties").at("uptime_ns").at("unit"), "ns");
+}
+
 TEST(JsonSchema, MalformedDescriptorIsAnError) {
   try {
     (void)shmsnap::json_schema_from_descriptor(R"({"name":"x","version":1,"size":0,"fields":[]})");

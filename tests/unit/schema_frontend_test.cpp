@@ -118,6 +118,65 @@ TEST(SchemaFrontend, FingerprintFollowsLayoutNotDocsOrVersion) {
   EXPECT_EQ(a.fingerprint, fnv1a64(a.canonical_layout));
 }
 
+TEST(SchemaFrontend, FingerprintIgnoresUnitAndDescription) {
+  // A unit or description says what a number means, not where it lies: changing one
+  // must not make a reader and a writer of the same layout incompatible.
+  // Top-level fields first: after [[struct]], a plain `field = ` would be the struct's.
+  const auto schema = [](const std::string& top_notes, const std::string& struct_notes) {
+    return compile_ok("name = \"t.fp\"\nversion = 1\nfield = [{ name = \"a\", type = \"u32\"" + top_notes +
+                      " }, { name = \"v\", type = \"V\" }]\n[[struct]]\nname = \"V\"\nfield = [{ name = \"x\", "
+                      "type = \"f64\"" +
+                      struct_notes + " }]\n");
+  };
+  const Schema plain = schema("", "");
+  const Schema annotated = schema(", unit = \"ns\", doc = \"time\"", ", unit = \"m\", doc = \"metres\"");
+  const Schema other_unit = schema(", unit = \"us\"", ", unit = \"mm\"");
+  EXPECT_EQ(plain.canonical_layout, annotated.canonical_layout);
+  EXPECT_EQ(plain.fingerprint, annotated.fingerprint);
+  EXPECT_EQ(plain.fingerprint, other_unit.fingerprint);
+  EXPECT_NE(plain.descriptor_json, annotated.descriptor_json);
+}
+
+TEST(SchemaFrontend, DescriptorCarriesUnitAndDocAsDescription) {
+  const Schema schema = compile_ok(R"(
+name = "t.notes"
+version = 1
+[[struct]]
+name = "Vec3"
+field = [{ name = "x", type = "f64", unit = "m", doc = "Along the first axis." }]
+[[field]]
+name = "position"
+type = "Vec3"
+doc = """
+Where it is,
+  measured	twice."""
+[[field]]
+name = "uptime_ns"
+type = "u64"
+unit = "ns"
+[[field]]
+name = "plain"
+type = "u8"
+)");
+  const auto descriptor = nlohmann::json::parse(schema.descriptor_json);
+  const auto& fields = descriptor.at("fields");
+  // The doc on one line: whitespace runs, newlines and tabs included, become one space.
+  EXPECT_EQ(fields.at(0).at("description"), "Where it is, measured twice.");
+  EXPECT_FALSE(fields.at(0).contains("unit"));
+  const auto& x = fields.at(0).at("struct").at("fields").at(0);
+  EXPECT_EQ(x.at("unit"), "m");
+  EXPECT_EQ(x.at("description"), "Along the first axis.");
+  EXPECT_EQ(fields.at(1).at("unit"), "ns");
+  EXPECT_FALSE(fields.at(1).contains("description"));
+  // Neither key when neither is given: such descriptors are byte for byte as before.
+  EXPECT_FALSE(fields.at(2).contains("unit"));
+  EXPECT_FALSE(fields.at(2).contains("description"));
+  // The generated member's comment names the unit too.
+  const std::string header = emit_header(schema);
+  EXPECT_NE(header.find("/// Along the first axis.\n    /// Unit: m.\n"), std::string::npos) << header;
+  EXPECT_NE(header.find("/// Unit: ns.\n"), std::string::npos) << header;
+}
+
 TEST(SchemaFrontend, BundledSchemaFingerprintsAreStable) {
   // Fingerprints are compared across processes built at different times: changing
   // the canonical layout text silently would make every old reader refuse new writers.
@@ -224,6 +283,8 @@ std::string wide_nesting() {
 }
 
 const std::string deep_text = deep_nesting(17);
+const std::string long_doc_text =
+    std::string(head) + "[[field]]\nname = \"x\"\ntype = \"f64\"\ndoc = \"" + std::string(300, 'd') + "\"\n";
 const std::string wide_text = wide_nesting();
 
 INSTANTIATE_TEST_SUITE_P(
@@ -327,7 +388,31 @@ INSTANTIATE_TEST_SUITE_P(
                 "[[struct]]\nname = \"A\"\nfield = [{ name = \"y\", type = \"u8\" }]\n[[field]]\nname = \"a\"\ntype = "
                 "\"A\"\n",
                 7, "struct 'A'", "defined twice (first on line 4)"},
-        BadCase{"FieldIsNotATable", "name = \"t.s\"\nversion = 1\nfield = [\"x\"]\n", 3, "", "array of tables"}),
+        BadCase{"FieldIsNotATable", "name = \"t.s\"\nversion = 1\nfield = [\"x\"]\n", 3, "", "array of tables"},
+        BadCase{"UnitTooLong",
+                "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"x\"\ntype = \"f64\"\n"
+                "unit = \"metres per second per second per second\"\n",
+                6, "field 'x'", "'unit' is 39 characters; the descriptor carries at most 32"},
+        BadCase{"UnitEmpty", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"x\"\ntype = \"f64\"\nunit = \"\"\n", 6,
+                "field 'x'", "'unit' is empty"},
+        BadCase{"UnitNotAString", "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"x\"\ntype = \"f64\"\nunit = 3\n", 6,
+                "field 'x'", "'unit' must be a string"},
+        BadCase{"UnitWithControlCharacter",
+                "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"x\"\ntype = \"f64\"\nunit = \"\\u001b[31mm\"\n", 6,
+                "field 'x'", "'unit' has a control character at byte 1"},
+        BadCase{"UnitNonAsciiThroughAnEscape",
+                "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"x\"\ntype = \"f64\"\nunit = \"\\u00b0C\"\n", 6,
+                "field 'x'", "'unit' has a non-ASCII character at byte 1; it must be printable ASCII"},
+        BadCase{
+            "UnitInsideAStructNamesTheStruct",
+            "name = \"t.s\"\nversion = 1\n[[struct]]\nname = \"V\"\n"
+            "field = [{ name = \"x\", type = \"f64\", unit = \"\\u0007\" }]\n[[field]]\nname = \"v\"\ntype = \"V\"\n",
+            5, "struct 'V' field 'x'", "'unit' has a control character"},
+        BadCase{"DocTooLongForTheDescription", long_doc_text.c_str(), 6, "field 'x'",
+                "'doc' is 300 characters; the descriptor carries at most 256"},
+        BadCase{"DocWithControlCharacter",
+                "name = \"t.s\"\nversion = 1\n[[field]]\nname = \"x\"\ntype = \"f64\"\ndoc = \"a\\u0008b\"\n", 6,
+                "field 'x'", "'doc' has a control character at byte 2"}),
     [](const ::testing::TestParamInfo<BadCase>& param_info) { return std::string(param_info.param.test_name); });
 
 TEST(SchemaFrontend, RefusesUtf8EvenInDocStringsNamingLineAndColumn) {

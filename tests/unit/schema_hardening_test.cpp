@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <span>
 #include <string>
@@ -295,6 +296,37 @@ TEST(SchemaHardening, EveryBundledSchemaRecomputesTheCompilersFingerprint) {
   check(std::string(SHMSNAP_BUNDLED_SCHEMA_DIR) + "/robot_pose.toml", robot::Pose::shmsnap_schema);
   check(std::string(SHMSNAP_BUNDLED_SCHEMA_DIR) + "/service_health.toml", service::Health::shmsnap_schema);
   check(std::string(SHMSNAP_TEST_SCHEMA_DIR) + "/all_types.toml", shmsnap_test::AllTypes::shmsnap_schema);
+}
+
+// Units and descriptions are not layout: a descriptor with or without them, or with
+// other ones, hashes to the same fingerprint and is compatible both ways.
+TEST(SchemaHardening, UnitsAndDescriptionsAreOutsideTheFingerprintAndCompatibility) {
+  const std::string annotated(robot::Pose::shmsnap_schema.descriptor);
+  ASSERT_NE(annotated.find("\"unit\""), std::string::npos) << "the bundled pose lost its units";
+  Json bare = Json::parse(annotated);
+  Json relabelled = bare;
+  std::function<void(Json&, bool)> strip = [&](Json& fields, bool relabel) {
+    for (Json& field : fields) {
+      field.erase("unit");
+      field.erase("description");
+      if (relabel) {
+        field["unit"] = "furlong";
+        field["description"] = "something else entirely";
+      }
+      if (field.contains("struct"))
+        strip(field["struct"]["fields"], relabel);
+    }
+  };
+  strip(bare["fields"], false);
+  strip(relabelled["fields"], true);
+  for (const Json& other : {bare, relabelled}) {
+    // The claimed fingerprint still verifies, so the parse succeeds at all.
+    EXPECT_EQ(SnapshotCodec(other.dump()).size(), sizeof(robot::Pose));
+    EXPECT_EQ(shmsnap::descriptor_fingerprint(other.dump()), robot::Pose::shmsnap_schema.fingerprint);
+    EXPECT_EQ(shmsnap::descriptor_canonical_layout(other.dump()), shmsnap::descriptor_canonical_layout(annotated));
+    EXPECT_EQ(shmsnap::schema_incompatibility(other.dump(), annotated), "");
+    EXPECT_EQ(shmsnap::schema_incompatibility(annotated, other.dump()), "");
+  }
 }
 
 // The hand-written test schemas carry their real fingerprints, so a bridge or a

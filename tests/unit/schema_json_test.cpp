@@ -285,8 +285,83 @@ INSTANTIATE_TEST_SUITE_P(
             head +
                 R"({"name":"a","offset":0,"size":4,"type":"enum","enum":{"name":"E","underlying":"f32","values":[]}}]})",
             "\"underlying\" must be one of"},
-        BadDescriptor{"NestedTooDeep", nested(33), "structs nest deeper than 32"}),
+        BadDescriptor{"NestedTooDeep", nested(33), "structs nest deeper than 32"},
+        BadDescriptor{"UnitNotAString", head + R"({"name":"a","offset":0,"size":8,"type":"f64","unit":5}]})",
+                      "fields[0] ('a'): \"unit\" must be a string"},
+        BadDescriptor{"UnitEmpty", head + R"({"name":"a","offset":0,"size":8,"type":"f64","unit":""}]})",
+                      "\"unit\" must be 1..32 bytes long, not 0"},
+        BadDescriptor{
+            "UnitTooLong",
+            head + R"({"name":"a","offset":0,"size":8,"type":"f64","unit":")" + std::string(33, 'm') + R"("}]})",
+            "\"unit\" must be 1..32 bytes long, not 33"},
+        BadDescriptor{"DescriptionTooLong",
+                      head + R"({"name":"a","offset":0,"size":8,"type":"f64","description":")" + std::string(257, 'd') +
+                          R"("}]})",
+                      "\"description\" must be 1..256 bytes long, not 257"},
+        BadDescriptor{"UnitWithTerminalEscape",
+                      head + R"({"name":"a","offset":0,"size":8,"type":"f64","unit":"\u001b[2Jm"}]})",
+                      "\"unit\" holds a control or text-direction character at byte 0"},
+        BadDescriptor{"DescriptionWithNewline",
+                      head + R"({"name":"a","offset":0,"size":8,"type":"f64","description":"a\nb"}]})",
+                      "\"description\" holds a control or text-direction character at byte 1"},
+        BadDescriptor{"UnitWithC1Control", head + R"({"name":"a","offset":0,"size":8,"type":"f64","unit":"m\u0085"}]})",
+                      "\"unit\" holds a control or text-direction character at byte 1"},
+        BadDescriptor{"DescriptionWithBidiOverride",
+                      head + R"({"name":"a","offset":0,"size":8,"type":"f64","description":"ok \u202egnp.exe"}]})",
+                      "\"description\" holds a control or text-direction character at byte 3"},
+        BadDescriptor{"UnitOfInvalidUtf8",
+                      head + "{\"name\":\"a\",\"offset\":0,\"size\":8,\"type\":\"f64\",\"unit\":\"\xc3\"}]}",
+                      "not JSON"},
+        BadDescriptor{"DescriptionInsideAStruct",
+                      head + R"({"name":"s","offset":0,"size":1,"type":"struct","struct":{"name":"S","size":1,)"
+                             R"("fields":[{"name":"x","offset":0,"size":1,"type":"u8","description":7}]}}]})",
+                      "fields[0] ('s').struct.fields[0] ('x'): \"description\" must be a string"}),
     [](const ::testing::TestParamInfo<BadDescriptor>& param_info) { return std::string(param_info.param.name); });
+
+TEST(SchemaJson, FieldNotesGiveUnitAndDescriptionByPath) {
+  const SnapshotCodec codec(robot::Pose::shmsnap_schema.descriptor);
+  const nlohmann::ordered_json notes = codec.field_notes();
+  EXPECT_EQ(notes.at("stamp.sec").at("unit"), "s");
+  EXPECT_EQ(notes.at("stamp.nanosec").at("unit"), "ns");
+  EXPECT_EQ(notes.at("stamp.nanosec").at("description"), "0..999999999");
+  EXPECT_EQ(notes.at("position.x").at("unit"), "m");
+  EXPECT_FALSE(notes.at("position").contains("unit"));
+  EXPECT_EQ(notes.at("position").at("description"), "Origin of the frame in the parent frame.");
+  EXPECT_FALSE(notes.contains("orientation.w"));  // neither given: not listed
+  // Layout order, nested fields after their struct.
+  std::vector<std::string> keys;
+  for (const auto& [key, note] : notes.items())
+    keys.push_back(key);
+  ASSERT_GE(keys.size(), 3U);
+  EXPECT_EQ(keys[0], "frame_id");
+  EXPECT_EQ(keys[1], "stamp");
+  EXPECT_EQ(keys[2], "stamp.sec");
+}
+
+TEST(SchemaJson, FieldNotePathDropsArrayIndices) {
+  EXPECT_EQ(SnapshotCodec::field_note_path("outers[1].inners[0].value"), "outers.inners.value");
+  EXPECT_EQ(SnapshotCodec::field_note_path("bid_price"), "bid_price");
+  EXPECT_EQ(SnapshotCodec::field_note_path("matrix[1][2]"), "matrix");
+  EXPECT_EQ(SnapshotCodec::field_note_path("odd[name"), "odd[name");  // no ']': kept as it is
+}
+
+TEST(SchemaJson, DescriptorWithoutNotesStillReads) {
+  // Written before units existed: no "unit" or "description" anywhere.
+  const SnapshotCodec codec(AllTypes::shmsnap_schema.descriptor);
+  EXPECT_EQ(codec.field_notes(), nlohmann::ordered_json::object());
+  const std::string old_style =
+      R"({"name":"t","version":1,"size":8,"fields":[{"name":"a","offset":0,"size":8,"type":"f64"}]})";
+  EXPECT_EQ(SnapshotCodec(old_style).field_notes(), nlohmann::ordered_json::object());
+}
+
+TEST(SchemaJson, PrintableUtf8UnitsAndDescriptionsAreAccepted) {
+  const std::string descriptor = R"({"name":"t","version":1,"size":8,"fields":[)"
+                                 R"({"name":"a","offset":0,"size":8,"type":"f64","unit":"\u00b0C",)"
+                                 R"("description":"Temp\u00e9rature \u2014 of the \u6e29\u5ea6 sensor"}]})";
+  const nlohmann::ordered_json notes = SnapshotCodec(descriptor).field_notes();
+  EXPECT_EQ(notes.at("a").at("unit"), "\u00b0C");
+  EXPECT_EQ(notes.at("a").at("description"), "Temp\u00e9rature \u2014 of the \u6e29\u5ea6 sensor");
+}
 
 TEST(SchemaJson, DescriptorLargerThanTheBufferIsAnInvalidArgument) {
   const std::vector<std::byte> bytes(16);

@@ -65,6 +65,8 @@ TEST(ServeRouter, ReadOnlyTokenAndTopics) {
   topic.valid = true;
   topic.value = {{"x", 1.5}};
   topic.value_seq = 3;
+  topic.field_notes = std::make_shared<const nlohmann::ordered_json>(
+      nlohmann::ordered_json{{"x", {{"unit", "m"}, {"description", "Along the rail."}}}});
   model->topics.push_back(topic);
   ServerStats stats;
   const RouteContext open{model, &stats, "", true};
@@ -87,6 +89,9 @@ TEST(ServeRouter, ReadOnlyTokenAndTopics) {
   const Route detail = route({"GET", "/api/topics/pose", "", "localhost"}, open);
   ASSERT_EQ(status(detail), 200U);
   EXPECT_NE(detail.reply->body.find("\"value\":{\"x\":1.5}"), std::string::npos);
+  EXPECT_NE(detail.reply->body.find(R"("fields":{"x":{"unit":"m","description":"Along the rail."}})"),
+            std::string::npos)
+      << detail.reply->body;
   const Route metrics = route({"GET", "/metrics?token=t0k", "", "localhost"}, guarded);
   ASSERT_EQ(status(metrics), 200U);
   EXPECT_NE(metrics.reply->body.find("shmsnap_topic_region_valid{prefix=\"p\",topic=\"pose\"} 1"), std::string::npos);

@@ -21,6 +21,8 @@ namespace shmsnap {
 ///            "count": 10 (arrays only), "length": 16 (type "char" only),
 ///            "count_field": "point_count" (the last top-level field only: a bounded
 ///            sequence whose in-use element count that earlier unsigned field holds),
+///            "unit": "m", "description": "..." (optional annotations: printable text
+///            of at most 32 and 256 bytes, outside the fingerprint),
 ///            "struct": {"name", "size", "align", "fields": [FIELD...]} (type "struct"),
 ///            "enum": {"name", "underlying": "u8", "values": [{"name","value"}...]} (type "enum")}
 ///   TYPE  = bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 char struct enum

@@ -76,6 +76,18 @@ class SnapshotCodec {
   /// well must agree (alone, it must not exceed the capacity).
   [[nodiscard]] std::vector<std::byte> encode(const nlohmann::json& value) const;
 
+  /// What the descriptor says each field means: every field with a "unit" or a
+  /// "description" (schemas/README.md), keyed by its path, in layout order:
+  /// {"position.x": {"unit": "m"}, "uptime_ns": {"unit": "ns", "description": "..."}}.
+  /// A path joins field names with '.' and leaves out array indices, so every element
+  /// of `legs` shares "legs.x". Both strings are printable UTF-8 of bounded length (the
+  /// parser refused anything else), safe to print. Empty object when no field has one.
+  [[nodiscard]] nlohmann::ordered_json field_notes() const;
+
+  /// The field_notes() key of a value path as tools flatten decoded JSON: array
+  /// indices removed ("legs[2].x" -> "legs.x", "bid_price[0]" -> "bid_price").
+  [[nodiscard]] static std::string field_note_path(std::string_view value_path);
+
  private:
   std::shared_ptr<const detail::DescriptorPlan> plan_;
 };

@@ -16,6 +16,7 @@
 
 #include "schema/schema_descriptor.hpp"
 #include "shmsnap/error.hpp"
+#include "shmsnap/printable.hpp"
 
 namespace shmsnap {
 
@@ -213,6 +214,20 @@ class DescriptorParser {
     return text;
   }
 
+  // "unit" and "description" are optional; every view prints them next to values, so
+  // text that could move a terminal's cursor or reorder a line is refused here.
+  std::string note_member(const Json& object, const char* key, const std::string& path, std::size_t max) const {
+    const auto it = object.find(key);
+    if (it == object.end())
+      return {};
+    if (!it->is_string())
+      fail(path, std::string("\"") + key + "\" must be a string");
+    const auto& text = it->get_ref<const std::string&>();
+    if (std::string why = note_text_problem(text, max); !why.empty())
+      fail(path, std::string("\"") + key + "\" " + why);
+    return text;
+  }
+
   std::uint64_t unsigned_member(const Json& object, const char* key, const std::string& path, std::uint64_t max) const {
     return unsigned_value(member(object, key, path), std::string("\"") + key + "\"", path, max);
   }
@@ -336,6 +351,8 @@ class DescriptorParser {
     }
     if (object.contains("count_field"))
       field.count_field = string_member(object, "count_field", named);
+    field.unit = note_member(object, "unit", named, descriptor_max_unit);
+    field.description = note_member(object, "description", named, descriptor_max_description);
     switch (field.type) {
       case ElementType::character:
         field.length = unsigned_member(object, "length", named, descriptor_max_size);
@@ -511,6 +528,26 @@ std::uint64_t elements_in_use(const DescriptorPlan& plan, const std::byte* bytes
   }
   const std::uint64_t room = size > sequence.offset ? size - sequence.offset : 0;
   return std::min({value, sequence.count, room / sequence.element_size});
+}
+
+std::string note_text_problem(std::string_view text, std::size_t max_bytes) {
+  if (text.empty() || text.size() > max_bytes)
+    return "must be 1.." + std::to_string(max_bytes) + " bytes long, not " + std::to_string(text.size());
+  if (valid_utf8(text) != text)
+    return "is not well-formed UTF-8";
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };  // in bounds: UTF-8
+    const bool control = c < 0x20 || c == 0x7f || (c == 0xc2 && next(1) < 0xa0);               // C0, DEL, C1
+    // U+2028..U+202E (separators, embeddings, overrides) and U+2066..U+2069 (isolates).
+    const bool layout = c == 0xe2 && ((next(1) == 0x80 && next(2) >= 0xa8 && next(2) <= 0xae) ||
+                                      (next(1) == 0x81 && next(2) >= 0xa6 && next(2) <= 0xa9));
+    if (control || layout) {
+      return "holds a control or text-direction character at byte " + std::to_string(i) +
+             "; only printable text is allowed";
+    }
+  }
+  return {};
 }
 
 std::string describe_type(const FieldPlan& field) {

@@ -89,16 +89,36 @@ Json array_schema(const FieldPlan& field, const Json& element, std::size_t level
           {"items", innermost ? element : array_schema(field, element, level + 1)}};
 }
 
+// The field's own "description" and "unit" go first in the JSON Schema description
+// (what Foxglove and editors show), "unit" also as a key of its own for tools that
+// read it; both annotate only, so validation is unchanged. A description the schema
+// already had (an enum's values, a bounded sequence) follows them.
+void annotate(const FieldPlan& field, Json& schema) {
+  if (field.unit.empty() && field.description.empty())
+    return;
+  std::string text = field.description;
+  if (!field.unit.empty()) {
+    text += (text.empty() ? "unit: " : " (unit: ") + field.unit + (text.empty() ? "" : ")");
+    schema["unit"] = field.unit;
+  }
+  if (const auto it = schema.find("description"); it != schema.end())
+    text += "; " + it->get<std::string>();
+  schema["description"] = std::move(text);
+}
+
 Json field_schema(const FieldPlan& field) {
   Json element = element_schema(field);
-  if (!field.is_array)
+  if (!field.is_array) {
+    annotate(field, element);
     return element;
+  }
   Json schema = array_schema(field, element, 0);
   // A bounded sequence decodes to its elements in use only: 0..capacity of them.
   if (!field.count_field.empty()) {
     schema["minItems"] = 0;
     schema["description"] = "bounded sequence: the elements in use, as many as '" + field.count_field + "' says";
   }
+  annotate(field, schema);
   return schema;
 }
 

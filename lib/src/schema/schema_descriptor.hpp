@@ -19,6 +19,8 @@ inline constexpr std::size_t descriptor_max_dims = 8;
 inline constexpr std::uint64_t descriptor_max_size = 1ULL << 32;  ///< bytes of any struct
 inline constexpr std::size_t descriptor_max_name = 256;           ///< any name, in bytes
 inline constexpr std::size_t descriptor_max_fields = 1U << 20;    ///< all structs together
+inline constexpr std::size_t descriptor_max_unit = 32;            ///< a field's "unit", in bytes
+inline constexpr std::size_t descriptor_max_description = 256;    ///< a field's "description", in bytes
 /// JSON nesting of the descriptor text: each struct level costs 3 (field object,
 /// "struct" object, "fields" array) and a leaf at most 3 more (an enum's values), so
 /// every descriptor within descriptor_max_depth fits. Checked on the raw text before
@@ -87,6 +89,10 @@ struct FieldPlan {
   std::vector<std::uint64_t> dims;  ///< "dims" present: product == count
   std::uint64_t length = 0;         ///< char only
   std::string count_field;          ///< "count_field": a bounded sequence's count; empty for others
+  /// "unit" and "description": what the number means, for people and tools; empty when
+  /// absent. Not part of the layout, so neither the fingerprint nor compatibility sees them.
+  std::string unit;
+  std::string description;
   std::shared_ptr<const StructPlan> structure;
   std::shared_ptr<const EnumPlan> enumeration;
 };
@@ -154,6 +160,12 @@ struct DescriptorPlan {
 /// `bytes` (which must reach the sequence's offset). Checked arithmetic only.
 [[nodiscard]] std::uint64_t elements_in_use(const DescriptorPlan& plan, const std::byte* bytes,
                                             std::size_t size) noexcept;
+
+/// Why `text` cannot be a field's "unit" or "description" of at most `max_bytes`
+/// bytes, or empty when it can: 1..max_bytes bytes of well-formed UTF-8 without control
+/// characters (C0, DEL, C1), line or paragraph separators or bidirectional overrides,
+/// so a terminal or a page shows it as the text it claims to be.
+[[nodiscard]] std::string note_text_problem(std::string_view text, std::size_t max_bytes);
 
 /// A field's type as a schema would spell it: "f64[10]", "char[16]", "struct Vec3",
 /// "enum Status : u8", "f64[6][6]"; used in messages.

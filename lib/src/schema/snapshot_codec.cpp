@@ -280,6 +280,50 @@ std::vector<std::byte> SnapshotCodec::encode(const nlohmann::json& value) const 
   return bytes;
 }
 
+namespace {
+
+// Depth-first in layout order; the plan bounds the nesting (descriptor_max_depth) and
+// the number of fields, so the walk and its output are bounded too.
+void collect_notes(const StructPlan& plan, const std::string& prefix, nlohmann::ordered_json& out) {
+  for (const FieldPlan& field : plan.fields) {
+    const std::string path = prefix.empty() ? field.name : prefix + "." + field.name;
+    if (!field.unit.empty() || !field.description.empty()) {
+      nlohmann::ordered_json note = nlohmann::ordered_json::object();
+      if (!field.unit.empty())
+        note["unit"] = field.unit;
+      if (!field.description.empty())
+        note["description"] = field.description;
+      out[path] = std::move(note);
+    }
+    if (field.structure)
+      collect_notes(*field.structure, path, out);
+  }
+}
+
+}  // namespace
+
+nlohmann::ordered_json SnapshotCodec::field_notes() const {
+  nlohmann::ordered_json notes = nlohmann::ordered_json::object();
+  collect_notes(plan_->root, "", notes);
+  return notes;
+}
+
+std::string SnapshotCodec::field_note_path(std::string_view value_path) {
+  std::string out;
+  out.reserve(value_path.size());
+  for (std::size_t i = 0; i < value_path.size(); ++i) {
+    if (value_path[i] == '[') {
+      const std::size_t close = value_path.find(']', i);
+      if (close != std::string_view::npos) {
+        i = close;
+        continue;
+      }
+    }
+    out += value_path[i];
+  }
+  return out;
+}
+
 nlohmann::json decode_snapshot(std::string_view descriptor_json, std::span<const std::byte> bytes) {
   return SnapshotCodec(descriptor_json).decode(bytes);
 }

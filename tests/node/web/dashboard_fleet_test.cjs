@@ -136,6 +136,7 @@ async function main() {
     await page.waitForFunction((selector) => document.querySelector(selector).dataset.readout, plot);
     const readout = await page.getAttribute(plot, 'data-readout');
     if (!/^\d\d:\d\d:\d\d\.\d\d\d {2}-?[\d.e+-]+/.test(readout)) fail(`crosshair read-out '${readout}'`);
+    if (!readout.endsWith(' m')) fail(`the crosshair read-out '${readout}' lacks the unit`);
     console.log(`plot history starts before the page opened; crosshair reads '${readout}'`);
 
     // A longer window answers 5-second buckets.

@@ -51,6 +51,12 @@ async function main() {
     return cell && cell.textContent !== before;
   }, [field, first]);
   console.log('value changed from', first);
+  // The descriptor's unit sits next to the value, its description on the field's name.
+  const unit = await page.textContent('td[data-unit-of="position.x"]');
+  if (unit !== 'm') throw new Error(`unit of position.x: '${unit}'`);
+  const described = await page.getAttribute('tr:has(td[data-field="stamp.nanosec"]) td:first-child', 'title');
+  if (described !== '0..999999999') throw new Error(`description of stamp.nanosec: '${described}'`);
+  console.log('units and descriptions shown');
 
   health.kill('SIGKILL');
   await page.waitForSelector('tr[data-topic="service_health"][data-state="stale"]');
@@ -64,6 +70,8 @@ async function main() {
     const match = /seq (\d+)/.exec(document.getElementById('detail-seq').textContent);
     return match && Number(match[1]) > 250 && document.querySelectorAll('#plots canvas').length >= 4;
   });
+  const plotUnit = await page.textContent('#plots .plot[data-field="position.x"] .label .unit');
+  if (plotUnit !== '[m]') throw new Error(`the plot of position.x is titled without its unit: '${plotUnit}'`);
   if (missing.length > 0) throw new Error(`the page loaded something missing: ${missing.join(', ')}`);
   const screenshot = process.env.SHMSNAP_SCREENSHOT || 'dashboard.png';
   await page.screenshot({ path: screenshot, fullPage: true });

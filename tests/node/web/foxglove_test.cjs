@@ -68,6 +68,9 @@ async function main() {
     if (pose.encoding !== 'json' || pose.schemaEncoding !== 'jsonschema' || pose.schemaName !== 'robot.pose') {
       fail('channel: ' + JSON.stringify(pose));
     }
+    // Foxglove shows a field's JSON Schema description: it carries the unit.
+    const x = JSON.parse(pose.schema).properties.position.properties.x;
+    if (x.unit !== 'm' || x.description !== 'unit: m') fail('position.x in the schema: ' + JSON.stringify(x));
     validators.set(pose.id, ajv.compile(JSON.parse(pose.schema)));
     const subscription = client.subscribe(pose.id);
     await until('20 messages', () => received.filter((m) => m.subscriptionId === subscription).length >= 20);
