@@ -174,7 +174,7 @@ Admission Registry::admit(SubscriberLink&& candidate) noexcept {
   admission.kind = NotifyKind::welcome;
   admission.key = link->key;
   links_.push_back(std::move(link));
-  subscriber_count_.store(links_.size(), std::memory_order_relaxed);
+  subscriber_count_.store(links_.size(), std::memory_order_release);
   return admission;
 }
 
@@ -199,7 +199,7 @@ std::unique_ptr<SubscriberLink> Registry::unregister(std::uint64_t key) noexcept
   }
   std::unique_ptr<SubscriberLink> link = std::move(*found);
   links_.erase(found);
-  subscriber_count_.store(links_.size(), std::memory_order_relaxed);
+  subscriber_count_.store(links_.size(), std::memory_order_release);
   fan_out_.retire(link->table_index);  // from here its queue may be closed
   write_table_entry(*link, false);
   exits_.forget(link->key);
@@ -207,17 +207,19 @@ std::unique_ptr<SubscriberLink> Registry::unregister(std::uint64_t key) noexcept
 }
 
 void Registry::reap(std::uint64_t key, const char* why) noexcept {
-  const std::unique_ptr<SubscriberLink> dead = unregister(key);
-  if (!dead) {
+  if (std::none_of(links_.begin(), links_.end(), [&](const auto& link) { return link->key == key; })) {
     return;
   }
+  // Counted before the subscriber count drops (a release store in unregister), so
+  // stats() never shows it gone but not reclaimed.
+  reclaimed_.fetch_add(1, std::memory_order_relaxed);
+  const std::unique_ptr<SubscriberLink> dead = unregister(key);
   // The subscriber can no longer unlink its own queue: we do, so nothing leaks;
   // but only if the name is still its queue, not a successor's with the same id.
   // (A socket-mode queue has no name: its subscriber removed it after creating it.)
   if (!dead->connection.valid()) {
     MessageQueue::unlink_if_same(names_.notify_queue(dead->id), dead->queue.inode());
   }
-  reclaimed_.fetch_add(1, std::memory_order_relaxed);
   log().info("topic '{}': subscriber '{}' ({}) {}; its queue and table slot are reclaimed", names_.topic, dead->id,
              pid_text(dead->pid), why);
 }

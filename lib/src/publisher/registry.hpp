@@ -94,7 +94,7 @@ class Registry {
   [[nodiscard]] bool has_pending_replies() const noexcept { return !pending_replies_.empty(); }
 
   /// Any thread.
-  [[nodiscard]] std::uint64_t subscribers() const noexcept { return subscriber_count_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t subscribers() const noexcept { return subscriber_count_.load(std::memory_order_acquire); }
   [[nodiscard]] std::uint64_t reclaimed() const noexcept { return reclaimed_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t rejected() const noexcept { return rejected_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t dropped_control() const noexcept {

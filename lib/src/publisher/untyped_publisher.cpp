@@ -212,6 +212,9 @@ void UntypedPublisher::mark_source_lost() noexcept {
 PublisherStats UntypedPublisher::stats() const noexcept {
   const State& state = *state_;
   PublisherStats stats;
+  // The count before the reclaims: a reaped subscriber is counted as reclaimed before
+  // it leaves the count (Registry::reap), so no caller sees it gone but not reclaimed.
+  stats.subscribers = state.registry.subscribers();
   stats.published = state.writer.published();
   stats.notified = state.fan_out.notified_total();
   stats.coalesced = state.fan_out.coalesced_total();
@@ -219,7 +222,6 @@ PublisherStats UntypedPublisher::stats() const noexcept {
   stats.reclaimed = state.registry.reclaimed();
   stats.rejected = state.registry.rejected() + (state.acceptor ? state.acceptor->refused() : 0);
   stats.dropped_control = state.registry.dropped_control();
-  stats.subscribers = state.registry.subscribers();
   return stats;
 }
 

@@ -131,7 +131,9 @@ async function main() {
       return element && element.dataset.oldest && Number(element.dataset.oldest) <= opened - 2000;
     }, [plot, pageOpened]);
     if (!(await page.isVisible('tr[data-topic="robot_pose"].selected'))) fail('the selected row is not in view');
-    const box = await page.locator(`${plot} canvas`).boundingBox();
+    const canvas = page.locator(`${plot} canvas`);
+    await canvas.scrollIntoViewIfNeeded();  // a mouse event lands only inside the viewport
+    const box = await canvas.boundingBox();
     await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
     await page.waitForFunction((selector) => document.querySelector(selector).dataset.readout, plot);
     const readout = await page.getAttribute(plot, 'data-readout');
