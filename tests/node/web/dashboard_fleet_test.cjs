@@ -6,8 +6,7 @@
 // full render and the page's main-thread time per second (measured, not asserted).
 // Every wait has a deadline; run by ctest (tests/integration/serve.cmake).
 'use strict';
-const { chromium } = require('playwright-core');
-const { binDir, cleanUp, fail, patienceMs, prefix, removeDeadLeftovers, start, startPublisher, startServe } =
+const { binDir, cleanUp, launchChromium, fail, patienceMs, prefix, removeDeadLeftovers, start, startPublisher, startServe } =
   require('./support.cjs');
 
 const liveFleet = 40;
@@ -55,11 +54,7 @@ async function main() {
     });
     console.log(`${totalTopics} topics served; robot_pose history from ${new Date(historyStart).toISOString()}`);
 
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(patienceMs);
     const pageOpened = Date.now();

@@ -3,19 +3,13 @@
 // stale. Writes a screenshot to $SHMSNAP_SCREENSHOT (or the build directory).
 // Every wait has a deadline; run by ctest (tests/integration/serve.cmake).
 'use strict';
-const { chromium } = require('playwright-core');
-const { cleanUp, patienceMs, removeDeadLeftovers, startPublisher, startServe } = require('./support.cjs');
+const { cleanUp, launchChromium, patienceMs, removeDeadLeftovers, startPublisher, startServe } = require('./support.cjs');
 
 async function main() {
   let browser;
   try {
   const serve = await startServe(['--sample-ms', '100']);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      // playwright gives every launch a fresh temporary profile (--user-data-dir).
-      '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(patienceMs);
   // Nothing the page loads by itself may be missing (the favicon was a 404).

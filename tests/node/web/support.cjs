@@ -51,6 +51,17 @@ async function startPublisher(topic, schema, rate) {
   return child;
 }
 
+/// Headless Chromium (playwright-core) as every page test launches it; playwright
+/// gives each launch a fresh temporary profile (--user-data-dir).
+function launchChromium() {
+  const { chromium } = require('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+}
+
 function exited(child) {
   return child.exitCode !== null || child.signalCode !== null;
 }
@@ -80,4 +91,4 @@ async function cleanUp() {
   if (left.length) fail('left behind: ' + left.join(' '));
 }
 
-module.exports = { binDir, patienceMs, prefix, fail, start, startServe, startPublisher, removeDeadLeftovers, cleanUp };
+module.exports = { binDir, launchChromium, patienceMs, prefix, fail, start, startServe, startPublisher, removeDeadLeftovers, cleanUp };
