@@ -10,6 +10,30 @@ namespace {
 // the next sample.
 constexpr int max_parses_per_update = 4;
 
+// The history replayed to a new subscriber (foxglove_history.hpp) holds only the
+// numeric fields, so the channel's schema lists fields without requiring them; every
+// live message still carries them all. Depth is bounded by the descriptor's nesting.
+// (A field may itself be named "required": only the keyword of each schema goes.)
+void drop_required(nlohmann::json& schema) {
+  if (!schema.is_object()) {
+    return;
+  }
+  schema.erase("required");
+  if (const auto properties = schema.find("properties"); properties != schema.end() && properties->is_object()) {
+    for (auto& property : *properties) {
+      drop_required(property);
+    }
+  }
+  if (const auto items = schema.find("items"); items != schema.end()) {
+    drop_required(*items);
+  }
+  if (const auto any_of = schema.find("anyOf"); any_of != schema.end() && any_of->is_array()) {
+    for (auto& alternative : *any_of) {
+      drop_required(alternative);
+    }
+  }
+}
+
 }  // namespace
 
 void FoxgloveChannels::update(const ModelSnapshot& snapshot) {
@@ -37,7 +61,9 @@ void FoxgloveChannels::update(const ModelSnapshot& snapshot) {
     ++parses_;
     foxglove::Channel channel;
     try {
-      channel.schema = json_schema_from_descriptor(topic.descriptor).dump();
+      nlohmann::json schema = json_schema_from_descriptor(topic.descriptor);
+      drop_required(schema);
+      channel.schema = schema.dump();
     } catch (const std::exception&) {                 // Error, or nlohmann's own for text it cannot read
       refused.emplace(topic.name, topic.descriptor);  // nothing a client could decode
       continue;

@@ -13,6 +13,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "field_history.hpp"
+#include "foxglove_history.hpp"
 #include "router.hpp"
 #include "shmsnap/clock.hpp"
 
@@ -206,6 +208,31 @@ class FoxgloveSession : public PushClient, public std::enable_shared_from_this<F
     });
   }
 
+  // Sends the last minute of the channel's numeric fields, oldest first, before the
+  // current value: Foxglove's first view of a plot then starts a minute back. It takes
+  // at most half of the send buffer, so a replay never gets the client dropped.
+  void replay_history(std::uint32_t subscription_id, std::uint32_t channel_id) {
+    const auto channel = channels_.channels().find(channel_id);
+    const std::shared_ptr<const ModelSnapshot> snapshot = context_.latest();
+    const TopicState* topic =
+        channel == channels_.channels().end() || !snapshot ? nullptr : snapshot->find(channel->second.topic);
+    if (!context_.history || topic == nullptr || topic->value_seq == 0 || !topic->value.is_object()) {
+      return;
+    }
+    const std::optional<nlohmann::ordered_json> history = context_.history(
+        channel->second.topic, std::chrono::duration_cast<std::chrono::seconds>(FieldHistory::fine_span));
+    if (!history) {
+      return;
+    }
+    const std::int64_t current_published = realtime_ns() - (monotonic_ns() - topic->value_publish_ts_ns);
+    const std::size_t half = context_.limits.max_send_buffer_bytes / 2;
+    const std::size_t budget = half > queued_bytes_ ? half - queued_bytes_ : 0;
+    for (foxglove::ReplayedMessage& message :
+         foxglove::history_messages(*history, topic->value, current_published, budget)) {
+      enqueue(true, foxglove::message_data(subscription_id, message.timestamp_ns, std::move(message.json)));
+    }
+  }
+
   void refuse(const char* status, const std::string& body) {
     auto text = std::make_shared<std::string>(std::string("HTTP/1.1 ") + status +
                                               "\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: " +
@@ -251,6 +278,7 @@ class FoxgloveSession : public PushClient, public std::enable_shared_from_this<F
             enqueue(false, foxglove::status(foxglove::StatusLevel::error, "too many subscriptions"));
           } else {
             subscriptions_[subscription_id] = Subscription{channel_id, 0, 0};
+            replay_history(subscription_id, channel_id);
           }
         }
         push(context_.latest());  // the current value at once, not at the next sample

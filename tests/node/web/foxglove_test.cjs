@@ -1,7 +1,8 @@
 // A Foxglove client (@foxglove/ws-protocol over the ws package) against
 // `shmsnap serve --foxglove`: it sees serverInfo and the advertised channels,
-// subscribes, and every message it receives validates (ajv) against the channel's
-// advertised JSON Schema. Then hostile WebSocket input: a missing subprotocol,
+// subscribes, first receives the history the server recorded before (the replay,
+// oldest first) and then live values, and every message it receives validates (ajv)
+// against the channel's advertised JSON Schema. Then hostile WebSocket input: a missing subprotocol,
 // garbage JSON, a binary frame and an oversized frame; the server stays up and the
 // publisher keeps going. (A client that stops reading: serve_test.cpp, which can
 // shrink its socket's receive buffer.)
@@ -58,8 +59,8 @@ async function main() {
     client.on('advertise', (list) => {
       for (const channel of list) channels.set(channel.id, channel);
     });
-    client.on('message', ({ subscriptionId, data }) => {
-      received.push({ subscriptionId, text: new TextDecoder().decode(data) });
+    client.on('message', ({ subscriptionId, timestamp, data }) => {
+      received.push({ subscriptionId, timestampNs: timestamp, text: new TextDecoder().decode(data) });
     });
     await until('serverInfo and the robot_pose channel', () =>
       serverInfo && [...channels.values()].some((channel) => channel.topic === 'robot_pose'));
@@ -72,8 +73,28 @@ async function main() {
     const x = JSON.parse(pose.schema).properties.position.properties.x;
     if (x.unit !== 'm' || x.description !== 'unit: m') fail('position.x in the schema: ' + JSON.stringify(x));
     validators.set(pose.id, ajv.compile(JSON.parse(pose.schema)));
+    // Let the server record over a second of history before subscribing.
+    const historySpanMs = async () => {
+      const points = JSON.parse((await get(serve.http, '/api/topics/robot_pose/history?window=60')).body)
+        .fields.find((field) => field.field === 'position.x').points;
+      return points.at(-1)[0] - points[0][0];
+    };
+    await until('a second of recorded history', async () => (await historySpanMs()) >= 1000);
+    const subscribedAtNs = BigInt(Date.now()) * 1_000_000n;
     const subscription = client.subscribe(pose.id);
     await until('20 messages', () => received.filter((m) => m.subscriptionId === subscription).length >= 20);
+    // Foxglove's first view starts back in time: the server replays its history, oldest
+    // first, before the live values (which follow in publish order).
+    const first = received.filter((m) => m.subscriptionId === subscription);
+    if (subscribedAtNs - first[0].timestampNs < 900_000_000n) {
+      fail(`the first message is only ${(subscribedAtNs - first[0].timestampNs) / 1_000_000n} ms old: no history replayed`);
+    }
+    for (let index = 1; index < first.length; ++index) {
+      if (first[index].timestampNs < first[index - 1].timestampNs) fail(`message ${index} goes back in time`);
+    }
+    if (typeof JSON.parse(first[0].text).position.x !== 'number') fail('a replayed message without position.x: ' + first[0].text);
+    // Live values carry every field (the replay only the numeric ones).
+    if (typeof JSON.parse(first.at(-1).text).frame_id !== 'string') fail('a live message without frame_id: ' + first.at(-1).text);
     const validate = validators.get(pose.id);
     for (const message of received.filter((m) => m.subscriptionId === subscription)) {
       const value = JSON.parse(message.text);
