@@ -36,6 +36,11 @@ bool heartbeat_stalled(const std::optional<std::int64_t>& age_ns) {
   return !age_ns || *age_ns > std::chrono::nanoseconds(SubscriberOptions{}.stall_timeout).count();
 }
 
+// A topic a bridge importer republishes from another host (RegionReader::origin_id).
+std::string imported_text(std::uint64_t origin_id) {
+  return fmt::format("imported by a bridge (origin id {:#018x})", origin_id);
+}
+
 // The region's part of a list entry: schema, publisher, sequence, counters and the
 // subscriber table, without the row `own_id` (socket mode: this reader's own
 // registration, which only exists because it looks).
@@ -47,6 +52,7 @@ void describe_region(const RegionReader& reader, const std::string& own_id, Json
   entry["publisher_pid"] = reader.publisher_pid();
   entry.update(publisher_status_json(reader));
   entry["epoch"] = reader.epoch();
+  entry["origin_id"] = reader.origin_id();
   entry["seq"] = reader.latest_seq();
   SnapshotMeta meta;
   std::optional<std::vector<std::byte>> newest;
@@ -265,6 +271,9 @@ int list_topics(const TopicCommand& command, Io& io) {
                           publisher, topic["epoch"].get<std::uint64_t>(), topic["seq"].get<std::uint64_t>(),
                           age_text(topic["last_publish_age_ns"]), topic["subscribers"].size())
            << "\n";
+    if (const auto origin_id = topic["origin_id"].get<std::uint64_t>(); origin_id != 0) {
+      io.out << "    " << imported_text(origin_id) << "\n";
+    }
     for (const Json& row : topic["subscribers"]) {
       io.out << fmt::format("    subscriber {:<16} pid {:<8} {:<6} notified {:<10} coalesced {:<8} since {}",
                             row["id"].get<std::string>(), row["pid"].get<int>(),
@@ -299,6 +308,7 @@ int dump_topic(const TopicCommand& command, Io& io) {
               {"schema", std::string(reader.schema_name())},
               {"schema_version", reader.header().schema_version},
               {"epoch", reader.epoch()},
+              {"origin_id", reader.origin_id()},
               {"seq", newest ? meta.seq : 0},
               {"publisher_pid", reader.publisher_pid()}};
     dump.update(status);
@@ -310,6 +320,9 @@ int dump_topic(const TopicCommand& command, Io& io) {
   }
   io.out << fmt::format("topic {} ({} v{}), publisher pid {} {}, epoch {}", command.topic, reader.schema_name(),
                         reader.header().schema_version, reader.publisher_pid(), state_text(status), reader.epoch());
+  if (reader.origin_id() != 0) {
+    io.out << ", " << imported_text(reader.origin_id());
+  }
   if (!newest) {
     io.out << ": nothing published yet" << std::endl;
     return exit_ok;

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -37,15 +36,6 @@ std::string host_name() {
     return "unknown";
   }
   return name;
-}
-
-// The importer's publishers run inside shmsnap-bridge: a topic whose publisher is
-// a bridge process was imported, and exporting it again would loop.
-bool published_by_bridge(pid_t pid) {
-  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-  std::string name;
-  std::getline(comm, name);
-  return name == "shmsnap-bridge";  // comm is cut to 15 characters: exact match
 }
 
 }  // namespace
@@ -187,11 +177,14 @@ void Exporter::try_attach(Route& route, bool at_start) {
   }
   UntypedSubscriber& core = *route.core;
   const std::string why = [&]() -> std::string {
-    if (!options_.force && published_by_bridge(core.publisher_pid())) {
+    // An importer stamps the origin host's id into the regions it creates, whatever
+    // the process is called: exporting such a topic again would loop.
+    const std::uint64_t origin_id = core.region() != nullptr ? core.region()->origin_id() : 0;
+    if (!options_.force && origin_id != 0) {
       return fmt::format(
-          "topic '{}' is published by shmsnap-bridge pid {} (it was imported); exporting it back would loop. "
-          "Pass --force to export it anyway",
-          topic, core.publisher_pid());
+          "topic '{}' was imported from another host by a bridge (origin id {:#018x}, publisher pid {}); "
+          "exporting it back would loop. Pass --force to export it anyway",
+          topic, origin_id, core.publisher_pid());
     }
     const std::uint64_t snapshot_size = core.bytes().size();
     if (snapshot_size > options_.max_snapshot_bytes || snapshot_size > max_chunked_size) {

@@ -1,4 +1,4 @@
-// default_host_id, validate_host_id, host_key.
+// default_host_id, validate_host_id, host_key, origin_id_for.
 #include "host_id.hpp"
 
 #include <unistd.h>
@@ -50,6 +50,14 @@ void validate_host_id(std::string_view id) {
 
 std::string host_key(std::string_view host_id, std::string_view topic) {
   return fmt::format("{}.{}", host_id, topic);
+}
+
+std::uint64_t origin_id_for(std::string_view origin_host) noexcept {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64: offset basis, then xor and multiply per byte
+  for (const char c : origin_host) {
+    hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  }
+  return hash == 0 ? 1 : hash;
 }
 
 }  // namespace shmsnap::bridge

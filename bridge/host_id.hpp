@@ -3,6 +3,7 @@
 // Pure functions; callable from any thread.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -23,5 +24,10 @@ void validate_host_id(std::string_view id);
 
 /// "<host id>.<topic>": the key under which `export --all` puts `topic`.
 [[nodiscard]] std::string host_key(std::string_view host_id, std::string_view topic);
+
+/// The origin id an importer stamps into the regions it republishes from the host
+/// named `origin_host` (the envelope's origin host): a 64-bit FNV-1a hash of the
+/// name, never 0, since 0 means "this host's own topic" (PublisherOptions::origin_id).
+[[nodiscard]] std::uint64_t origin_id_for(std::string_view origin_host) noexcept;
 
 }  // namespace shmsnap::bridge

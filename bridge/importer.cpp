@@ -288,6 +288,9 @@ void Importer::run(Route& route) {
       return true;
     }
     const SchemaRecord& schema = *route.schema;
+    // The region says where its values come from, so no exporter sends them back.
+    PublisherOptions publisher_options = options_.publisher;
+    publisher_options.origin_id = origin_id_for(envelope.origin_host);
     try {
       route.publisher = std::make_unique<UntypedPublisher>(topic,
                                                            SchemaInfo{.name = schema.name,
@@ -295,7 +298,7 @@ void Importer::run(Route& route) {
                                                                       .fingerprint = schema.fingerprint,
                                                                       .size = schema.size,
                                                                       .descriptor = schema.descriptor},
-                                                           schema.size, options_.publisher);
+                                                           schema.size, publisher_options);
     } catch (const Error& error) {
       refuse(counters_.refused_malformed, fmt::format("cannot create local topic '{}': {}", topic, error.what()));
       return false;

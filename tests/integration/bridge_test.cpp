@@ -28,6 +28,7 @@
 #include "chunks.hpp"
 #include "config.hpp"
 #include "envelope.hpp"
+#include "host_id.hpp"
 #include "nats_server.hpp"
 #include "robot_pose.hpp"
 #include "sensor_point_cloud.hpp"
@@ -506,10 +507,37 @@ TEST_F(BridgeTest, ExportingAnImportedTopicBackIsRefusedUnlessForced) {
   run_bridge("import", {"--prefix", remote_prefix_, "--key", "looped"});
   auto subscriber = remote_subscriber("looped");
   ASSERT_TRUE(subscriber);
+  // The imported region names the host it came from (the exporter's host name).
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+  ASSERT_NE(subscriber->region(), nullptr);
+  EXPECT_EQ(subscriber->region()->origin_id(), bridge::origin_id_for(host));
   ChildProcess& refused = run("shmsnap-bridge", {"export", "--nats", server_->url(), "--prefix", remote_prefix_,
                                                  "--topic", "looped", "--key", "looped.back"});
   EXPECT_EQ(refused.wait_exit(patience), 2);
   run_bridge("export", {"--prefix", remote_prefix_, "--topic", "looped", "--key", "looped.back", "--force"});
+}
+
+// Loop detection reads the region's origin id, not the publishing process's name: a
+// topic stamped as imported is refused even when this test process publishes it.
+TEST_F(BridgeTest, ATopicMarkedImportedIsRefusedWhicheverProcessPublishesIt) {
+  UntypedPublisher stamped("stamped", TestSnapshot::shmsnap_schema, sizeof(TestSnapshot),
+                           PublisherOptions{.prefix = prefix_, .origin_id = bridge::origin_id_for("elsewhere")});
+  publish(stamped, 1);
+  bridge::BridgeConfig config;
+  config.nats.urls = {server_->url()};
+  config.exporter = {.prefix = prefix_, .routes = {{.topic = "stamped"}}};
+  try {
+    bridge::Bridge refused(config);
+    ADD_FAILURE() << "a topic stamped with another host's origin id was exported";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), Errc::invalid_argument);
+    EXPECT_NE(std::string(error.what()).find("imported from another host"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("--force"), std::string::npos) << error.what();
+  }
+  config.exporter.force = true;
+  bridge::Bridge forced(config);
+  ASSERT_TRUE(eventually([&] { return forced.counters().exported.load() >= 1; }, patience));
 }
 
 TEST_F(BridgeTest, SnapshotAboveMaxSnapshotIsRefusedAtStart) {

@@ -16,6 +16,7 @@
 #include "shmsnap/admin.hpp"
 #include "shmsnap/publisher.hpp"
 #include "shmsnap/schema.hpp"
+#include "support/test_snapshot.hpp"
 
 namespace shmsnap::test {
 namespace {
@@ -439,6 +440,31 @@ TEST_F(CliAdmin, DumpEscapesFieldNamesAndSaysAStaleTopicIsStale) {
   const json listed = json::parse(admin({"list", "--prefix", prefix_, "--json"}).out);
   ASSERT_EQ(listed.size(), 1U);
   EXPECT_EQ(listed[0]["state"], dumped["state"]);
+}
+
+TEST_F(CliAdmin, ListAndDumpSayWhichTopicsABridgeImported) {
+  auto own = Publisher<TestSnapshot>::create("own", {.prefix = prefix_});
+  auto imported = Publisher<TestSnapshot>::create("imported", {.prefix = prefix_, .origin_id = 0xabcULL});
+  own.publish(TestSnapshot{TestSnapshot::make(1)});
+  imported.publish(TestSnapshot{TestSnapshot::make(1)});
+
+  const CliResult list = admin({"list", "--prefix", prefix_});
+  ASSERT_EQ(list.code, 0) << list.err;
+  const auto mark = list.out.find("imported by a bridge (origin id 0x0000000000000abc)");
+  EXPECT_NE(mark, std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find("imported", mark + 1), std::string::npos) << "only one topic is imported:\n" << list.out;
+  const json listed = json::parse(admin({"list", "--prefix", prefix_, "--json"}).out);
+  std::map<std::string, std::uint64_t> origins;
+  for (const json& topic : listed) {
+    origins[topic["topic"].get<std::string>()] = topic["origin_id"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(origins, (std::map<std::string, std::uint64_t>{{"imported", 0xabc}, {"own", 0}})) << listed.dump(2);
+
+  const CliResult dump = admin({"dump", "imported", "--prefix", prefix_});
+  ASSERT_EQ(dump.code, 0) << dump.err;
+  EXPECT_NE(dump.out.find(", imported by a bridge (origin id 0x0000000000000abc)"), std::string::npos) << dump.out;
+  EXPECT_EQ(admin({"dump", "own", "--prefix", prefix_}).out.find("imported"), std::string::npos);
+  EXPECT_EQ(json::parse(admin({"dump", "imported", "--prefix", prefix_, "--json"}).out)["origin_id"], 0xabc);
 }
 
 TEST_F(CliAdmin, DumpAndWatchShowEachFieldsUnitAndDescription) {

@@ -130,6 +130,34 @@ TEST_F(GarbageRegion, AValidRegionCopiedElsewhereIsReadable) {
   EXPECT_TRUE(snapshot.intact());
 }
 
+TEST_F(GarbageRegion, OriginIdDefaultsToLocalAndRoundTripsInBothModes) {
+  constexpr std::uint64_t elsewhere = 0x8badf00ddeadbeefULL;
+  {
+    auto local = Publisher<TestSnapshot>::create("local", {.prefix = prefix_});
+    EXPECT_EQ(RegionReader::open("/" + prefix_ + ":local").origin_id(), 0U);
+    auto imported = Publisher<TestSnapshot>::create("imported", {.prefix = prefix_, .origin_id = elsewhere});
+    EXPECT_EQ(RegionReader::open("/" + prefix_ + ":imported").origin_id(), elsewhere);
+  }
+  // Socket mode: the reader is built from the sealed memfd the publisher hands over.
+  const SocketDirectory sockets;
+  auto imported = Publisher<TestSnapshot>::create(
+      "imported", {.prefix = prefix_, .socket_dir = sockets.path(), .origin_id = elsewhere});
+  imported.publish(TestSnapshot{TestSnapshot::make(1)});
+  UntypedSubscriber subscriber("imported", nullptr,
+                               SubscriberOptions{.prefix = prefix_, .id = "probe", .socket_dir = sockets.path()});
+  ASSERT_NE(subscriber.region(), nullptr);
+  EXPECT_EQ(subscriber.region()->origin_id(), elsewhere);
+}
+
+TEST_F(GarbageRegion, AnOriginIdInTheOnceReservedBytesIsReadNotRefused) {
+  // Offset 168 was reserved (zero) in layout 2 before the origin id: regions written
+  // either way stay valid, and a reader takes whatever is there as the origin.
+  std::vector<char> bytes = valid_region();
+  poke(bytes, offsetof(RegionHeader, origin_id), std::uint64_t{42});
+  plant("stamped", bytes);
+  EXPECT_EQ(RegionReader::open("/" + prefix_ + ":stamped").origin_id(), 42U);
+}
+
 TEST_F(GarbageRegion, ASubscriberOfAnotherSchemaGetsATypedMismatchNamingBoth) {
   auto publisher = Publisher<LargeSnapshot>::create("large", {.prefix = prefix_});
   try {

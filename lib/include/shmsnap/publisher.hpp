@@ -46,6 +46,10 @@ struct PublisherOptions {
   std::vector<uid_t> allow_uids;
   /// Socket mode: primary groups admitted.
   std::vector<gid_t> allow_gids;
+  /// 0 (the default): a topic of this host. A bridge importer that republishes
+  /// another host's topic sets that host's id here (shmsnap-bridge's
+  /// origin_id_for); exporters refuse such a topic, so a value never loops back.
+  std::uint64_t origin_id = 0;
 };
 
 /// Counters of one publisher since create().

@@ -198,6 +198,9 @@ class RegionReader {
   /// The epoch and publisher pid as validated at open (copies, never the live header).
   [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
   [[nodiscard]] pid_t publisher_pid() const noexcept { return publisher_pid_; }
+  /// 0: a topic of this host; else the id of the host a bridge importer republishes
+  /// it from (PublisherOptions::origin_id), as read at open.
+  [[nodiscard]] std::uint64_t origin_id() const noexcept { return origin_id_; }
   /// The region file's owner, as checked against TrustedOwners at open.
   [[nodiscard]] uid_t owner() const noexcept { return owner_; }
   /// Age of the publisher's heartbeat now (CLOCK_MONOTONIC), or nullopt when the
@@ -237,6 +240,7 @@ class RegionReader {
   pid_t publisher_pid_ = 0;
   std::uint64_t publisher_start_time_ = 0;
   std::uint64_t epoch_ = 0;
+  std::uint64_t origin_id_ = 0;
   std::string name_;
 };
 

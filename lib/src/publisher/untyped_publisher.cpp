@@ -48,6 +48,7 @@ detail::RegionWriter create_region(const TopicNames& names, const SchemaInfo& sc
   spec.max_subscribers = options.max_subscribers;
   spec.payload_size = static_cast<std::uint32_t>(payload_size);
   spec.schema = schema;
+  spec.origin_id = options.origin_id;
   if (!options.socket_dir.empty()) {
     // No name, so no predecessor's header to count epochs from: the wall clock
     // gives a successor a different (and almost always larger) epoch.

@@ -145,6 +145,7 @@ RegionReader RegionReader::from_validated(std::unique_ptr<Mapping> mapping, cons
   reader.publisher_pid_ = reader.header_->publisher_pid;
   reader.publisher_start_time_ = reader.header_->publisher_start_time;
   reader.epoch_ = reader.header_->epoch;
+  reader.origin_id_ = reader.header_->origin_id;
   return reader;
 }
 

@@ -239,6 +239,7 @@ void RegionWriter::initialise(const RegionSpec& spec, std::uint64_t epoch, std::
   header.epoch = epoch;
   epoch_ = epoch;
   header.created_realtime_ns = realtime_ns();
+  header.origin_id = spec.origin_id;
   header.subscriber_table_offset = sizeof(RegionHeader);
   header.descriptor_offset = sizeof(RegionHeader) + std::uint64_t{spec.max_subscribers} * sizeof(SubscriberEntry);
   header.header_size = round_to_line(header.descriptor_offset + header.descriptor_size);

@@ -23,6 +23,7 @@ struct RegionSpec {
   std::uint32_t max_subscribers = 64;
   std::uint32_t payload_size = 0;
   SchemaInfo schema;
+  std::uint64_t origin_id = 0;  ///< PublisherOptions::origin_id
 };
 
 /// What the creator learned about a dead publisher's region it replaced.

@@ -35,7 +35,10 @@
 //     144     8  created_realtime_ns
 //     152     8  subscriber_table_offset = 384
 //     160     8  descriptor_offset       = 384 + max_subscribers * 128
-//     168    24  (reserved, 0)
+//     168     8  origin_id               0: published on this host. Else a bridge importer republishes
+//                                        the topic from another host, and this names that host
+//                                        (a hash of its name, never 0): exporters refuse it (loops)
+//     176    16  (reserved, 0)
 //     192     8  heartbeat_ns            atomic; the publisher's control thread stores it
 //                                        every heartbeat_interval (100 ms by default)
 //     200     4  state                   atomic; 1 live, 2 closed (shut down cleanly), 3 source lost
@@ -171,7 +174,8 @@ struct RegionHeader {
   std::int64_t created_realtime_ns;
   std::uint64_t subscriber_table_offset;
   std::uint64_t descriptor_offset;
-  std::uint64_t reserved1[3];
+  std::uint64_t origin_id;  // 0: this host's own topic
+  std::uint64_t reserved1[2];
 
   // Liveness line: written by the publisher's control thread.
   alignas(cache_line) std::atomic<std::int64_t> heartbeat_ns;
@@ -207,6 +211,7 @@ static_assert(offsetof(RegionHeader, epoch) == 136);
 static_assert(offsetof(RegionHeader, created_realtime_ns) == 144);
 static_assert(offsetof(RegionHeader, subscriber_table_offset) == 152);
 static_assert(offsetof(RegionHeader, descriptor_offset) == 160);
+static_assert(offsetof(RegionHeader, origin_id) == 168);
 static_assert(offsetof(RegionHeader, heartbeat_ns) == 192);
 static_assert(offsetof(RegionHeader, state) == 200);
 static_assert(offsetof(RegionHeader, published_count) == 208);
