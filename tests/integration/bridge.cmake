@@ -11,4 +11,15 @@ if(TARGET shmsnap_bridge_engine)
     TIMEOUT 180)
   target_include_directories(shmsnap_bridge_test PRIVATE ${CMAKE_CURRENT_LIST_DIR})
   add_dependencies(shmsnap_bridge_test shmsnap-bridge shmsnap-publisher shmsnap-subscriber)
+
+  # Ten kills of a random node of a 3-node cluster under load, with the gap of each
+  # printed (a soak: label `chaos`, so the sanitizer runs leave it out).
+  shmsnap_add_test(shmsnap_bridge_failover_test
+    SOURCES
+      ${CMAKE_CURRENT_LIST_DIR}/bridge_failover_test.cpp
+      ${CMAKE_CURRENT_LIST_DIR}/nats_server.cpp
+    LIBS shmsnap_bridge_engine
+    LABELS chaos
+    TIMEOUT 600)
+  target_include_directories(shmsnap_bridge_failover_test PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 endif()
