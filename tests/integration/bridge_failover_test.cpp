@@ -48,26 +48,6 @@ class BridgeFailover : public ProcessTest {
     ProcessTest::TearDown();
   }
 
-  // Three JetStream nodes routed to each other; each names the other two.
-  static std::vector<std::unique_ptr<NatsServer>> three_node_cluster() {
-    const std::vector<int> cluster_ports{free_tcp_port(), free_tcp_port(), free_tcp_port()};
-    std::vector<std::unique_ptr<NatsServer>> nodes;
-    for (std::size_t index = 0; index < cluster_ports.size(); ++index) {
-      std::vector<int> routes;
-      for (std::size_t other = 0; other < cluster_ports.size(); ++other) {
-        if (other != index) {
-          routes.push_back(cluster_ports[other]);
-        }
-      }
-      nodes.push_back(std::make_unique<NatsServer>(NatsServer::Options{
-          .name = "n" + std::to_string(index + 1), .cluster_port = cluster_ports[index], .route_ports = routes}));
-    }
-    for (auto& node : nodes) {
-      node->start();
-    }
-    return nodes;
-  }
-
   // A bridge once the cluster has elected its JetStream leader and the bucket exists.
   static std::unique_ptr<bridge::Bridge> bridge_when_ready(const bridge::BridgeConfig& config) {
     std::unique_ptr<bridge::Bridge> made;
@@ -94,7 +74,7 @@ double percentile(std::vector<double> values, double fraction) {
 }
 
 TEST_F(BridgeFailover, UpdatesResumeAfterEachOfTenKillsOfARandomNodeUnderLoad) {
-  std::vector<std::unique_ptr<NatsServer>> nodes = three_node_cluster();
+  std::vector<std::unique_ptr<NatsServer>> nodes = start_three_node_cluster();
   bridge::BridgeConfig exporting;
   bridge::BridgeConfig importing;
   for (const auto& node : nodes) {

@@ -748,21 +748,7 @@ TEST_F(BridgeTest, TwoHostsInSeparateNamespacesShareTheTopicThroughNatsOnly) {
 
 TEST_F(BridgeTest, KillingTheClusterNodeABridgeUsesFailsOverAndUpdatesResume) {
   // Three JetStream nodes routed to each other on loopback; the bucket has 3 replicas.
-  std::vector<int> cluster_ports{free_tcp_port(), free_tcp_port(), free_tcp_port()};
-  std::vector<std::unique_ptr<NatsServer>> nodes;
-  for (std::size_t index = 0; index < 3; ++index) {
-    std::vector<int> routes;
-    for (std::size_t other = 0; other < 3; ++other) {
-      if (other != index) {
-        routes.push_back(cluster_ports[other]);
-      }
-    }
-    nodes.push_back(std::make_unique<NatsServer>(NatsServer::Options{
-        .name = "n" + std::to_string(index + 1), .cluster_port = cluster_ports[index], .route_ports = routes}));
-  }
-  for (auto& node : nodes) {
-    node->start();
-  }
+  std::vector<std::unique_ptr<NatsServer>> nodes = start_three_node_cluster();
   bridge::BridgeConfig config;
   for (auto& node : nodes) {
     config.nats.urls.push_back(node->url());

@@ -152,4 +152,23 @@ void NatsServer::signal(int signal) {
   }
 }
 
+std::vector<std::unique_ptr<NatsServer>> start_three_node_cluster() {
+  const std::vector<int> cluster_ports{free_tcp_port(), free_tcp_port(), free_tcp_port()};
+  std::vector<std::unique_ptr<NatsServer>> nodes;
+  for (std::size_t index = 0; index < cluster_ports.size(); ++index) {
+    std::vector<int> routes;
+    for (std::size_t other = 0; other < cluster_ports.size(); ++other) {
+      if (other != index) {
+        routes.push_back(cluster_ports[other]);
+      }
+    }
+    nodes.push_back(std::make_unique<NatsServer>(NatsServer::Options{
+        .name = "n" + std::to_string(index + 1), .cluster_port = cluster_ports[index], .route_ports = routes}));
+  }
+  for (auto& node : nodes) {
+    node->start();
+  }
+  return nodes;
+}
+
 }  // namespace shmsnap::test

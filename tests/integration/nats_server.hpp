@@ -57,6 +57,10 @@ class NatsServer {
   std::unique_ptr<ChildProcess> process_;
 };
 
+/// Three JetStream nodes routed to each other on loopback, each naming the other
+/// two, started. A bucket with 3 replicas survives the loss of any one of them.
+std::vector<std::unique_ptr<NatsServer>> start_three_node_cluster();
+
 /// Polls `condition` every 10 ms until it holds or `timeout` passes; returns its last value.
 template <class Condition>
 bool eventually(Condition condition, std::chrono::milliseconds timeout) {
