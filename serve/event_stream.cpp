@@ -32,10 +32,10 @@ class EventStream : public PushClient, public std::enable_shared_from_this<Event
     // configured limit instead of the megabytes loopback autotuning allows.
     boost::system::error_code ignored;
     stream_.socket().set_option(net::socket_base::send_buffer_size(64 * 1024), ignored);
-    enqueue(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
-        "X-Content-Type-Options: nosniff\r\nConnection: keep-alive\r\n\r\n"
-        "retry: 1000\n\n");
+    enqueue(Kind::preamble,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+            "X-Content-Type-Options: nosniff\r\nConnection: keep-alive\r\n\r\n"
+            "retry: 1000\n\n");
     push(context_.latest());
     // A read that completes only when the client closes (or sends junk): then stop.
     // On the raw socket: the stream's write timeout must not apply to this wait.
@@ -47,12 +47,12 @@ class EventStream : public PushClient, public std::enable_shared_from_this<Event
     if (closed_ || !snapshot) {
       return;
     }
-    enqueue(event("topics", topics_json(*snapshot)));
+    enqueue_topics(snapshot);
     if (!topic_.empty()) {
       const TopicState* topic = snapshot->find(topic_);
       if (topic == nullptr) {
         if (!sent_missing_) {
-          enqueue(event("value", Json{{"topic", topic_}, {"missing", true}}));
+          enqueue(Kind::value, event("value", Json{{"topic", topic_}, {"missing", true}}));
           sent_missing_ = true;
         }
       } else if (!sent_value_ || topic->value_seq != sent_seq_ || topic->epoch != sent_epoch_ ||
@@ -62,30 +62,77 @@ class EventStream : public PushClient, public std::enable_shared_from_this<Event
         sent_seq_ = topic->value_seq;
         sent_epoch_ = topic->epoch;
         sent_stale_ = topic->stale;
-        enqueue(event("value", Json{{"topic", topic->name},
-                                    {"seq", topic->value_seq},
-                                    {"epoch", topic->epoch},
-                                    {"stale", topic->stale},
-                                    {"sampled_realtime_ns", snapshot->sampled_realtime_ns},
-                                    {"value", topic->value},
-                                    {"fields", field_notes_json(*topic)}}));
+        enqueue(Kind::value, event("value", Json{{"topic", topic->name},
+                                                 {"seq", topic->value_seq},
+                                                 {"epoch", topic->epoch},
+                                                 {"stale", topic->stale},
+                                                 {"sampled_realtime_ns", snapshot->sampled_realtime_ns},
+                                                 {"value", topic->value},
+                                                 {"fields", field_notes_json(*topic)}}));
       }
     }
   }
 
  private:
-  void enqueue(std::string text) {
+  // What an event says: the newest of a kind makes an older unsent one worthless.
+  enum class Kind { preamble, topics, value };
+
+  struct Outgoing {
+    Kind kind = Kind::preamble;
+    std::string text;
+    // A "topics" event is written out only when its turn comes: serializing every
+    // topic of every sample for a client that reads slowly would be wasted work.
+    std::shared_ptr<const ModelSnapshot> snapshot;
+  };
+
+  // The one waiting (not being written) event of `kind`, if any.
+  Outgoing* waiting(Kind kind) {
+    for (std::size_t index = writing_ ? 1 : 0; index < queue_.size(); ++index) {
+      if (queue_[index].kind == kind) {
+        return &queue_[index];
+      }
+    }
+    return nullptr;
+  }
+
+  void enqueue_topics(const std::shared_ptr<const ModelSnapshot>& snapshot) {
     if (closed_) {
       return;
     }
-    if (queued_bytes_ + text.size() > context_.limits.max_send_buffer_bytes) {
-      // The client does not read fast enough: drop it; buffering would grow without bound.
+    if (Outgoing* older = waiting(Kind::topics); older != nullptr) {
+      older->snapshot = snapshot;
+      context_.stats.events_conflated.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    queue_.push_back(Outgoing{Kind::topics, {}, snapshot});
+    if (!writing_) {
+      write_next();
+    }
+  }
+
+  void enqueue(Kind kind, std::string text) {
+    if (closed_) {
+      return;
+    }
+    // Latest state, as everywhere in shmsnap: an event of the same kind that still
+    // waits (not the one being written) is replaced, so a client that reads slowly
+    // (a busy browser with 500 topics) gets fewer updates instead of a growing
+    // backlog that would get it dropped.
+    Outgoing* older = kind == Kind::preamble ? nullptr : waiting(kind);
+    const std::size_t replaced_bytes = older != nullptr ? older->text.size() : 0;
+    if (queued_bytes_ - replaced_bytes + text.size() > context_.limits.max_send_buffer_bytes) {
+      // Even one event of each kind is over the limit: drop the client rather than buffer more.
       context_.stats.slow_clients_dropped.fetch_add(1, std::memory_order_relaxed);
       close();
       return;
     }
-    queued_bytes_ += text.size();
-    queue_.push_back(std::move(text));
+    queued_bytes_ = queued_bytes_ - replaced_bytes + text.size();
+    if (older != nullptr) {
+      older->text = std::move(text);
+      context_.stats.events_conflated.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    queue_.push_back(Outgoing{kind, std::move(text)});
     if (!writing_) {
       write_next();
     }
@@ -97,8 +144,19 @@ class EventStream : public PushClient, public std::enable_shared_from_this<Event
       return;
     }
     writing_ = true;
+    Outgoing& next = queue_.front();
+    if (next.snapshot) {
+      next.text = event("topics", topics_json(*next.snapshot));
+      next.snapshot.reset();
+      if (queued_bytes_ + next.text.size() > context_.limits.max_send_buffer_bytes) {
+        context_.stats.slow_clients_dropped.fetch_add(1, std::memory_order_relaxed);
+        close();
+        return;
+      }
+      queued_bytes_ += next.text.size();
+    }
     stream_.expires_after(context_.limits.write_timeout);
-    net::async_write(stream_, net::buffer(queue_.front()),
+    net::async_write(stream_, net::buffer(queue_.front().text),
                      [self = shared_from_this()](beast::error_code error, std::size_t) {
                        if (error) {
                          if (error == beast::error::timeout) {
@@ -107,7 +165,7 @@ class EventStream : public PushClient, public std::enable_shared_from_this<Event
                          self->close();
                          return;
                        }
-                       self->queued_bytes_ -= self->queue_.front().size();
+                       self->queued_bytes_ -= self->queue_.front().text.size();
                        self->queue_.pop_front();
                        self->write_next();
                      });
@@ -127,7 +185,7 @@ class EventStream : public PushClient, public std::enable_shared_from_this<Event
   ConnectionSlot slot_;
   ServerContext& context_;
   std::string topic_;
-  std::deque<std::string> queue_;
+  std::deque<Outgoing> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool closed_ = false;

@@ -113,6 +113,9 @@ std::string render_metrics(const ModelSnapshot& model, const ServerStats& stats)
   set_counter(counter(registry, "shmsnap_serve_origin_refused_total",
                       "requests and WebSocket upgrades refused for a foreign Origin (see --allow-origin)"),
               {}, relaxed(stats.origin_refused));
+  set_counter(counter(registry, "shmsnap_serve_events_conflated_total",
+                      "event-stream events replaced by a newer one while the client was still reading"),
+              {}, relaxed(stats.events_conflated));
   set_counter(counter(registry, "shmsnap_serve_slow_clients_dropped_total",
                       "clients dropped because they did not read their push data in time"),
               {}, relaxed(stats.slow_clients_dropped));

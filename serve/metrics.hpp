@@ -19,6 +19,7 @@ namespace shmsnap::serve {
 struct ServerStats : http::Stats {
   std::atomic<std::uint64_t> origin_refused{0};     ///< a browser page from a foreign Origin
   std::atomic<std::uint64_t> descriptor_parses{0};  ///< Foxglove channel schemas built from descriptors
+  std::atomic<std::uint64_t> events_conflated{0};   ///< event-stream events replaced by a newer one before sending
 };
 
 /// The content type of render_metrics' output.
