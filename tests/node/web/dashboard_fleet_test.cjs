@@ -130,12 +130,19 @@ async function main() {
       return element && element.dataset.oldest && Number(element.dataset.oldest) <= opened - 2000;
     }, [plot, pageOpened]);
     if (!(await page.isVisible('tr[data-topic="robot_pose"].selected'))) fail('the selected row is not in view');
+    // Hover the plot and read the read-out in the same poll that sees it: a redraw after
+    // the cursor is gone (the page scrolled under the mouse, or the plots were rebuilt) removes
+    // it again, so a move that lands off the canvas is retried a bounded number of times.
     const canvas = page.locator(`${plot} canvas`);
-    await canvas.scrollIntoViewIfNeeded();  // a mouse event lands only inside the viewport
-    const box = await canvas.boundingBox();
-    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
-    await page.waitForFunction((selector) => document.querySelector(selector).dataset.readout, plot);
-    const readout = await page.getAttribute(plot, 'data-readout');
+    let readout = null;
+    for (let attempt = 0; attempt < 5 && !readout; attempt++) {
+      await canvas.scrollIntoViewIfNeeded();  // a mouse event lands only inside the viewport
+      const box = await canvas.boundingBox();
+      await page.mouse.move(box.x + box.width * (0.5 + attempt * 0.05), box.y + box.height / 2);
+      readout = await page
+        .waitForFunction((selector) => document.querySelector(selector)?.dataset.readout, plot, { timeout: 5000 })
+        .then((handle) => handle.jsonValue(), () => null);
+    }
     if (!/^\d\d:\d\d:\d\d\.\d\d\d {2}-?[\d.e+-]+/.test(readout)) fail(`crosshair read-out '${readout}'`);
     if (!readout.endsWith(' m')) fail(`the crosshair read-out '${readout}' lacks the unit`);
     console.log(`plot history starts before the page opened; crosshair reads '${readout}'`);
