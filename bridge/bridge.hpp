@@ -1,5 +1,6 @@
 // Bridge: one shmsnap-bridge process's engine, usable in-process: one NATS
-// connection, an Exporter on its own thread and an Importer (a thread per key).
+// connection, an Exporter on its own thread and an Importer (a thread per
+// configured key, one per `--all` host pattern).
 // Construct, query and destroy it from one thread.
 #pragma once
 

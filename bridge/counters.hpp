@@ -28,6 +28,7 @@ struct BridgeCounters {
   std::atomic<std::uint64_t> reconnects{0};           ///< NATS reconnects (copied from the link)
   std::atomic<std::uint64_t> chunks{0};               ///< chunks put for snapshots above max_payload
   std::atomic<std::uint64_t> chunks_abandoned{0};     ///< chunked snapshots not assembled (the exporter moved on)
+  std::atomic<std::uint64_t> chunks_from_watch{0};    ///< chunks `import --all` had from its watch, not fetched
   std::atomic<std::uint64_t> topics_added{0};         ///< topics `export --all` began to export
   std::atomic<std::uint64_t> topics_dropped{0};       ///< topics `export --all` dropped (region gone, keys deleted)
   std::atomic<std::uint64_t> keys_added{0};           ///< keys `import --all` began to import

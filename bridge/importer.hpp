@@ -6,8 +6,9 @@
 // new run is taken over whatever its epoch; marks the topic stale (local publisher
 // shut down) when the origin is lost or its heartbeats stop arriving, by this
 // importer's own clock. With `all`, follows every key of some (or all other) hosts
-// as keys appear and are deleted. One thread per key (and one that discovers
-// keys); state() and keys() from any thread.
+// as keys appear and are deleted. Threads: one per configured key, and with `all`
+// one per host pattern, whose single wildcard watch carries every key's values (no
+// thread or consumer per key); state() and keys() from any thread.
 #pragma once
 
 #include <atomic>
@@ -15,11 +16,17 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "chunks.hpp"
 #include "counters.hpp"
+#include "envelope.hpp"
 #include "nats_link.hpp"
 #include "shmsnap/publisher.hpp"
 
@@ -54,7 +61,7 @@ struct ImportState {
 
 class Importer {
  public:
-  /// Validates the routes and starts one watching thread per key. Throws
+  /// Validates the routes and starts the watching threads. Throws
   /// shmsnap::Error (invalid_argument) for a bad key or topic name.
   Importer(NatsLink& link, ImporterOptions options, BridgeCounters& counters);
   /// Stops the threads and shuts the local topics down (subscribers see stale).
@@ -70,17 +77,30 @@ class Importer {
 
  private:
   struct Route;
-  void run(Route& route);
-  void discover();
-  void start(ImportRoute config, bool discovered);
+  void follow_key(Route& route);
+  void follow_pattern(const std::string& pattern);
+  Route* adopt(const std::string& key, std::set<std::string>& ignored, bool& announced_limit);
+  void drop(const std::string& key, std::unique_ptr<Route> route);
+  void start(ImportRoute config);
+
+  // What one value does to a route (called by the route's one following thread).
+  void handle(Route& route, std::span<const std::byte> value, bool live);
+  void refuse(Route& route, std::atomic<std::uint64_t>& counter, const std::string& why);
+  void go_stale(Route& route, const char* why);
+  bool ensure_publisher(Route& route, std::string_view origin_host);
+  std::optional<SchemaRecord> schema_for(Route& route, std::uint64_t fingerprint, std::string& why,
+                                         std::atomic<std::uint64_t>*& counter);
+  bool assemble(Route& route, const ChunkManifest& manifest, std::string& why);
+  void check_silence(Route& route, std::int64_t now_ns);
 
   NatsLink& link_;
   ImporterOptions options_;
   BridgeCounters& counters_;
   std::atomic<bool> stop_{false};
-  mutable std::mutex routes_mutex_;  // guards routes_ (the vector, not the routes' own state)
+  std::atomic<std::size_t> discovered_{0};  // keys `all` imports now, over every pattern
+  mutable std::mutex routes_mutex_;         // guards routes_ (the vector, not the routes' own state)
   std::vector<std::unique_ptr<Route>> routes_;
-  std::thread discovery_;
+  std::vector<std::thread> pattern_threads_;
 };
 
 }  // namespace shmsnap::bridge

@@ -58,6 +58,8 @@ class BridgeTest : public ProcessTest {
     server_->start();
   }
 
+  void cross_big_snapshots(bool import_all);
+
   void TearDown() override {
     bridges_.clear();
     // A namespace "host" goes with its unshare process: SIGKILL (unshare --fork
@@ -1235,7 +1237,10 @@ std::optional<std::uint64_t> uniform_value(const UntypedSubscriber& subscriber) 
 // importer switches each one in whole: while the origin publishes flat out, every
 // snapshot a remote subscriber sees holds one value in all its words, and the
 // newest arrives.
-TEST_F(BridgeTest, SnapshotsAboveMaxPayloadCrossInChunksAndAreNeverMixed) {
+/// 300 snapshots of 200,000 bytes through a 16 KB max_payload server: imported
+/// through a configured key, or by `import --all`, whose one wildcard watch also
+/// carries the chunks (so it assembles from them and fetches none after the first).
+void BridgeTest::cross_big_snapshots(bool import_all) {
   NatsServer small(NatsServer::Options{.name = "small", .extra_config = "max_payload: 16384"});
   small.start();
   constexpr std::size_t words = 25'000;  // 200,000 bytes: 13 chunks
@@ -1244,12 +1249,19 @@ TEST_F(BridgeTest, SnapshotsAboveMaxPayloadCrossInChunksAndAreNeverMixed) {
   publisher.publish(words_of(1, words).data(), schema.info.size);
   bridge::BridgeConfig exporting;
   exporting.nats.urls = {small.url()};
-  exporting.exporter = {.prefix = prefix_, .routes = {{.topic = "big", .key = "big"}}};
+  const std::string key = import_all ? "far.big" : "big";
+  exporting.exporter = {.prefix = prefix_, .routes = {{.topic = "big", .key = key}}};
   bridges_.push_back(std::make_unique<bridge::Bridge>(exporting));
   const bridge::BridgeCounters& sent = bridges_.back()->counters();
   bridge::BridgeConfig importing;
   importing.nats.urls = {small.url()};
-  importing.importer.routes = {{.key = "big", .topic = "big"}};
+  if (import_all) {
+    importing.importer.all = true;
+    importing.importer.hosts = {"far"};
+    importing.importer.own_host_id = "near";
+  } else {
+    importing.importer.routes = {{.key = key, .topic = key}};
+  }
   importing.importer.publisher.prefix = remote_prefix_;
   bridges_.push_back(std::make_unique<bridge::Bridge>(importing));
   const bridge::BridgeCounters& received = bridges_.back()->counters();
@@ -1259,7 +1271,7 @@ TEST_F(BridgeTest, SnapshotsAboveMaxPayloadCrossInChunksAndAreNeverMixed) {
       [&] {
         try {
           subscriber =
-              std::make_unique<UntypedSubscriber>("big", &schema.info, SubscriberOptions{.prefix = remote_prefix_});
+              std::make_unique<UntypedSubscriber>(key, &schema.info, SubscriberOptions{.prefix = remote_prefix_});
           subscriber->poll();
           return subscriber->has_value();
         } catch (const Error&) {
@@ -1292,8 +1304,19 @@ TEST_F(BridgeTest, SnapshotsAboveMaxPayloadCrossInChunksAndAreNeverMixed) {
   EXPECT_EQ(torn, 0U) << seen << " snapshots seen";
   EXPECT_GE(sent.chunks.load(), 13U * 2) << sent.summary();
   EXPECT_EQ(received.refused(), 0U) << received.summary();
+  if (import_all) {
+    EXPECT_GT(received.chunks_from_watch.load(), 0U) << received.summary();
+  }
   subscriber.reset();
   bridges_.clear();  // before `small` goes
+}
+
+TEST_F(BridgeTest, SnapshotsAboveMaxPayloadCrossInChunksAndAreNeverMixed) {
+  cross_big_snapshots(false);
+}
+
+TEST_F(BridgeTest, ImportAllAssemblesChunksFromItsWatchAndNeverMixesSnapshots) {
+  cross_big_snapshots(true);
 }
 
 // A manifest whose chunks belong to another snapshot (the exporter moved on, or
