@@ -25,7 +25,7 @@ struct Flags {
   std::string bucket;
   int replicas = 0;
   std::string prefix;
-  std::string socket_dir;  ///< export, run: the exporter's socket mode
+  std::string socket_dir;  ///< export, import, run: socket mode of this host's topics
   long heartbeat_ms = -1;
   std::string user;
   std::string password;
@@ -86,13 +86,18 @@ void add_common(CLI::App& command, Flags& flags) {
       ->check(log_level_validator());
 }
 
-// Only the exporter follows topics; the importer publishes them in named mode.
-void add_export_socket_dir(CLI::App& command, Flags& flags) {
+// Socket mode for this host's topics: the exporter follows them there, the importer
+// offers what it republishes there.
+void add_socket_dir(CLI::App& command, Flags& flags, const char* what) {
   add_socket_dir_option(command, flags.socket_dir)
-      ->description(
-          "socket mode: export topics through DIR/<topic>.sock (with --all: every socket there) instead of the "
-          "prefix's /dev/shm names; default $SHMSNAP_SOCKET_DIR, unset: named mode");
+      ->description(std::string("socket mode: ") + what +
+                    "; default $SHMSNAP_SOCKET_DIR, unset: named mode (the prefix's /dev/shm names)");
 }
+
+constexpr const char* export_socket_help = "export topics through DIR/<topic>.sock (with --all: every socket there)";
+constexpr const char* import_socket_help =
+    "publish imported topics at DIR/<topic>.sock (a sealed memfd each, subscribers map it read-only; no message "
+    "queue is created, so the host's queue limit does not bound how many are imported)";
 
 // Flags override the config file's values when both are given.
 void apply_common(const Flags& flags, bridge::BridgeConfig& config) {
@@ -118,6 +123,7 @@ void apply_common(const Flags& flags, bridge::BridgeConfig& config) {
     }
   };
   set(flags.socket_dir, config.exporter.socket_dir);
+  set(flags.socket_dir, config.importer.publisher.socket_dir);
   set(flags.user, config.nats.user);
   set(flags.password, config.nats.password);
   set(flags.token, config.nats.token);
@@ -168,7 +174,7 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
   Flags flags;
   CLI::App* export_command = app.add_subcommand("export", "put refreshes of local topics to NATS");
   add_common(*export_command, flags);
-  add_export_socket_dir(*export_command, flags);
+  add_socket_dir(*export_command, flags, export_socket_help);
   export_command->add_option("--topic", flags.topics, "local topic to export; repeat for several");
   export_command->add_flag("--all", flags.all,
                            "export every topic of --prefix as it appears (key '<host id>.<topic>'); a topic whose "
@@ -194,6 +200,7 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
   export_command->add_flag("--force", flags.force, "export a topic even if it was imported by a bridge (a loop)");
   CLI::App* import_command = app.add_subcommand("import", "republish Key-Value keys as local topics");
   add_common(*import_command, flags);
+  add_socket_dir(*import_command, flags, import_socket_help);
   import_command->add_option("--key", flags.keys, "Key-Value key to import; repeat for several");
   import_command->add_flag("--all", flags.all,
                            "import every key '<host>.<topic>' of the --host(s) (default: every host but this one) as "
@@ -204,7 +211,7 @@ int run_bridge(const std::vector<std::string>& args, Io& io) {
   import_command->add_option("--as", flags.as, "local topic name per --key, in order (default: the key)");
   CLI::App* run_command = app.add_subcommand("run", "export and import as a TOML file says (see bridge/README.md)");
   add_common(*run_command, flags);
-  add_export_socket_dir(*run_command, flags);
+  add_socket_dir(*run_command, flags, "both of the above: export from and import to DIR");
   run_command->add_option("--config", flags.config_file, "TOML configuration file")
       ->required()
       ->check(CLI::ExistingFile);

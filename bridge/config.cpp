@@ -108,6 +108,7 @@ BridgeConfig load_config_file(const std::string& path) {
   config.exporter.prefix = prefix;
   config.importer.publisher.prefix = prefix;
   reader.get(root, "socket_dir", config.exporter.socket_dir);
+  config.importer.publisher.socket_dir = config.exporter.socket_dir;  // this host's topics, both ways
   std::int64_t heartbeat_ms = config.exporter.heartbeat.count();
   reader.get(root, "heartbeat_ms", heartbeat_ms);
   config.exporter.heartbeat = std::chrono::milliseconds(heartbeat_ms);

@@ -25,7 +25,7 @@ struct BridgeConfig {
 ///   bucket = "shmsnap"        # optional
 ///   replicas = 1              # optional
 ///   prefix = "shmsnap"        # optional: local namespace
-///   socket_dir = "/srv/sock"  # optional: export through DIR/<topic>.sock (socket mode)
+///   socket_dir = "/srv/sock"  # optional: export from and import to DIR/<topic>.sock (socket mode)
 ///   heartbeat_ms = 1000       # optional
 ///   force = false             # optional: export imported topics anyway
 ///   window = 256              # optional: export puts awaiting acks at once

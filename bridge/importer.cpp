@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -114,6 +115,14 @@ Importer::Importer(NatsLink& link, ImporterOptions options, BridgeCounters& coun
       config.topic = config.key;
     }
     validate_name("topic", config.topic, max_topic_length);
+  }
+  std::error_code unreadable;
+  if (!options_.publisher.socket_dir.empty() &&
+      !std::filesystem::is_directory(options_.publisher.socket_dir, unreadable)) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("socket directory '{}' is not a directory: create it (the volume the subscribers' "
+                            "containers share) or give another",
+                            options_.publisher.socket_dir));
   }
   std::vector<std::string> patterns;
   if (options_.all) {

@@ -1023,6 +1023,61 @@ TEST_F(BridgeTest, ExportAllInSocketModeCarriesTheTopicsOfASocketDirectory) {
   EXPECT_EQ(exporting.wait_exit(patience), 0) << exporting.output();
 }
 
+// With --socket-dir the importer offers each mirrored topic on DIR/<topic>.sock (a
+// sealed memfd, no name in /dev/shm and no control queue), so containers can
+// subscribe and the host's queue limit does not bound how many topics it imports.
+TEST_F(BridgeTest, ImportInSocketModeOffersEachTopicOnASocketWithNoQueueOrNamedRegion) {
+  const SocketDirectory sockets;
+  auto pose = local_publisher("pose");
+  publish(*pose, 5);
+  bridge::BridgeConfig exporting;
+  exporting.nats.urls = {server_->url()};
+  exporting.exporter = {.prefix = prefix_, .all = true, .host_id = "hostA", .scan_period = 50ms};
+  bridges_.push_back(std::make_unique<bridge::Bridge>(exporting));
+  ChildProcess& importing =
+      run_bridge("import", {"--all", "--host", "hostA", "--prefix", remote_prefix_, "--socket-dir", sockets.path()});
+
+  std::unique_ptr<UntypedSubscriber> subscriber;
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          subscriber = std::make_unique<UntypedSubscriber>(
+              "hostA.pose", &TestSnapshot::shmsnap_schema,
+              SubscriberOptions{.prefix = remote_prefix_, .socket_dir = sockets.path()});
+          subscriber->poll();
+          return subscriber->has_value() && as_snapshot(*subscriber).seq == 5U;
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      patience))
+      << importing.output();
+  publish(*pose, 6);
+  ASSERT_TRUE(eventually(
+      [&] {
+        subscriber->poll();
+        return as_snapshot(*subscriber).seq == 6U;
+      },
+      patience));
+  EXPECT_TRUE(as_snapshot(*subscriber).intact());
+  EXPECT_TRUE(std::filesystem::exists(sockets.path() + "/hostA.pose.sock"));
+  EXPECT_FALSE(std::filesystem::exists("/dev/mqueue/" + remote_prefix_ + ":hostA.pose:ctl"));
+  EXPECT_TRUE(admin::find_topics(remote_prefix_).empty()) << "no region under /dev/shm names";
+  subscriber.reset();
+  importing.signal(SIGTERM);
+  EXPECT_EQ(importing.wait_exit(patience), 0) << importing.output();
+
+  // A socket directory that is not there is refused up front (exit 2, a usage error).
+  ChildProcess& refused = run("shmsnap-bridge", {"import", "--nats", server_->url(), "--key", "k", "--socket-dir",
+                                                 sockets.path() + "/missing"});
+  EXPECT_EQ(refused.wait_exit(patience), 2);
+  bridge::BridgeConfig missing;  // and by the library, for a bridge built in-process
+  missing.nats.urls = {server_->url()};
+  missing.importer.routes = {{.key = "k"}};
+  missing.importer.publisher.socket_dir = sockets.path() + "/missing";
+  EXPECT_THROW(bridge::Bridge{missing}, Error);
+}
+
 // One importer process mirrors the topics of the hosts it names (as local topics
 // "<host>.<topic>", so hosts never collide), not those of other hosts; a mirrored
 // topic is not exported back by the importing host's own `export --all`; and when
