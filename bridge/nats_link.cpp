@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -71,7 +72,7 @@ struct NatsLink::CallbackState {
 };
 
 struct NatsLink::Handles {
-  void* callback_closure = nullptr;  // the closed callback frees it; freed here when never connected
+  void* callback_closure = nullptr;  // the closed callback frees it; parked when never connected
   natsOptions* options = nullptr;
   natsConnection* connection = nullptr;
   jsCtx* jetstream = nullptr;
@@ -84,8 +85,15 @@ struct NatsLink::Handles {
     if (connection != nullptr) {
       natsConnection_Close(connection);
       natsConnection_Destroy(connection);
-    } else {
-      delete static_cast<std::shared_ptr<CallbackState>*>(callback_closure);  // no callback will ever run
+    } else if (callback_closure != nullptr) {
+      // A failed connect may still have queued the closed callback on nats.c's
+      // thread (seen after an authorization violation), which frees the closure:
+      // freeing it here too was a use after free. Park it where it stays reachable
+      // instead; a few bytes per failed connect.
+      static std::mutex parked_mutex;
+      static std::vector<void*> parked;
+      const std::lock_guard lock(parked_mutex);
+      parked.push_back(callback_closure);
     }
     natsOptions_Destroy(options);
   }
