@@ -115,8 +115,10 @@ class FoxgloveSession : public PushClient, public std::enable_shared_from_this<F
       subscription.sent_epoch = topic->epoch;
       // The publish instant on the wall clock, which Foxglove's timeline uses.
       const std::int64_t published = now_realtime - (now_monotonic - topic->value_publish_ts_ns);
+      subscription.last_timestamp_ns =
+          std::max(subscription.last_timestamp_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(0, published)));
       enqueue(true, foxglove::message_data(
-                        subscription_id, static_cast<std::uint64_t>(std::max<std::int64_t>(0, published)),
+                        subscription_id, subscription.last_timestamp_ns,
                         topic->value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)));
       if (closed_) {
         return;
@@ -129,6 +131,10 @@ class FoxgloveSession : public PushClient, public std::enable_shared_from_this<F
     std::uint32_t channel = 0;
     std::uint64_t sent_seq = 0;
     std::uint64_t sent_epoch = 0;
+    // The newest log time sent: a channel's messages never go back in time, even
+    // when two estimates of the wall-clock publish instant differ by a preemption
+    // (the replayed history ends at one, the first live value starts at another).
+    std::uint64_t last_timestamp_ns = 0;
   };
 
   void on_upgrade(beast::error_code error) {
@@ -229,6 +235,7 @@ class FoxgloveSession : public PushClient, public std::enable_shared_from_this<F
     const std::size_t budget = half > queued_bytes_ ? half - queued_bytes_ : 0;
     for (foxglove::ReplayedMessage& message :
          foxglove::history_messages(*history, topic->value, current_published, budget)) {
+      subscriptions_[subscription_id].last_timestamp_ns = message.timestamp_ns;  // oldest first
       enqueue(true, foxglove::message_data(subscription_id, message.timestamp_ns, std::move(message.json)));
     }
   }
@@ -277,7 +284,7 @@ class FoxgloveSession : public PushClient, public std::enable_shared_from_this<F
           } else if (subscriptions_.size() >= max_subscriptions && subscriptions_.count(subscription_id) == 0) {
             enqueue(false, foxglove::status(foxglove::StatusLevel::error, "too many subscriptions"));
           } else {
-            subscriptions_[subscription_id] = Subscription{channel_id, 0, 0};
+            subscriptions_[subscription_id] = Subscription{.channel = channel_id};
             replay_history(subscription_id, channel_id);
           }
         }
