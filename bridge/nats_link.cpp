@@ -89,11 +89,12 @@ struct NatsLink::Handles {
       // A failed connect may still have queued the closed callback on nats.c's
       // thread (seen after an authorization violation), which frees the closure:
       // freeing it here too was a use after free. Park it where it stays reachable
-      // instead; a few bytes per failed connect.
+      // instead; a few bytes per failed connect. The list is never destroyed, so
+      // it still holds them when LeakSanitizer looks at exit.
       static std::mutex parked_mutex;
-      static std::vector<void*> parked;
+      static auto* const parked = new std::vector<void*>();
       const std::lock_guard lock(parked_mutex);
-      parked.push_back(callback_closure);
+      parked->push_back(callback_closure);
     }
     natsOptions_Destroy(options);
   }
