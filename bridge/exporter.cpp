@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -29,6 +30,13 @@ namespace {
 constexpr std::int64_t attach_retry_ns = 200'000'000;
 constexpr std::int64_t put_retry_ns = 100'000'000;  // after a failed put: no busy loop while NATS is away
 constexpr std::int64_t ack_poll_ns = 200'000;       // how soon a key waiting on an ack looks again
+// An ack this late means the bucket's stream cannot store now (its leader died and
+// the survivors are electing one, which takes seconds): the newest value goes out
+// anyway, since importers take live values from core NATS, which still delivers.
+// One goes every 100 ms while acks stay overdue, for longer than the ack timeout
+// (request_timeout, 2 s by default) with 32 in flight; the window bounds them all.
+constexpr std::int64_t overdue_ack_ns = 100'000'000;
+constexpr std::size_t max_puts_per_key = 32;  // in flight at once, overdue ones included
 
 std::string host_name() {
   char name[256] = {};
@@ -47,9 +55,10 @@ struct Exporter::Route {
   bool disabled = false;
   bool announced_wait = false;
   std::int64_t next_attach_ns = 0;
-  bool dirty = false;                 // a refresh not put yet
-  bool in_flight = false;             // a put awaits its ack; `dirty` then means a successor waits
-  std::uint16_t in_flight_flags = 0;  // the flags of that put (a heartbeat is counted apart)
+  bool dirty = false;  // a refresh not put yet
+  // The flags of each put awaiting its ack, oldest first (acks come in order; a
+  // heartbeat is counted apart). While one waits, `dirty` means a successor waits.
+  std::deque<std::uint16_t> in_flight_flags;
   bool stale = false;
   bool has_value = false;
   std::int64_t next_allowed_ns = 0;
@@ -321,7 +330,7 @@ void Exporter::drop(Route& route) {
     loop_->poller.remove(*route.core);
     route.core.reset();
   }
-  if (route.in_flight) {
+  if (!route.in_flight_flags.empty()) {
     by_key_.erase(route.config.key);  // its ack still comes and counts, against no route
   }
   // Deleted keys tell importers to drop their copies; a late importer finds nothing.
@@ -427,23 +436,32 @@ bool Exporter::encode_value(Route& route, std::uint16_t flags, std::int64_t now)
   return true;
 }
 
-void Exporter::put_value(Route& route, std::uint16_t flags) {
+bool Exporter::may_put(const Route& route, std::int64_t now) const {
   // One put per key in flight: its successor waits as `dirty`, and refreshes
-  // meanwhile replace it (counted as conflated by on_update).
-  if (route.in_flight || in_flight_ >= options_.window) {
+  // meanwhile replace it (counted as conflated by on_update). Unless its ack is
+  // overdue: then a few more may go.
+  if (in_flight_ >= options_.window) {
+    return false;
+  }
+  return route.in_flight_flags.empty() ||
+         (now - route.last_put_ns >= overdue_ack_ns && route.in_flight_flags.size() < max_puts_per_key);
+}
+
+bool Exporter::put_value(Route& route, std::uint16_t flags) {
+  const std::int64_t now = monotonic_ns();
+  if (!may_put(route, now)) {
     route.dirty = true;
-    return;
+    return false;
   }
   if (!put_schema(route)) {
-    return;
+    return false;
   }
-  const std::int64_t now = monotonic_ns();
   std::string error;
   if (!encode_value(route, flags, now)) {
     counters_.failed.fetch_add(1, std::memory_order_relaxed);
     route.dirty = true;
     route.next_allowed_ns = now + put_retry_ns;
-    return;
+    return false;
   }
   if (!link_.put_async(route.config.key, route.buffer, error)) {
     counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
@@ -451,15 +469,15 @@ void Exporter::put_value(Route& route, std::uint16_t flags) {
     spdlog::debug("export '{}': put failed (kept for a retry): {}", route.config.topic, error);
     route.dirty = true;  // the latest state goes out once NATS takes puts again
     route.next_allowed_ns = now + put_retry_ns;
-    return;
+    return false;
   }
   counters_.sent.fetch_add(1, std::memory_order_relaxed);
-  route.in_flight = true;
-  route.in_flight_flags = flags;
+  route.in_flight_flags.push_back(flags);
   by_key_[route.config.key] = &route;
   ++in_flight_;
   route.last_put_ns = now;
   route.dirty = false;
+  return true;
 }
 
 void Exporter::put_final(Route& route, std::uint16_t flags) {
@@ -493,13 +511,18 @@ void Exporter::take_acks() {
       continue;  // a dropped topic's last async put
     }
     Route& route = *found->second;
-    by_key_.erase(found);
-    route.in_flight = false;
+    const std::uint16_t flags = route.in_flight_flags.empty() ? 0 : route.in_flight_flags.front();
+    if (!route.in_flight_flags.empty()) {
+      route.in_flight_flags.pop_front();
+    }
+    if (route.in_flight_flags.empty()) {
+      by_key_.erase(found);
+    }
     if (!result.ok) {
       spdlog::debug("export '{}': put failed (the latest state is put again): {}", route.config.topic, result.error);
       route.dirty = true;
       route.next_allowed_ns = now + put_retry_ns;
-    } else if ((route.in_flight_flags & flag_heartbeat) != 0) {
+    } else if ((flags & flag_heartbeat) != 0) {
       counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
     } else {
       counters_.exported.fetch_add(1, std::memory_order_relaxed);
@@ -513,7 +536,7 @@ void Exporter::run_once(std::chrono::milliseconds max_wait) {
   for (const auto& route : routes_) {
     if (route->dirty) {
       // A successor waiting on an ack: acks do not wake the poller, so look again soon.
-      const bool waits_on_ack = route->in_flight || in_flight_ >= options_.window;
+      const bool waits_on_ack = !route->in_flight_flags.empty() || in_flight_ >= options_.window;
       wake = std::min(wake, waits_on_ack ? now + ack_poll_ns : route->next_allowed_ns);
     }
   }
@@ -535,12 +558,12 @@ void Exporter::run_once(std::chrono::milliseconds max_wait) {
       continue;
     }
     const std::uint16_t stale_flag = route->stale ? flag_origin_stale : 0;
-    if (route->dirty && !route->in_flight && now >= route->next_allowed_ns) {
-      put_value(*route, stale_flag);
-      if (route->config.max_rate_hz > 0 && route->in_flight) {
+    if (route->dirty && now >= route->next_allowed_ns && may_put(*route, now)) {
+      if (put_value(*route, stale_flag) && route->config.max_rate_hz > 0) {
         route->next_allowed_ns = now + static_cast<std::int64_t>(1e9 / route->config.max_rate_hz);
       }
-    } else if (route->has_value && !route->dirty && !route->in_flight && now - route->last_put_ns >= heartbeat_ns) {
+    } else if (route->has_value && !route->dirty && route->in_flight_flags.empty() &&
+               now - route->last_put_ns >= heartbeat_ns) {
       put_value(*route, flag_heartbeat | stale_flag);
     }
   }

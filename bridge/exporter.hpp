@@ -73,7 +73,8 @@ class Exporter {
   void try_attach(Route& route, bool at_start);
   void scan_topics(std::int64_t now);
   void drop(Route& route);
-  void put_value(Route& route, std::uint16_t flags);
+  [[nodiscard]] bool may_put(const Route& route, std::int64_t now) const;
+  bool put_value(Route& route, std::uint16_t flags);  // true when the put went out
   /// The last value, flagged, put synchronously: it must be stored before what
   /// follows (a key deletion, the process exit).
   void put_final(Route& route, std::uint16_t flags);

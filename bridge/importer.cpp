@@ -1,8 +1,8 @@
 // Importer: KeyWatch -> envelope checks -> UntypedPublisher. A configured key has its
 // own thread and watch; `all` has one thread and one wildcard watch per host pattern
-// that carries every key's values (and chunks) in stream order. A payload is the
-// used part of a snapshot (the schema's min_size..size bytes) and is republished
-// with that used length.
+// that carries every key's values (and chunks) in the order they were put. A
+// payload is the used part of a snapshot (the schema's min_size..size bytes) and is
+// republished with that used length.
 #include "importer.hpp"
 
 #include <algorithm>
@@ -537,10 +537,11 @@ void Importer::follow_key(Route& route) {
         break;
     }
     counters_.reconnects.store(link_.reconnects(), std::memory_order_relaxed);
-    // A watch whose consumer lived on a server that died may stay silent without
+    // A replay whose consumer lived on a server that died may stay silent without
     // an error: when an exporter's heartbeats stop arriving, watch again (the
     // current value comes first, so a live origin revives the topic at once).
-    if (watch && route.heartbeat_ms > 0 &&
+    // Live values need no such help: core NATS resubscribes after a reconnect.
+    if (watch && !watch->live() && route.heartbeat_ms > 0 &&
         monotonic_ns() - last_entry_ns > std::max(rewatch_floor_ns, silence_limit_ns(route.heartbeat_ms))) {
       watch.reset();
       next_watch_ns = 0;
@@ -682,10 +683,11 @@ void Importer::follow_pattern(const std::string& pattern) {
     if (now < next_check_ns) {
       continue;
     }
-    // Every tick: stale routes whose heartbeats stopped, and a watch that went
+    // Every tick: stale routes whose heartbeats stopped, and a replay that went
     // quiet for longer than the shortest heartbeat allows (its consumer may have
     // lived on a server that died without an error): watched again, the current
-    // values come first.
+    // values come first. Live values need no such help: core NATS resubscribes
+    // after a reconnect.
     next_check_ns = now + std::chrono::nanoseconds(watch_tick).count();
     std::uint32_t shortest_heartbeat_ms = 0;
     for (auto& [key, route] : followed) {
@@ -694,7 +696,7 @@ void Importer::follow_pattern(const std::string& pattern) {
         shortest_heartbeat_ms = route->heartbeat_ms;
       }
     }
-    if (watch && shortest_heartbeat_ms > 0 &&
+    if (watch && !watch->live() && shortest_heartbeat_ms > 0 &&
         now - last_entry_ns > std::max(rewatch_floor_ns, silence_limit_ns(shortest_heartbeat_ms))) {
       watch.reset();
       next_watch_ns = 0;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -100,13 +102,43 @@ struct NatsLink::Handles {
   }
 };
 
+namespace {
+
+std::size_t hash_of(const void* data, std::size_t size) {
+  return std::hash<std::string_view>{}(std::string_view(static_cast<const char*>(data), size));
+}
+
+// A Key-Value delete or purge is a message whose KV-Operation header says so.
+bool is_deletion(natsMsg* message) {
+  const char* operation = nullptr;
+  return natsMsgHeader_Get(message, "KV-Operation", &operation) == NATS_OK && operation != nullptr &&
+         (std::strcmp(operation, "DEL") == 0 || std::strcmp(operation, "PURGE") == 0);
+}
+
+std::string_view key_of(natsMsg* message, std::size_t subject_start_size) {
+  const char* subject = natsMsg_GetSubject(message);
+  const std::string_view full = subject != nullptr ? subject : "";
+  return full.substr(std::min(full.size(), subject_start_size));
+}
+
+}  // namespace
+
 KeyWatch::~KeyWatch() {
-  auto* watcher = static_cast<kvWatcher*>(watcher_);
-  kvWatcher_Stop(watcher);
-  kvWatcher_Destroy(watcher);
+  if (watcher_ != nullptr) {
+    kvWatcher_Stop(static_cast<kvWatcher*>(watcher_));
+    kvWatcher_Destroy(static_cast<kvWatcher*>(watcher_));
+  }
+  for (void* message : backlog_) {
+    natsMsg_Destroy(static_cast<natsMsg*>(message));
+  }
+  natsSubscription_Destroy(static_cast<natsSubscription*>(subscription_));  // removes the interest too
 }
 
 KeyWatch::Status KeyWatch::next(std::vector<std::byte>& value, std::chrono::milliseconds timeout) {
+  return watcher_ != nullptr ? next_replayed(value, timeout) : next_live(value, timeout);
+}
+
+KeyWatch::Status KeyWatch::next_replayed(std::vector<std::byte>& value, std::chrono::milliseconds timeout) {
   kvEntry* entry = nullptr;
   const natsStatus status = kvWatcher_Next(&entry, static_cast<kvWatcher*>(watcher_), timeout.count());
   if (status == NATS_TIMEOUT) {
@@ -117,18 +149,113 @@ KeyWatch::Status KeyWatch::next(std::vector<std::byte>& value, std::chrono::mill
     return Status::failed;
   }
   if (entry == nullptr) {
-    replay_done_ = true;
-    return Status::timed_out;  // "initial values delivered": nothing to hand over
+    end_replay();
+    return Status::timed_out;  // nothing to hand over
   }
   Status result = Status::value;
   key_.assign(kvEntry_Key(entry));
+  Replayed& replayed = replayed_[key_];
   if (kvEntry_Operation(entry) != kvOp_Put) {
     result = Status::deleted;
+    replayed = {.hash = hash_of("", 0), .deleted = true};
   } else {
     const auto* data = static_cast<const std::byte*>(kvEntry_Value(entry));
-    value.assign(data, data + kvEntry_ValueLen(entry));
+    const auto size = static_cast<std::size_t>(kvEntry_ValueLen(entry));
+    value.assign(data, data + size);
+    replayed = {.hash = hash_of(data, size), .deleted = false};
   }
   kvEntry_Destroy(entry);
+  return result;
+}
+
+// Every current value is delivered. The watch (and its consumer on the server)
+// goes; the live messages that came meanwhile are taken, less those the replay
+// already delivered, and what is put from now on comes from the subscription.
+void KeyWatch::end_replay() {
+  kvWatcher_Stop(static_cast<kvWatcher*>(watcher_));
+  kvWatcher_Destroy(static_cast<kvWatcher*>(watcher_));
+  watcher_ = nullptr;
+  auto* subscription = static_cast<natsSubscription*>(subscription_);
+  int pending = 0;
+  if (natsSubscription_GetPending(subscription, &pending, nullptr) != NATS_OK) {
+    pending = 0;
+  }
+  std::vector<natsMsg*> taken;
+  taken.reserve(static_cast<std::size_t>(std::max(pending, 0)));
+  for (int index = 0; index < pending; ++index) {
+    natsMsg* message = nullptr;
+    const natsStatus status = natsSubscription_NextMsg(&message, subscription, 1);
+    if (status == NATS_SLOW_CONSUMER) {
+      fell_behind_ = true;
+    }
+    if (status != NATS_OK) {
+      break;
+    }
+    taken.push_back(message);
+  }
+  // Per key, the last message that carries the replayed value: it and those
+  // before it are no news.
+  std::unordered_map<std::string_view, std::size_t> delivered_through;
+  for (std::size_t index = 0; index < taken.size(); ++index) {
+    const std::string_view key = key_of(taken[index], subject_start_size_);
+    const auto found = replayed_.find(std::string(key));
+    if (found != replayed_.end() && found->second.deleted == is_deletion(taken[index]) &&
+        found->second.hash ==
+            hash_of(natsMsg_GetData(taken[index]), static_cast<std::size_t>(natsMsg_GetDataLength(taken[index])))) {
+      delivered_through[key] = index;
+    }
+  }
+  // Decide first, destroy after: the keys above point into the messages' subjects.
+  std::vector<bool> no_news(taken.size(), false);
+  for (std::size_t index = 0; index < taken.size(); ++index) {
+    const auto found = delivered_through.find(key_of(taken[index], subject_start_size_));
+    no_news[index] = found != delivered_through.end() && index <= found->second;
+  }
+  for (std::size_t index = 0; index < taken.size(); ++index) {
+    if (no_news[index]) {
+      natsMsg_Destroy(taken[index]);
+    } else {
+      backlog_.push_back(taken[index]);
+    }
+  }
+  replayed_.clear();
+}
+
+KeyWatch::Status KeyWatch::next_live(std::vector<std::byte>& value, std::chrono::milliseconds timeout) {
+  if (!backlog_.empty()) {
+    void* message = backlog_.front();
+    backlog_.pop_front();
+    return take(message, value);
+  }
+  natsMsg* message = nullptr;
+  const natsStatus status =
+      natsSubscription_NextMsg(&message, static_cast<natsSubscription*>(subscription_), timeout.count());
+  if (status == NATS_TIMEOUT) {
+    return Status::timed_out;
+  }
+  if (status == NATS_SLOW_CONSUMER || fell_behind_) {
+    natsMsg_Destroy(message);
+    error_ = "values arrived faster than they were read and NATS dropped some";
+    return Status::failed;
+  }
+  if (status != NATS_OK) {
+    error_ = status_text(status);
+    return Status::failed;
+  }
+  return take(message, value);
+}
+
+// Hands one live message over (and destroys it).
+KeyWatch::Status KeyWatch::take(void* raw_message, std::vector<std::byte>& value) {
+  auto* message = static_cast<natsMsg*>(raw_message);
+  key_.assign(key_of(message, subject_start_size_));
+  Status result = Status::deleted;
+  if (!is_deletion(message)) {
+    result = Status::value;
+    const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(message));
+    value.assign(data, data + natsMsg_GetDataLength(message));
+  }
+  natsMsg_Destroy(message);
   return result;
 }
 
@@ -340,18 +467,27 @@ bool NatsLink::remove(const std::string& key, std::string& error) noexcept {
   return true;
 }
 
-std::unique_ptr<KeyWatch> NatsLink::watch(const std::string& key, bool meta_only) {
+std::unique_ptr<KeyWatch> NatsLink::watch(const std::string& key) {
+  // Subscribe first, so no put falls between the replay and the live values; a
+  // put seen by both is delivered twice, which an importer takes as a heartbeat.
+  natsSubscription* subscription = nullptr;
+  const std::string subject = callback_state_->subject_start + key;
+  natsStatus status = natsConnection_SubscribeSync(&subscription, handles_->connection, subject.c_str());
+  if (status != NATS_OK) {
+    throw Error(Errc::system, fmt::format("NATS: cannot subscribe to key '{}' of bucket '{}': {}", key,
+                                          settings_.bucket, status_text(status)));
+  }
   kvWatcher* watcher = nullptr;
   kvWatchOptions options;
   kvWatchOptions_Init(&options);
   options.Timeout = settings_.request_timeout.count();
-  options.MetaOnly = meta_only;
-  const natsStatus status = kvStore_Watch(&watcher, handles_->store, key.c_str(), &options);
+  status = kvStore_Watch(&watcher, handles_->store, key.c_str(), &options);
   if (status != NATS_OK) {
+    natsSubscription_Destroy(subscription);
     throw Error(Errc::system, fmt::format("NATS: cannot watch key '{}' of bucket '{}': {}", key, settings_.bucket,
                                           status_text(status)));
   }
-  return std::unique_ptr<KeyWatch>(new KeyWatch(watcher));
+  return std::unique_ptr<KeyWatch>(new KeyWatch(subscription, watcher, callback_state_->subject_start.size()));
 }
 
 std::uint64_t NatsLink::reconnects() const noexcept {

@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace shmsnap::bridge {
@@ -54,7 +56,12 @@ struct PutResult {
   std::string error;  ///< "" when ok
 };
 
-/// One watched key: blocking next() with a timeout.
+/// One watched key, or every key of a wildcard pattern: blocking next() with a
+/// timeout. The keys' current values come first, replayed by a JetStream watch;
+/// after that, puts and deletes come straight from core NATS as they are made. So
+/// values keep arriving while the bucket's stream elects a new leader after a node
+/// died (seconds in which a JetStream watch delivers nothing and cannot be
+/// re-created), and each value is delivered once, not by both paths.
 class KeyWatch {
  public:
   /// What next() found.
@@ -63,23 +70,40 @@ class KeyWatch {
   KeyWatch(const KeyWatch&) = delete;
   KeyWatch& operator=(const KeyWatch&) = delete;
 
-  /// Waits up to `timeout` for the next change of the key; the initial value comes
-  /// first. `value` receives the bytes when Status::value (none for a metadata-only
-  /// watch), key() the key that changed (for a wildcard watch).
+  /// Waits up to `timeout` for the next change of a key; the current values come
+  /// first. `value` receives the bytes when Status::value, key() the key that
+  /// changed. Status::failed when values were lost (this reader fell too far
+  /// behind): watch again to read the current values.
   Status next(std::vector<std::byte>& value, std::chrono::milliseconds timeout);
   /// The key of the last value or deletion next() reported.
   [[nodiscard]] const std::string& key() const noexcept { return key_; }
-  /// Whether values now come live: nats.c said the watch's replay of the key's
-  /// current value is over, so the next value was put just now.
-  [[nodiscard]] bool live() const noexcept { return replay_done_; }
-  /// The nats.c text of the last failure.
+  /// Whether the last value was put just now (delivered as it was put), rather
+  /// than replayed as a key's current value, which may be old.
+  [[nodiscard]] bool live() const noexcept { return watcher_ == nullptr; }
+  /// What went wrong, for Status::failed.
   [[nodiscard]] const std::string& error() const noexcept { return error_; }
 
  private:
   friend class NatsLink;
-  explicit KeyWatch(void* watcher) : watcher_(watcher) {}
-  void* watcher_;
-  bool replay_done_ = false;
+  KeyWatch(void* subscription, void* watcher, std::size_t subject_start_size)
+      : subscription_(subscription), watcher_(watcher), subject_start_size_(subject_start_size) {}
+  Status next_replayed(std::vector<std::byte>& value, std::chrono::milliseconds timeout);
+  Status next_live(std::vector<std::byte>& value, std::chrono::milliseconds timeout);
+  void end_replay();
+  Status take(void* message, std::vector<std::byte>& value);
+  void* subscription_;              // natsSubscription*: live puts and deletes, from before the replay began
+  void* watcher_;                   // kvWatcher* while the current values are replayed, then nullptr
+  std::size_t subject_start_size_;  // "$KV.<bucket>." precedes the key in a subject
+  // What the replay delivered, by key: a hash of the value, or of "" with `deleted`.
+  // The live messages that arrived during the replay up to the same value of a key
+  // were delivered already (or are older): they are dropped, not delivered twice.
+  struct Replayed {
+    std::size_t hash = 0;
+    bool deleted = false;
+  };
+  std::unordered_map<std::string, Replayed> replayed_;
+  std::deque<void*> backlog_;  // natsMsg*: live messages that came during the replay, left to deliver
+  bool fell_behind_ = false;   // NATS dropped live messages while the backlog was taken
   std::string key_;
   std::string error_;
 };
@@ -109,9 +133,8 @@ class NatsLink {
   /// Deletes `key` (a delete marker watchers see). False (and `error`) on failure.
   bool remove(const std::string& key, std::string& error) noexcept;
   /// Watches one key, or every key a NATS wildcard pattern matches ("host1.>").
-  /// `meta_only`: deliver keys and operations without values (discovery). Throws
-  /// shmsnap::Error when the server refuses.
-  [[nodiscard]] std::unique_ptr<KeyWatch> watch(const std::string& key, bool meta_only = false);
+  /// Throws shmsnap::Error when the server refuses.
+  [[nodiscard]] std::unique_ptr<KeyWatch> watch(const std::string& key);
 
   /// The server's max_payload (bytes): the largest value a put can carry.
   [[nodiscard]] std::int64_t max_payload() const noexcept;

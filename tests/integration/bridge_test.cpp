@@ -960,6 +960,68 @@ std::vector<std::byte> bytes_of(const std::string& text) {
           reinterpret_cast<const std::byte*>(text.data()) + text.size()};
 }
 
+TEST_F(BridgeTest, ValuesKeepCrossingWhileTheBucketHasNoQuorumToStoreThem) {
+  // After a node dies, the bucket's stream stores nothing until the survivors
+  // elect a leader (seconds); with two of three nodes dead it never can. Values
+  // must keep crossing anyway: importers take live puts from core NATS.
+  std::vector<std::unique_ptr<NatsServer>> nodes = start_three_node_cluster();
+  bridge::BridgeConfig config;
+  config.nats.urls.push_back(nodes.front()->url());  // the survivor
+  config.nats.replicas = 3;
+  config.exporter = {.prefix = prefix_, .routes = {{.topic = "quorum"}}, .heartbeat = 200ms};
+  config.importer.routes = {{.key = "quorum"}};
+  config.importer.publisher.prefix = remote_prefix_;
+  auto publisher = local_publisher("quorum");
+  std::uint64_t published = 0;
+  publish(*publisher, ++published);
+  std::unique_ptr<bridge::Bridge> bridge;
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          bridge = std::make_unique<bridge::Bridge>(config);
+          return true;
+        } catch (const Error&) {
+          return false;
+        }
+      },
+      patience));
+  std::jthread feeder([&](const std::stop_token& stop) {
+    while (!stop.stop_requested()) {
+      publish(*publisher, ++published);
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  auto subscriber = remote_subscriber("quorum");
+  ASSERT_TRUE(subscriber);
+  std::uint64_t last_value = 0;
+  subscriber->on_update([&](const UpdateInfo&) { last_value = as_snapshot(*subscriber).seq; });
+  ASSERT_TRUE(eventually(
+      [&] {
+        subscriber->poll();
+        return last_value > 10;
+      },
+      patience));
+
+  nodes[1]->kill();
+  nodes[2]->kill();
+  // The bucket cannot store now: a put waits out its timeout unacknowledged.
+  std::string error;
+  ASSERT_FALSE(bridge->link().put("probe", bytes_of("x"), error)) << "the bucket still stores";
+  const std::uint64_t value_without_quorum = last_value;
+  ASSERT_TRUE(eventually(
+      [&] {
+        subscriber->poll();
+        return last_value > value_without_quorum + 20;
+      },
+      patience))
+      << "no value crossed without quorum after " << value_without_quorum << ": " << bridge->counters().summary();
+  EXPECT_FALSE(bridge->import_state("quorum").stale);
+  feeder.request_stop();
+  feeder.join();
+  bridge.reset();
+  subscriber.reset();
+}
+
 // One forged put (epoch 2^63, heartbeat_ms 0) used to pin an imported topic: the
 // real origin was ignored for good and the topic never went stale. Now a value that
 // could never go stale is refused, order is kept within one origin run only, and
