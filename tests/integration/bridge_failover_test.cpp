@@ -1,9 +1,10 @@
 // Failover under load, measured (label `chaos`: a soak, kept out of the sanitizer
 // runs): a 3-node JetStream cluster on loopback with a 3-replica bucket, an exporter
 // and an importer as two separate NATS clients, and a 500 Hz publisher. Ten times, a
-// node picked at random is SIGKILLed; the gap that a subscriber on the importing side
-// sees (the importer's last publish before the kill to its first after it) is
-// recorded, and the node is started again and answers before the next kill. Prints
+// node picked at random is SIGKILLed and started again. The gap recorded for a
+// kill is the longest pause a subscriber on the importing side sees from the kill
+// until 250 updates arrived after the restart (the importer's publish times, so a
+// second pause after the first resumption counts too). Prints
 // each gap and their p50, p99 and maximum (the figures in bridge/README.md). It
 // asserts only that updates resume after every kill: speed belongs in figures.
 #include <algorithm>
@@ -155,15 +156,21 @@ TEST_F(BridgeFailover, UpdatesResumeAfterEachOfTenKillsOfARandomNodeUnderLoad) {
         patience))
         << "kill " << kill << " (seed " << seed << "): updates did not resume; exporter "
         << exporter->counters().summary() << "; importer " << importer->counters().summary();
-    const auto first_after = std::upper_bound(publish_times.begin(), publish_times.end(), killed_ns);
-    const double gap_ms =
-        first_after == publish_times.begin() ? 0.0 : static_cast<double>(*first_after - *std::prev(first_after)) / 1e6;
-    gaps_ms.push_back(gap_ms);
-    std::cout << fmt::format("failover kill {:2}: {} ({}) killed; gap {:.0f} ms\n", kill, nodes[victim]->url(), role,
-                             gap_ms);
     // The node comes back, and the cluster settles, before the next kill.
     nodes[victim]->start();
     ASSERT_TRUE(updates_after(250)) << "after restarting " << nodes[victim]->url();
+    // The longest pause from the publish before the kill to the last one now.
+    const auto first_after = std::upper_bound(publish_times.begin(), publish_times.end(), killed_ns);
+    std::int64_t gap_ns = 0;
+    for (auto later = first_after; later != publish_times.end(); ++later) {
+      if (later != publish_times.begin()) {
+        gap_ns = std::max(gap_ns, *later - *std::prev(later));
+      }
+    }
+    const double gap_ms = static_cast<double>(gap_ns) / 1e6;
+    gaps_ms.push_back(gap_ms);
+    std::cout << fmt::format("failover kill {:2}: {} ({}) killed; longest gap {:.0f} ms\n", kill, nodes[victim]->url(),
+                             role, gap_ms);
   }
   feeder.request_stop();
   feeder.join();
