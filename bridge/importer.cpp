@@ -37,6 +37,36 @@ constexpr std::int64_t last_backoff_ns = 2'000'000'000;
 // Chunk values kept from a wildcard watch, beyond two snapshots' worth: headers.
 constexpr std::size_t chunk_cache_slack = 1U << 20;
 
+/// When a watch may be created next, and how long to wait after the next failure.
+struct WatchRetry {
+  std::int64_t next_ns = 0;
+  std::int64_t backoff_ns = first_backoff_ns;
+
+  void failed() {
+    next_ns = monotonic_ns() + backoff_ns;
+    backoff_ns = std::min(backoff_ns * 2, last_backoff_ns);
+  }
+};
+
+/// A watch of `pattern` once one is due and the server takes it; else nullptr,
+/// after a tick's sleep or a logged failure (`who` names the importer's part).
+std::unique_ptr<KeyWatch> open_watch(NatsLink& link, const std::string& pattern, std::string_view who,
+                                     WatchRetry& retry) {
+  if (monotonic_ns() < retry.next_ns) {
+    std::this_thread::sleep_for(watch_tick);
+    return nullptr;
+  }
+  try {
+    std::unique_ptr<KeyWatch> watch = link.watch(pattern);
+    retry.backoff_ns = first_backoff_ns;
+    return watch;
+  } catch (const Error& error) {
+    spdlog::warn("{}: {}; retrying", who, error.what());
+    retry.failed();
+    return nullptr;
+  }
+}
+
 /// The time after which heartbeats count as stopped: 3 periods.
 std::int64_t silence_limit_ns(std::uint32_t heartbeat_ms) {
   return staleness_factor * std::int64_t{heartbeat_ms} * 1'000'000;
@@ -493,27 +523,18 @@ void Importer::check_silence(Route& route, std::int64_t now_ns) {
 
 void Importer::follow_key(Route& route) {
   const std::string& key = route.config.key;
+  const std::string who = fmt::format("import '{}'", key);
   std::unique_ptr<KeyWatch> watch;
-  std::int64_t next_watch_ns = 0;
-  std::int64_t backoff_ns = first_backoff_ns;
+  WatchRetry retry;
   std::int64_t last_entry_ns = 0;
   std::vector<std::byte> value;
   while (!stop_.load()) {
     if (!watch) {
-      if (monotonic_ns() < next_watch_ns) {
-        std::this_thread::sleep_for(watch_tick);
+      watch = open_watch(link_, key, who, retry);
+      if (!watch) {
         continue;
       }
-      try {
-        watch = link_.watch(key);
-        last_entry_ns = monotonic_ns();
-        backoff_ns = first_backoff_ns;
-      } catch (const Error& error) {
-        spdlog::warn("import '{}': {}; retrying", key, error.what());
-        next_watch_ns = monotonic_ns() + backoff_ns;
-        backoff_ns = std::min(backoff_ns * 2, last_backoff_ns);
-        continue;
-      }
+      last_entry_ns = monotonic_ns();
     }
     const KeyWatch::Status status = watch->next(value, watch_tick);
     if (status == KeyWatch::Status::value || status == KeyWatch::Status::deleted) {
@@ -533,7 +554,7 @@ void Importer::follow_key(Route& route) {
       case KeyWatch::Status::failed:
         spdlog::warn("import '{}': watch failed ({}); watching again", key, watch->error());
         watch.reset();
-        next_watch_ns = monotonic_ns() + backoff_ns;
+        retry.failed();
         break;
     }
     counters_.reconnects.store(link_.reconnects(), std::memory_order_relaxed);
@@ -544,7 +565,7 @@ void Importer::follow_key(Route& route) {
     if (watch && !watch->live() && route.heartbeat_ms > 0 &&
         monotonic_ns() - last_entry_ns > std::max(rewatch_floor_ns, silence_limit_ns(route.heartbeat_ms))) {
       watch.reset();
-      next_watch_ns = 0;
+      retry.next_ns = 0;
     }
     check_silence(route, monotonic_ns());
   }
@@ -609,33 +630,23 @@ void Importer::follow_pattern(const std::string& pattern) {
   std::set<std::string> ignored;                     // keys refused once: logged once
   bool announced_limit = false;
   std::unique_ptr<KeyWatch> watch;
-  std::int64_t next_watch_ns = 0;
-  std::int64_t backoff_ns = first_backoff_ns;
+  WatchRetry retry;
   std::int64_t last_entry_ns = 0;
   std::int64_t next_check_ns = 0;
   std::vector<std::byte> value;
   while (!stop_.load()) {
     if (!watch) {
-      if (monotonic_ns() < next_watch_ns) {
-        std::this_thread::sleep_for(watch_tick);
+      watch = open_watch(link_, pattern, "import --all", retry);
+      if (!watch) {
         continue;
       }
-      try {
-        watch = link_.watch(pattern);
-        last_entry_ns = monotonic_ns();
-        backoff_ns = first_backoff_ns;
-      } catch (const Error& error) {
-        spdlog::warn("import --all: {}; retrying", error.what());
-        next_watch_ns = monotonic_ns() + backoff_ns;
-        backoff_ns = std::min(backoff_ns * 2, last_backoff_ns);
-        continue;
-      }
+      last_entry_ns = monotonic_ns();
     }
     const KeyWatch::Status status = watch->next(value, watch_tick);
     if (status == KeyWatch::Status::failed) {
       spdlog::warn("import --all: watch of '{}' failed ({}); watching again", pattern, watch->error());
       watch.reset();
-      next_watch_ns = monotonic_ns() + backoff_ns;
+      retry.failed();
     } else if (status != KeyWatch::Status::timed_out) {
       last_entry_ns = monotonic_ns();
       const std::string& key = watch->key();
@@ -699,7 +710,7 @@ void Importer::follow_pattern(const std::string& pattern) {
     if (watch && !watch->live() && shortest_heartbeat_ms > 0 &&
         now - last_entry_ns > std::max(rewatch_floor_ns, silence_limit_ns(shortest_heartbeat_ms))) {
       watch.reset();
-      next_watch_ns = 0;
+      retry.next_ns = 0;
     }
   }
   for (auto& [key, route] : followed) {

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "bridge.hpp"
+#include "cluster_bridge.hpp"
 #include "nats_server.hpp"
 #include "shmsnap/clock.hpp"
 #include "shmsnap/error.hpp"
@@ -47,22 +48,6 @@ class BridgeFailover : public ProcessTest {
     const std::vector<std::string> left = remove_leftovers(remote_prefix_);
     EXPECT_TRUE(left.empty()) << "left behind: " << ::testing::PrintToString(left);
     ProcessTest::TearDown();
-  }
-
-  // A bridge once the cluster has elected its JetStream leader and the bucket exists.
-  static std::unique_ptr<bridge::Bridge> bridge_when_ready(const bridge::BridgeConfig& config) {
-    std::unique_ptr<bridge::Bridge> made;
-    (void)eventually(
-        [&] {
-          try {
-            made = std::make_unique<bridge::Bridge>(config);
-            return true;
-          } catch (const Error&) {
-            return false;
-          }
-        },
-        patience);
-    return made;
   }
 
   const std::string remote_prefix_ = prefix_ + "b";
@@ -95,9 +80,9 @@ TEST_F(BridgeFailover, UpdatesResumeAfterEachOfTenKillsOfARandomNodeUnderLoad) {
     publisher.publish(&snapshot, sizeof snapshot);
   };
   publish_next();
-  std::unique_ptr<bridge::Bridge> exporter = bridge_when_ready(exporting);
+  std::unique_ptr<bridge::Bridge> exporter = bridge_when_cluster_ready(exporting);
   ASSERT_TRUE(exporter);
-  std::unique_ptr<bridge::Bridge> importer = bridge_when_ready(importing);
+  std::unique_ptr<bridge::Bridge> importer = bridge_when_cluster_ready(importing);
   ASSERT_TRUE(importer);
   // A jthread: stopped and joined even when an assertion below returns early.
   std::jthread feeder([&](const std::stop_token& stop) {

@@ -28,6 +28,7 @@
 
 #include "bridge.hpp"
 #include "chunks.hpp"
+#include "cluster_bridge.hpp"
 #include "config.hpp"
 #include "envelope.hpp"
 #include "host_id.hpp"
@@ -154,6 +155,30 @@ class BridgeTest : public ProcessTest {
   static void publish(UntypedPublisher& publisher, std::uint64_t value) {
     const auto snapshot = TestSnapshot::make(value);
     publisher.publish(&snapshot, sizeof snapshot);
+  }
+
+  /// Publishes `publisher` at 500 Hz, counting in `published`, until stopped (a
+  /// jthread: stopped and joined even when an assertion returns early).
+  static std::jthread feed_at_500_hz(UntypedPublisher& publisher, std::uint64_t& published) {
+    return std::jthread([&publisher, &published](const std::stop_token& stop) {
+      while (!stop.stop_requested()) {
+        publish(publisher, ++published);
+        std::this_thread::sleep_for(2ms);
+      }
+    });
+  }
+
+  /// One bridge that exports `topic` and imports it back under remote_prefix_,
+  /// through a 3-replica bucket on a cluster reached at `urls`. The cluster elects
+  /// its JetStream leader after the nodes meet: retried until the bucket exists.
+  std::unique_ptr<bridge::Bridge> cluster_bridge(std::vector<std::string> urls, const std::string& topic) {
+    bridge::BridgeConfig config;
+    config.nats.urls = std::move(urls);
+    config.nats.replicas = 3;
+    config.exporter = {.prefix = prefix_, .routes = {{.topic = topic}}, .heartbeat = 200ms};
+    config.importer.routes = {{.key = topic}};
+    config.importer.publisher.prefix = remote_prefix_;
+    return bridge_when_cluster_ready(config);
   }
 
   /// A separate NATS client: what another program (or an attacker) puts into the bucket.
@@ -878,38 +903,16 @@ TEST_F(BridgeTest, FiveHostsExportingTenTopicsEachAreMirroredByOneSocketModeImpo
 TEST_F(BridgeTest, KillingTheClusterNodeABridgeUsesFailsOverAndUpdatesResume) {
   // Three JetStream nodes routed to each other on loopback; the bucket has 3 replicas.
   std::vector<std::unique_ptr<NatsServer>> nodes = start_three_node_cluster();
-  bridge::BridgeConfig config;
+  std::vector<std::string> urls;
   for (auto& node : nodes) {
-    config.nats.urls.push_back(node->url());
+    urls.push_back(node->url());
   }
-  config.nats.replicas = 3;
-  config.exporter = {.prefix = prefix_, .routes = {{.topic = "failover"}}, .heartbeat = 200ms};
-  config.importer.routes = {{.key = "failover"}};
-  config.importer.publisher.prefix = remote_prefix_;
-
   auto publisher = local_publisher("failover");
   std::uint64_t published = 0;
   publish(*publisher, ++published);
-  // The cluster elects its JetStream leader after the nodes meet: retry until the
-  // bucket can be created.
-  std::unique_ptr<bridge::Bridge> bridge;
-  ASSERT_TRUE(eventually(
-      [&] {
-        try {
-          bridge = std::make_unique<bridge::Bridge>(config);
-          return true;
-        } catch (const Error&) {
-          return false;
-        }
-      },
-      patience));
-  // A jthread: stopped and joined even when an assertion below returns early.
-  std::jthread feeder([&](const std::stop_token& stop) {
-    while (!stop.stop_requested()) {
-      publish(*publisher, ++published);
-      std::this_thread::sleep_for(2ms);  // a 500 Hz feed
-    }
-  });
+  std::unique_ptr<bridge::Bridge> bridge = cluster_bridge(urls, "failover");
+  ASSERT_TRUE(bridge);
+  std::jthread feeder = feed_at_500_hz(*publisher, published);
   auto subscriber = remote_subscriber("failover");
   ASSERT_TRUE(subscriber);
   std::int64_t last_update_ns = 0;
@@ -965,32 +968,12 @@ TEST_F(BridgeTest, ValuesKeepCrossingWhileTheBucketHasNoQuorumToStoreThem) {
   // elect a leader (seconds); with two of three nodes dead it never can. Values
   // must keep crossing anyway: importers take live puts from core NATS.
   std::vector<std::unique_ptr<NatsServer>> nodes = start_three_node_cluster();
-  bridge::BridgeConfig config;
-  config.nats.urls.push_back(nodes.front()->url());  // the survivor
-  config.nats.replicas = 3;
-  config.exporter = {.prefix = prefix_, .routes = {{.topic = "quorum"}}, .heartbeat = 200ms};
-  config.importer.routes = {{.key = "quorum"}};
-  config.importer.publisher.prefix = remote_prefix_;
   auto publisher = local_publisher("quorum");
   std::uint64_t published = 0;
   publish(*publisher, ++published);
-  std::unique_ptr<bridge::Bridge> bridge;
-  ASSERT_TRUE(eventually(
-      [&] {
-        try {
-          bridge = std::make_unique<bridge::Bridge>(config);
-          return true;
-        } catch (const Error&) {
-          return false;
-        }
-      },
-      patience));
-  std::jthread feeder([&](const std::stop_token& stop) {
-    while (!stop.stop_requested()) {
-      publish(*publisher, ++published);
-      std::this_thread::sleep_for(2ms);
-    }
-  });
+  std::unique_ptr<bridge::Bridge> bridge = cluster_bridge({nodes.front()->url()}, "quorum");  // the survivor's
+  ASSERT_TRUE(bridge);
+  std::jthread feeder = feed_at_500_hz(*publisher, published);
   auto subscriber = remote_subscriber("quorum");
   ASSERT_TRUE(subscriber);
   std::uint64_t last_value = 0;
