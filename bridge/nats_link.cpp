@@ -4,6 +4,7 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <string_view>
@@ -64,6 +65,7 @@ struct NatsLink::CallbackState {
   std::atomic<std::uint64_t> reconnects{0};
   std::atomic<bool> logged_disconnect{false};
   std::atomic<bool> closing{false};
+  std::atomic<std::int64_t> last_error_log_ns{0};  // asynchronous errors are logged at most once a second
   std::int64_t reconnect_min_ms = 100;
   std::int64_t reconnect_max_ms = 2000;
   std::string subject_start;  // "$KV.<bucket>.": a put's subject is this plus the key
@@ -263,6 +265,7 @@ NatsLink::NatsLink(const NatsSettings& settings)
     : callback_state_(std::make_shared<CallbackState>()), handles_(std::make_unique<Handles>()), settings_(settings) {
   callback_state_->reconnect_min_ms = settings.reconnect_min.count();
   callback_state_->reconnect_max_ms = settings.reconnect_max.count();
+  callback_state_->subject_start = fmt::format("$KV.{}.", settings.bucket);  // before any callback can run
   Handles& handles = *handles_;
   const std::string servers = joined(settings.urls);
   check(natsOptions_Create(&handles.options), "create");
@@ -317,6 +320,36 @@ NatsLink::NatsLink(const NatsSettings& settings)
             },
             shared),
         "reconnected callback");
+  // Errors the server reports later (a subscription refused by its permissions) would
+  // otherwise go unseen: the live values would simply never come.
+  check(natsOptions_SetErrorHandler(
+            handles.options,
+            [](natsConnection* connection, natsSubscription*, natsStatus error, void* closure) {
+              CallbackState& state = **static_cast<std::shared_ptr<CallbackState>*>(closure);
+              if (error == NATS_SLOW_CONSUMER) {
+                return;  // the reader's next NextMsg reports it, and it watches again
+              }
+              const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::steady_clock::now().time_since_epoch())
+                                           .count();
+              std::int64_t last = state.last_error_log_ns.load();
+              if (now - last < 1'000'000'000 || !state.last_error_log_ns.compare_exchange_strong(last, now)) {
+                return;
+              }
+              const char* text = nullptr;
+              (void)natsConnection_GetLastError(connection, &text);
+              const std::string detail = text != nullptr && *text != '\0' ? text : natsStatus_GetText(error);
+              if (error == NATS_NOT_PERMITTED) {
+                spdlog::warn(
+                    "NATS refused: {}; a bridge needs permission to publish and subscribe to {}> (values) "
+                    "and to use JetStream's API ($JS.API.>)",
+                    detail, state.subject_start);
+              } else {
+                spdlog::warn("NATS: {}", detail);
+              }
+            },
+            shared),
+        "error handler");
   check(
       natsOptions_SetClosedCB(
           handles.options,
@@ -353,7 +386,6 @@ NatsLink::NatsLink(const NatsSettings& settings)
                                              "or check --nats, the credentials and the TLS files",
                                              servers, status_text(status)));
   }
-  callback_state_->subject_start = fmt::format("$KV.{}.", settings.bucket);
   jsOptions js_options;
   jsOptions_Init(&js_options);
   js_options.Wait = settings.request_timeout.count();

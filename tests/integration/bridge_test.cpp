@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
@@ -642,6 +643,42 @@ TEST_F(BridgeTest, TokenAuthenticationIsPassedToNats) {
   EXPECT_EQ(ready->find("t0k3n"), std::string::npos) << *ready;
   accepted.signal(SIGTERM);
   EXPECT_EQ(accepted.wait_exit(patience), 0);
+}
+
+TEST_F(BridgeTest, AnImporterRefusedTheValueSubjectsSaysWhichPermissionItNeeds) {
+  // Live values come from a subscription to $KV.<bucket>.<key>. A user who may use
+  // JetStream but not subscribe there would get the current value and then nothing,
+  // with no word why: the server's refusal arrives later, as an asynchronous error.
+  NatsServer guarded(
+      NatsServer::Options{.name = "perms", .extra_config = R"(authorization { users = [ { user: reader, password: pw,
+        permissions: { subscribe: { deny: ["$KV.shmsnap.>"] } } } ] })"});
+  guarded.start();
+  // nats.c's thread logs while this one reads: a sink that reads under its lock.
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  spdlog::default_logger()->sinks().push_back(sink);
+  bridge::BridgeConfig config;
+  config.nats.urls = {guarded.url()};
+  config.nats.user = "reader";
+  config.nats.password = "pw";
+  config.importer.routes = {{.key = "guarded"}};
+  config.importer.publisher.prefix = remote_prefix_;
+  std::string refusal;
+  {
+    bridge::Bridge importing(config);
+    (void)eventually(
+        [&] {
+          for (const std::string& line : sink->last_formatted()) {
+            if (line.find("NATS refused") != std::string::npos) {
+              refusal = line;
+            }
+          }
+          return !refusal.empty();
+        },
+        patience);
+  }
+  spdlog::default_logger()->sinks().pop_back();
+  EXPECT_NE(refusal.find("Permissions Violation"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find("subscribe to $KV.shmsnap.>"), std::string::npos) << refusal;
 }
 
 TEST_F(BridgeTest, TlsWithClientCertificatesIsPassedToNats) {
