@@ -29,7 +29,6 @@ namespace {
 
 constexpr std::int64_t attach_retry_ns = 200'000'000;
 constexpr std::int64_t put_retry_ns = 100'000'000;  // after a failed put: no busy loop while NATS is away
-constexpr std::int64_t ack_poll_ns = 200'000;       // how soon a key waiting on an ack looks again
 // An ack this late means the bucket's stream cannot store now (its leader died and
 // the survivors are electing one, which takes seconds): the newest value goes out
 // anyway, since importers take live values from core NATS, which still delivers.
@@ -110,6 +109,7 @@ Exporter::Exporter(NatsLink& link, ExporterOptions options, BridgeCounters& coun
       counters_(counters),
       host_(host_name()),
       loop_(std::make_unique<Loop>()) {
+  loop_->poller.wake_on(link_.put_results_fd());  // an ack lets a waiting successor go
   if (options_.window == 0 || options_.window > max_async_puts) {
     throw Error(Errc::invalid_argument, fmt::format("a window of {} puts in flight: choose 1..{} (default 256)",
                                                     options_.window, max_async_puts));
@@ -331,7 +331,10 @@ void Exporter::drop(Route& route) {
     route.core.reset();
   }
   if (!route.in_flight_flags.empty()) {
-    by_key_.erase(route.config.key);  // its ack still comes and counts, against no route
+    // Its acks still come and count, against no route: not against a topic of the
+    // same name that appears before they do.
+    by_key_.erase(route.config.key);
+    orphaned_acks_[route.config.key] += route.in_flight_flags.size();
   }
   // Deleted keys tell importers to drop their copies; a late importer finds nothing.
   std::string error;
@@ -506,9 +509,15 @@ void Exporter::take_acks() {
       counters_.failed.fetch_add(1, std::memory_order_relaxed);
       counters_.put_errors.fetch_add(1, std::memory_order_relaxed);
     }
+    if (const auto orphaned = orphaned_acks_.find(result.key); orphaned != orphaned_acks_.end()) {
+      if (--orphaned->second == 0) {
+        orphaned_acks_.erase(orphaned);
+      }
+      continue;  // a dropped topic's put (acks of one key come in the order of its puts)
+    }
     const auto found = by_key_.find(result.key);
     if (found == by_key_.end()) {
-      continue;  // a dropped topic's last async put
+      continue;
     }
     Route& route = *found->second;
     const std::uint16_t flags = route.in_flight_flags.empty() ? 0 : route.in_flight_flags.front();
@@ -535,9 +544,14 @@ void Exporter::run_once(std::chrono::milliseconds max_wait) {
   std::int64_t wake = now + std::chrono::nanoseconds(max_wait).count();
   for (const auto& route : routes_) {
     if (route->dirty) {
-      // A successor waiting on an ack: acks do not wake the poller, so look again soon.
-      const bool waits_on_ack = !route->in_flight_flags.empty() || in_flight_ >= options_.window;
-      wake = std::min(wake, waits_on_ack ? now + ack_poll_ns : route->next_allowed_ns);
+      // A successor waiting on an ack goes when the ack wakes the poller, or when
+      // the ack is overdue; one waiting on the window goes at any ack.
+      if (in_flight_ >= options_.window || route->in_flight_flags.size() >= max_puts_per_key) {
+        continue;
+      }
+      wake = std::min(wake, route->in_flight_flags.empty()
+                                ? route->next_allowed_ns
+                                : std::max(route->next_allowed_ns, route->last_put_ns + overdue_ack_ns));
     }
   }
   loop_->poller.wait(std::chrono::nanoseconds(std::max<std::int64_t>(0, wake - now)));

@@ -91,9 +91,10 @@ class Exporter {
   struct Loop;
   std::unique_ptr<Loop> loop_;
   std::vector<std::unique_ptr<Route>> routes_;
-  std::unordered_map<std::string, Route*> by_key_;  // routes that have a put in flight
-  std::vector<PutResult> acks_;                     // reused: no allocation per drain
-  std::size_t in_flight_ = 0;                       // puts awaiting their acks
+  std::unordered_map<std::string, Route*> by_key_;              // routes that have a put in flight
+  std::unordered_map<std::string, std::size_t> orphaned_acks_;  // of dropped routes' puts, per key
+  std::vector<PutResult> acks_;                                 // reused: no allocation per drain
+  std::size_t in_flight_ = 0;                                   // puts awaiting their acks
   std::int64_t next_scan_ns_ = 0;
   bool announced_topic_limit_ = false;
 };

@@ -2,6 +2,8 @@
 #include "nats_link.hpp"
 
 #include <nats/nats.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -73,6 +75,18 @@ struct NatsLink::CallbackState {
   // At most max_async_puts long: each outstanding put adds one result.
   std::mutex results_mutex;
   std::vector<PutResult> results;
+  // Readable while `results` holds any: the exporter's poller wakes on it, so a
+  // successor waiting on its key's ack goes as soon as the ack is in.
+  int results_ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+  CallbackState() {
+    if (results_ready_fd < 0) {
+      throw Error(Errc::system, "cannot create an eventfd for the bridge's acknowledgements");
+    }
+  }
+  ~CallbackState() { ::close(results_ready_fd); }
+  CallbackState(const CallbackState&) = delete;
+  CallbackState& operator=(const CallbackState&) = delete;
 };
 
 struct NatsLink::Handles {
@@ -408,6 +422,10 @@ NatsLink::NatsLink(const NatsSettings& settings)
     natsMsg_Destroy(message);
     const std::lock_guard lock(state.results_mutex);
     state.results.push_back(std::move(result));
+    if (state.results.size() == 1) {
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const ssize_t written = ::write(state.results_ready_fd, &one, sizeof one);
+    }
   };
   status = natsConnection_JetStream(&handles.jetstream, handles.connection, &js_options);
   if (status != NATS_OK) {
@@ -482,8 +500,14 @@ bool NatsLink::put_async(const std::string& key, std::span<const std::byte> valu
   return true;
 }
 
+int NatsLink::put_results_fd() const noexcept {
+  return callback_state_->results_ready_fd;
+}
+
 void NatsLink::take_put_results(std::vector<PutResult>& results) {
   const std::lock_guard lock(callback_state_->results_mutex);
+  std::uint64_t count = 0;
+  [[maybe_unused]] const ssize_t taken = ::read(callback_state_->results_ready_fd, &count, sizeof count);
   for (auto& result : callback_state_->results) {
     results.push_back(std::move(result));
   }

@@ -130,6 +130,9 @@ class NatsLink {
   /// Moves the results of finished put_async calls into `results` (appended),
   /// oldest first. Any thread.
   void take_put_results(std::vector<PutResult>& results);
+  /// Readable while put results wait to be taken (an eventfd that
+  /// take_put_results reads empty): for a poller to wake on.
+  [[nodiscard]] int put_results_fd() const noexcept;
   /// Deletes `key` (a delete marker watchers see). False (and `error`) on failure.
   bool remove(const std::string& key, std::string& error) noexcept;
   /// Watches one key, or every key a NATS wildcard pattern matches ("host1.>").

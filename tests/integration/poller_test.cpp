@@ -1,6 +1,8 @@
 // One thread follows three topics, each fed by its own publisher process.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <array>
 #include <thread>
@@ -60,6 +62,28 @@ TEST_F(PollerTest, OneThreadReceivesEveryTopicsUpdates) {
     publisher->signal(SIGTERM);
     EXPECT_EQ(publisher->wait_exit(patience), 0);
   }
+}
+
+// How the bridge's exporter hears of an acknowledgement arriving on nats.c's thread.
+TEST(PollerWakeUp, AWriteToAWakeOnDescriptorEndsTheWaitFromAnotherThread) {
+  const int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  ASSERT_GE(wake_fd, 0);
+  Poller poller;
+  poller.wake_on(wake_fd);
+  const auto started = std::chrono::steady_clock::now();
+  std::thread waker([wake_fd] {
+    const std::uint64_t one = 1;
+    EXPECT_EQ(::write(wake_fd, &one, sizeof one), static_cast<ssize_t>(sizeof one));
+  });
+  // Without the wake-up the wait would last its whole timeout; with it, it ends
+  // once the other thread has written (maybe before the wait began).
+  EXPECT_EQ(poller.wait(patience), 0U);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, patience);
+  waker.join();
+  std::uint64_t count = 0;
+  EXPECT_EQ(::read(wake_fd, &count, sizeof count), static_cast<ssize_t>(sizeof count));
+  EXPECT_EQ(count, 1U);
+  ::close(wake_fd);
 }
 
 }  // namespace

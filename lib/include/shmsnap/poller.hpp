@@ -27,10 +27,16 @@ class Poller {
   }
   /// Stops following `subscriber`.
   void remove(UntypedSubscriber& subscriber) noexcept;
+  /// Also ends wait() (delivering nothing) while `descriptor` is readable: how
+  /// another thread wakes this one, through an eventfd it writes. The caller reads
+  /// the descriptor empty before waiting again, else wait() returns at once. Throws
+  /// Error when the kernel refuses it.
+  void wake_on(int descriptor);
 
   /// Waits up to `timeout` for any subscriber to have work and polls every ready
   /// one. Returns how many snapshots were delivered; returns early (maybe 0) when a
-  /// signal interrupts the wait, so a daemon sees its stop flag at once.
+  /// signal interrupts the wait, so a daemon sees its stop flag at once, or when a
+  /// wake_on descriptor is readable.
   std::size_t wait(std::chrono::nanoseconds timeout) noexcept;
 
  private:

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <string>
 
 #include "shmsnap/clock.hpp"
 #include "system/os_error.hpp"
@@ -37,19 +38,33 @@ void Poller::remove(UntypedSubscriber& subscriber) noexcept {
   members_.erase(std::remove(members_.begin(), members_.end(), &subscriber), members_.end());
 }
 
+void Poller::wake_on(int descriptor) {
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = this;  // not a member: a wake-up
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, descriptor, &event) != 0) {
+    throw detail::os_error(errno, "add to the poller", "wake-up descriptor " + std::to_string(descriptor));
+  }
+}
+
 std::size_t Poller::wait(std::chrono::nanoseconds timeout) noexcept {
   std::array<epoll_event, 64> events{};
   const std::int64_t deadline = monotonic_deadline(timeout);
   std::size_t delivered = 0;
-  while (delivered == 0) {
+  bool woken = false;
+  while (delivered == 0 && !woken) {
     const int ready =
         epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), milliseconds_until(deadline));
     if (ready < 0 && errno == EINTR) {
       break;  // a signal: let the caller look at its flags now, not at the deadline
     }
     for (int index = 0; index < ready; ++index) {
-      auto* subscriber = static_cast<UntypedSubscriber*>(events[static_cast<std::size_t>(index)].data.ptr);
-      delivered += subscriber->poll() ? 1 : 0;
+      void* const source = events[static_cast<std::size_t>(index)].data.ptr;
+      if (source == this) {
+        woken = true;
+        continue;
+      }
+      delivered += static_cast<UntypedSubscriber*>(source)->poll() ? 1 : 0;
     }
     if (monotonic_ns() >= deadline) {
       break;
