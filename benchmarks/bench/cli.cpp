@@ -30,6 +30,7 @@ struct Options {
   std::size_t samples = 20'000;
   std::size_t warmup = 0;  // 0: a tenth of the samples, between 100 and 2000
   bool pin = false;
+  std::uint32_t slots = 0;  // 0: the library's default
   std::string json_path, csv_path, plot_path;
 };
 
@@ -82,6 +83,7 @@ int run_matrix(const Options& options) {
   settings.samples = options.samples;
   settings.warmup = options.warmup > 0 ? options.warmup : std::clamp<std::size_t>(options.samples / 10, 100, 2000);
   settings.pin = options.pin;
+  settings.slot_count = options.slots;
   settings.cpus = usable_cpus();
   settings.executable = self_executable();
   settings.run_prefix = "shmsnapbench" + std::to_string(getpid());
@@ -196,6 +198,10 @@ int run_cli(int argc, char** argv) {
   auto* samples_option =
       app.add_option("--samples", options.samples, "measured publishes per row")->capture_default_str();
   app.add_option("--warmup", options.warmup, "publishes before the samples, excluded (default: samples/10, 100..2000)");
+  app.add_option("--slots", options.slots,
+                 "shmsnap's slots per topic (2..255; default the library's, 3): more keep big snapshots "
+                 "readable under a fast writer, at one payload of memory each")
+      ->check(CLI::Range(2, 255));
   app.add_flag("--pin", options.pin, "pin the publisher to CPU 0 and subscribers round-robin to the others");
   app.add_option("--json", options.json_path, "write the records as a JSON array");
   app.add_option("--csv", options.csv_path, "write the records as CSV");

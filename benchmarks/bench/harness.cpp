@@ -165,7 +165,8 @@ RowResult run_configuration(const Transport& transport, const std::string& mode,
                          .payload_bytes = payload_bytes,
                          .used_bytes = used_bytes,
                          .subscribers = subscribers,
-                         .max_rate = settings.rate_hz <= 0};
+                         .max_rate = settings.rate_hz <= 0,
+                         .slot_count = settings.slot_count};
   // The publisher also spins (pacing tail, or flat out in max mode), hence the +1.
   row.oversubscribed = transport.busy_waits(mode) && subscribers + 1 > settings.cpus;
   if (payload_bytes < header_bytes || payload_bytes % payload_granularity != 0) {

@@ -21,6 +21,7 @@ struct RunSettings {
   std::size_t samples = 20'000;  ///< measured publishes per configuration (max mode: and >= 1 s)
   std::size_t warmup = 2'000;    ///< publishes before them, excluded from every statistic
   bool pin = false;              ///< publisher on CPU 0, subscribers round-robin on the others
+  std::uint32_t slot_count = 0;  ///< shmsnap's slots per topic (--slots); 0: the library's default
   int cpus = 1;                  ///< CPUs available, for pinning and the oversubscription flag
   std::string executable;        ///< the binary exec'd for subscribers (normally this one)
   std::string run_prefix;        ///< unique per run (contains the pid); prefixes every OS name

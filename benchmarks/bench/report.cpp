@@ -172,7 +172,9 @@ void print_table(std::ostream& out, const std::vector<RowResult>& rows, const Ru
          "subscribers\n"
       << "# rate " << (settings.rate_hz > 0 ? fixed(settings.rate_hz, 0) + " Hz" : std::string("max")) << ", "
       << settings.samples << " samples + " << settings.warmup << " warm-up per row, " << settings.cpus << " CPUs"
-      << (settings.pin ? ", pinned" : "") << "; x_mq / x_floor = p50/p99 ratio to posix_mq / floor\n";
+      << (settings.pin ? ", pinned" : "")
+      << (settings.slot_count != 0 ? ", shmsnap " + std::to_string(settings.slot_count) + " slots" : std::string())
+      << "; x_mq / x_floor = p50/p99 ratio to posix_mq / floor\n";
   if (used_columns) {
     out << "# used: bytes of each message published and checked (shmsnap variable-size snapshots); x_used = "
            "p50/p99 ratio to the same transport and mode with payload = used (x_mq / x_floor also compare "
@@ -224,6 +226,7 @@ void write_json(const std::string& path, const std::vector<RowResult>& rows, con
                           {"oversubscribed", row.oversubscribed},
                           {"note", row.note},
                           {"rate_hz", settings.rate_hz > 0 ? nlohmann::json(settings.rate_hz) : nlohmann::json("max")},
+                          {"slot_count", settings.slot_count},  // 0: the library's default
                           {"p50_vs_posix_mq", optional_json(row.p50_vs_posix_mq)},
                           {"p99_vs_posix_mq", optional_json(row.p99_vs_posix_mq)},
                           {"p50_vs_floor", optional_json(row.p50_vs_floor)},

@@ -112,6 +112,8 @@ class ShmsnapPublisher final : public PublisherChannel {
     options.prefix = spec.run_name;
     options.max_subscribers = static_cast<std::uint32_t>(std::max(64, spec.subscribers));
     options.fan_out = parse_mode(spec.mode).fan_out;
+    if (spec.slot_count != 0)
+      options.slot_count = spec.slot_count;
     options.socket_dir = socket_dir_;
     if (!socket_dir_.empty())
       std::filesystem::create_directories(socket_dir_);

@@ -28,7 +28,8 @@ struct ChannelSpec {
   /// variable-size snapshots); equal to payload_bytes for every other row.
   std::size_t used_bytes = 0;
   int subscribers = 1;
-  bool max_rate = false;  ///< the publisher runs unpaced (throughput mode)
+  bool max_rate = false;         ///< the publisher runs unpaced (throughput mode)
+  std::uint32_t slot_count = 0;  ///< shmsnap's slots per topic; 0: the library's default
 };
 
 /// An absolute CLOCK_MONOTONIC deadline, in nanoseconds.
